@@ -1,0 +1,104 @@
+"""Configuration, read from environment variables when a config class is made.
+
+Nothing here reads the environment at import time: `Config()` does, so that
+tests and a second instance can set variables before creating the app.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = env_str("SECRET_KEY", "dev-only-not-secret")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'hotline.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Empty means "no Redis": jobs are not enqueued and the sweeper catches up later.
+        self.REDIS_URL = env_str("REDIS_URL", "")
+        self.RQ_QUEUE = env_str("HOTLINE_RQ_QUEUE", "hotline")
+        self.HOTLINE_TIMEZONE = env_str("HOTLINE_TIMEZONE", "Asia/Shanghai")
+        self.HOTLINE_PHONE_REGION = env_str("HOTLINE_PHONE_REGION", "CN")
+        self.BABEL_DEFAULT_LOCALE = env_str("HOTLINE_DEFAULT_LOCALE", "zh_CN")
+        self.BABEL_DEFAULT_TIMEZONE = self.HOTLINE_TIMEZONE
+        self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+        self.HOTLINE_LANGUAGES = ["zh_CN", "en"]
+        # Default resolve limit until the SLA engine sets one per category.
+        self.HOTLINE_RESOLVE_WORKING_DAYS = env_int("HOTLINE_RESOLVE_WORKING_DAYS", 5)
+        self.HOTLINE_API_PAGE_SIZE = env_int("HOTLINE_API_PAGE_SIZE", 50)
+        self.BOOTSTRAP_SERVE_LOCAL = True
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        if self.SECRET_KEY == "dev-only-not-secret":
+            raise RuntimeError("SECRET_KEY must be set in production")
+        self.SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", True)
+
+
+class TestingConfig(Config):
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env_str("TEST_DATABASE_URL", "sqlite://")
+        )
+        self.REDIS_URL = env_str("TEST_REDIS_URL", "")
+        self.WTF_CSRF_ENABLED = False
+        self.SECRET_KEY = "testing"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env() -> Config:
+    name = env_str("HOTLINE_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"HOTLINE_CONFIG must be one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]()

@@ -1,0 +1,81 @@
+"""Hotline: a ticketing system for a city's citizen service hotline (12345 / 311)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from config import Config, config_from_env
+from hotline.extensions import babel, bootstrap, csrf, db, jobs, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config or config_from_env())
+
+    from hotline import models  # noqa: F401  (registers the tables for migrations)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    bootstrap.init_app(app)
+    jobs.init_app(app)
+
+    from hotline.api import bp as api_bp
+    from hotline.web import register_blueprints
+
+    register_blueprints(app)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates by bearer token, not by cookie
+
+    from hotline.cli import register_commands
+
+    register_commands(app)
+    _register_template_helpers(app)
+
+    @app.shell_context_processor
+    def shell_context() -> dict:
+        return {"db": db, "models": models}
+
+    return app
+
+
+def _select_locale() -> str | None:
+    languages = _languages()
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or None
+
+
+def _languages() -> list[str]:
+    from flask import current_app
+
+    return current_app.config["HOTLINE_LANGUAGES"]
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from hotline import labels
+    from hotline.web.formatting import local_time
+
+    app.jinja_env.globals.update(labels=labels)
+    app.jinja_env.filters["local_time"] = local_time
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from hotline.models import User
+
+    return db.session.get(User, int(user_id))

@@ -1,0 +1,42 @@
+"""RQ job functions. They take ids, never ORM objects, and call a service.
+
+They run inside the app context that the worker entry point (`workers/`) pushes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from hotline.extensions import db, jobs
+from hotline.services import queueing, tickets
+
+SWEEP_EVERY = timedelta(minutes=1)
+SWEEP_GRACE = timedelta(minutes=2)
+
+
+def route_ticket_job(ticket_id: int) -> str | None:
+    try:
+        ticket = tickets.route(ticket_id)
+        return ticket.status if ticket else None
+    finally:
+        db.session.remove()
+
+
+def sweep_job() -> int:
+    """Re-enqueue what was not routed (Redis was down at intake), then schedule itself again."""
+    try:
+        count = queueing.requeue_waiting(SWEEP_GRACE)
+    finally:
+        db.session.remove()
+    schedule_sweep()
+    current_app.logger.info("sweep re-enqueued %d tickets", count)
+    return count
+
+
+def schedule_sweep() -> None:
+    """One sweep job at a time: a fixed job id makes a second schedule replace the first."""
+    queue = jobs.queue
+    if queue is not None:
+        queue.enqueue_in(SWEEP_EVERY, sweep_job, job_id="hotline-sweep")

@@ -1,0 +1,30 @@
+"""The models, one module per aggregate; importing this registers them all."""
+
+from hotline.models.category import Category
+from hotline.models.department import Department, District
+from hotline.models.ticket import (
+    CHANNELS,
+    TICKET_TYPES,
+    URGENCIES,
+    Status,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+from hotline.models.user import ApiToken, Role, User
+
+__all__ = [
+    "CHANNELS",
+    "TICKET_TYPES",
+    "URGENCIES",
+    "ApiToken",
+    "Category",
+    "Department",
+    "District",
+    "Role",
+    "Status",
+    "Ticket",
+    "TicketCounter",
+    "TicketEvent",
+    "User",
+]

@@ -1,0 +1,111 @@
+"""The ticket (工单), its immutable event trail, and its daily number counter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.extensions import db
+from hotline.models.category import Category
+from hotline.models.department import Department, District
+from hotline.models.types import UTCDateTime, utcnow
+from hotline.models.user import User
+
+
+class Status:
+    NEW = "new"
+    PENDING_DISPATCH = "pending_dispatch"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    MERGED = "merged"
+    ALL = (NEW, PENDING_DISPATCH, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, MERGED)
+    OPEN = (NEW, PENDING_DISPATCH, DISPATCHED, IN_PROGRESS)
+
+
+TICKET_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
+URGENCIES = ("normal", "urgent")
+CHANNELS = ("phone", "sms", "web", "voicemail", "open311", "api")
+
+
+class Ticket(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW)
+    type: Mapped[str] = mapped_column(String(20))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    channel: Mapped[str] = mapped_column(String(20), default="phone")
+    confidential: Mapped[bool] = mapped_column(default=False)
+    caller_phone: Mapped[str] = mapped_column(String(32), index=True)
+    caller_name: Mapped[str] = mapped_column(String(120), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
+    version: Mapped[int] = mapped_column(default=1)
+
+    category: Mapped[Category] = relationship()
+    district: Mapped[District | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_ticket_status_created", "status", "created_at"),
+        Index("ix_ticket_department_status", "department_id", "status"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Status.OPEN
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.number} {self.status}>"
+
+
+class TicketEvent(db.Model):
+    """One entry of a ticket's audit trail: written once, never changed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_ticket_event_kind_ticket", "kind", "ticket_id"),)
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _events_are_immutable(mapper, connection, target: TicketEvent) -> None:
+    raise RuntimeError("ticket events are an audit trail and cannot be changed")
+
+
+class TicketCounter(db.Model):
+    """The last sequence number handed out per day, for `YYYYMMDD-NNNNNN` numbers."""
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,134 @@
+"""Fixtures: one app per test session on a migrated database, emptied after each test.
+
+The database is SQLite (a temporary file, so that worker processes and the
+browser's live server share it) unless TEST_DATABASE_URL names PostgreSQL.
+Redis comes from TEST_REDIS_URL; `make test` starts a real server for both.
+With HOTLINE_REQUIRE_SERVICES=1 (set by `make test`) a missing service is an
+error rather than a skip, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from config import TestingConfig
+from hotline import create_app
+from hotline.extensions import db
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
+
+
+def need_service(variable: str, what: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        message = f"{what} not available: set {variable} (make test does)"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return value
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hotline-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    os.environ["TEST_DATABASE_URL"] = database_url  # worker processes started by tests read it
+    config = TestingConfig()
+    app = create_app(config)
+    with app.app_context():
+        _drop_everything()
+        upgrade()  # the real migrations, as `flask db upgrade` runs them
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _drop_everything()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    db.session.remove()
+    db.metadata.drop_all(db.engine)
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.remove()
+        _empty_tables()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def city():
+    """A small city: departments, districts, a category tree, one user per role."""
+    return factories.make_city()
+
+
+@pytest.fixture
+def login(app: Flask):
+    """login(user) -> a test client with that user's session."""
+
+    def _login(user) -> FlaskClient:
+        client = app.test_client()
+        response = client.post(
+            "/login", data={"username": user.username, "password": factories.PASSWORD}, follow_redirects=False
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api(app: Flask):
+    """api(user) -> a client whose requests carry that user's bearer token."""
+    from hotline.services.users import issue_token
+
+    def _api(user) -> FlaskClient:
+        token = issue_token(user)
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return _api
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return need_service("TEST_REDIS_URL", "Redis")

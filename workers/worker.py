@@ -1,0 +1,48 @@
+"""RQ worker entry point: `python -m workers.worker [--burst]`.
+
+Creates the app, pushes its context for the jobs, and runs a worker with the
+scheduler (retries with intervals and the periodic sweep need it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from rq import SimpleWorker, Worker  # noqa: E402
+
+from hotline import create_app  # noqa: E402
+from hotline.extensions import db, jobs  # noqa: E402
+
+
+class HotlineWorker(Worker):
+    """Each job runs in a forked child: give it fresh database connections."""
+
+    def main_work_horse(self, *args, **kwargs):
+        db.engine.dispose(close=False)
+        return super().main_work_horse(*args, **kwargs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--simple", action="store_true", help="run jobs in this process, without forking")
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    with app.app_context():
+        if jobs.queue is None:
+            raise SystemExit("REDIS_URL is not set: the worker needs Redis")
+        from hotline.jobs import schedule_sweep
+
+        schedule_sweep()
+        worker_class = SimpleWorker if args.simple else HotlineWorker
+        worker = worker_class([jobs.queue], connection=jobs.connection)
+        worker.work(burst=args.burst, with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main()
