@@ -88,6 +88,7 @@ class TestingConfig(Config):
         self.REDIS_URL = env_str("TEST_REDIS_URL", "")
         self.WTF_CSRF_ENABLED = False
         self.SECRET_KEY = "testing"
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 CONFIGS = {

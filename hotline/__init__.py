@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from config import Config, config_from_env
@@ -52,6 +52,8 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _select_locale() -> str | None:
+    if not has_request_context():  # jobs and CLI commands speak the default locale
+        return None
     languages = _languages()
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
