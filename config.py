@@ -82,9 +82,7 @@ class TestingConfig(Config):
 
     def __init__(self) -> None:
         super().__init__()
-        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
-            env_str("TEST_DATABASE_URL", "sqlite://")
-        )
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("TEST_DATABASE_URL", "sqlite://"))
         self.REDIS_URL = env_str("TEST_REDIS_URL", "")
         self.WTF_CSRF_ENABLED = False
         self.SECRET_KEY = "testing"

@@ -20,9 +20,7 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidInput(
-            str(_l("“%(phone)s” is not a valid phone number.", phone=text)), field="caller_phone"
-        )
+        raise InvalidInput(str(_l("“%(phone)s” is not a valid phone number.", phone=text)), field="caller_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

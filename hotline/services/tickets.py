@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.extensions import db
+from hotline.labels import STATUS_LABELS
 from hotline.models import (
     CHANNELS,
     TICKET_TYPES,
@@ -32,7 +33,6 @@ from hotline.models import (
 from hotline.models.types import utcnow
 from hotline.services import access, queueing
 from hotline.services.calendar import add_working_days
-from hotline.labels import STATUS_LABELS
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
@@ -107,9 +107,7 @@ def _validated_intake(intake: Intake) -> dict[str, Any]:
             field="description",
         )
     if (intake.direct_answer or "").strip() and intake.type != "consultation":
-        raise InvalidInput(
-            _("Only a consultation can be closed at once as a direct answer."), field="direct_answer"
-        )
+        raise InvalidInput(_("Only a consultation can be closed at once as a direct answer."), field="direct_answer")
     category = db.session.scalar(select(Category).where(Category.code == intake.category))
     if category is None:
         raise InvalidInput(_("Unknown category “%(code)s”.", code=intake.category), field="category")
@@ -293,7 +291,6 @@ def _commit(ticket: Ticket) -> Ticket:
             _("Ticket %(number)s was changed by someone else meanwhile; reload it and try again.", number=ticket.number)
         ) from None
     return ticket
-
 
 
 def status_label(status: str) -> str:

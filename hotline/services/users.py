@@ -28,9 +28,7 @@ def create_user(
     if role not in Role.ALL:
         raise InvalidInput(_("Role must be one of: %(roles)s.", roles=", ".join(Role.ALL)), field="role")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password"
-        )
+        raise InvalidInput(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password")
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise InvalidInput(_("User “%(name)s” exists already.", name=username), field="username")
     department = None

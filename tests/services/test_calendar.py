@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from hotline.services.calendar import add_working_days, is_working_day
@@ -19,11 +19,11 @@ def test_national_day_holiday_and_make_up_workday_2026():
 
 
 def test_five_working_days_across_national_day():
-    start = local(2026, 9, 30, 16, 0).astimezone(timezone.utc)
+    start = local(2026, 9, 30, 16, 0).astimezone(UTC)
     due = add_working_days(start, 5, "Asia/Shanghai")
     # 10-08 (Thu), 10-09 (Fri), 10-10 (Sat, make-up day), 10-12 (Mon), 10-13 (Tue)
     assert due.astimezone(SHANGHAI) == local(2026, 10, 13, 16, 0)
-    assert due.tzinfo == timezone.utc
+    assert due.tzinfo == UTC
 
 
 def test_weekend_start_counts_from_the_next_working_day():

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from hotline.extensions import db
 from hotline.models import Status
@@ -29,7 +29,7 @@ def _ticket(actor, created, dispatched_after, accepted_after=None, resolved_afte
 
 
 def test_response_times_per_department(city):
-    created = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+    created = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     m, h = timedelta(minutes=1), timedelta(hours=1)
     # roads: accepted after 10, 20, 30, 40 min; resolved after 2, 4, 6 h; due in 5 h
     for accept, resolve in [(10, 2), (20, 4), (30, 6), (40, None)]:
@@ -47,8 +47,7 @@ def test_response_times_per_department(city):
     _ticket(city.operator, created - timedelta(days=3), 0 * m, 5 * m, 1 * h, 5 * h)
 
     rows = {
-        r.department: r
-        for r in reports.response_times(date(2026, 11, 2), date(2026, 11, 2), TZ, now=created + 2 * h)
+        r.department: r for r in reports.response_times(date(2026, 11, 2), date(2026, 11, 2), TZ, now=created + 2 * h)
     }
     roads, water = rows["roads"], rows["water"]
     assert (roads.tickets, roads.resolved) == (4, 3)
@@ -64,7 +63,7 @@ def test_response_times_per_department(city):
 
 def test_dates_are_local_days(city):
     # 23:30 on Nov 1 in Shanghai is 15:30 UTC: it belongs to Nov 1, not Nov 2.
-    created = datetime(2026, 11, 1, 15, 30, tzinfo=timezone.utc)
+    created = datetime(2026, 11, 1, 15, 30, tzinfo=UTC)
     _ticket(city.operator, created, timedelta(0))
     assert reports.response_times(date(2026, 11, 2), date(2026, 11, 2), TZ) == []
     assert [r.department for r in reports.response_times(date(2026, 11, 1), date(2026, 11, 1), TZ)] == ["roads"]
