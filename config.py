@@ -56,6 +56,10 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = self.HOTLINE_TIMEZONE
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
         self.HOTLINE_LANGUAGES = ["zh_CN", "en"]
+        # Office hours on working days; HOTLINE_OFFICE_HOURS_SAT etc. override one weekday.
+        self.HOTLINE_OFFICE_HOURS = env_str("HOTLINE_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
+        for key in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"):
+            setattr(self, f"HOTLINE_OFFICE_HOURS_{key}", env_str(f"HOTLINE_OFFICE_HOURS_{key}"))
         # Default resolve limit until the SLA engine sets one per category.
         self.HOTLINE_RESOLVE_WORKING_DAYS = env_int("HOTLINE_RESOLVE_WORKING_DAYS", 5)
         self.HOTLINE_API_PAGE_SIZE = env_int("HOTLINE_API_PAGE_SIZE", 50)

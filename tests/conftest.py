@@ -74,14 +74,33 @@ def _app_context(app: Flask) -> Iterator[None]:
         _empty_tables()
 
 
+# Reference data that the migrations seed; tests that change it restore it (see `holidays`).
+SEEDED_TABLES = {"calendar_day", "calendar_year"}
+
+
 def _empty_tables() -> None:
+    tables = [t for t in db.metadata.sorted_tables if t.name not in SEEDED_TABLES]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            names = ", ".join(f'"{t.name}"' for t in tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in reversed(db.metadata.sorted_tables):
+            for table in reversed(tables):
                 connection.execute(table.delete())
+
+
+@pytest.fixture
+def holidays():
+    """For tests that change the holiday table: it is restored from the package afterwards."""
+    from hotline.models import CalendarDay, CalendarYear
+    from hotline.services import calendar
+
+    yield calendar
+    db.session.rollback()
+    db.session.execute(CalendarDay.__table__.delete())
+    db.session.execute(CalendarYear.__table__.delete())
+    db.session.commit()
+    calendar.seed_from_package()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The models, one module per aggregate; importing this registers them all."""
 
+from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
 from hotline.models.department import Department, District
 from hotline.models.ticket import (
@@ -18,6 +19,8 @@ __all__ = [
     "TICKET_TYPES",
     "URGENCIES",
     "ApiToken",
+    "CalendarDay",
+    "CalendarYear",
     "Category",
     "Department",
     "District",
