@@ -3,6 +3,7 @@
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
 from hotline.models.department import Department, District
+from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
 from hotline.models.ticket import (
     CHANNELS,
     TICKET_TYPES,
@@ -24,6 +25,9 @@ __all__ = [
     "Category",
     "Department",
     "District",
+    "ExtensionRequest",
+    "Notice",
+    "SlaPolicy",
     "Role",
     "Status",
     "Ticket",

@@ -20,11 +20,13 @@ class Status:
     PENDING_DISPATCH = "pending_dispatch"
     DISPATCHED = "dispatched"
     IN_PROGRESS = "in_progress"
+    WAITING = "waiting_on_citizen"  # the SLA clock is paused until the citizen answers
     RESOLVED = "resolved"
     CLOSED = "closed"
     MERGED = "merged"
-    ALL = (NEW, PENDING_DISPATCH, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, MERGED)
-    OPEN = (NEW, PENDING_DISPATCH, DISPATCHED, IN_PROGRESS)
+    ALL = (NEW, PENDING_DISPATCH, DISPATCHED, IN_PROGRESS, WAITING, RESOLVED, CLOSED, MERGED)
+    OPEN = (NEW, PENDING_DISPATCH, DISPATCHED, IN_PROGRESS, WAITING)
+    WITH_DEPARTMENT = (DISPATCHED, IN_PROGRESS, WAITING)
 
 
 TICKET_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
@@ -54,7 +56,16 @@ class Ticket(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SLA clocks (services/sla.py): set at dispatch, moved by extensions and pauses.
+    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accept_amber_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolve_amber_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sla_level: Mapped[str] = mapped_column(String(8), default="")  # "", "amber" or "red"
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extended_days: Mapped[int] = mapped_column(default=0)
+    urge_count: Mapped[int] = mapped_column(default=0)
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -70,6 +81,7 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_department_status", "department_id", "status"),
+        Index("ix_ticket_status_resolve_amber", "status", "resolve_amber_at"),
     )
 
     @property

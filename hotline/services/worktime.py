@@ -86,6 +86,22 @@ class WorkCalendar:
             remaining -= high - begin
         raise AssertionError("unreachable")  # _intervals_from raises first
 
+    def subtract_working_minutes(self, end: datetime, minutes: float) -> datetime:
+        """The moment `minutes` of office time before `end` (the amber point before a deadline)."""
+        if minutes < 0:
+            raise ValueError("minutes must not be negative")
+        remaining = timedelta(minutes=minutes)
+        day = end.astimezone(self.tz).date()
+        for offset in range(SEARCH_LIMIT_DAYS):
+            for low, high in reversed(self.intervals(day - timedelta(days=offset))):
+                if low > end or (low == end and remaining):
+                    continue
+                finish = min(high, end)
+                if remaining <= finish - low:
+                    return (finish - remaining).astimezone(UTC)
+                remaining -= finish - low
+        raise ValueError(f"no working time within {SEARCH_LIMIT_DAYS} days before {end.isoformat()}")
+
     def add_working_days(self, start: datetime, days: float) -> datetime:
         return self.add_working_minutes(start, days * self.day_minutes)
 

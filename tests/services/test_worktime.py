@@ -92,3 +92,12 @@ def test_deadlines_never_move_backwards(start, minutes, extra):
 def test_minutes_between_inverts_adding(start, minutes):
     due = CAL.add_working_minutes(start, minutes)
     assert CAL.working_minutes_between(start, due) == pytest.approx(minutes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=moments, minutes=spans, back=st.floats(min_value=0, max_value=1))
+def test_subtracting_walks_back_the_same_office_time(start, minutes, back):
+    due = CAL.add_working_minutes(start, minutes)
+    earlier = CAL.subtract_working_minutes(due, minutes * back)
+    assert earlier <= due
+    assert CAL.working_minutes_between(earlier, due) == pytest.approx(minutes * back, abs=1e-6)
