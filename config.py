@@ -60,8 +60,6 @@ class Config:
         self.HOTLINE_OFFICE_HOURS = env_str("HOTLINE_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
         for key in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"):
             setattr(self, f"HOTLINE_OFFICE_HOURS_{key}", env_str(f"HOTLINE_OFFICE_HOURS_{key}"))
-        # Default resolve limit until the SLA engine sets one per category.
-        self.HOTLINE_RESOLVE_WORKING_DAYS = env_int("HOTLINE_RESOLVE_WORKING_DAYS", 5)
         self.HOTLINE_API_PAGE_SIZE = env_int("HOTLINE_API_PAGE_SIZE", 50)
         self.BOOTSTRAP_SERVE_LOCAL = True
         self.WTF_CSRF_TIME_LIMIT = None

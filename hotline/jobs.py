@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 
 from hotline.extensions import db, jobs
-from hotline.services import queueing, tickets
+from hotline.services import deadlines, queueing, tickets
 
 SWEEP_EVERY = timedelta(minutes=1)
 SWEEP_GRACE = timedelta(minutes=2)
@@ -24,15 +24,17 @@ def route_ticket_job(ticket_id: int) -> str | None:
         db.session.remove()
 
 
-def sweep_job() -> int:
-    """Re-enqueue what was not routed (Redis was down at intake), then schedule itself again."""
+def sweep_job() -> dict[str, int]:
+    """The periodic sweep: re-enqueue what was not routed (Redis was down at intake), turn SLA
+    clocks amber and red, then schedule itself again."""
     try:
-        count = queueing.requeue_waiting(SWEEP_GRACE)
+        requeued = queueing.requeue_waiting(SWEEP_GRACE)
+        levels = deadlines.sweep_deadlines()
     finally:
         db.session.remove()
-    schedule_sweep()
-    current_app.logger.info("sweep re-enqueued %d tickets", count)
-    return count
+        schedule_sweep()
+    current_app.logger.info("sweep: %d re-enqueued, %s", requeued, levels)
+    return {"requeued": requeued, **levels}
 
 
 def schedule_sweep() -> None:

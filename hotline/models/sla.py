@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hotline.extensions import db
 from hotline.models.category import Category
 from hotline.models.department import Department
+from hotline.models.ticket import Ticket
 from hotline.models.types import UTCDateTime, utcnow
 from hotline.models.user import User
 
@@ -75,6 +76,7 @@ class Notice(db.Model):
     show_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     department: Mapped[Department | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
 
     __table_args__ = (
         Index("ix_notice_department_show", "department_id", "show_from"),

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.extensions import db
-from hotline.labels import STATUS_LABELS
 from hotline.models import (
     CHANNELS,
     TICKET_TYPES,
@@ -31,11 +30,11 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, queueing
-from hotline.services.calendar import add_working_days
-from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
+from hotline.services import access, queueing, sla
+from hotline.services.errors import InvalidInput, PermissionDenied
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
+from hotline.services.transition import check_state, commit_transition, record_event
 
 DESCRIPTION_MAX = 5000
 
@@ -77,13 +76,13 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
         **fields,
     )
     db.session.add(ticket)
-    _record(ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel}, at=now)
+    record_event(ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel}, at=now)
     answer = (intake.direct_answer or "").strip()
     if answer:
         ticket.status = Status.CLOSED
         ticket.resolution = answer
         ticket.resolved_at = ticket.closed_at = now
-        _record(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, {"answer": answer}, at=now)
+        record_event(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, {"answer": answer}, at=now)
     db.session.commit()
     queued = False
     if ticket.status == Status.NEW:
@@ -143,9 +142,14 @@ def route(ticket_id: int) -> Ticket | None:
         ticket.status = Status.PENDING_DISPATCH
         data = {"by": "category_default", "reason": "category has no default department"}
     else:
-        _assign(ticket, department, now)
-        data = {"by": "category_default", "department": department.code, "category": ticket.category.code}
-    _record(ticket, None, "routed", Status.NEW, ticket.status, data, at=now)
+        clocks = _assign(ticket, department, now)
+        data = {
+            "by": "category_default",
+            "department": department.code,
+            "category": ticket.category.code,
+            "sla": clocks,
+        }
+    record_event(ticket, None, "routed", Status.NEW, ticket.status, data, at=now)
     try:
         db.session.commit()
     except StaleDataError:
@@ -157,24 +161,25 @@ def route(ticket_id: int) -> Ticket | None:
 def dispatch(actor: User, ticket: Ticket, department_code: str, expected_version: int | None = None) -> Ticket:
     """A dispatcher sends a ticket that routing could not place to a department."""
     access.require_role(actor, *access.DISPATCH_ROLES)
-    _check(ticket, expected_version, Status.NEW, Status.PENDING_DISPATCH)
+    check_state(ticket, expected_version, Status.NEW, Status.PENDING_DISPATCH)
     department = db.session.scalar(select(Department).where(Department.code == department_code))
     if department is None:
         raise InvalidInput(_("Unknown department “%(code)s”.", code=department_code), field="department")
     before = ticket.status
-    _assign(ticket, department, utcnow())
-    _record(ticket, actor, "dispatched", before, Status.DISPATCHED, {"department": department.code})
-    return _commit(ticket)
+    clocks = _assign(ticket, department, utcnow())
+    record_event(ticket, actor, "dispatched", before, Status.DISPATCHED, {"department": department.code, "sla": clocks})
+    return commit_transition(ticket)
 
 
 def accept(actor: User, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """签收: the department takes the ticket on."""
     access.require_own_department(actor, ticket)
-    _check(ticket, expected_version, Status.DISPATCHED)
+    check_state(ticket, expected_version, Status.DISPATCHED)
     ticket.status = Status.IN_PROGRESS
     ticket.accepted_at = utcnow()
-    _record(ticket, actor, "accepted", Status.DISPATCHED, Status.IN_PROGRESS, {})
-    return _commit(ticket)
+    ticket.sla_level = sla.level_at(ticket, ticket.accepted_at)  # the accept clock no longer counts
+    record_event(ticket, actor, "accepted", Status.DISPATCHED, Status.IN_PROGRESS, {})
+    return commit_transition(ticket)
 
 
 def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int | None = None) -> Ticket:
@@ -183,12 +188,14 @@ def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int 
     text = (resolution or "").strip()
     if not text:
         raise InvalidInput(_("Write the reply to the citizen."), field="resolution")
-    _check(ticket, expected_version, Status.IN_PROGRESS)
+    check_state(ticket, expected_version, Status.IN_PROGRESS, Status.WAITING)
+    before = ticket.status
     ticket.status = Status.RESOLVED
     ticket.resolution = text
     ticket.resolved_at = utcnow()
-    _record(ticket, actor, "resolved", Status.IN_PROGRESS, Status.RESOLVED, {"resolution": text})
-    return _commit(ticket)
+    ticket.paused_at = None
+    record_event(ticket, actor, "resolved", before, Status.RESOLVED, {"resolution": text})
+    return commit_transition(ticket)
 
 
 def return_to_dispatch(actor: User, ticket: Ticket, reason: str, expected_version: int | None = None) -> Ticket:
@@ -197,13 +204,14 @@ def return_to_dispatch(actor: User, ticket: Ticket, reason: str, expected_versio
     text = (reason or "").strip()
     if not text:
         raise InvalidInput(_("Say why the ticket is returned."), field="reason")
-    _check(ticket, expected_version, Status.DISPATCHED, Status.IN_PROGRESS)
+    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     before = ticket.status
     department = ticket.department
     ticket.status = Status.PENDING_DISPATCH
     ticket.department = None
-    ticket.dispatched_at = ticket.accepted_at = ticket.resolve_due_at = None
-    _record(
+    ticket.dispatched_at = ticket.accepted_at = None
+    sla.stop_clocks(ticket)
+    record_event(
         ticket,
         actor,
         "returned",
@@ -211,7 +219,7 @@ def return_to_dispatch(actor: User, ticket: Ticket, reason: str, expected_versio
         Status.PENDING_DISPATCH,
         {"reason": text, "department": department.code if department else None},
     )
-    return _commit(ticket)
+    return commit_transition(ticket)
 
 
 def add_note(actor: User, ticket: Ticket, text: str) -> Ticket:
@@ -235,63 +243,10 @@ def earlier_tickets(phone: str, limit: int = 10) -> list[Ticket]:
     )
 
 
-def _assign(ticket: Ticket, department: Department, now: datetime) -> None:
+def _assign(ticket: Ticket, department: Department, now: datetime) -> dict[str, Any]:
+    """Hand the ticket to a department and start its SLA clocks; returns the clocks' explanation."""
     ticket.department = department
     ticket.status = Status.DISPATCHED
     ticket.dispatched_at = now
     ticket.accepted_at = None
-    ticket.resolve_due_at = add_working_days(
-        now, current_app.config["HOTLINE_RESOLVE_WORKING_DAYS"], current_app.config["HOTLINE_TIMEZONE"]
-    )
-
-
-def _check(ticket: Ticket, expected_version: int | None, *allowed: str) -> None:
-    if expected_version is not None and expected_version != ticket.version:
-        raise Conflict(
-            _("Ticket %(number)s was changed by someone else meanwhile; reload it and try again.", number=ticket.number)
-        )
-    if ticket.status not in allowed:
-        raise Conflict(
-            _(
-                "Ticket %(number)s is %(status)s; this action is not possible now.",
-                number=ticket.number,
-                status=status_label(ticket.status),
-            )
-        )
-
-
-def _record(
-    ticket: Ticket,
-    actor: User | None,
-    kind: str,
-    from_status: str | None,
-    to_status: str | None,
-    data: dict[str, Any],
-    at: datetime | None = None,
-) -> None:
-    db.session.add(
-        TicketEvent(
-            ticket=ticket,
-            kind=kind,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            data=data,
-            at=at or utcnow(),
-        )
-    )
-
-
-def _commit(ticket: Ticket) -> Ticket:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict(
-            _("Ticket %(number)s was changed by someone else meanwhile; reload it and try again.", number=ticket.number)
-        ) from None
-    return ticket
-
-
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+    return sla.start_clocks(ticket, now)

@@ -1,0 +1,211 @@
+"""SLA clocks: which limits apply to a ticket, when they fall due, and when they turn amber.
+
+A policy (per category, inherited down the tree, and urgency) gives the time to
+accept (签收) in working hours or calendar minutes and the time to resolve in
+working days or calendar hours. Working time runs only in office hours on
+working days (`worktime`). A clock turns amber when 75 % of its time is used
+and red when it is overdue; while a ticket waits on the citizen, it stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.extensions import db
+from hotline.models import Category, SlaPolicy, Ticket
+from hotline.services.calendar import work_calendar
+from hotline.services.worktime import WorkCalendar
+
+AMBER_AT = 0.75
+LEVELS = ("", "amber", "red")
+
+
+@dataclass(frozen=True)
+class Terms:
+    accept_amount: int
+    accept_unit: str  # working_hours | calendar_minutes
+    resolve_amount: int
+    resolve_unit: str  # working_days | calendar_hours
+    return_window_days: int = 2
+    max_extension_days: int = 10
+    source: str = "default"  # which policy: "default", or the category code it was set on
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Shandong's rules and common practice: 4 working hours to accept, 5 working days to resolve;
+# urgent tickets: 30 minutes and 24 hours of calendar time.
+DEFAULT_TERMS = {
+    "normal": Terms(4, "working_hours", 5, "working_days"),
+    "urgent": Terms(30, "calendar_minutes", 24, "calendar_hours"),
+}
+
+
+def terms_for(category: Category, urgency: str) -> Terms:
+    """The nearest policy up the category tree, then the hotline-wide one, then the defaults."""
+    policies = {
+        policy.category_id: policy
+        for policy in db.session.scalars(select(SlaPolicy).where(SlaPolicy.urgency == urgency))
+    }
+    for node in [*category.lineage(), None]:
+        policy = policies.get(node.id if node else None)
+        if policy is not None:
+            return Terms(
+                policy.accept_amount,
+                policy.accept_unit,
+                policy.resolve_amount,
+                policy.resolve_unit,
+                policy.return_window_days,
+                policy.max_extension_days,
+                source=node.code if node else "hotline",
+            )
+    return DEFAULT_TERMS.get(urgency, DEFAULT_TERMS["normal"])
+
+
+@dataclass(frozen=True)
+class Span:
+    """An amount of time on one basis: office minutes ('working') or wall-clock minutes."""
+
+    minutes: float
+    working: bool
+
+    def after(self, start: datetime, calendar: WorkCalendar) -> datetime:
+        if self.working:
+            return calendar.add_working_minutes(start, self.minutes)
+        return start + timedelta(minutes=self.minutes)
+
+    def before(self, end: datetime, calendar: WorkCalendar) -> datetime:
+        if self.working:
+            return calendar.subtract_working_minutes(end, self.minutes)
+        return end - timedelta(minutes=self.minutes)
+
+    def scaled(self, factor: float) -> Span:
+        return replace(self, minutes=self.minutes * factor)
+
+
+def accept_span(terms: dict[str, Any]) -> Span:
+    if terms["accept_unit"] == "working_hours":
+        return Span(terms["accept_amount"] * 60, working=True)
+    return Span(terms["accept_amount"], working=False)
+
+
+def resolve_span(terms: dict[str, Any], calendar: WorkCalendar, extra_days: int = 0) -> Span:
+    """The time to resolve, extensions (in working days) included."""
+    if terms["resolve_unit"] == "working_days":
+        return Span((terms["resolve_amount"] + extra_days) * calendar.day_minutes, working=True)
+    return Span(terms["resolve_amount"] * 60 + extra_days * 24 * 60, working=False)
+
+
+def start_clocks(ticket: Ticket, at: datetime) -> dict[str, Any]:
+    """Set both deadlines from the moment of dispatch; returns what the timeline should say."""
+    calendar = work_calendar()
+    terms = terms_for(ticket.category, ticket.urgency).as_dict()
+    ticket.sla_terms = terms
+    ticket.extended_days = 0
+    ticket.paused_at = None
+    ticket.sla_level = ""
+    accept, resolve = accept_span(terms), resolve_span(terms, calendar)
+    ticket.accept_due_at = accept.after(at, calendar)
+    ticket.accept_amber_at = accept.scaled(1 - AMBER_AT).before(ticket.accept_due_at, calendar)
+    ticket.resolve_due_at = resolve.after(at, calendar)
+    ticket.resolve_amber_at = resolve.scaled(1 - AMBER_AT).before(ticket.resolve_due_at, calendar)
+    return {
+        "policy": terms["source"],
+        "accept": f"{terms['accept_amount']} {terms['accept_unit']}",
+        "resolve": f"{terms['resolve_amount']} {terms['resolve_unit']}",
+        "accept_due_at": ticket.accept_due_at.isoformat(),
+        "resolve_due_at": ticket.resolve_due_at.isoformat(),
+    }
+
+
+def stop_clocks(ticket: Ticket) -> None:
+    """A returned ticket has no deadlines until it is dispatched again."""
+    ticket.accept_due_at = ticket.accept_amber_at = None
+    ticket.resolve_due_at = ticket.resolve_amber_at = None
+    ticket.paused_at = None
+    ticket.sla_level = ""
+
+
+def resume_clocks(ticket: Ticket, at: datetime) -> dict[str, Any]:
+    """After a pause, move every running deadline by the time the pause took from it."""
+    calendar = work_calendar()
+    paused_at = ticket.paused_at or at
+    terms = ticket.sla_terms or DEFAULT_TERMS["normal"].as_dict()
+    moved: dict[str, Any] = {}
+    if ticket.accepted_at is None and ticket.accept_due_at is not None:
+        working = accept_span(terms).working
+        ticket.accept_due_at = _shift(ticket.accept_due_at, paused_at, at, working, calendar)
+        ticket.accept_amber_at = _shift(ticket.accept_amber_at, paused_at, at, working, calendar)
+        moved["accept_due_at"] = ticket.accept_due_at.isoformat()
+    if ticket.resolve_due_at is not None:
+        working = resolve_span(terms, calendar).working
+        ticket.resolve_due_at = _shift(ticket.resolve_due_at, paused_at, at, working, calendar)
+        ticket.resolve_amber_at = _shift(ticket.resolve_amber_at, paused_at, at, working, calendar)
+        moved["resolve_due_at"] = ticket.resolve_due_at.isoformat()
+    ticket.paused_at = None
+    ticket.sla_level = level_at(ticket, at)
+    paused = calendar.working_minutes_between(paused_at, at)
+    return {"paused_working_minutes": round(paused, 1), **moved}
+
+
+def _shift(
+    moment: datetime | None, paused_at: datetime, resumed_at: datetime, working: bool, calendar: WorkCalendar
+) -> datetime | None:
+    """The deadline keeps the time that was left on it when the pause began."""
+    if moment is None:
+        return None
+    if working:
+        left = max(calendar.working_minutes_between(paused_at, moment), 0)
+        return calendar.add_working_minutes(resumed_at, left)
+    return moment + max(resumed_at - paused_at, timedelta(0))
+
+
+def extend_resolve_clock(ticket: Ticket, days: int, at: datetime) -> dict[str, Any]:
+    """An approved extension adds working days to the resolve deadline; amber moves with it."""
+    calendar = work_calendar()
+    terms = ticket.sla_terms or DEFAULT_TERMS["normal"].as_dict()
+    before = ticket.resolve_due_at
+    ticket.extended_days += days
+    ticket.resolve_due_at = calendar.add_working_days(before or at, days)
+    total = resolve_span(terms, calendar, ticket.extended_days)
+    ticket.resolve_amber_at = total.scaled(1 - AMBER_AT).before(ticket.resolve_due_at, calendar)
+    ticket.sla_level = level_at(ticket, at)
+    return {
+        "days": days,
+        "from": before.isoformat() if before else None,
+        "to": ticket.resolve_due_at.isoformat(),
+    }
+
+
+def level_at(ticket: Ticket, now: datetime) -> str:
+    """'red' when a running deadline has passed, 'amber' past 75 % of its time, else ''."""
+    clocks = [(ticket.resolve_amber_at, ticket.resolve_due_at)]
+    if ticket.accepted_at is None:
+        clocks.append((ticket.accept_amber_at, ticket.accept_due_at))
+    level = ""
+    for amber, due in clocks:
+        if due is not None and now > due:
+            return "red"
+        if amber is not None and now >= amber:
+            level = "amber"
+    return level
+
+
+def time_used(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
+    """How much of the resolve time is used, for the ticket page: fraction and minutes left."""
+    if ticket.resolve_due_at is None or ticket.sla_terms is None:
+        return None
+    calendar = work_calendar()
+    span = resolve_span(ticket.sla_terms, calendar, ticket.extended_days)
+    moment = ticket.paused_at or ticket.resolved_at or now
+    if span.working:
+        left = calendar.working_minutes_between(moment, ticket.resolve_due_at)
+    else:
+        left = (ticket.resolve_due_at - moment).total_seconds() / 60
+    used = 1 - left / span.minutes if span.minutes else 1.0
+    return {"fraction": round(max(used, 0.0), 3), "minutes_left": round(left), "working": span.working}
