@@ -7,6 +7,7 @@ STATUS_LABELS = {
     "pending_dispatch": _l("Awaiting dispatch"),
     "dispatched": _l("Dispatched"),
     "in_progress": _l("In progress"),
+    "waiting_on_citizen": _l("Waiting on the citizen"),
     "resolved": _l("Resolved"),
     "closed": _l("Closed"),
     "merged": _l("Merged"),
@@ -49,4 +50,19 @@ EVENT_LABELS = {
     "note": _l("Note"),
     "resolved": _l("Resolved"),
     "returned": _l("Returned"),
+    "waiting": _l("Waiting on the citizen"),
+    "resumed": _l("Resumed"),
+    "extension_requested": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"),
+    "extension_refused": _l("Extension refused"),
+    "urged": _l("Urged"),
+}
+
+SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("75% of time used"), "red": _l("Overdue")}
+
+SLA_UNIT_LABELS = {
+    "working_hours": _l("working hours"),
+    "calendar_minutes": _l("minutes"),
+    "working_days": _l("working days"),
+    "calendar_hours": _l("hours"),
 }
