@@ -43,27 +43,53 @@ def token_command(name: str) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--tickets", default=300, show_default=True, help="How many demo tickets to create.")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@click.option(
+    "--tickets", default=300, show_default=True, type=click.IntRange(0, 100_000), help="How many demo tickets."
+)
+@click.option("--if-empty", is_flag=True, help="Quietly do nothing when the database already has data.")
 def seed_demo_command(tickets: int, if_empty: bool) -> None:
-    """Load a demo city: departments, districts, categories, users of every role, tickets."""
+    """Load a demo city: departments, districts, categories, users of every role, tickets.
+
+    Only into an empty database: it never adds a second city to existing data.
+    """
     from hotline.services import demo
 
-    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+    if if_empty and demo.existing_data():
         click.echo("database already has data; demo city not loaded")
         return
-    summary = demo.seed_demo(ticket_count=tickets)
+    try:
+        summary = demo.seed_demo(ticket_count=tickets)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
     click.echo(summary)
 
 
 @click.command("requeue")
 def requeue_command() -> None:
-    """Enqueue now every ticket still waiting to be routed."""
-    count = queueing.requeue_waiting()
-    click.echo(f"re-enqueued {count} tickets for routing")
+    """Enqueue now every ticket still waiting to be routed (what the periodic sweep does)."""
+    result = queueing.requeue()
+    if result.waiting == 0:
+        click.echo("no tickets are waiting to be routed")
+    elif not result.has_queue:
+        raise click.ClickException(
+            f"{result.waiting} tickets are waiting to be routed, but none was enqueued: "
+            "no job queue is configured (set REDIS_URL and run a worker)"
+        )
+    elif result.error is not None:
+        raise click.ClickException(
+            f"{result.waiting} tickets are waiting to be routed; {result.enqueued} enqueued, "
+            f"then Redis failed: {result.error}"
+        )
+    else:
+        click.echo(f"enqueued routing for {result.enqueued} waiting tickets")
 
 
 def register_commands(app: Flask) -> None:
+    from hotline.commands.calendar import calendar_cli
+    from hotline.commands.sla import sla_cli
+
+    app.cli.add_command(calendar_cli)
+    app.cli.add_command(sla_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(requeue_command)

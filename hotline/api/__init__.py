@@ -1,3 +1,13 @@
+"""The JSON API under /api/v1: what a telephony (CTI) system or a script uses.
+
+Bearer-token auth per user, the same role checks as the pages, and JSON errors
+`{"error": code, "detail": message}` for every failure under /api/. The views
+parse, call one service and render; docs/api.md is the reference.
+"""
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Imported for their side effect: they attach routes and handlers to `bp`.
+from hotline.api import directory, errors, reports, tickets  # noqa: E402, F401

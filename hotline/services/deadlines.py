@@ -42,7 +42,8 @@ def resume(actor: User | None, ticket: Ticket, expected_version: int | None = No
         access.require_own_department(actor, ticket)
     check_state(ticket, expected_version, Status.WAITING)
     now = utcnow()
-    moved = sla.resume_clocks(ticket, now)
+    with db.session.no_autoflush:
+        moved = sla.resume_clocks(ticket, now)
     ticket.status = Status.IN_PROGRESS
     record_event(ticket, actor, "resumed", Status.WAITING, Status.IN_PROGRESS, moved, at=now)
     return commit_transition(ticket)
@@ -92,7 +93,8 @@ def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_vers
     request = _pending_or_conflict(ticket)
     check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
-    moved = sla.extend_resolve_clock(ticket, request.days, now)
+    with db.session.no_autoflush:
+        moved = sla.extend_resolve_clock(ticket, request.days, now)
     _decide(request, actor, ExtensionRequest.APPROVED, note, now)
     record_event(ticket, actor, "extension_approved", None, None, {**moved, "note": note.strip()}, at=now)
     notices.notify(

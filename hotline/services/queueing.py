@@ -7,10 +7,11 @@ told, and the sweep (`requeue_waiting`) picks the work up once Redis is back.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from rq import Retry
+from rq import Queue, Retry
 from sqlalchemy import select
 
 from hotline.extensions import db, jobs
@@ -27,23 +28,55 @@ def enqueue_routing(ticket_id: int) -> bool:
     queue = jobs.queue
     if queue is None:
         return False
-    from hotline.jobs import route_ticket_job
-
     try:
-        queue.enqueue(route_ticket_job, ticket_id, retry=ROUTING_RETRY, description=f"route ticket {ticket_id}")
+        _enqueue_routing(queue, ticket_id)
     except RedisError as error:
         log.warning("routing of ticket %s not enqueued, Redis unavailable: %s", ticket_id, error)
         return False
     return True
 
 
-def requeue_waiting(grace: timedelta = timedelta(0)) -> int:
-    """Enqueue routing for every ticket still new after `grace`; returns how many went.
+def _enqueue_routing(queue: Queue, ticket_id: int) -> None:
+    from hotline.jobs import route_ticket_job
+
+    queue.enqueue(route_ticket_job, ticket_id, retry=ROUTING_RETRY, description=f"route ticket {ticket_id}")
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """What a sweep did: how many tickets wait for routing, and how many were enqueued."""
+
+    waiting: int
+    enqueued: int
+    has_queue: bool  # False: no REDIS_URL, so nothing could be enqueued
+    error: str | None = None  # Redis refused: the rest were not tried
+
+
+def requeue(grace: timedelta = timedelta(0)) -> Requeued:
+    """Enqueue routing for every ticket still new after `grace`.
 
     Routing is idempotent, so a ticket whose first job is merely slow is routed once.
+    The first Redis error stops the sweep: each further try would wait for the
+    connection timeout, and the next sweep catches up anyway.
     """
     cutoff = utcnow() - grace
     ids = db.session.scalars(
         select(Ticket.id).where(Ticket.status == Status.NEW, Ticket.created_at <= cutoff).order_by(Ticket.id)
     ).all()
-    return sum(1 for ticket_id in ids if enqueue_routing(ticket_id))
+    queue = jobs.queue
+    if queue is None:
+        return Requeued(waiting=len(ids), enqueued=0, has_queue=False)
+    enqueued = 0
+    for ticket_id in ids:
+        try:
+            _enqueue_routing(queue, ticket_id)
+        except RedisError as error:
+            log.warning("sweep stopped after %d of %d tickets, Redis unavailable: %s", enqueued, len(ids), error)
+            return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True, error=str(error))
+        enqueued += 1
+    return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True)
+
+
+def requeue_waiting(grace: timedelta = timedelta(0)) -> int:
+    """Enqueue routing for every ticket still new after `grace`; returns how many went."""
+    return requeue(grace).enqueued

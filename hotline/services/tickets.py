@@ -222,13 +222,15 @@ def return_to_dispatch(actor: User, ticket: Ticket, reason: str, expected_versio
     return commit_transition(ticket)
 
 
-def add_note(actor: User, ticket: Ticket, text: str) -> Ticket:
-    """An internal note on the timeline; it changes no state, so any version will do."""
+def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | None = None) -> Ticket:
+    """An internal note on the timeline, in any state. It does not change the ticket, so its
+    version stays; an actor who names the version they saw still hears if the ticket moved on."""
     if not access.can_see(actor, ticket):
         raise PermissionDenied(_("You may not see this ticket."))
     body = (text or "").strip()
     if not body:
         raise InvalidInput(_("The note is empty."), field="text")
+    check_state(ticket, expected_version, *Status.ALL)
     db.session.add(TicketEvent(ticket=ticket, kind="note", actor=actor, data={"text": body[:DESCRIPTION_MAX]}))
     db.session.commit()
     return ticket
@@ -249,4 +251,6 @@ def _assign(ticket: Ticket, department: Department, now: datetime) -> dict[str, 
     ticket.status = Status.DISPATCHED
     ticket.dispatched_at = now
     ticket.accepted_at = None
-    return sla.start_clocks(ticket, now)
+    # The policy and calendar look-ups must not flush the half-changed ticket: one UPDATE, one version.
+    with db.session.no_autoflush:
+        return sla.start_clocks(ticket, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from hotline.extensions import db
+from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket, TicketEvent
 from hotline.services import tickets
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
@@ -30,7 +30,7 @@ class TestIntake:
         assert ticket.caller_phone == "+8613800138000"
         assert ticket.category == city.potholes and ticket.district == city.east
         assert ticket.created_by == city.operator
-        assert result.routing_queued is False  # no Redis configured in this test
+        assert result.routing_queued is (jobs.queue is not None)  # queued when the tests have a Redis
         assert kinds(ticket) == ["created"]
 
     def test_numbers_are_unique_and_sorted_within_a_day(self, city):
@@ -202,3 +202,19 @@ class TestTransitions:
         with pytest.raises(RuntimeError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_each_transition_bumps_the_version_once(city):
+    from hotline.services import calendar
+
+    calendar.forget_cached_calendar()  # a cold cache queries mid-transition
+    ticket = factories.make_ticket(city.operator)
+    assert ticket.version == 1
+    tickets.route(ticket.id)
+    assert ticket.version == 2
+    tickets.accept(city.roads_staff, ticket)
+    assert ticket.version == 3
+    with pytest.raises(Conflict):
+        tickets.add_note(city.roads_staff, ticket, "seen an old version", expected_version=2)
+    tickets.add_note(city.roads_staff, ticket, "ok", expected_version=3)
+    assert ticket.version == 3

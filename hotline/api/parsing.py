@@ -1,0 +1,133 @@
+"""Reading what clients send: the JSON body, its typed fields, query parameters, the version.
+
+Every failure is a 400 (415 for a body that is not JSON) naming the field at
+fault, never a 500: this is where a CTI system's bugs first show up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+
+from hotline.api.errors import ApiError
+
+MAX_BODY_BYTES = 256 * 1024  # a ticket is at most a few KiB of text
+
+
+def json_body(allowed: tuple[str, ...], *, required: bool = True) -> dict[str, Any]:
+    """The request's JSON object, with only `allowed` keys.
+
+    Unknown keys are refused rather than ignored: a misspelt "urgncy" must not
+    silently file an urgent call as normal. With `required=False` an empty
+    body is an empty object (e.g. POST .../accept with no body at all).
+    """
+    request.max_content_length = MAX_BODY_BYTES
+    raw = request.get_data(cache=True)  # 413 above the limit
+    if not raw.strip() and not required:
+        return {}
+    if not request.is_json:
+        raise ApiError(
+            415, "unsupported_media_type", _("Send the request body as JSON (Content-Type: application/json).")
+        )
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # ValueError covers bad UTF-8 too
+        raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
+    for key, value in body.items():
+        if not _storable(key):
+            raise ApiError(400, "invalid_json", _("A field name contains characters that cannot be stored."))
+        if key not in allowed:
+            raise ApiError(
+                400,
+                "invalid_input",
+                _("Unknown field “%(field)s”; allowed: %(allowed)s.", field=key, allowed=", ".join(allowed)),
+                field=key,
+            )
+        if isinstance(value, str) and not _storable(value):
+            raise ApiError(
+                400, "invalid_input", _("“%(field)s” contains characters that cannot be stored.", field=key), field=key
+            )
+    return body
+
+
+def _storable(text: str) -> bool:
+    # NUL is refused by PostgreSQL and lone surrogates by UTF-8: both would be a 500 later.
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text(body: dict[str, Any], name: str, *, required: bool = False, default: str | None = None) -> str | None:
+    """A string field; null counts as absent."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, "invalid_input", _("“%(field)s” is required.", field=name), field=name)
+        return default
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_input", _("“%(field)s” must be a string.", field=name), field=name)
+    return value
+
+
+def boolean(body: dict[str, Any], name: str, *, default: bool = False) -> bool:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ApiError(400, "invalid_input", _("“%(field)s” must be true or false.", field=name), field=name)
+    return value
+
+
+def expected_version(body: dict[str, Any]) -> int | None:
+    """The version the client saw: `"version": n` in the body or an `If-Match: n` header.
+
+    `If-Match: *` means "whatever it is now", as in HTTP. Both given and different: 400.
+    """
+    from_body = body.get("version")
+    if from_body is not None and (isinstance(from_body, bool) or not isinstance(from_body, int) or from_body < 1):
+        raise ApiError(400, "invalid_input", _("“version” must be a positive integer."), field="version")
+    from_header = _if_match_version()
+    if from_body is not None and from_header is not None and from_body != from_header:
+        raise ApiError(400, "invalid_input", _("“version” and the If-Match header disagree."), field="version")
+    return from_body if from_body is not None else from_header
+
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def _if_match_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() in ("", "*"):
+        return None
+    match = _IF_MATCH.match(header)
+    if match is None or int(match.group(1)) < 1:
+        raise ApiError(
+            400, "invalid_input", _("If-Match must carry the ticket's version, e.g. If-Match: 3."), field="version"
+        )
+    return int(match.group(1))
+
+
+def query_int(name: str, default: int, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """A positive integer query parameter; above `maximum` it is capped, not refused."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < minimum:
+        raise ApiError(
+            400,
+            "invalid_input",
+            _("“%(field)s” must be a whole number of at least %(n)d.", field=name, n=minimum),
+            field=name,
+        )
+    value = int(raw)
+    return min(value, maximum) if maximum is not None else value

@@ -1,0 +1,54 @@
+"""Report queries for supervisors' scripts: response times per department."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app, request
+from flask_babel import gettext as _
+
+from hotline.api import bp
+from hotline.api.auth import api_roles
+from hotline.api.errors import ApiError
+from hotline.api.responses import json_response
+from hotline.services import access
+from hotline.services.reports import response_times
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366  # a year, leap or not: longer ranges are an export, not a live query
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@bp.get("/reports/response-times")
+@api_roles(*access.REPORT_ROLES)
+def response_times_report() -> Response:
+    """One object per department for tickets created on the local dates from..to (inclusive).
+
+    Missing `to` is today in the hotline's time zone; missing `from` is 29 days
+    before `to`, so that the default is the last 30 days, today included.
+    """
+    tz = current_app.config["HOTLINE_TIMEZONE"]
+    end = _date_arg("to") or datetime.now(ZoneInfo(tz)).date()
+    start = _date_arg("from") or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ApiError(400, "invalid_input", _("“from” is after “to”."), field="from")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ApiError(400, "invalid_input", _("Ask for at most %(n)d days at once.", n=MAX_DAYS), field="from")
+    rows = response_times(start, end, tz)
+    return json_response([row.as_dict() for row in rows])
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if not _DATE.match(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(
+            400, "invalid_input", _("“%(field)s” must be a date as YYYY-MM-DD.", field=name), field=name
+        ) from None

@@ -1,0 +1,168 @@
+"""Tickets: create, read, list, and every lifecycle action (dispatch, accept, resolve, return, notes)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request, url_for
+from flask_babel import gettext as _
+
+from hotline.api import bp
+from hotline.api.auth import api_roles, api_user
+from hotline.api.errors import ApiError
+from hotline.api.parsing import boolean, expected_version, json_body, query_int, text
+from hotline.api.queries import department_by_code, ticket_page
+from hotline.api.responses import json_response
+from hotline.api.serializers import ticket_json
+from hotline.models import Role, Status, Ticket
+from hotline.services import access, tickets
+from hotline.services.phones import normalise_phone
+
+MAX_PER_PAGE = 100
+INTAKE_FIELDS = (
+    "caller_phone",
+    "caller_name",
+    "type",
+    "category",
+    "district",
+    "address",
+    "description",
+    "urgency",
+    "channel",
+    "confidential",
+    "direct_answer",
+)
+
+
+@bp.post("/tickets")
+@api_roles(*access.INTAKE_ROLES)
+def create_ticket() -> Response:
+    body = json_body(INTAKE_FIELDS)
+    intake = tickets.Intake(
+        caller_phone=text(body, "caller_phone", required=True),
+        caller_name=text(body, "caller_name", default=""),
+        type=text(body, "type", required=True),
+        category=text(body, "category", required=True),
+        district=text(body, "district") or None,
+        address=text(body, "address", default=""),
+        description=text(body, "description", required=True),
+        urgency=text(body, "urgency", default="normal"),
+        channel=text(body, "channel", default="api"),
+        confidential=boolean(body, "confidential"),
+        direct_answer=text(body, "direct_answer"),
+    )
+    result = tickets.create_ticket(api_user(), intake)
+    data = ticket_json(result.ticket, api_user())
+    # False when Redis is down: the ticket is saved and the sweeper routes it later.
+    data["routing_queued"] = result.routing_queued
+    location = url_for("api.get_ticket", number=result.ticket.number)
+    return json_response(data, 201, {"Location": location})
+
+
+@bp.get("/tickets")
+@api_roles()
+def list_tickets() -> Response:
+    user = api_user()
+    statuses = _statuses(",".join(request.args.getlist("status")))
+    department = None
+    code = request.args.get("department", "").strip()
+    if code:
+        department = department_by_code(code)
+        if department is None:
+            raise ApiError(400, "invalid_input", _("Unknown department “%(code)s”.", code=code), field="department")
+    phone = None
+    if request.args.get("caller_phone", "").strip():
+        # Masked callers stay masked: no probing numbers through the filter.
+        if access.masks_caller(user):
+            raise ApiError(403, "forbidden", _("Your role may not search by caller."))
+        phone = normalise_phone(request.args["caller_phone"])
+    default_size = min(current_app.config["HOTLINE_API_PAGE_SIZE"], MAX_PER_PAGE)
+    page = ticket_page(
+        user,
+        statuses=statuses,
+        department=department,
+        caller_phone=phone,
+        page=query_int("page", 1),
+        per_page=query_int("per_page", default_size, maximum=MAX_PER_PAGE),
+    )
+    return json_response(
+        {
+            "tickets": [ticket_json(ticket, user, events=False) for ticket in page.tickets],
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "pages": page.pages,
+        }
+    )
+
+
+def _statuses(raw: str) -> list[str]:
+    """`status=new`, or several: `status=new,pending_dispatch` (or the parameter repeated)."""
+    wanted = [part.strip() for part in raw.split(",") if part.strip()]
+    for status in wanted:
+        if status not in Status.ALL:
+            raise ApiError(
+                400,
+                "invalid_input",
+                _("Unknown status “%(status)s”; one of: %(all)s.", status=status, all=", ".join(Status.ALL)),
+                field="status",
+            )
+    return wanted
+
+
+@bp.get("/tickets/<number>")
+@api_roles()
+def get_ticket(number: str) -> Response:
+    ticket = access.ticket_for(api_user(), number)
+    return json_response(ticket_json(ticket, api_user()))
+
+
+@bp.post("/tickets/<number>/dispatch")
+@api_roles(*access.DISPATCH_ROLES)
+def dispatch(number: str) -> Response:
+    body = json_body(("department", "version"))
+    department, version = text(body, "department", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tickets.dispatch(api_user(), ticket, department, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/accept")
+@api_roles(Role.DEPARTMENT)
+def accept(number: str) -> Response:
+    version = expected_version(json_body(("version",), required=False))
+    ticket = access.ticket_for(api_user(), number)
+    tickets.accept(api_user(), ticket, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/resolve")
+@api_roles(Role.DEPARTMENT)
+def resolve(number: str) -> Response:
+    body = json_body(("resolution", "version"))
+    resolution, version = text(body, "resolution", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tickets.resolve(api_user(), ticket, resolution, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/return")
+@api_roles(Role.DEPARTMENT)
+def return_to_dispatch(number: str) -> Response:
+    body = json_body(("reason", "version"))
+    reason, version = text(body, "reason", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tickets.return_to_dispatch(api_user(), ticket, reason, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/notes")
+@api_roles()
+def add_note(number: str) -> Response:
+    body = json_body(("text", "version"))
+    note, version = text(body, "text", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tickets.add_note(api_user(), ticket, note, version)
+    return _ticket_response(ticket)
+
+
+def _ticket_response(ticket: Ticket) -> Response:
+    return json_response(ticket_json(ticket, api_user()))

@@ -1,0 +1,1 @@
+"""Flask CLI command groups beyond the basics in `hotline.cli`."""

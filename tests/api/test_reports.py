@@ -1,0 +1,136 @@
+"""GET /api/v1/reports/response-times against a small data set whose figures are worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hotline.extensions import db
+from hotline.models import Status
+from tests import factories
+from tests.api.helpers import assert_error
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+URL = "/api/v1/reports/response-times"
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def ticket(city, category: str, created: datetime, status: str = Status.DISPATCHED, **times):
+    made = factories.make_routed_ticket(city.operator, category=category)
+    made.created_at = created
+    made.dispatched_at = created if made.department else None
+    made.accepted_at = made.resolved_at = None
+    made.status = status
+    for name, value in times.items():
+        setattr(made, name, value)
+    db.session.commit()
+    return made
+
+
+@pytest.fixture
+def day(app, city):
+    """Ten days ago, local: the day the hand-made tickets were logged."""
+    assert app.config["HOTLINE_TIMEZONE"] == "Asia/Shanghai"
+    d = today() - timedelta(days=10)
+    t = local(d, 10)  # 02:00 UTC
+    far = datetime.now(UTC) + timedelta(days=30)
+    # Roads: accepted after 10, 30 and 60 minutes; resolved after 2 h (on time) and 10 h (late).
+    ticket(city, "potholes", t, Status.RESOLVED, accepted_at=t + timedelta(minutes=10),
+           resolved_at=t + timedelta(hours=2), resolve_due_at=t + timedelta(days=5))  # fmt: skip
+    ticket(city, "potholes", t, Status.RESOLVED, accepted_at=t + timedelta(minutes=30),
+           resolved_at=t + timedelta(hours=10), resolve_due_at=t + timedelta(hours=5))  # fmt: skip
+    # In progress and due a day after logging: overdue now.
+    ticket(city, "potholes", t, Status.IN_PROGRESS, accepted_at=t + timedelta(minutes=60),
+           resolve_due_at=t + timedelta(days=1))  # fmt: skip
+    # Not accepted yet, due in a month: counted, not overdue.
+    ticket(city, "infrastructure", t, resolve_due_at=far)
+    # 23:59 local the evening before: outside the day although the same UTC date as 00:30 below.
+    ticket(city, "potholes", local(d - timedelta(days=1), 23, 59), resolve_due_at=far)
+    # Water: 00:30 local is the previous day in UTC, yet inside the local day.
+    ticket(city, "water-supply", local(d, 0, 30), resolve_due_at=far)
+    ticket(city, "water-supply", local(d + timedelta(days=1), 0, 30), resolve_due_at=far)
+    # Waiting for a dispatcher: no department, so in no row.
+    ticket(city, "other", t, Status.PENDING_DISPATCH)
+    return d
+
+
+def test_figures_per_department(api, city, day):
+    response = api(city.supervisor).get(f"{URL}?from={day}&to={day}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == [
+        {
+            "department": "roads",
+            "department_name": "道路管理局",
+            "tickets": 4,
+            "resolved": 2,
+            "accept_p50_minutes": 30.0,  # of 10, 30, 60
+            "accept_p90_minutes": 54.0,  # 30 + 0.8 * (60 - 30)
+            "resolve_p50_hours": 6.0,  # of 2, 10
+            "resolve_p90_hours": 9.2,  # 2 + 0.9 * (10 - 2)
+            "resolved_on_time_rate": 0.5,
+            "overdue_open": 1,
+        },
+        {
+            "department": "water",
+            "department_name": "水务局",
+            "tickets": 1,
+            "resolved": 0,
+            "accept_p50_minutes": None,
+            "accept_p90_minutes": None,
+            "resolve_p50_hours": None,
+            "resolve_p90_hours": None,
+            "resolved_on_time_rate": None,
+            "overdue_open": 0,
+        },
+    ]
+
+
+def test_the_range_takes_in_both_ends(api, city, day):
+    rows = api(city.admin).get(f"{URL}?from={day - timedelta(days=1)}&to={day + timedelta(days=1)}").get_json()
+    assert {row["department"]: row["tickets"] for row in rows} == {"roads": 5, "water": 2}
+
+
+def test_a_range_with_no_tickets_is_an_empty_list(api, city, day):
+    assert api(city.supervisor).get(f"{URL}?from=2020-01-01&to=2020-01-31").get_json() == []
+
+
+def test_the_default_is_the_last_30_days(api, city):
+    now = datetime.now(UTC)
+    ticket(city, "potholes", now)
+    ticket(city, "potholes", local(today() - timedelta(days=29), 0, 1))
+    ticket(city, "potholes", local(today() - timedelta(days=30), 23, 59))
+    client = api(city.supervisor)
+    assert [row["tickets"] for row in client.get(URL).get_json()] == [2]
+    # A missing "from" counts 29 days back from "to"; a missing "to" is today.
+    assert [row["tickets"] for row in client.get(f"{URL}?from={today() - timedelta(days=30)}").get_json()] == [3]
+    assert [row["tickets"] for row in client.get(f"{URL}?to={today() - timedelta(days=30)}").get_json()] == [1]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-11-10&to=2026-11-09", "from"),
+        ("from=2026-13-01&to=2026-12-31", "from"),
+        ("from=2026-02-30", "from"),
+        ("from=20261110", "from"),
+        ("from=2026-W46-1", "from"),
+        ("to=yesterday", "to"),
+        ("to=2026-11-10T00:00", "to"),
+        ("from=2024-01-01&to=2025-01-01", "from"),  # 367 days: too long for a live query
+    ],
+)
+def test_bad_dates_are_400s(api, city, query, field):
+    assert_error(api(city.supervisor).get(f"{URL}?{query}"), 400, "invalid_input", field)
+
+
+def test_a_leap_year_is_not_too_long(api, city):
+    assert api(city.supervisor).get(f"{URL}?from=2024-01-01&to=2024-12-31").status_code == 200
