@@ -75,7 +75,7 @@ def _app_context(app: Flask) -> Iterator[None]:
 
 
 # Reference data that the migrations seed; tests that change it restore it (see `holidays`).
-SEEDED_TABLES = {"calendar_day", "calendar_year"}
+SEEDED_TABLES = {"calendar_day", "calendar_year", "return_reason"}
 
 
 def _empty_tables() -> None:

@@ -3,6 +3,7 @@
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
 from hotline.models.department import Department, District
+from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
 from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
 from hotline.models.ticket import (
     CHANNELS,
@@ -28,9 +29,14 @@ __all__ = [
     "ExtensionRequest",
     "Notice",
     "SlaPolicy",
+    "ReturnReason",
+    "ReturnRequest",
     "Role",
+    "RoutingOutcome",
+    "RoutingRule",
     "Status",
     "Ticket",
+    "TicketAssist",
     "TicketCounter",
     "TicketEvent",
     "User",

@@ -49,6 +49,11 @@ class Ticket(db.Model):
     caller_phone: Mapped[str] = mapped_column(String(32), index=True)
     caller_name: Mapped[str] = mapped_column(String(120), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # How the current department was chosen: rule | category_default | suggestion | dispatcher
+    routed_by: Mapped[str | None] = mapped_column(String(20))
+    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
+    # A merged ticket (重复件) points at the ticket that answers for it.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -73,6 +78,7 @@ class Ticket(db.Model):
     district: Mapped[District | None] = relationship()
     department: Mapped[Department | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+    parent: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
     )
