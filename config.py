@@ -29,6 +29,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def normalise_database_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
     if url.startswith("postgres://"):
@@ -60,6 +65,10 @@ class Config:
         self.HOTLINE_OFFICE_HOURS = env_str("HOTLINE_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
         for key in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"):
             setattr(self, f"HOTLINE_OFFICE_HOURS_{key}", env_str(f"HOTLINE_OFFICE_HOURS_{key}"))
+        # A learned suggestion this confident routes a ticket that no rule or default placed.
+        self.HOTLINE_AUTO_ROUTE_CONFIDENCE = env_float("HOTLINE_AUTO_ROUTE_CONFIDENCE", 0.9)
+        # How far back to look for likely duplicates (重复件) at intake and on the desk.
+        self.HOTLINE_DUPLICATE_WINDOW_DAYS = env_int("HOTLINE_DUPLICATE_WINDOW_DAYS", 7)
         self.HOTLINE_API_PAGE_SIZE = env_int("HOTLINE_API_PAGE_SIZE", 50)
         self.BOOTSTRAP_SERVE_LOCAL = True
         self.WTF_CSRF_TIME_LIMIT = None

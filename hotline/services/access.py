@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from hotline.extensions import db
-from hotline.models import Role, Ticket, User
+from hotline.models import Role, Ticket, TicketAssist, User
 from hotline.services.errors import NotFound, PermissionDenied
 
 INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
@@ -20,17 +20,28 @@ def require_role(actor: User, *roles: str) -> None:
 
 
 def visible_tickets(actor: User) -> Select[tuple[Ticket]]:
-    """Department staff see only their own department's tickets; other roles see all."""
+    """Department staff see their own department's tickets and those it assists on (协办);
+    other roles see all."""
     query = select(Ticket)
     if actor.role == Role.DEPARTMENT:
-        query = query.where(Ticket.department_id == actor.department_id)
+        assisting = select(TicketAssist.ticket_id).where(TicketAssist.department_id == actor.department_id)
+        query = query.where(or_(Ticket.department_id == actor.department_id, Ticket.id.in_(assisting)))
     return query
 
 
 def can_see(actor: User, ticket: Ticket) -> bool:
-    if actor.role == Role.DEPARTMENT:
-        return ticket.department_id is not None and ticket.department_id == actor.department_id
-    return True
+    if actor.role != Role.DEPARTMENT:
+        return True
+    if ticket.department_id is not None and ticket.department_id == actor.department_id:
+        return True
+    return (
+        db.session.scalar(
+            select(TicketAssist.id).where(
+                TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
+            )
+        )
+        is not None
+    )
 
 
 def masks_caller(actor: User) -> bool:

@@ -69,7 +69,8 @@ def response_times(start: date, end: date, tz: str, now: datetime | None = None)
             Ticket.resolve_due_at,
         )
         .join(Department, Ticket.department_id == Department.id)
-        .where(Ticket.created_at >= low, Ticket.created_at < high)
+        # A merged duplicate is answered by its parent: each request counts once.
+        .where(Ticket.created_at >= low, Ticket.created_at < high, Ticket.status != Status.MERGED)
     ).all()
     groups: dict[str, list] = {}
     names: dict[str, str] = {}

@@ -30,7 +30,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, queueing, sla
+from hotline.services import access, assists, queueing, returns, routing, sla
 from hotline.services.errors import InvalidInput, PermissionDenied
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
@@ -129,26 +129,26 @@ def _validated_intake(intake: Intake) -> dict[str, Any]:
     }
 
 
-def route(ticket_id: int) -> Ticket | None:
-    """Route a new ticket to its category's default department (inherited down the
-    tree), or to the dispatcher's desk when there is none. Idempotent: a ticket
-    that is no longer new is left alone, so a job delivered twice routes once."""
+def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | None:
+    """Route a new ticket (see `routing`: rules, category default, suggestion, else the
+    dispatcher's desk), writing exactly one `routed` event. Idempotent: a ticket that is
+    no longer new is left alone, so a job delivered twice routes once. A batch passes
+    the rules it loaded once."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.status != Status.NEW:
         return ticket
-    department = ticket.category.routing_department
     now = utcnow()
-    if department is None:
-        ticket.status = Status.PENDING_DISPATCH
-        data = {"by": "category_default", "reason": "category has no default department"}
-    else:
-        clocks = _assign(ticket, department, now)
-        data = {
-            "by": "category_default",
-            "department": department.code,
-            "category": ticket.category.code,
-            "sla": clocks,
-        }
+    with db.session.no_autoflush:
+        decision = routing.decide(
+            routing.Case.of_ticket(ticket), ticket.category, routing.active_rules() if rules is None else rules
+        )
+        data = decision.event_data()
+        if decision.department is None:
+            ticket.status = Status.PENDING_DISPATCH
+        else:
+            data["sla"] = _assign(ticket, decision.department, now, decision.assisting)
+            ticket.routed_by = decision.by
+            ticket.routing_rule_id = decision.rule.id if decision.rule else None
     record_event(ticket, None, "routed", Status.NEW, ticket.status, data, at=now)
     try:
         db.session.commit()
@@ -158,16 +158,48 @@ def route(ticket_id: int) -> Ticket | None:
     return ticket
 
 
-def dispatch(actor: User, ticket: Ticket, department_code: str, expected_version: int | None = None) -> Ticket:
-    """A dispatcher sends a ticket that routing could not place to a department."""
+def route_batch(ticket_ids: list[int]) -> dict[str, int]:
+    """Route many tickets with the rules loaded once (a backlog after an outage)."""
+    rules = routing.active_rules()
+    counts: dict[str, int] = {}
+    for ticket_id in ticket_ids:
+        ticket = route(ticket_id, rules)
+        status = ticket.status if ticket else "missing"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def dispatch(
+    actor: User,
+    ticket: Ticket,
+    department_code: str,
+    expected_version: int | None = None,
+    assisting: list[str] | None = None,
+) -> Ticket:
+    """A dispatcher sends a ticket to a department (主办) with optional assisting ones (协办):
+    one that routing could not place, or one already with a department (a reassignment,
+    counted against the routing that sent it there)."""
     access.require_role(actor, *access.DISPATCH_ROLES)
-    check_state(ticket, expected_version, Status.NEW, Status.PENDING_DISPATCH)
-    department = db.session.scalar(select(Department).where(Department.code == department_code))
-    if department is None:
-        raise InvalidInput(_("Unknown department “%(code)s”.", code=department_code), field="department")
-    before = ticket.status
-    clocks = _assign(ticket, department, utcnow())
-    record_event(ticket, actor, "dispatched", before, Status.DISPATCHED, {"department": department.code, "sla": clocks})
+    check_state(ticket, expected_version, Status.NEW, Status.PENDING_DISPATCH, *Status.WITH_DEPARTMENT)
+    department = _department(department_code, "department")
+    helpers = [_department(code, "assisting") for code in dict.fromkeys(assisting or [])]
+    if department in helpers:
+        raise InvalidInput(_("The lead department cannot also assist."), field="assisting")
+    before, previous = ticket.status, ticket.department
+    now = utcnow()
+    kind = "dispatched"
+    if previous is not None:
+        if previous == department:
+            raise InvalidInput(_("The ticket is already with %(name)s.", name=department.name), field="department")
+        kind = "reassigned"
+        routing.record_outcome(ticket, "reassigned", now)
+    with db.session.no_autoflush:
+        clocks = _assign(ticket, department, now, helpers)
+    ticket.routed_by, ticket.routing_rule_id = "dispatcher", None
+    data = {"department": department.code, "assisting": [d.code for d in helpers], "sla": clocks}
+    if previous is not None:
+        data["from_department"] = previous.code
+    record_event(ticket, actor, kind, before, Status.DISPATCHED, data, at=now)
     return commit_transition(ticket)
 
 
@@ -198,28 +230,11 @@ def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int 
     return commit_transition(ticket)
 
 
-def return_to_dispatch(actor: User, ticket: Ticket, reason: str, expected_version: int | None = None) -> Ticket:
-    """退单: a department hands back a ticket that is not theirs, with the reason."""
-    access.require_own_department(actor, ticket)
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput(_("Say why the ticket is returned."), field="reason")
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
-    before = ticket.status
-    department = ticket.department
-    ticket.status = Status.PENDING_DISPATCH
-    ticket.department = None
-    ticket.dispatched_at = ticket.accepted_at = None
-    sla.stop_clocks(ticket)
-    record_event(
-        ticket,
-        actor,
-        "returned",
-        before,
-        Status.PENDING_DISPATCH,
-        {"reason": text, "department": department.code if department else None},
-    )
-    return commit_transition(ticket)
+def return_to_dispatch(
+    actor: User, ticket: Ticket, reason: str, expected_version: int | None = None, reason_code: str | None = None
+) -> Ticket:
+    """退单: a department hands back a ticket that is not theirs (rules in `returns`)."""
+    return returns.return_to_dispatch(actor, ticket, reason, expected_version, reason_code)
 
 
 def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | None = None) -> Ticket:
@@ -245,12 +260,22 @@ def earlier_tickets(phone: str, limit: int = 10) -> list[Ticket]:
     )
 
 
-def _assign(ticket: Ticket, department: Department, now: datetime) -> dict[str, Any]:
-    """Hand the ticket to a department and start its SLA clocks; returns the clocks' explanation."""
+def _assign(
+    ticket: Ticket, department: Department, now: datetime, assisting: list[Department] | None = None
+) -> dict[str, Any]:
+    """Hand the ticket to a department (and its helpers) and start its SLA clocks; returns the
+    clocks' explanation. Callers hold `no_autoflush`: the policy and calendar look-ups must not
+    flush the half-changed ticket, so that a transition is one UPDATE and one version."""
     ticket.department = department
     ticket.status = Status.DISPATCHED
     ticket.dispatched_at = now
     ticket.accepted_at = None
-    # The policy and calendar look-ups must not flush the half-changed ticket: one UPDATE, one version.
-    with db.session.no_autoflush:
-        return sla.start_clocks(ticket, now)
+    assists.replace(ticket, assisting or [])
+    return sla.start_clocks(ticket, now)
+
+
+def _department(code: str | None, field: str) -> Department:
+    department = db.session.scalar(select(Department).where(Department.code == code)) if code else None
+    if department is None:
+        raise InvalidInput(_("Unknown department “%(code)s”.", code=code or ""), field=field)
+    return department

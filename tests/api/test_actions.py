@@ -69,7 +69,7 @@ def test_return_sends_the_ticket_back_to_the_dispatcher(api, city, routed):
     body = response.get_json()
     assert response.status_code == 200
     assert (body["status"], body["department"], body["dispatched_at"]) == ("pending_dispatch", None, None)
-    assert body["events"][-1]["data"] == {"reason": "属于供水问题", "department": "roads"}
+    assert body["events"][-1]["data"] == {"reason": "属于供水问题", "reason_code": "other", "department": "roads"}
     # Having handed it back, roads no longer sees it.
     assert_error(api(city.roads_staff).get(f"/api/v1/tickets/{routed.number}"), 404, "not_found")
 
@@ -108,7 +108,7 @@ def test_an_unknown_number_is_404(api, city, action):
 @pytest.mark.parametrize(
     ("who", "action", "body", "prepare"),
     [
-        ("dispatcher", "dispatch", {"department": "water"}, None),  # already dispatched
+        ("dispatcher", "dispatch", {"department": "water"}, "resolve"),  # resolved: nothing to dispatch
         ("roads_staff", "resolve", {"resolution": "已修复"}, None),  # not accepted yet
         ("roads_staff", "accept", {}, "accept"),  # accepted already
         ("roads_staff", "return", {"reason": "不是我们的"}, "resolve"),  # resolved: too late to return

@@ -169,7 +169,7 @@ class TestTransitions:
         assert ticket.status == Status.PENDING_DISPATCH
         assert ticket.department is None and ticket.resolve_due_at is None
         returned = ticket.events[-1]
-        assert returned.data == {"reason": "供水问题，不属于本单位", "department": "roads"}
+        assert returned.data == {"reason": "供水问题，不属于本单位", "reason_code": "other", "department": "roads"}
         with pytest.raises(InvalidInput):
             tickets.return_to_dispatch(city.roads_staff, factories.make_routed_ticket(city.operator), "")
 
@@ -182,8 +182,9 @@ class TestTransitions:
         tickets.dispatch(city.dispatcher, ticket, "water", expected_version=ticket.version)
         assert ticket.status == Status.DISPATCHED and ticket.department == city.water
         assert ticket.events[-1].actor == city.dispatcher
-        with pytest.raises(Conflict):
-            tickets.dispatch(city.dispatcher, ticket, "roads")
+        assert ticket.routed_by == "dispatcher"
+        with pytest.raises(InvalidInput):
+            tickets.dispatch(city.dispatcher, ticket, "water")  # it is there already
 
     def test_notes_need_text_and_visibility(self, city):
         ticket = factories.make_routed_ticket(city.operator)

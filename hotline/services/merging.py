@@ -1,0 +1,131 @@
+"""Duplicates (重复件): finding likely ones, and merging a ticket into the one that answers for it.
+
+Likely duplicates are open tickets within a window (default 7 days): from the
+same phone, or in the same category at a similar address, or with a very
+similar text. Merging makes one ticket the parent; the child stops its clocks,
+follows the parent, and counts once in the reports (merged tickets are left out).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from hotline.extensions import db
+from hotline.models import Category, Status, Ticket, User
+from hotline.models.types import utcnow
+from hotline.services import access, sla
+from hotline.services.errors import Conflict, InvalidInput, NotFound
+from hotline.services.transition import check_state, commit_transition, record_event
+
+TEXT_SIMILARITY = 0.5  # Jaccard similarity of character bigrams that counts as "very similar"
+CANDIDATE_LIMIT = 500
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@dataclass
+class Likely:
+    ticket: Ticket
+    reasons: list[str] = field(default_factory=list)
+    similarity: float = 0.0
+
+
+def find_duplicates(
+    phone: str | None,
+    category: Category | None,
+    address: str,
+    description: str,
+    exclude_id: int | None = None,
+    limit: int = 10,
+) -> list[Likely]:
+    """Open tickets that may be the same request, most likely first."""
+    since = utcnow() - timedelta(days=current_app.config["HOTLINE_DUPLICATE_WINDOW_DAYS"])
+    conditions = []
+    if phone:
+        conditions.append(Ticket.caller_phone == phone)
+    if category is not None:
+        conditions.append(Ticket.category_id == category.id)
+    if not conditions:
+        return []
+    query = (
+        select(Ticket)
+        .where(Ticket.status.in_(Status.OPEN), Ticket.created_at >= since, or_(*conditions))
+        .order_by(Ticket.created_at.desc())
+        .limit(CANDIDATE_LIMIT)
+    )
+    if exclude_id is not None:
+        query = query.where(Ticket.id != exclude_id)
+    grams = _bigrams(description)
+    place = _normalise(address)
+    found: list[Likely] = []
+    for ticket in db.session.scalars(query):
+        likely = Likely(ticket, similarity=_jaccard(grams, _bigrams(ticket.description)))
+        if phone and ticket.caller_phone == phone:
+            likely.reasons.append("same_phone")
+        if category is not None and ticket.category_id == category.id and _near(place, ticket.address):
+            likely.reasons.append("same_place")
+        if likely.similarity >= TEXT_SIMILARITY:
+            likely.reasons.append("similar_text")
+        if likely.reasons:
+            found.append(likely)
+    found.sort(key=lambda x: (len(x.reasons), x.similarity), reverse=True)
+    return found[:limit]
+
+
+def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version: int | None = None) -> Ticket:
+    """Merge `ticket` into the ticket numbered `parent_number`, which answers for both."""
+    access.require_role(actor, *access.DISPATCH_ROLES)
+    if not isinstance(parent_number, str) or not parent_number.strip():
+        raise InvalidInput(_("Give the number of the ticket to merge into."), field="into")
+    parent = db.session.scalar(select(Ticket).where(Ticket.number == parent_number.strip()))
+    if parent is None:
+        raise NotFound(_("No ticket %(number)s.", number=parent_number))
+    if parent.id == ticket.id:
+        raise InvalidInput(_("A ticket cannot be merged into itself."), field="into")
+    if parent.status in (Status.MERGED, Status.CLOSED):
+        raise Conflict(_("Ticket %(number)s cannot take duplicates: it is closed or merged.", number=parent.number))
+    check_state(ticket, expected_version, *Status.OPEN)
+    now = utcnow()
+    before = ticket.status
+    ticket.status = Status.MERGED
+    ticket.parent = parent
+    sla.stop_clocks(ticket)
+    # A ticket that had duplicates of its own hands them on: the tree stays one level deep.
+    for child in db.session.scalars(select(Ticket).where(Ticket.parent_id == ticket.id)):
+        child.parent = parent
+    record_event(ticket, actor, "merged", before, Status.MERGED, {"into": parent.number}, at=now)
+    record_event(parent, actor, "merge_received", None, None, {"child": ticket.number}, at=now)
+    return commit_transition(ticket)
+
+
+def children(ticket: Ticket) -> list[Ticket]:
+    return list(db.session.scalars(select(Ticket).where(Ticket.parent_id == ticket.id).order_by(Ticket.id)))
+
+
+def _normalise(text: str) -> str:
+    return _NOISE.sub("", (text or "").lower())
+
+
+def _near(place: str, other: str) -> bool:
+    """The same address, or one contained in the other (at least 6 characters of it)."""
+    theirs = _normalise(other)
+    if not place or not theirs:
+        return False
+    shorter, longer = sorted((place, theirs), key=len)
+    return len(shorter) >= 6 and shorter in longer
+
+
+def _bigrams(text: str) -> set[str]:
+    clean = _normalise(text)
+    return {clean[i : i + 2] for i in range(len(clean) - 1)}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)

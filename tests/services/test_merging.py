@@ -1,0 +1,78 @@
+"""Likely duplicates and merging (重复件)."""
+
+import pytest
+
+from hotline.extensions import db
+from hotline.models import Status
+from hotline.services import merging, reports, tickets
+from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tests import factories
+
+
+def test_likely_duplicates_by_phone_place_and_text(city):
+    first = factories.make_ticket(city.operator)
+    same_phone = factories.make_ticket(city.operator, category="water-supply", description="家里停水了")
+    same_place = factories.make_ticket(
+        city.operator, caller_phone="13900139000", description="路上有坑", address="东城区人民路12号"
+    )
+    similar = factories.make_ticket(
+        city.operator, caller_phone="13700137000", category="other", description="人民路路面有一个大坑，晚上很危险！"
+    )
+    unrelated = factories.make_ticket(
+        city.operator, caller_phone="13600136000", category="water-supply", description="水费问题"
+    )
+    found = merging.find_duplicates(
+        "+8613800138000", city.potholes, "东城区人民路 12 号", first.description, exclude_id=first.id
+    )
+    by_ticket = {likely.ticket: likely.reasons for likely in found}
+    assert by_ticket[same_phone] == ["same_phone"]
+    assert by_ticket[same_place] == ["same_place"]
+    assert unrelated not in by_ticket and first not in by_ticket
+    # the very similar text is in another category, so it is found from its own category only
+    found = merging.find_duplicates(None, city.other, "", first.description)
+    assert [(x.ticket, x.reasons) for x in found] == [(similar, ["similar_text"])]
+
+
+def test_closed_tickets_are_not_duplicates(city):
+    closed = factories.make_ticket(city.operator, type="consultation", direct_answer="已解答")
+    assert closed.status == Status.CLOSED
+    assert merging.find_duplicates("+8613800138000", None, "", "") == []
+
+
+def test_merging_makes_one_parent_and_counts_once(city):
+    parent = factories.make_routed_ticket(city.operator)
+    child = factories.make_routed_ticket(city.operator, caller_phone="13900139000")
+    grandchild = factories.make_ticket(city.operator, caller_phone="13700137000")
+    merging.merge_into(city.dispatcher, grandchild, child.number)
+    merging.merge_into(city.dispatcher, child, parent.number, expected_version=child.version)
+    assert child.status == Status.MERGED and child.parent == parent
+    assert child.resolve_due_at is None
+    assert grandchild.parent == parent  # handed on
+    assert merging.children(parent) == [child, grandchild]
+    assert parent.events[-1].kind == "merge_received"
+    rows = reports.response_times(parent.created_at.date(), parent.created_at.date(), "UTC")
+    assert rows[0].tickets == 1
+
+
+@pytest.mark.parametrize("into", ["", "20990101-000001"])
+def test_merging_needs_an_existing_other_ticket(city, into):
+    ticket = factories.make_ticket(city.operator)
+    with pytest.raises((InvalidInput, NotFound)):
+        merging.merge_into(city.dispatcher, ticket, into)
+    with pytest.raises(InvalidInput):
+        merging.merge_into(city.dispatcher, ticket, ticket.number)
+    assert ticket.status == Status.NEW
+
+
+def test_merging_rules(city):
+    parent = factories.make_ticket(city.operator)
+    child = factories.make_ticket(city.operator)
+    with pytest.raises(PermissionDenied):
+        merging.merge_into(city.roads_staff, child, parent.number)
+    tickets.route(parent.id)
+    tickets.accept(city.roads_staff, parent)
+    tickets.resolve(city.roads_staff, parent, "done")
+    parent.status = Status.CLOSED
+    db.session.commit()
+    with pytest.raises(Conflict):
+        merging.merge_into(city.dispatcher, child, parent.number)
