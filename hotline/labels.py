@@ -58,7 +58,7 @@ EVENT_LABELS = {
     "urged": _l("Urged"),
 }
 
-SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("75% of time used"), "red": _l("Overdue")}
+SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("Due soon (75%)"), "red": _l("Overdue")}
 
 SLA_UNIT_LABELS = {
     "working_hours": _l("working hours"),

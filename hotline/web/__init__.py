@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+
+from babel import Locale
+from flask import Flask, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from hotline.extensions import login_manager
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+# Paths served by the machine-facing blueprints: they answer errors in their own format.
+MACHINE_PREFIXES = ("/api/", "/open311/", "/twilio/")
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import auth, dispatch, home, intake, reports, tickets
+    from hotline.web import auth, dispatch, formatting, home, intake, reports, tickets
 
+    # The pages' own CSS and script live in the repository's static/ (next to templates/);
+    # the app, made in the hotline package, would look in hotline/static.
+    app.static_folder = str(ROOT / "static")
     for module in (auth, home, intake, tickets, dispatch, reports):
         app.register_blueprint(module.bp)
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    formatting.register(app)
+    app.context_processor(_navigation)
+    for code in (400, 403, 404, 405):
+        app.register_error_handler(code, _error_page)
+
+
+def _navigation() -> dict:
+    """What base.html needs for the menu (which desks the role may use) and the language switch."""
+    from hotline.services import access
+
+    return {
+        "INTAKE_ROLES": access.INTAKE_ROLES,
+        "DISPATCH_ROLES": access.DISPATCH_ROLES,
+        "REPORT_ROLES": access.REPORT_ROLES,
+        "current_locale": _current_language(),
+    }
+
+
+def _current_language() -> str:
+    """The configured code (zh_CN, en) of the page's locale; Babel spells zh_CN as zh_Hans_CN."""
+    locale = get_locale()
+    for code in current_app.config["HOTLINE_LANGUAGES"]:
+        if locale is not None and Locale.parse(code) == locale:
+            return code
+    return str(locale or "")
+
+
+def _error_page(error: HTTPException):
+    """A page in the site's look for people; the machine-facing paths keep the plain answer,
+    and a blueprint's own handler (the API's JSON one) still wins for its own views."""
+    if request.path.startswith(MACHINE_PREFIXES):
+        return error.get_response()
+    return render_template("errors/error.html", code=error.code), error.code

@@ -1,3 +1,57 @@
-from flask import Blueprint
+"""Logging in and out, and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from hotline.extensions import db
+from hotline.services.users import authenticate
+from hotline.web.forms import LocaleForm, LoginForm, LogoutForm
+from hotline.web.guards import safe_next
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(url_for("home.index"))
+        form.next.data = request.args.get("next", "")
+        return render_template("auth/login.html", form=form)
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(form.username.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(form.next.data) or url_for("home.index"))
+        error = _("Wrong username or password.")
+    else:
+        error = _("The form has expired; please try again.")
+    form.password.data = ""
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.post("/logout")
+def logout():
+    # Any POST logs out: the CSRF check (on in the real app) keeps other sites from doing it.
+    LogoutForm().validate_on_submit()
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/locale")
+def set_locale():
+    """Remember the chosen language in the session and, when signed in, on the user."""
+    form = LocaleForm()
+    choice = form.locale.data
+    if form.validate_on_submit() and choice in current_app.config["HOTLINE_LANGUAGES"]:
+        session["locale"] = choice
+        if current_user.is_authenticated:
+            current_user.locale = choice
+            db.session.commit()
+    return redirect(safe_next(form.next.data) or url_for("home.index"))

@@ -1,3 +1,96 @@
-from flask import Blueprint
+"""Logging a call (受理): the operator's form and the caller's earlier tickets beside it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.models import Status, Ticket
+from hotline.services import access, tickets
+from hotline.services.errors import InvalidInput, ServiceError
+from hotline.services.phones import normalise_phone
+from hotline.services.tickets import Intake
+from hotline.web.forms import IntakeForm
+from hotline.web.guards import roles_required
 
 bp = Blueprint("intake", __name__)
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@roles_required(*access.INTAKE_ROLES)
+def new_ticket():
+    form = IntakeForm()
+    if request.method == "GET":
+        # A CTI system opens the form with the incoming number: /tickets/new?phone=...
+        form.caller_phone.data = request.args.get("phone", "")
+        return render_template("intake/new.html", form=form, history=caller_history_for(form.caller_phone.data))
+    if not form.validate_on_submit():  # only the CSRF token can fail here
+        flash(_("The form has expired; please submit it again."), "danger")
+        return _form_again(form), 400
+    try:
+        if not form.category.data:  # the empty "choose" option: say so rather than "unknown category"
+            raise InvalidInput(_("Choose a category."), field="category")
+        result = tickets.create_ticket(current_user, _intake_from(form))
+    except InvalidInput as error:
+        if error.field in form._fields:
+            field = form[error.field]
+            field.errors = [*field.errors, error.message]
+        else:
+            flash(error.message, "danger")
+        return _form_again(form)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return _form_again(form), error.status_code
+    ticket = result.ticket
+    if ticket.status == Status.CLOSED:
+        flash(_("Ticket %(number)s was answered directly and closed.", number=ticket.number), "success")
+    else:
+        flash(_("Ticket %(number)s logged.", number=ticket.number), "success")
+    if ticket.status == Status.NEW and not result.routing_queued:
+        flash(
+            _(
+                "Routing is delayed: the job queue is not reachable. The ticket is saved and will be "
+                "routed automatically when the queue is back."
+            ),
+            "warning",
+        )
+    return redirect(url_for("tickets.show", number=ticket.number))
+
+
+@bp.get("/tickets/caller-history")
+@roles_required(*access.INTAKE_ROLES)
+def caller_history():
+    """An HTML fragment for the intake page; empty for a number that is not (yet) valid."""
+    return render_template("intake/_history.html", history=caller_history_for(request.args.get("phone", "")))
+
+
+def caller_history_for(raw: str | None) -> list[Ticket] | None:
+    """The caller's earlier tickets, or None while the number is not a valid one."""
+    if not (raw or "").strip():
+        return None
+    try:
+        phone = normalise_phone(raw or "")
+    except InvalidInput:
+        return None
+    return tickets.earlier_tickets(phone)
+
+
+def _intake_from(form: IntakeForm) -> Intake:
+    return Intake(
+        caller_phone=form.caller_phone.data or "",
+        caller_name=form.caller_name.data or "",
+        type=form.type.data or "",
+        category=form.category.data or "",
+        district=form.district.data or None,
+        address=form.address.data or "",
+        description=form.description.data or "",
+        urgency=form.urgency.data or "normal",
+        channel=form.channel.data or "phone",
+        confidential=bool(form.confidential.data),
+        direct_answer=form.direct_answer.data or None,
+    )
+
+
+def _form_again(form: IntakeForm) -> str:
+    return render_template("intake/new.html", form=form, history=caller_history_for(form.caller_phone.data))

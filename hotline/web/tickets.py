@@ -1,3 +1,392 @@
-from flask import Blueprint
+"""The ticket list (the department workbench for department staff), the ticket page and
+its actions: accept (签收), resolve (办结), return (退单), note, dispatch (派单)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response
+
+from hotline.extensions import db
+from hotline.models import Department, Role, Status, Ticket
+from hotline.models.types import utcnow
+from hotline.services import access, deadlines, returns, tickets
+from hotline.services.errors import InvalidInput, NotFound, ServiceError
+from hotline.services.phones import normalise_phone
+from hotline.web.forms import (
+    AcceptForm,
+    DecisionForm,
+    DispatchForm,
+    ExtensionForm,
+    NoteForm,
+    ResolveForm,
+    ResumeForm,
+    ReturnForm,
+    UrgeForm,
+    VersionedForm,
+    WaitForm,
+)
+from hotline.web.guards import roles_required, safe_next
 
 bp = Blueprint("tickets", __name__)
+
+PAGE_SIZE = 50
+DISPATCHABLE = (Status.NEW, Status.PENDING_DISPATCH, *Status.WITH_DEPARTMENT)
+
+# The workbench tabs of department staff: what to sign for, what to work on, what is done.
+WORKBENCH_TABS = {
+    "open": Status.WITH_DEPARTMENT,
+    "dispatched": (Status.DISPATCHED,),
+    "in_progress": (Status.IN_PROGRESS,),
+    "waiting": (Status.WAITING,),
+    "done": (Status.RESOLVED, Status.CLOSED),
+    "all": Status.ALL,
+}
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    # access.ticket_for says "not found" for other departments' tickets too: no probing.
+    return render_template("errors/error.html", code=404, message=error.message), 404
+
+
+@bp.get("/tickets")
+@roles_required()
+def index():
+    page = request.args.get("page", 1, type=int)
+    if current_user.role == Role.DEPARTMENT:
+        return _workbench(page)
+    query = access.visible_tickets(current_user)
+    status = request.args.get("status", "")
+    if status in Status.ALL:
+        query = query.where(Ticket.status == status)
+    department = request.args.get("department", "")
+    if department:
+        query = query.join(Department, Ticket.department_id == Department.id).where(Department.code == department)
+    search = request.args.get("q", "").strip()
+    if search:
+        query = query.where(_search_clause(search))
+    pagination = db.paginate(
+        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False
+    )
+    departments = list(db.session.scalars(select(Department).order_by(Department.name)))
+    return render_template(
+        "tickets/index.html",
+        pagination=pagination,
+        departments=departments,
+        filters={"status": status, "department": department, "q": search},
+        now=utcnow(),
+    )
+
+
+def _workbench(page: int):
+    tab = request.args.get("tab", "open")
+    if tab not in WORKBENCH_TABS:
+        tab = "open"
+    visible = access.visible_tickets(current_user)
+    counts = dict(
+        db.session.execute(
+            visible.with_only_columns(Ticket.status, func.count()).group_by(Ticket.status).order_by(None)
+        ).all()
+    )
+    query = visible.where(Ticket.status.in_(WORKBENCH_TABS[tab])).order_by(
+        Ticket.resolve_due_at.is_(None), Ticket.resolve_due_at, Ticket.created_at
+    )
+    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    tab_counts = {name: sum(counts.get(s, 0) for s in statuses) for name, statuses in WORKBENCH_TABS.items()}
+    return render_template(
+        "tickets/workbench.html", pagination=pagination, tab=tab, tab_counts=tab_counts, now=utcnow()
+    )
+
+
+def _search_clause(search: str):
+    """A ticket number (or its start), or the caller's phone number in any usual spelling."""
+    clauses = [Ticket.number.startswith(search, autoescape=True)]
+    with contextlib.suppress(InvalidInput):  # not a phone number: search by number only
+        clauses.append(Ticket.caller_phone == normalise_phone(search))
+    return or_(*clauses)
+
+
+@bp.get("/tickets/<number>")
+@roles_required()
+def show(number: str):
+    ticket = access.ticket_for(current_user, number)
+    version = {"version": ticket.version}
+    forms = {
+        "accept": AcceptForm(data=version) if _may_department_act(ticket, Status.DISPATCHED) else None,
+        "resolve": ResolveForm(data=version)
+        if _may_department_act(ticket, Status.IN_PROGRESS, Status.WAITING)
+        else None,
+        "return": ReturnForm(data=version) if _may_department_act(ticket, *Status.WITH_DEPARTMENT) else None,
+        # Dispatchers place what routing could not, and reassign what a department holds.
+        "dispatch": DispatchForm(data=version)
+        if current_user.has_role(*access.DISPATCH_ROLES) and ticket.status in DISPATCHABLE
+        else None,
+        "note": NoteForm(data=version),
+        "wait": WaitForm(data=version) if _may_department_act(ticket, Status.IN_PROGRESS) else None,
+        "resume": ResumeForm(data=version) if _may_department_act(ticket, Status.WAITING) else None,
+    }
+    pending = deadlines.pending_extension(ticket) if ticket.status in Status.WITH_DEPARTMENT else None
+    supervises = current_user.has_role(*deadlines.SUPERVISE_ROLES)
+    with_department = ticket.status in Status.WITH_DEPARTMENT
+    forms["extension"] = (
+        ExtensionForm(data=version)
+        if pending is None and _may_department_act(ticket, *Status.WITH_DEPARTMENT)
+        else None
+    )
+    forms["decide"] = DecisionForm(data=version) if pending is not None and supervises else None
+    return_request = returns.pending_request(ticket) if with_department else None
+    forms["decide_return"] = DecisionForm(data=version) if return_request is not None and supervises else None
+    if return_request is not None:
+        forms["return"] = None  # one request at a time
+    forms["urge"] = UrgeForm(data=version) if supervises and with_department else None
+    if forms["dispatch"] is not None and ticket.department is None and ticket.category.routing_department:
+        forms["dispatch"].department.data = ticket.category.routing_department.code
+    earlier = []
+    if not access.masks_caller(current_user):
+        earlier = [t for t in tickets.earlier_tickets(ticket.caller_phone, limit=11) if t.id != ticket.id][:10]
+    departments = {d.code: d.name for d in db.session.scalars(select(Department))}
+    return_reasons = {r.code: r.name for r in returns.reasons()}
+    return render_template(
+        "tickets/show.html",
+        ticket=ticket,
+        forms=forms,
+        pending=pending,
+        return_request=return_request,
+        earlier=earlier,
+        departments=departments,
+        return_reasons=return_reasons,
+        now=utcnow(),
+    )
+
+
+def _may_department_act(ticket: Ticket, *statuses: str) -> bool:
+    return (
+        current_user.role == Role.DEPARTMENT
+        and ticket.department_id == current_user.department_id
+        and ticket.status in statuses
+    )
+
+
+@bp.post("/tickets/<number>/accept")
+@roles_required()
+def accept(number: str):
+    return _act(
+        number,
+        AcceptForm,
+        lambda ticket, form, version: tickets.accept(current_user, ticket, expected_version=version),
+        lambda ticket: _("Ticket %(number)s accepted.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/resolve")
+@roles_required()
+def resolve(number: str):
+    return _act(
+        number,
+        ResolveForm,
+        lambda ticket, form, version: tickets.resolve(
+            current_user, ticket, form.resolution.data or "", expected_version=version
+        ),
+        lambda ticket: _("Ticket %(number)s resolved.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/return")
+@roles_required()
+def return_(number: str):
+    return _act(
+        number,
+        ReturnForm,
+        lambda ticket, form, version: tickets.return_to_dispatch(
+            current_user, ticket, form.reason.data or "", expected_version=version, reason_code=form.reason_code.data
+        ),
+        _returned_message,
+        # Handed back, the department no longer holds (nor sees) the ticket: back to the workbench.
+        after=lambda ticket: (
+            url_for("tickets.index")
+            if ticket.status == Status.PENDING_DISPATCH
+            else url_for("tickets.show", number=ticket.number)
+        ),
+    )
+
+
+def _returned_message(ticket: Ticket) -> str:
+    if ticket.status == Status.PENDING_DISPATCH:
+        return _("Ticket %(number)s returned to the dispatcher.", number=ticket.number)
+    # After the return window a return is a request that a supervisor decides.
+    return _(
+        "The return window has passed: your return of ticket %(number)s waits for a supervisor.", number=ticket.number
+    )
+
+
+@bp.post("/tickets/<number>/return/approve")
+@roles_required(*deadlines.SUPERVISE_ROLES)
+def approve_return(number: str):
+    return _act(
+        number,
+        DecisionForm,
+        lambda ticket, form, version: returns.approve_return(
+            current_user, ticket, form.note.data or "", expected_version=version
+        ),
+        lambda ticket: _("Return of ticket %(number)s approved: it waits for dispatch.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/return/refuse")
+@roles_required(*deadlines.SUPERVISE_ROLES)
+def refuse_return(number: str):
+    return _act(
+        number,
+        DecisionForm,
+        lambda ticket, form, version: returns.refuse_return(
+            current_user, ticket, form.note.data or "", expected_version=version
+        ),
+        lambda ticket: _("Return of ticket %(number)s refused.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/notes")
+@roles_required()
+def add_note(number: str):
+    return _act(
+        number,
+        NoteForm,
+        # A note changes no state, so the service takes any version.
+        lambda ticket, form, version: tickets.add_note(current_user, ticket, form.text.data or ""),
+        lambda ticket: _("Note added."),
+    )
+
+
+@bp.post("/tickets/<number>/dispatch")
+@roles_required(*access.DISPATCH_ROLES)
+def dispatch(number: str):
+    return _act(
+        number,
+        DispatchForm,
+        lambda ticket, form, version: tickets.dispatch(
+            current_user,
+            ticket,
+            form.department.data or "",
+            expected_version=version,
+            assisting=[code for code in form.assisting.data or [] if code],
+        ),
+        lambda ticket: _(
+            "Ticket %(number)s dispatched to %(department)s.", number=ticket.number, department=ticket.department.name
+        ),
+    )
+
+
+@bp.post("/tickets/<number>/wait")
+@roles_required()
+def wait(number: str):
+    return _act(
+        number,
+        WaitForm,
+        lambda ticket, form, version: deadlines.wait_on_citizen(
+            current_user, ticket, form.reason.data or "", expected_version=version
+        ),
+        lambda ticket: _("Ticket %(number)s waits on the citizen; its clocks are paused.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/resume")
+@roles_required()
+def resume(number: str):
+    return _act(
+        number,
+        ResumeForm,
+        lambda ticket, form, version: deadlines.resume(current_user, ticket, expected_version=version),
+        lambda ticket: _("Ticket %(number)s is in progress again.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/extension")
+@roles_required()
+def request_extension(number: str):
+    def action(ticket: Ticket, form: ExtensionForm, version: int) -> None:
+        raw = (form.days.data or "").strip()
+        # Not a whole number: 0 lets the service say what it accepts.
+        days = int(raw) if raw.isdigit() else 0
+        deadlines.request_extension(current_user, ticket, days, form.reason.data or "", expected_version=version)
+
+    return _act(
+        number,
+        ExtensionForm,
+        action,
+        lambda ticket: _("Extension requested for ticket %(number)s.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/extension/approve")
+@roles_required(*deadlines.SUPERVISE_ROLES)
+def approve_extension(number: str):
+    return _act(
+        number,
+        DecisionForm,
+        lambda ticket, form, version: deadlines.approve_extension(
+            current_user, ticket, form.note.data or "", expected_version=version
+        ),
+        lambda ticket: _("Extension approved for ticket %(number)s.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/extension/refuse")
+@roles_required(*deadlines.SUPERVISE_ROLES)
+def refuse_extension(number: str):
+    return _act(
+        number,
+        DecisionForm,
+        lambda ticket, form, version: deadlines.refuse_extension(
+            current_user, ticket, form.note.data or "", expected_version=version
+        ),
+        lambda ticket: _("Extension refused for ticket %(number)s.", number=ticket.number),
+    )
+
+
+@bp.post("/tickets/<number>/urge")
+@roles_required(*deadlines.SUPERVISE_ROLES)
+def urge(number: str):
+    return _act(
+        number,
+        UrgeForm,
+        # Urging changes no state a colleague could have moved: no version check, as for notes.
+        lambda ticket, form, version: deadlines.urge(current_user, ticket, form.text.data or ""),
+        lambda ticket: _("Ticket %(number)s urged.", number=ticket.number),
+    )
+
+
+def _act(
+    number: str,
+    form_class: type[VersionedForm],
+    action: Callable[[Ticket, FlaskForm, int], object],
+    success: Callable[[Ticket], str],
+    after: Callable[[Ticket], str] | None = None,
+) -> Response:
+    """Run one ticket action from its form: the service checks right, state and version;
+    any refusal is flashed and nothing changes."""
+    ticket = access.ticket_for(current_user, number)
+    form = form_class()
+    back = safe_next(form.next.data) or url_for("tickets.show", number=ticket.number)
+    if not form.validate_on_submit():  # only the CSRF token can fail
+        flash(_("The form has expired; reload the page and try again."), "danger")
+        return redirect(back)
+    try:
+        version = int(form.version.data or "")
+    except ValueError:
+        flash(_("The form is out of date; reload the page and try again."), "danger")
+        return redirect(back)
+    try:
+        action(ticket, form, version)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(success(ticket), "success")
+    return redirect(after(ticket) if after else back)

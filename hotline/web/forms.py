@@ -1,0 +1,166 @@
+"""Flask-WTF forms. They only carry values and the CSRF token: the services validate.
+
+Select fields skip WTForms' own choice check so that a stale or forged value
+reaches the service, which answers with its clear, field-specific message.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+
+from hotline import labels
+from hotline.extensions import db
+from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Category, Department, District
+from hotline.services import returns
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"))
+    password = PasswordField(_l("Password"))
+    next = HiddenField()
+    submit = SubmitField(_l("Log in"))
+
+
+class LocaleForm(FlaskForm):
+    locale = HiddenField()
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    submit = SubmitField(_l("Log out"))
+
+
+class IntakeForm(FlaskForm):
+    caller_phone = StringField(_l("Caller's phone"))
+    caller_name = StringField(_l("Caller's name"))
+    type = SelectField(_l("Type"), validate_choice=False)
+    category = SelectField(_l("Category"), validate_choice=False)
+    district = SelectField(_l("District"), validate_choice=False)
+    address = StringField(_l("Address"))
+    description = TextAreaField(_l("Description"))
+    urgency = SelectField(_l("Urgency"), validate_choice=False, default="normal")
+    channel = SelectField(_l("Channel"), validate_choice=False, default="phone")
+    confidential = BooleanField(_l("Confidential (hide the caller from departments)"))
+    direct_answer = TextAreaField(_l("Direct answer"))
+    submit = SubmitField(_l("Log the call"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.type.choices = [(code, labels.TYPE_LABELS[code]) for code in TICKET_TYPES]
+        self.category.choices = [("", _l("— choose —")), *category_choices()]
+        self.district.choices = [("", _l("— none —")), *district_choices()]
+        self.urgency.choices = [(code, labels.URGENCY_LABELS[code]) for code in URGENCIES]
+        self.channel.choices = [(code, labels.CHANNEL_LABELS[code]) for code in CHANNELS]
+
+
+class VersionedForm(FlaskForm):
+    """An action on a ticket: carries the version the user saw, for the conflict check.
+
+    Several action forms share the ticket page, so their text fields get distinct ids
+    (the names stay plain: "reason", "text").
+    """
+
+    version = HiddenField()
+    next = HiddenField()
+
+
+class AcceptForm(VersionedForm):
+    submit = SubmitField(_l("Accept"))
+
+
+class ResolveForm(VersionedForm):
+    resolution = TextAreaField(_l("Reply to the citizen"))
+    submit = SubmitField(_l("Resolve"))
+
+
+class ReturnForm(VersionedForm):
+    reason_code = SelectField(_l("Return reason"), validate_choice=False)
+    reason = TextAreaField(_l("Reason for returning"), id="return-reason")
+    submit = SubmitField(_l("Return to dispatch"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason_code.choices = [(r.code, r.name) for r in returns.reasons()]
+
+
+class NoteForm(VersionedForm):
+    text = TextAreaField(_l("Note"), id="note-text")
+    submit = SubmitField(_l("Add note"))
+
+
+class WaitForm(VersionedForm):
+    reason = TextAreaField(_l("What the citizen must provide"), id="wait-reason")
+    submit = SubmitField(_l("Wait on the citizen"))
+
+
+class ResumeForm(VersionedForm):
+    submit = SubmitField(_l("Resume"))
+
+
+class ExtensionForm(VersionedForm):
+    days = StringField(_l("Working days"), id="extension-days")
+    reason = TextAreaField(_l("Why more time is needed"), id="extension-reason")
+    submit = SubmitField(_l("Request extension"))
+
+
+class DecisionForm(VersionedForm):
+    note = TextAreaField(_l("Note on the decision"), id="decision-note")
+
+
+class UrgeForm(VersionedForm):
+    text = TextAreaField(_l("Message to the department"), id="urge-text")
+    submit = SubmitField(_l("Urge"))
+
+
+class DispatchForm(VersionedForm):
+    department = SelectField(_l("Department"), validate_choice=False)
+    assisting = SelectMultipleField(_l("Assisting departments"), validate_choice=False)
+    submit = SubmitField(_l("Dispatch"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = department_choices()
+        self.department.choices = [("", _l("— choose —")), *departments]
+        self.assisting.choices = departments
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """The category tree, depth first, each name indented under its parent."""
+    categories = list(db.session.scalars(select(Category).order_by(Category.code)))
+    children: dict[int | None, list[Category]] = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+    choices: list[tuple[str, str]] = []
+    seen: set[int] = set()
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for category in sorted(children.get(parent_id, []), key=lambda c: c.name):
+            if category.id in seen:  # a cycle in bad data must not loop forever
+                continue
+            seen.add(category.id)
+            # Non-breaking spaces: browsers keep them in <option> text, plain spaces collapse.
+            choices.append((category.code, "\u00a0\u00a0\u00a0\u00a0" * depth + category.name))
+            walk(category.id, depth + 1)
+
+    walk(None, 0)
+    return choices
+
+
+def district_choices() -> list[tuple[str, str]]:
+    return [(d.code, d.name) for d in db.session.scalars(select(District).order_by(District.name))]
+
+
+def department_choices() -> list[tuple[str, str]]:
+    return [(d.code, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]

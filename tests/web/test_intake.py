@@ -1,0 +1,141 @@
+from hotline.extensions import db
+from hotline.models import Status, Ticket
+from tests import factories
+from tests.web.conftest import text_of, ticket_count
+
+FORM = {
+    "caller_phone": "138 0013 8000",
+    "caller_name": "李四",
+    "type": "complaint",
+    "category": "potholes",
+    "district": "east",
+    "address": "人民路 12 号",
+    "description": "路面塌陷，车辆无法通行。",
+    "urgency": "urgent",
+    "channel": "phone",
+}
+
+
+def test_form_shows_the_category_tree_and_prefills_the_phone(login, city):
+    response = login(city.operator).get("/tickets/new?phone=13800138000")
+    html = text_of(response)
+    assert response.status_code == 200
+    assert 'value="13800138000"' in html
+    # The child category is indented under its parent, and the value is the code.
+    assert '<option value="infrastructure">城乡建设</option>' in html
+    assert '<option value="potholes">\u00a0\u00a0\u00a0\u00a0道路坑洼</option>' in html
+    assert html.index('value="infrastructure"') < html.index('value="potholes"')
+    assert '<option selected value="phone">' in html
+
+
+def test_happy_path_creates_the_ticket_and_goes_to_its_page(login, city):
+    client = login(city.operator)
+    response = client.post("/tickets/new", data=FORM)
+    assert response.status_code == 302
+    ticket = db.session.scalars(db.select(Ticket)).one()
+    assert response.location == f"/tickets/{ticket.number}"
+    assert ticket.caller_phone == "+8613800138000"
+    assert ticket.category == city.potholes
+    assert ticket.district == city.east
+    assert ticket.urgency == "urgent"
+    assert ticket.created_by == city.operator
+    assert ticket.confidential is False
+    page = text_of(client.get(response.location))
+    assert f"Ticket {ticket.number} logged." in page
+    assert "路面塌陷，车辆无法通行。" in page
+
+
+def test_operator_is_told_when_routing_is_delayed(login, city, monkeypatch):
+    from hotline.services import queueing
+
+    client = login(city.operator)
+    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: False)  # Redis down
+    response = client.post("/tickets/new", data=FORM, follow_redirects=True)
+    assert "Routing is delayed" in text_of(response)
+    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: True)
+    response = client.post("/tickets/new", data=FORM, follow_redirects=True)
+    assert "Routing is delayed" not in text_of(response)
+    assert [t.status for t in db.session.scalars(db.select(Ticket))] == [Status.NEW, Status.NEW]
+
+
+def test_direct_answer_closes_a_consultation(login, city):
+    data = {**FORM, "type": "consultation", "direct_answer": "携带身份证到社保中心办理。"}
+    response = login(city.operator).post("/tickets/new", data=data, follow_redirects=True)
+    ticket = db.session.scalars(db.select(Ticket)).one()
+    assert ticket.status == Status.CLOSED
+    assert ticket.resolution == "携带身份证到社保中心办理。"
+    assert "answered directly and closed" in text_of(response)
+
+
+def test_confidential_checkbox(login, city):
+    login(city.operator).post("/tickets/new", data={**FORM, "confidential": "y"})
+    assert db.session.scalars(db.select(Ticket)).one().confidential is True
+
+
+def _field_error(html: str, field: str) -> str:
+    """The text of the invalid-feedback right after the field's input."""
+    start = html.index(f'id="{field}"')
+    feedback = html.index('class="invalid-feedback', start)
+    return html[feedback : html.index("</div>", feedback)]
+
+
+def test_unparsable_phone(login, city):
+    response = login(city.operator).post("/tickets/new", data={**FORM, "caller_phone": "12ab"})
+    html = text_of(response)
+    assert response.status_code == 200
+    assert "“12ab” is not a valid phone number." in _field_error(html, "caller_phone")
+    # Everything typed stays in the form.
+    assert "路面塌陷，车辆无法通行。" in html
+    assert 'value="人民路 12 号"' in html
+    assert '<option selected value="potholes">' in html
+    assert ticket_count() == 0
+
+
+def test_unknown_category(login, city):
+    response = login(city.operator).post("/tickets/new", data={**FORM, "category": "no-such"})
+    assert response.status_code == 200
+    assert "Unknown category “no-such”." in _field_error(text_of(response), "category")
+    assert ticket_count() == 0
+
+
+def test_no_category_chosen(login, city):
+    response = login(city.operator).post("/tickets/new", data={**FORM, "category": ""})
+    assert response.status_code == 200
+    assert "Choose a category." in _field_error(text_of(response), "category")
+    assert ticket_count() == 0
+
+
+def test_empty_description(login, city):
+    response = login(city.operator).post("/tickets/new", data={**FORM, "description": "   "})
+    assert response.status_code == 200
+    assert "Describe what the caller reports." in _field_error(text_of(response), "description")
+    assert ticket_count() == 0
+
+
+def test_direct_answer_on_a_complaint_is_refused(login, city):
+    response = login(city.operator).post("/tickets/new", data={**FORM, "direct_answer": "已答复"})
+    assert response.status_code == 200
+    assert "Only a consultation" in _field_error(text_of(response), "direct_answer")
+    assert ticket_count() == 0
+
+
+def test_caller_history_lists_earlier_tickets(login, city):
+    mine = factories.make_ticket(city.operator, caller_phone="13800138000")
+    other = factories.make_ticket(city.operator, caller_phone="13912345678")
+    client = login(city.operator)
+    for spelling in ("13800138000", "+86 138-0013-8000"):
+        html = text_of(client.get("/tickets/caller-history", query_string={"phone": spelling}))
+        assert mine.number in html
+        assert other.number not in html
+    # The intake form opened by the CTI system shows it at once.
+    assert mine.number in text_of(client.get("/tickets/new?phone=13800138000"))
+
+
+def test_caller_history_is_empty_for_partial_or_unknown_numbers(login, city):
+    ticket = factories.make_ticket(city.operator)
+    client = login(city.operator)
+    for phone in ("", "138", "not a number", "13700137000"):
+        response = client.get("/tickets/caller-history", query_string={"phone": phone})
+        assert response.status_code == 200
+        assert ticket.number not in response.get_data(as_text=True)
+    assert "No earlier tickets" in text_of(client.get("/tickets/caller-history?phone=13700137000"))

@@ -1,0 +1,291 @@
+from datetime import timedelta
+
+from hotline.extensions import db
+from hotline.models import Status, TicketEvent
+from hotline.models.types import utcnow
+from hotline.services import tickets
+from tests import factories
+from tests.web.conftest import reload, text_of, version_on_page
+
+
+def _events(ticket) -> list[str]:
+    return [e.kind for e in db.session.scalars(db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
+
+
+def test_workbench_shows_own_department_only_and_masks_the_phone(login, city):
+    roads = factories.make_routed_ticket(city.operator, description="人民路有坑")
+    water = factories.make_routed_ticket(city.operator, category="water-supply", description="小区停水")
+    html = text_of(login(city.roads_staff).get("/tickets"))
+    assert roads.number in html
+    assert water.number not in html
+    assert "138****8000" in html
+    assert "13800138000" not in html
+
+
+def test_workbench_sorts_by_deadline_and_marks_the_overdue(login, city):
+    later = factories.make_routed_ticket(city.operator)
+    overdue = factories.make_routed_ticket(city.operator)
+    overdue.resolve_due_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    html = text_of(login(city.roads_staff).get("/tickets"))
+    assert html.index(overdue.number) < html.index(later.number)
+    row = html[html.rindex("<tr", 0, html.index(overdue.number)) : html.index(overdue.number)]
+    assert "table-danger" in row
+    assert "Overdue" in html
+
+
+def test_workbench_tabs_filter_by_status(login, city):
+    waiting = factories.make_routed_ticket(city.operator)
+    working = factories.make_routed_ticket(city.operator)
+    tickets.accept(city.roads_staff, working)
+    client = login(city.roads_staff)
+    to_accept = text_of(client.get("/tickets?tab=dispatched"))
+    assert waiting.number in to_accept and working.number not in to_accept
+    in_progress = text_of(client.get("/tickets?tab=in_progress"))
+    assert working.number in in_progress and waiting.number not in in_progress
+    assert client.get("/tickets?tab=bogus").status_code == 200
+
+
+def test_ticket_list_for_other_roles_filters_and_searches(login, city):
+    roads = factories.make_routed_ticket(city.operator)
+    water = factories.make_routed_ticket(city.operator, category="water-supply", caller_phone="13912345678")
+    client = login(city.dispatcher)
+    html = text_of(client.get("/tickets"))
+    assert roads.number in html and water.number in html
+    assert "13800138000" in html  # not masked for the call centre
+    by_department = text_of(client.get("/tickets?department=water"))
+    assert water.number in by_department and roads.number not in by_department
+    by_phone = text_of(client.get("/tickets?q=139 1234 5678"))
+    assert water.number in by_phone and roads.number not in by_phone
+    by_status = text_of(client.get("/tickets?status=resolved"))
+    assert roads.number not in by_status and water.number not in by_status
+    assert client.get("/tickets?page=abc&status=bogus").status_code == 200
+
+
+def test_ticket_page_shows_fields_timeline_and_masks_for_departments(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    tickets.add_note(city.roads_staff, ticket, "已联系来电人")
+    html = text_of(login(city.roads_staff).get(f"/tickets/{ticket.number}"))
+    assert "138****8000" in html and "13800138000" not in html
+    assert "道路管理局" in html
+    assert "城乡建设 / 道路坑洼" in html
+    for label in ("Logged", "Routed", "Note"):
+        assert label in html
+    assert "已联系来电人" in html
+    assert "/accept" in html and "/return" in html
+    assert "/resolve" not in html  # only once accepted
+    assert "/dispatch" not in html
+    operator_view = text_of(login(city.operator).get(f"/tickets/{ticket.number}"))
+    assert "13800138000" in operator_view
+    assert "/accept" not in operator_view  # the call centre does not sign for tickets
+
+
+def test_confidential_caller_name_is_hidden_from_departments(login, city):
+    ticket = factories.make_routed_ticket(city.operator, confidential=True)
+    html = text_of(login(city.roads_staff).get(f"/tickets/{ticket.number}"))
+    assert "张三" not in html
+    assert "张三" in text_of(login(city.operator).get(f"/tickets/{ticket.number}"))
+
+
+def test_accept_then_resolve_through_the_forms(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = login(city.roads_staff)
+    page = text_of(client.get(f"/tickets/{ticket.number}"))
+    response = client.post(f"/tickets/{ticket.number}/accept", data={"version": version_on_page(page, "accept")})
+    assert response.status_code == 302
+    assert response.location == f"/tickets/{ticket.number}"
+    assert reload(ticket).status == Status.IN_PROGRESS
+    page = text_of(client.get(f"/tickets/{ticket.number}"))
+    assert f"Ticket {ticket.number} accepted." in page
+    response = client.post(
+        f"/tickets/{ticket.number}/resolve",
+        data={"version": version_on_page(page, "resolve"), "resolution": "已修复路面。"},
+        follow_redirects=True,
+    )
+    ticket = reload(ticket)
+    assert ticket.status == Status.RESOLVED
+    assert ticket.resolution == "已修复路面。"
+    assert f"Ticket {ticket.number} resolved." in text_of(response)
+    assert _events(ticket)[-2:] == ["accepted", "resolved"]
+
+
+def test_resolve_without_a_reply_changes_nothing(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    tickets.accept(city.roads_staff, ticket)
+    response = login(city.roads_staff).post(
+        f"/tickets/{ticket.number}/resolve", data={"version": ticket.version, "resolution": " "}, follow_redirects=True
+    )
+    assert "Write the reply to the citizen." in text_of(response)
+    assert reload(ticket).status == Status.IN_PROGRESS
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = login(city.roads_staff)
+    seen = version_on_page(text_of(client.get(f"/tickets/{ticket.number}")), "return")
+    # A colleague accepts the ticket in the meantime.
+    colleague = factories.make_user("department", city.roads)
+    tickets.accept(colleague, ticket)
+    response = client.post(
+        f"/tickets/{ticket.number}/return", data={"version": seen, "reason": "不归我们管"}, follow_redirects=True
+    )
+    html = text_of(response)
+    assert f"Ticket {ticket.number} was changed by someone else meanwhile; reload it and try again." in html
+    ticket = reload(ticket)
+    assert ticket.status == Status.IN_PROGRESS
+    assert ticket.department == city.roads
+    assert "returned" not in _events(ticket)
+
+
+def test_missing_or_garbled_version_changes_nothing(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = login(city.roads_staff)
+    for version in ("", "abc"):
+        response = client.post(f"/tickets/{ticket.number}/accept", data={"version": version}, follow_redirects=True)
+        assert "The form is out of date" in text_of(response)
+    assert reload(ticket).status == Status.DISPATCHED
+
+
+def test_action_not_possible_in_this_state(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    response = login(city.roads_staff).post(
+        f"/tickets/{ticket.number}/resolve",
+        data={"version": ticket.version, "resolution": "好了"},
+        follow_redirects=True,
+    )
+    assert "this action is not possible now" in text_of(response)
+    assert reload(ticket).status == Status.DISPATCHED
+
+
+def test_return_with_reason_goes_back_to_the_workbench(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = login(city.roads_staff)
+    response = client.post(f"/tickets/{ticket.number}/return", data={"version": ticket.version, "reason": "属于水务局"})
+    assert response.status_code == 302
+    assert response.location == "/tickets"
+    ticket = reload(ticket)
+    assert ticket.status == Status.PENDING_DISPATCH
+    assert ticket.department is None
+    assert client.get(f"/tickets/{ticket.number}").status_code == 404  # no longer theirs
+
+
+def test_return_without_reason_is_refused(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    response = login(city.roads_staff).post(
+        f"/tickets/{ticket.number}/return", data={"version": ticket.version, "reason": ""}, follow_redirects=True
+    )
+    assert "Say why the ticket is returned." in text_of(response)
+    assert reload(ticket).status == Status.DISPATCHED
+
+
+def test_note_through_the_form(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = login(city.operator)
+    response = client.post(
+        f"/tickets/{ticket.number}/notes", data={"version": ticket.version, "text": "来电人再次来电催促"}
+    )
+    assert response.status_code == 302
+    assert "来电人再次来电催促" in text_of(client.get(f"/tickets/{ticket.number}"))
+    response = client.post(
+        f"/tickets/{ticket.number}/notes", data={"version": ticket.version, "text": ""}, follow_redirects=True
+    )
+    assert "The note is empty." in text_of(response)
+    assert _events(reload(ticket)).count("note") == 1
+
+
+def test_dispatch_through_the_form(login, city):
+    ticket = factories.make_routed_ticket(city.operator, category="other")
+    assert ticket.status == Status.PENDING_DISPATCH
+    client = login(city.dispatcher)
+    page = text_of(client.get(f"/tickets/{ticket.number}"))
+    version = version_on_page(page, "dispatch")
+    response = client.post(
+        f"/tickets/{ticket.number}/dispatch", data={"version": version, "department": "nowhere"}, follow_redirects=True
+    )
+    assert "Unknown department “nowhere”." in text_of(response)
+    assert reload(ticket).status == Status.PENDING_DISPATCH
+    response = client.post(f"/tickets/{ticket.number}/dispatch", data={"version": version, "department": "water"})
+    assert response.location == f"/tickets/{ticket.number}"
+    ticket = reload(ticket)
+    assert ticket.status == Status.DISPATCHED
+    assert ticket.department == city.water
+    # The same (now stale) form again: a conflict, nothing changes.
+    response = client.post(
+        f"/tickets/{ticket.number}/dispatch", data={"version": version, "department": "roads"}, follow_redirects=True
+    )
+    assert "changed by someone else meanwhile" in text_of(response)
+    assert reload(ticket).department == city.water
+
+
+def test_other_departments_ticket_is_not_found(login, city):
+    ticket = factories.make_routed_ticket(city.operator)  # held by roads
+    client = login(city.water_staff)
+    assert client.get(f"/tickets/{ticket.number}").status_code == 404
+    for action, data in {
+        "accept": {},
+        "return": {"reason": "x"},
+        "notes": {"text": "x"},
+        "resolve": {"resolution": "x"},
+    }.items():
+        response = client.post(f"/tickets/{ticket.number}/{action}", data={"version": ticket.version, **data})
+        assert response.status_code == 404, action
+    ticket = reload(ticket)
+    assert ticket.status == Status.DISPATCHED
+    assert _events(ticket) == ["created", "routed"]
+
+
+def test_unknown_ticket_is_404(login, city):
+    assert login(city.operator).get("/tickets/20000101-999999").status_code == 404
+
+
+def test_dispatcher_reassigns_with_an_assisting_department(login, city):
+    ticket = factories.make_routed_ticket(city.operator)  # with roads
+    client = login(city.dispatcher)
+    page = text_of(client.get(f"/tickets/{ticket.number}"))
+    assert "Reassign" in page
+    response = client.post(
+        f"/tickets/{ticket.number}/dispatch",
+        data={"version": version_on_page(page, "dispatch"), "department": "water", "assisting": ["roads"]},
+        follow_redirects=True,
+    )
+    html = text_of(response)
+    ticket = reload(ticket)
+    assert ticket.department == city.water
+    assert "From 道路管理局" in html and "To 水务局" in html and "Assisting: 道路管理局" in html
+
+
+def test_return_after_the_window_waits_for_a_supervisor(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    ticket.dispatched_at = ticket.dispatched_at - timedelta(days=20)  # long past the return window
+    db.session.commit()
+    department = login(city.roads_staff)
+    page = text_of(department.get(f"/tickets/{ticket.number}"))
+    assert '<option value="not_our_remit">不属于本单位职责</option>' in page
+    response = department.post(
+        f"/tickets/{ticket.number}/return",
+        data={"version": version_on_page(page, "return"), "reason_code": "not_our_remit", "reason": "应由水务局办理"},
+        follow_redirects=True,
+    )
+    html = text_of(response)
+    assert "waits for a supervisor" in html
+    assert "应由水务局办理" in html
+    assert reload(ticket).department == city.roads  # still theirs until decided
+    supervisor = login(city.supervisor)
+    page = text_of(supervisor.get(f"/tickets/{ticket.number}"))
+    supervisor.post(
+        f"/tickets/{ticket.number}/return/approve", data={"version": version_on_page(page, "return/approve")}
+    )
+    ticket = reload(ticket)
+    assert ticket.status == Status.PENDING_DISPATCH
+    assert ticket.department is None
+
+
+def test_unknown_return_reason_changes_nothing(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    response = login(city.roads_staff).post(
+        f"/tickets/{ticket.number}/return",
+        data={"version": ticket.version, "reason_code": "bogus", "reason": "x"},
+        follow_redirects=True,
+    )
+    assert "Unknown return reason “bogus”." in text_of(response)
+    assert reload(ticket).status == Status.DISPATCHED
