@@ -101,3 +101,70 @@ def _summarise(code: str, name: str, rows: list, now: datetime) -> DepartmentTim
         resolved_on_time_rate=round(on_time / len(with_due), 4) if with_due else None,
         overdue_open=overdue,
     )
+
+
+@dataclass
+class Misrouting:
+    key: str  # rule id, routing kind, or category code
+    label: str
+    routed: int
+    returned: int
+    reassigned: int
+
+    @property
+    def rate(self) -> float | None:
+        return round((self.returned + self.reassigned) / self.routed, 4) if self.routed else None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "misrouting_rate": self.rate}
+
+
+def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
+    """Returns and reassignments counted against the routing that caused them, per rule (or
+    routing kind: category default, suggestion, dispatcher) and per category, for tickets
+    created in the range. A routing either still holds (it is on the ticket) or ended in an
+    outcome, so routed = tickets it currently holds + its outcomes."""
+    from hotline.models import Category, RoutingOutcome, RoutingRule
+
+    low, high = local_day_bounds(start, end, tz)
+    in_range = Ticket.created_at.between(low, high)
+    held = db.session.execute(
+        select(Ticket.routed_by, Ticket.routing_rule_id, Ticket.category_id).where(
+            in_range, Ticket.routed_by.is_not(None), Ticket.created_at < high
+        )
+    ).all()
+    ended = db.session.execute(
+        select(RoutingOutcome.routed_by, RoutingOutcome.rule_id, RoutingOutcome.category_id, RoutingOutcome.kind)
+        .join(Ticket, Ticket.id == RoutingOutcome.ticket_id)
+        .where(*in_range)
+    ).all()
+    rules = {r.id: r.name for r in db.session.scalars(select(RoutingRule))}
+    categories = {c.id: (c.code, c.name) for c in db.session.scalars(select(Category))}
+
+    def rule_key(routed_by: str, rule_id: int | None) -> tuple[str, str]:
+        if routed_by == "rule" and rule_id is not None:
+            return f"rule:{rule_id}", rules.get(rule_id) or f"#{rule_id}"
+        return routed_by, routed_by
+
+    by_rule: dict[str, Misrouting] = {}
+    by_category: dict[str, Misrouting] = {}
+    for row in held:
+        key, label = rule_key(row.routed_by, row.routing_rule_id)
+        by_rule.setdefault(key, Misrouting(key, label, 0, 0, 0)).routed += 1
+        code, name = categories[row.category_id]
+        by_category.setdefault(code, Misrouting(code, name, 0, 0, 0)).routed += 1
+    for row in ended:
+        key, label = rule_key(row.routed_by, row.rule_id)
+        code, name = categories[row.category_id]
+        for table, k, lab in ((by_rule, key, label), (by_category, code, name)):
+            entry = table.setdefault(k, Misrouting(k, lab, 0, 0, 0))
+            entry.routed += 1
+            if row.kind == "returned":
+                entry.returned += 1
+            else:
+                entry.reassigned += 1
+
+    def ranked(table: dict[str, Misrouting]) -> list[Misrouting]:
+        return sorted(table.values(), key=lambda m: (-(m.returned + m.reassigned), m.key))
+
+    return {"rules": ranked(by_rule), "categories": ranked(by_category)}

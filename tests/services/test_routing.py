@@ -170,3 +170,26 @@ class TestReassignAndReturn:
         assert db.session.scalar(select(ReturnRequest.status)) == ReturnRequest.REFUSED
         with pytest.raises(Conflict):
             returns.approve_return(city.supervisor, ticket)
+
+
+def test_misrouting_report_counts_against_the_routing(city):
+    from datetime import date
+
+    from hotline.services import reports
+
+    made = rule(category="potholes", department="roads", name="坑洼规则")
+    kept = factories.make_routed_ticket(city.operator)
+    returned = factories.make_routed_ticket(city.operator)
+    tickets.return_to_dispatch(city.roads_staff, returned, "not ours")
+    tickets.dispatch(city.dispatcher, returned, "water")
+    reassigned = factories.make_routed_ticket(city.operator, category="water-supply")
+    tickets.dispatch(city.dispatcher, reassigned, "roads")
+    today = kept.created_at.date()
+    found = reports.misrouting(date(today.year, today.month, today.day), today, "UTC")
+    rules = {m.key: m for m in found["rules"]}
+    assert (rules[f"rule:{made.id}"].routed, rules[f"rule:{made.id}"].returned) == (2, 1)
+    assert rules[f"rule:{made.id}"].rate == 0.5
+    assert (rules["category_default"].routed, rules["category_default"].reassigned) == (1, 1)
+    assert rules["dispatcher"].routed == 2 and rules["dispatcher"].rate == 0
+    categories = {m.key: m for m in found["categories"]}
+    assert (categories["potholes"].routed, categories["potholes"].returned) == (3, 1)
