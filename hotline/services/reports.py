@@ -127,10 +127,10 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
     from hotline.models import Category, RoutingOutcome, RoutingRule
 
     low, high = local_day_bounds(start, end, tz)
-    in_range = Ticket.created_at.between(low, high)
+    in_range = (Ticket.created_at >= low, Ticket.created_at < high)
     held = db.session.execute(
         select(Ticket.routed_by, Ticket.routing_rule_id, Ticket.category_id).where(
-            in_range, Ticket.routed_by.is_not(None), Ticket.created_at < high
+            *in_range, Ticket.routed_by.is_not(None)
         )
     ).all()
     ended = db.session.execute(
