@@ -1,0 +1,65 @@
+# Hotline. The two commands that matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Extra pytest arguments: make test ARGS="-k api -x"
+ARGS ?=
+
+.PHONY: help run test test-fast lint format venv translations migrate worker bench
+
+help:
+	@echo "make run        migrate, load the demo city if empty, run web + worker (+ embedded Redis)"
+	@echo "make test       install services (apt), lint, run all tests on SQLite and PostgreSQL"
+	@echo "make test-fast  SQLite only, no browser, embedded Redis; no apt (ARGS=... for pytest)"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make format     ruff check --fix + ruff format"
+	@echo "make venv       create .venv and install requirements-dev.txt when they changed"
+	@echo "make translations  compile translations/ catalogs"
+	@echo "make migrate    flask db upgrade on DATABASE_URL"
+	@echo "make worker     one RQ worker with the scheduler (needs REDIS_URL)"
+	@echo "make bench      run benchmarks/*.py"
+
+run: venv translations
+	$(BIN)/python scripts/run.py
+
+test:
+	bash scripts/test.sh $(ARGS)
+
+test-fast: venv translations
+	$(BIN)/python scripts/with_valkey.py $(BIN)/pytest -m "not browser and not postgres" $(ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+venv: $(VENV)/.installed
+
+# The stamp is newer than the requirements once they are installed; edit them and this reruns.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# No catalog yet is fine: pybabel fails on an empty directory, so look first.
+translations: venv
+	@if compgen -G "translations/*/LC_MESSAGES/*.po" > /dev/null; then \
+		$(BIN)/pybabel compile -d translations; \
+	else \
+		echo "no translation catalogs to compile"; \
+	fi
+
+migrate: venv
+	$(BIN)/flask --app hotline db upgrade
+
+worker: venv
+	$(BIN)/python -m workers.worker
+
+bench: venv
+	@shopt -s nullglob; files=(benchmarks/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done

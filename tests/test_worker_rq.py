@@ -1,0 +1,163 @@
+"""Routing through RQ with a real worker process (`python -m workers.worker --burst`).
+
+The app's queue is on TEST_REDIS_URL, so `create_ticket` enqueues a routing job
+after its commit; a burst worker, started as a subprocess on the same database,
+runs the jobs and exits when the queue is empty.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from rq import Queue
+from sqlalchemy import func, select
+
+from config import TestingConfig as _TestingConfig  # a Test* name here would be collected
+from hotline import create_app
+from hotline.extensions import db, jobs
+from hotline.models import Status, Ticket, TicketEvent
+from hotline.services import queueing, tickets
+from tests import factories
+
+pytestmark = [pytest.mark.redis, pytest.mark.worker]
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_TIMEOUT = 60
+
+
+@pytest.fixture
+def queue(app: Flask, redis_url: str) -> Iterator[Queue]:
+    """The app's queue, emptied first: other tests leave routing jobs for ticket ids
+    that no longer exist (or that a new ticket has taken again)."""
+    queue = jobs.queue
+    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
+    _empty(queue)
+    yield queue
+    _empty(queue)
+
+
+def _empty(queue: Queue) -> None:
+    queue.empty()
+    registries = (
+        queue.scheduled_job_registry,  # retries with an interval, the periodic sweep
+        queue.started_job_registry,
+        queue.failed_job_registry,
+        queue.finished_job_registry,
+        queue.deferred_job_registry,
+    )
+    for registry in registries:
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+
+def run_burst_worker() -> str:
+    """Run a real worker until the queue is empty; return its output for failure messages."""
+    env = dict(os.environ)
+    env["HOTLINE_CONFIG"] = "testing"  # TestingConfig reads TEST_DATABASE_URL and TEST_REDIS_URL
+    assert env.get("TEST_DATABASE_URL"), "the app fixture sets TEST_DATABASE_URL for worker processes"
+    result = subprocess.run(
+        [sys.executable, "-m", "workers.worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WORKER_TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    db.session.expire_all()  # the worker changed the rows behind this session's back
+    return output
+
+
+def routed_events(ticket: Ticket) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "routed")
+    )
+
+
+def test_worker_routes_every_logged_ticket(city, queue: Queue) -> None:
+    expected = {
+        "potholes": (Status.DISPATCHED, city.roads),  # inherits its parent's department
+        "infrastructure": (Status.DISPATCHED, city.roads),
+        "water-supply": (Status.DISPATCHED, city.water),
+        "other": (Status.PENDING_DISPATCH, None),  # no department anywhere: the dispatcher's desk
+    }
+    logged = []
+    for category in expected:
+        result = tickets.create_ticket(city.operator, factories.intake(category=category))
+        assert result.routing_queued
+        assert result.ticket.status == Status.NEW
+        logged.append((category, result.ticket))
+    # A consultation answered at intake is closed and never queued.
+    answered = tickets.create_ticket(
+        city.operator, factories.intake(type="consultation", category="other", direct_answer="办事指南见官网。")
+    )
+    assert not answered.routing_queued
+    assert queue.count == len(expected)
+
+    output = run_burst_worker()
+
+    assert queue.count == 0
+    assert queue.failed_job_registry.count == 0, output
+    for category, ticket in logged:
+        status, department = expected[category]
+        assert (ticket.status, ticket.department) == (status, department), (category, output)
+        assert routed_events(ticket) == 1, category
+        if department is not None:
+            assert ticket.dispatched_at is not None and ticket.resolve_due_at is not None
+    assert answered.ticket.status == Status.CLOSED
+    assert routed_events(answered.ticket) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_redis_down_at_intake_the_ticket_is_kept_and_requeued_later(
+    app: Flask, city, queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The queue that an app configured with a dead REDIS_URL makes, connection settings and all.
+    config = _TestingConfig()
+    config.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    dead_queue = create_app(config).extensions["hotline_jobs"]["queue"]
+    with monkeypatch.context() as patch:
+        patch.setitem(app.extensions["hotline_jobs"], "queue", dead_queue)
+        result = tickets.create_ticket(city.operator, factories.intake())
+    assert result.routing_queued is False
+    ticket_id = result.ticket.id
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket_id)
+    assert ticket is not None and ticket.status == Status.NEW  # saved although Redis was down
+    assert queue.count == 0
+
+    assert queueing.requeue_waiting() == 1  # Redis is back: the sweep's work, done at once
+    output = run_burst_worker()
+
+    assert ticket.status == Status.DISPATCHED, output
+    assert ticket.department == city.roads
+    assert routed_events(ticket) == 1
+
+
+def test_a_routing_job_delivered_twice_routes_once(city, queue: Queue) -> None:
+    ticket = tickets.create_ticket(city.operator, factories.intake(category="water-supply")).ticket
+    assert queueing.enqueue_routing(ticket.id)  # the same job again, as at-least-once delivery may do
+    assert queue.count == 2
+
+    output = run_burst_worker()
+
+    assert queue.count == 0
+    assert queue.failed_job_registry.count == 0, output
+    assert ticket.status == Status.DISPATCHED
+    assert ticket.department == city.water
+    assert routed_events(ticket) == 1
