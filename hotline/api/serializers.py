@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hotline.models import Category, Department, District, Ticket, TicketEvent, User
-from hotline.services import access
+from hotline.models import (
+    CalendarDay,
+    Category,
+    Department,
+    District,
+    ExtensionRequest,
+    Notice,
+    SlaPolicy,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from hotline.models.types import utcnow
+from hotline.services import access, deadlines, sla
 from hotline.services.phones import mask_phone
 
 
@@ -42,11 +55,72 @@ def ticket_json(ticket: Ticket, viewer: User, *, events: bool = True) -> dict[st
         "accept_due_at": iso(ticket.accept_due_at),
         "resolve_due_at": iso(ticket.resolve_due_at),
         "sla_level": ticket.sla_level or None,  # null (on time), "amber" or "red"
+        "paused_at": iso(ticket.paused_at),
+        "extended_days": ticket.extended_days,
+        "urge_count": ticket.urge_count,
+        "sla": sla_json(ticket),
+        # Only a ticket with a department can have a request waiting: skip the query otherwise.
+        "extension": extension_json(deadlines.pending_extension(ticket))
+        if ticket.status in Status.WITH_DEPARTMENT
+        else None,
         "version": ticket.version,
     }
     if events:
         data["events"] = [event_json(event) for event in ticket.events]
     return data
+
+
+def sla_json(ticket: Ticket) -> dict[str, Any] | None:
+    """The terms the ticket copied at dispatch and how much of its resolve time is used; null before dispatch."""
+    terms = ticket.sla_terms
+    if not terms:
+        return None
+    return {
+        "policy": terms.get("source", "default"),
+        "accept": {"amount": terms["accept_amount"], "unit": terms["accept_unit"]},
+        "resolve": {"amount": terms["resolve_amount"], "unit": terms["resolve_unit"]},
+        "time_used": sla.time_used(ticket, utcnow()),
+    }
+
+
+def extension_json(request: ExtensionRequest | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    return {
+        "days": request.days,
+        "reason": request.reason,
+        "requested_by": request.requested_by.username,
+        "created_at": iso(request.created_at),
+    }
+
+
+def notice_json(notice: Notice) -> dict[str, Any]:
+    return {
+        "id": notice.id,
+        "kind": notice.kind,
+        "body": notice.body,
+        "ticket": notice.ticket.number if notice.ticket else None,
+        "created_at": iso(notice.created_at),
+        "show_from": iso(notice.show_from),
+    }
+
+
+def calendar_day_json(day: CalendarDay) -> dict[str, Any]:
+    return {"date": day.day.isoformat(), "off": day.off, "name": day.name, "source": day.source}
+
+
+def policy_json(policy: SlaPolicy) -> dict[str, Any]:
+    return {
+        "id": policy.id,
+        "category": policy.category.code if policy.category else None,
+        "urgency": policy.urgency,
+        "accept_amount": policy.accept_amount,
+        "accept_unit": policy.accept_unit,
+        "resolve_amount": policy.resolve_amount,
+        "resolve_unit": policy.resolve_unit,
+        "return_window_days": policy.return_window_days,
+        "max_extension_days": policy.max_extension_days,
+    }
 
 
 def event_json(event: TicketEvent) -> dict[str, Any]:

@@ -161,6 +161,7 @@ def days_of_year(year: int) -> list[CalendarDay]:
 
 def _validated(entries: list[Any]) -> list[tuple[date, bool, str]]:
     days: list[tuple[date, bool, str]] = []
+    seen: set[date] = set()
     for position, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise InvalidInput(_("Entry %(n)d is not an object.", n=position), field="file")
@@ -168,6 +169,9 @@ def _validated(entries: list[Any]) -> list[tuple[date, bool, str]]:
             day = date.fromisoformat(str(entry.get("date")))
         except ValueError:
             raise InvalidInput(_("Entry %(n)d has no valid date (YYYY-MM-DD).", n=position), field="file") from None
+        if day in seen:  # the table holds one row per day: a repeat would fail in the database
+            raise InvalidInput(_("Entry %(n)d repeats the date %(date)s.", n=position, date=day), field="file")
+        seen.add(day)
         off = entry.get("isOffDay")
         if not isinstance(off, bool):
             raise InvalidInput(_("Entry %(n)d needs isOffDay true or false.", n=position), field="file")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Role, Status, Ticket, User
@@ -127,14 +128,24 @@ def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: i
     return ticket
 
 
-def urge(actor: User, ticket: Ticket, text: str = "") -> Ticket:
-    """催办: a supervisor presses the department; counted on the ticket and announced to the department."""
+def urge(actor: User, ticket: Ticket, text: str = "", expected_version: int | None = None) -> Ticket:
+    """催办: a supervisor presses the department; counted on the ticket and announced to the department.
+    No version is needed (as for a note), but one that is given is checked."""
     access.require_role(actor, *SUPERVISE_ROLES)
-    check_state(ticket, None, *Status.WITH_DEPARTMENT)
+    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
     message = (text or "").strip()[:REASON_MAX]
-    ticket.urge_count += 1
-    record_event(ticket, actor, "urged", None, None, {"text": message, "count": ticket.urge_count}, at=now)
+    # Counted with a plain UPDATE: urging does not change the ticket's version, so the
+    # department acting on the page it has open is not refused for it.
+    count = db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id)
+        .values(urge_count=Ticket.urge_count + 1)
+        .returning(Ticket.urge_count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(ticket, "urge_count", count)
+    record_event(ticket, actor, "urged", None, None, {"text": message, "count": count}, at=now)
     notices.notify(
         "urged",
         _("Ticket %(number)s is urged by the supervisor. %(text)s", number=ticket.number, text=message),
@@ -142,7 +153,8 @@ def urge(actor: User, ticket: Ticket, text: str = "") -> Ticket:
         ticket=ticket,
         department_id=ticket.department_id,
     )
-    return commit_transition(ticket)
+    db.session.commit()
+    return ticket
 
 
 def pending_extension(ticket: Ticket) -> ExtensionRequest | None:

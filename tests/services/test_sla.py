@@ -177,9 +177,13 @@ class TestUrgingAndSweep:
         ticket = factories.make_routed_ticket(city.operator)
         with pytest.raises(PermissionDenied):
             deadlines.urge(city.operator, ticket)
+        seen = ticket.version
         deadlines.urge(city.supervisor, ticket, "市民多次来电")
         deadlines.urge(city.supervisor, ticket)
         assert ticket.urge_count == 2
+        db.session.expire_all()
+        assert ticket.urge_count == 2 and ticket.version == seen  # the department's page stays current
+        tickets.accept(city.roads_staff, ticket, expected_version=seen)
         notice = db.session.scalar(select(Notice).where(Notice.kind == "urged"))
         assert notice.department_id == city.roads.id
         assert work_calendar().is_office_time(notice.show_from)
