@@ -2,6 +2,7 @@
 
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
+from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
 from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
 from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
@@ -23,11 +24,15 @@ __all__ = [
     "ApiToken",
     "CalendarDay",
     "CalendarYear",
+    "Call",
+    "Caller",
     "Category",
     "Department",
     "District",
     "ExtensionRequest",
+    "InboundMessage",
     "Notice",
+    "OutboundMessage",
     "SlaPolicy",
     "ReturnReason",
     "ReturnRequest",

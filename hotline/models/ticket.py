@@ -71,6 +71,10 @@ class Ticket(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extended_days: Mapped[int] = mapped_column(default=0)
     urge_count: Mapped[int] = mapped_column(default=0)
+    # The citizen's rating (回访): satisfied | basically_satisfied | unsatisfied.
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(default=0)
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 
