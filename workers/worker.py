@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> None:
         if jobs.queue is None:
             raise SystemExit("REDIS_URL is not set: the worker needs Redis")
         from hotline.jobs import schedule_sweep
+        from hotline.suggestion_jobs import schedule_training
 
         schedule_sweep()
+        schedule_training()
         worker_class = SimpleWorker if args.simple else HotlineWorker
         worker = worker_class([jobs.queue], connection=jobs.connection)
         worker.work(burst=args.burst, with_scheduler=True)

@@ -2,6 +2,7 @@
 
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
+from hotline.models.classifier import RoutingClassifier
 from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
 from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
@@ -37,6 +38,7 @@ __all__ = [
     "ReturnReason",
     "ReturnRequest",
     "Role",
+    "RoutingClassifier",
     "RoutingOutcome",
     "RoutingRule",
     "Status",
