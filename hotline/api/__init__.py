@@ -10,4 +10,14 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Imported for their side effect: they attach routes and handlers to `bp`.
-from hotline.api import calendar, deadlines, directory, errors, policies, reports, tickets  # noqa: E402, F401
+from hotline.api import (  # noqa: E402, F401
+    calendar,
+    deadlines,
+    directory,
+    errors,
+    merging,
+    policies,
+    reports,
+    routing,
+    tickets,
+)

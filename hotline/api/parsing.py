@@ -39,6 +39,20 @@ def json_body(allowed: tuple[str, ...], *, required: bool = True) -> dict[str, A
         raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
+    _check_fields(body, allowed)
+    return body
+
+
+def nested_object(value: Any, allowed: tuple[str, ...], name: str) -> dict[str, Any]:
+    """An object inside the body (e.g. a sample to try), held to the same rules as the body;
+    a field at fault is named with its path, e.g. "sample.category"."""
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_input", _("“%(field)s” must be a JSON object.", field=name), field=name)
+    _check_fields(value, allowed, name + ".")
+    return value
+
+
+def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
     for key, value in body.items():
         if not _storable(key):
             raise ApiError(400, "invalid_json", _("A field name contains characters that cannot be stored."))
@@ -46,14 +60,16 @@ def json_body(allowed: tuple[str, ...], *, required: bool = True) -> dict[str, A
             raise ApiError(
                 400,
                 "invalid_input",
-                _("Unknown field “%(field)s”; allowed: %(allowed)s.", field=key, allowed=", ".join(allowed)),
-                field=key,
+                _("Unknown field “%(field)s”; allowed: %(allowed)s.", field=prefix + key, allowed=", ".join(allowed)),
+                field=prefix + key,
             )
         if isinstance(value, str) and not _storable(value):
             raise ApiError(
-                400, "invalid_input", _("“%(field)s” contains characters that cannot be stored.", field=key), field=key
+                400,
+                "invalid_input",
+                _("“%(field)s” contains characters that cannot be stored.", field=prefix + key),
+                field=prefix + key,
             )
-    return body
 
 
 def _storable(text: str) -> bool:
@@ -76,6 +92,22 @@ def text(body: dict[str, Any], name: str, *, required: bool = False, default: st
         return default
     if not isinstance(value, str):
         raise ApiError(400, "invalid_input", _("“%(field)s” must be a string.", field=name), field=name)
+    return value
+
+
+def string_list(body: dict[str, Any], name: str, *, prefix: str = "") -> list[str] | None:
+    """A list of strings (codes, keywords); null counts as absent. `prefix` places the field
+    inside the body in messages, e.g. "rules[0]."."""
+    value = body.get(name)
+    field = prefix + name
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ApiError(400, "invalid_input", _("“%(field)s” must be a list of strings.", field=field), field=field)
+    if not all(_storable(item) for item in value):
+        raise ApiError(
+            400, "invalid_input", _("“%(field)s” contains characters that cannot be stored.", field=field), field=field
+        )
     return value
 
 

@@ -1,4 +1,4 @@
-"""Report queries for supervisors' scripts: response times per department."""
+"""Report queries for supervisors' scripts: response times per department, misrouting per rule and category."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hotline.api.auth import api_roles
 from hotline.api.errors import ApiError
 from hotline.api.responses import json_response
 from hotline.services import access
-from hotline.services.reports import response_times
+from hotline.services.reports import misrouting, response_times
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a year, leap or not: longer ranges are an export, not a live query
@@ -24,7 +24,24 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 @bp.get("/reports/response-times")
 @api_roles(*access.REPORT_ROLES)
 def response_times_report() -> Response:
-    """One object per department for tickets created on the local dates from..to (inclusive).
+    """One object per department for tickets created on the local dates from..to (inclusive)."""
+    start, end, tz = _date_range()
+    rows = response_times(start, end, tz)
+    return json_response([row.as_dict() for row in rows])
+
+
+@bp.get("/reports/misrouting")
+@api_roles(*access.REPORT_ROLES)
+def misrouting_report() -> Response:
+    """Returns and reassignments counted against the rule (or routing kind) and the category
+    that sent tickets created on the local dates from..to to the wrong department."""
+    start, end, tz = _date_range()
+    found = misrouting(start, end, tz)
+    return json_response({name: [row.as_dict() for row in rows] for name, rows in found.items()})
+
+
+def _date_range() -> tuple[date, date, str]:
+    """`from` and `to` as local dates in the hotline's time zone, and that zone.
 
     Missing `to` is today in the hotline's time zone; missing `from` is 29 days
     before `to`, so that the default is the last 30 days, today included.
@@ -36,8 +53,7 @@ def response_times_report() -> Response:
         raise ApiError(400, "invalid_input", _("“from” is after “to”."), field="from")
     if (end - start).days + 1 > MAX_DAYS:
         raise ApiError(400, "invalid_input", _("Ask for at most %(n)d days at once.", n=MAX_DAYS), field="from")
-    rows = response_times(start, end, tz)
-    return json_response([row.as_dict() for row in rows])
+    return start, end, tz
 
 
 def _date_arg(name: str) -> date | None:

@@ -12,14 +12,17 @@ from hotline.models import (
     District,
     ExtensionRequest,
     Notice,
+    OutboundMessage,
+    ReturnRequest,
     SlaPolicy,
     Status,
     Ticket,
+    TicketAssist,
     TicketEvent,
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, deadlines, sla
+from hotline.services import access, assists, deadlines, merging, outbox, returns, sla
 from hotline.services.phones import mask_phone
 
 
@@ -30,7 +33,14 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def ticket_json(ticket: Ticket, viewer: User, *, events: bool = True) -> dict[str, Any]:
+def ticket_json(
+    ticket: Ticket, viewer: User, *, events: bool = True, assisting: list[TicketAssist] | None = None
+) -> dict[str, Any]:
+    """The ticket as `viewer` may see it. `events=False` (the list) leaves out the events and
+    the children, which cost a query each; a list passes the assisting departments it loaded
+    for the whole page at once."""
+    masked = access.masks_caller(viewer)
+    with_department = ticket.status in Status.WITH_DEPARTMENT
     data: dict[str, Any] = {
         "number": ticket.number,
         "status": ticket.status,
@@ -43,9 +53,19 @@ def ticket_json(ticket: Ticket, viewer: User, *, events: bool = True) -> dict[st
         "channel": ticket.channel,
         "confidential": ticket.confidential,
         # Department staff see 138****8000, as on the pages.
-        "caller_phone": mask_phone(ticket.caller_phone) if access.masks_caller(viewer) else ticket.caller_phone,
-        "caller_name": ticket.caller_name,
+        "caller_phone": mask_phone(ticket.caller_phone) if masked else ticket.caller_phone,
+        # A confidential caller's name is not for the departments at all, as on the pages.
+        "caller_name": None if masked and ticket.confidential else ticket.caller_name,
         "department": ticket.department.code if ticket.department else None,
+        "routed_by": ticket.routed_by,  # rule | category_default | suggestion | dispatcher, null before
+        "routing_rule": ticket.routing_rule_id,
+        "parent": ticket.parent.number if ticket.parent_id is not None else None,
+        "assisting": [
+            assist_json(a)
+            for a in sorted(
+                assists.of_ticket(ticket) if assisting is None else assisting, key=lambda a: a.department.code
+            )
+        ],
         "resolution": ticket.resolution,
         "created_at": iso(ticket.created_at),
         "dispatched_at": iso(ticket.dispatched_at),
@@ -60,14 +80,28 @@ def ticket_json(ticket: Ticket, viewer: User, *, events: bool = True) -> dict[st
         "urge_count": ticket.urge_count,
         "sla": sla_json(ticket),
         # Only a ticket with a department can have a request waiting: skip the query otherwise.
-        "extension": extension_json(deadlines.pending_extension(ticket))
-        if ticket.status in Status.WITH_DEPARTMENT
-        else None,
+        "extension": extension_json(deadlines.pending_extension(ticket)) if with_department else None,
+        # Likewise a late return waiting for a supervisor.
+        "return_request": return_request_json(returns.pending_request(ticket)) if with_department else None,
         "version": ticket.version,
     }
     if events:
+        data["children"] = [child.number for child in merging.children(ticket)]
         data["events"] = [event_json(event) for event in ticket.events]
+        # The texts sent (or waiting) to the caller, from the outbox; numbers masked as above.
+        data["notifications"] = [notification_json(m, masked) for m in outbox.for_ticket(ticket)]
     return data
+
+
+def notification_json(message: OutboundMessage, masked: bool) -> dict[str, Any]:
+    return {
+        "channel": message.channel,
+        "to": mask_phone(message.to) if masked else message.to,
+        "status": message.status,  # queued | sending | sent | delivered | failed | held
+        "body": message.body,
+        "created_at": iso(message.created_at),
+        "sent_at": iso(message.sent_at),
+    }
 
 
 def sla_json(ticket: Ticket) -> dict[str, Any] | None:
@@ -91,6 +125,26 @@ def extension_json(request: ExtensionRequest | None) -> dict[str, Any] | None:
         "reason": request.reason,
         "requested_by": request.requested_by.username,
         "created_at": iso(request.created_at),
+    }
+
+
+def return_request_json(request: ReturnRequest | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    return {
+        "reason_code": request.reason_code,
+        "reason": request.reason,
+        "requested_by": request.requested_by.username,
+        "created_at": iso(request.created_at),
+    }
+
+
+def assist_json(assist: TicketAssist) -> dict[str, Any]:
+    return {
+        "department": assist.department.code,
+        "status": assist.status,  # open | done
+        "reply": assist.reply or "",
+        "done_at": iso(assist.done_at),
     }
 
 

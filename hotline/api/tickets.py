@@ -1,4 +1,4 @@
-"""Tickets: create, read, list, and every lifecycle action (dispatch, accept, resolve, return, notes)."""
+"""Tickets: create, read, list, and every lifecycle action (dispatch or reassign, accept, resolve, return, notes)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
-from hotline.api.parsing import boolean, expected_version, json_body, query_int, text
-from hotline.api.queries import department_by_code, ticket_page
+from hotline.api.parsing import boolean, expected_version, json_body, query_int, string_list, text
+from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
 from hotline.api.serializers import ticket_json
 from hotline.models import Role, Status, Ticket
@@ -83,9 +83,12 @@ def list_tickets() -> Response:
         page=query_int("page", 1),
         per_page=query_int("per_page", default_size, maximum=MAX_PER_PAGE),
     )
+    assisting = assists_by_ticket(page.tickets)
     return json_response(
         {
-            "tickets": [ticket_json(ticket, user, events=False) for ticket in page.tickets],
+            "tickets": [
+                ticket_json(ticket, user, events=False, assisting=assisting[ticket.id]) for ticket in page.tickets
+            ],
             "page": page.page,
             "per_page": page.per_page,
             "total": page.total,
@@ -118,10 +121,12 @@ def get_ticket(number: str) -> Response:
 @bp.post("/tickets/<number>/dispatch")
 @api_roles(*access.DISPATCH_ROLES)
 def dispatch(number: str) -> Response:
-    body = json_body(("department", "version"))
+    """A first dispatch, or a reassignment of a ticket a department holds (a `reassigned` event)."""
+    body = json_body(("department", "assisting", "version"))
     department, version = text(body, "department", required=True), expected_version(body)
+    assisting = string_list(body, "assisting")
     ticket = access.ticket_for(api_user(), number)
-    tickets.dispatch(api_user(), ticket, department, version)
+    tickets.dispatch(api_user(), ticket, department, version, assisting=assisting)
     return _ticket_response(ticket)
 
 
@@ -147,11 +152,15 @@ def resolve(number: str) -> Response:
 @bp.post("/tickets/<number>/return")
 @api_roles(Role.DEPARTMENT)
 def return_to_dispatch(number: str) -> Response:
-    body = json_body(("reason", "version"))
+    """200 with the ticket back at the desk; after the return window, 202: the ticket stays
+    with the department and carries the `return_request` a supervisor will decide."""
+    body = json_body(("reason", "reason_code", "version"))
     reason, version = text(body, "reason", required=True), expected_version(body)
+    reason_code = text(body, "reason_code")
     ticket = access.ticket_for(api_user(), number)
-    tickets.return_to_dispatch(api_user(), ticket, reason, version)
-    return _ticket_response(ticket)
+    tickets.return_to_dispatch(api_user(), ticket, reason, version, reason_code=reason_code)
+    status = 200 if ticket.status == Status.PENDING_DISPATCH else 202
+    return json_response(ticket_json(ticket, api_user()), status)
 
 
 @bp.post("/tickets/<number>/notes")
