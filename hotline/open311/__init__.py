@@ -1,0 +1,15 @@
+"""Open311 GeoReport v2 at /open311/v2/: what existing 311 apps and clients speak.
+
+Discovery, services (the category tree), service definitions, requests (filed
+with a user's API token as `api_key`, read by anyone), single requests and
+tokens; JSON or XML by the URL's extension; errors as the spec's
+`[{"code", "description"}]`. A request filed here is an ordinary ticket with
+channel `open311`. docs/open311.md is the reference.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+
+# Imported for their side effect: they attach routes and handlers to `bp`.
+from hotline.open311 import views  # noqa: E402, F401
