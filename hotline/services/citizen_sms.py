@@ -1,0 +1,331 @@
+"""Text messages with the citizen: what we send them, and what we make of what they send us.
+
+Outgoing (through the outbox): the ticket number when a ticket is logged, the reply
+and the satisfaction question when it is resolved. Texts are `templates/sms/<kind>.<locale>.txt`,
+in the caller's language (Caller.locale) or the hotline's default one.
+
+Confidential tickets (保密件) are handled by phone only: no text is sent about them,
+and a text never rates, reports on or adds to them, since a sender's number can be
+forged. Callers who opted out (STOP/退订) are sent nothing until they opt in again
+(START/订阅); what they send us is still handled.
+
+Incoming (`handle_inbound`, from the `/twilio/sms` webhook), in this order:
+STOP/退订 and START/订阅; a rating 1/2/3 (满意/基本满意/不满意) of the caller's ticket
+awaiting the survey; a ticket number, answered with its status if the ticket is the
+sender's own; anything else, logged as a citizen message on the sender's open ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from jinja2 import TemplateNotFound
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hotline.extensions import db
+from hotline.models import Caller, InboundMessage, OutboundMessage, Status, Ticket
+from hotline.models.types import utcnow
+from hotline.services import deadlines, outbox, survey
+from hotline.services.errors import Conflict
+from hotline.services.phones import normalise_phone
+from hotline.services.transition import record_event
+
+log = logging.getLogger(__name__)
+
+SUMMARY_MAX = 120  # characters of the department's reply quoted in a text
+MESSAGE_MAX = 1600
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "TD", "退订", "取消订阅"}
+START_WORDS = {"START", "UNSTOP", "订阅", "恢复订阅"}
+RATING_WORDS = {
+    "1": survey.SATISFIED,
+    "2": survey.BASICALLY_SATISFIED,
+    "3": survey.UNSATISFIED,
+    "满意": survey.SATISFIED,
+    "非常满意": survey.SATISFIED,
+    "基本满意": survey.BASICALLY_SATISFIED,
+    "不满意": survey.UNSATISFIED,
+    "SATISFIED": survey.SATISFIED,
+    "BASICALLY SATISFIED": survey.BASICALLY_SATISFIED,
+    "UNSATISFIED": survey.UNSATISFIED,
+    "NOT SATISFIED": survey.UNSATISFIED,
+}
+# 20261125-000042, also without the hyphen; digits not glued to other digits.
+TICKET_NUMBER = re.compile(r"(?<!\d)(\d{8})-?(\d{6})(?!\d)")
+_EDGE_PUNCTUATION = " \t\r\n.。!！,，;；:：、~～\"'“”‘’()（）[]【】"
+
+
+# -- outgoing ------------------------------------------------------------------------------
+
+
+def ticket_created(ticket: Ticket) -> OutboundMessage | None:
+    """Queue the ticket number for the caller. Never raises: intake must not fail for a text."""
+    return _safely(_ticket_created, ticket)
+
+
+def ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
+    """Queue the reply summary and the satisfaction question. Never raises."""
+    return _safely(_ticket_resolved, ticket)
+
+
+def _ticket_created(ticket: Ticket) -> OutboundMessage | None:
+    if ticket.status == Status.CLOSED:
+        return None  # answered on the phone at once (直接办结): nothing to follow
+    if not may_text(ticket):
+        return None
+    public = (current_app.config.get("HOTLINE_PUBLIC_URL") or "").rstrip("/")
+    body = render(
+        "created",
+        locale_for(ticket.caller_phone),
+        ticket=ticket,
+        number=ticket.number,
+        status_url=f"{public}/status" if public else None,  # the public status page
+    )
+    message, _ = outbox.queue_message(
+        "created", ticket.caller_phone, body, ticket=ticket, dedupe_key=f"created:{ticket.id}"
+    )
+    return message
+
+
+def _ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
+    if ticket.status != Status.RESOLVED or not may_text(ticket):
+        return None
+    body = render(
+        "resolved_survey",
+        locale_for(ticket.caller_phone),
+        ticket=ticket,
+        number=ticket.number,
+        resolution=shorten(ticket.resolution or ""),
+    )
+    # A reopened ticket resolved again is asked again: the reopen count is part of the key.
+    message, _ = outbox.queue_message(
+        "resolved_survey",
+        ticket.caller_phone,
+        body,
+        ticket=ticket,
+        dedupe_key=f"resolved:{ticket.id}:{ticket.reopen_count}",
+    )
+    return message
+
+
+def _safely(hook, ticket: Ticket) -> OutboundMessage | None:
+    try:
+        return hook(ticket)
+    except Exception:  # the ticket is committed already: a lost text is logged, never fatal
+        log.exception("could not queue the text for ticket %s", getattr(ticket, "number", "?"))
+        db.session.rollback()
+        return None
+
+
+def may_text(ticket: Ticket) -> bool:
+    """Whether we may send the caller unprompted texts about this ticket."""
+    if ticket.confidential:
+        return False
+    caller = caller_for(ticket.caller_phone)
+    return caller is None or not caller.opted_out
+
+
+def caller_for(phone: str) -> Caller | None:
+    return db.session.scalar(select(Caller).where(Caller.phone == phone))
+
+
+def locale_for(phone: str) -> str:
+    languages = current_app.config["HOTLINE_LANGUAGES"]
+    caller = caller_for(phone)
+    if caller is not None and caller.locale in languages:
+        return caller.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def render(kind: str, locale: str, **context: Any) -> str:
+    """The text of `templates/sms/<kind>.<locale>.txt` (the default locale's if that one is
+    missing), with labels such as the status in the same language; blank lines dropped."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        try:
+            text = render_template(f"sms/{kind}.{locale}.txt", **context)
+        except TemplateNotFound:
+            if locale == default:
+                raise
+            text = render_template(f"sms/{kind}.{default}.txt", **context)
+    return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def shorten(text: str, limit: int = SUMMARY_MAX) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def set_opt_out(phone: str, opted_out: bool, now: datetime | None = None) -> Caller:
+    """Record STOP (or START) for a number; commits."""
+    now = now or utcnow()
+    for attempt in range(2):
+        caller = _mark_opt_out(phone, opted_out, now)
+        try:
+            db.session.commit()
+            return caller
+        except IntegrityError:  # the same number created meanwhile: update that row instead
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _mark_opt_out(phone: str, opted_out: bool, now: datetime) -> Caller:
+    caller = caller_for(phone)
+    if caller is None:
+        caller = Caller(phone=phone, created_at=now)
+        db.session.add(caller)
+    caller.opted_out_at = (caller.opted_out_at or now) if opted_out else None
+    return caller
+
+
+# -- incoming ------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    """What to answer an incoming text. `body` None: nothing new to say (a repeated delivery,
+    which the webhook answers with the reply it recorded the first time)."""
+
+    meaning: str  # rating | status | stop | start | message | unknown | duplicate
+    kind: str | None = None  # the template used for the answer
+    body: str | None = None
+    ticket: Ticket | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    phone: str = ""  # the sender, in E.164
+
+
+def handle_inbound(message_sid: str, from_number: str, body: str, now: datetime | None = None) -> Reply:
+    """Act on a text from a citizen and say what to answer; commits. A text Twilio delivers
+    twice (same MessageSid) is acted on once. Raises InvalidInput for a sender that is not
+    a phone number."""
+    phone = normalise_phone(from_number)
+    for attempt in range(2):
+        if _seen(message_sid):
+            return Reply("duplicate")
+        try:
+            reply = _handle(message_sid, phone, body or "", now or utcnow())
+        except IntegrityError:
+            # The same MessageSid, handled by a concurrent delivery: that one answers.
+            db.session.rollback()
+            return Reply("duplicate")
+        except Conflict:
+            # The ticket moved meanwhile (a department replied, the sweep closed it): look again.
+            db.session.rollback()
+            if attempt:
+                raise
+            continue
+        reply.phone = phone
+        if reply.kind is not None:
+            reply.body = render(reply.kind, locale_for(phone), **reply.context)
+        return reply
+    raise AssertionError("unreachable")
+
+
+def _seen(message_sid: str) -> bool:
+    return db.session.scalar(select(InboundMessage.id).where(InboundMessage.provider_sid == message_sid)) is not None
+
+
+def _handle(message_sid: str, phone: str, body: str, now: datetime) -> Reply:
+    text = body.strip()[:MESSAGE_MAX]
+    word = normalise_word(text)
+    inbound = InboundMessage(provider_sid=message_sid, from_number=phone, body=text, meaning="unknown", received_at=now)
+    db.session.add(inbound)  # committed with the action it causes: a repeat fails on its unique SID
+
+    if word in STOP_WORDS or word in START_WORDS:
+        inbound.meaning = "stop" if word in STOP_WORDS else "start"
+        _mark_opt_out(phone, word in STOP_WORDS, now)
+        db.session.commit()
+        return Reply(inbound.meaning, "opted_out" if word in STOP_WORDS else "opted_in")
+
+    if word in RATING_WORDS:
+        ticket = _awaiting_rating(phone)
+        if ticket is None:
+            db.session.commit()
+            return Reply("unknown", "no_survey")
+        inbound.meaning, inbound.ticket_id = "rating", ticket.id
+        rating = RATING_WORDS[word]
+        survey.record_rating(ticket, rating, now=now)
+        if ticket.status == Status.IN_PROGRESS:  # 重办
+            return Reply("rating", "reopened", ticket=ticket, context={"ticket": ticket, "number": ticket.number})
+        escalated = rating == survey.UNSATISFIED
+        context = {"ticket": ticket, "number": ticket.number, "escalated": escalated}
+        return Reply("rating", "rating_thanks", ticket=ticket, context=context)
+
+    match = TICKET_NUMBER.search(unicodedata.normalize("NFKC", text))
+    if match:
+        number = f"{match.group(1)}-{match.group(2)}"
+        ticket = _own_ticket(phone, number)
+        inbound.meaning = "status"
+        if ticket is None:
+            db.session.commit()
+            return Reply("status", "unknown_ticket", context={"number": number})
+        inbound.ticket_id = ticket.id
+        db.session.commit()
+        return Reply("status", "status_reply", ticket=ticket, context=_status_context(ticket))
+
+    ticket = _current_ticket(phone) if text else None
+    if ticket is None:
+        db.session.commit()
+        return Reply("unknown", "unknown_ticket", context={"number": None})
+    inbound.meaning, inbound.ticket_id = "message", ticket.id
+    record_event(ticket, None, "citizen_message", None, None, {"text": text, "channel": "sms"}, at=now)
+    if ticket.status == Status.WAITING:
+        deadlines.resume(None, ticket)  # the citizen answered: the clocks run again (commits)
+    else:
+        db.session.commit()
+    return Reply("message", "message_logged", ticket=ticket, context={"ticket": ticket, "number": ticket.number})
+
+
+def normalise_word(text: str) -> str:
+    """ＳＴＯＰ, "stop.", " 1 " → STOP, STOP, 1: full-width forms folded, edges trimmed, upper case."""
+    folded = unicodedata.normalize("NFKC", text).strip(_EDGE_PUNCTUATION)
+    return " ".join(folded.split()).upper()
+
+
+def _texted_tickets(phone: str):
+    return select(Ticket).where(Ticket.caller_phone == phone, Ticket.confidential.is_(False))
+
+
+def _awaiting_rating(phone: str) -> Ticket | None:
+    return db.session.scalar(
+        _texted_tickets(phone).where(Ticket.status == Status.RESOLVED).order_by(Ticket.resolved_at.desc()).limit(1)
+    )
+
+
+def _own_ticket(phone: str, number: str) -> Ticket | None:
+    """Only the sender's own ticket: any other number gets the same "not found" as a wrong one."""
+    return db.session.scalar(_texted_tickets(phone).where(Ticket.number == number))
+
+
+def _current_ticket(phone: str) -> Ticket | None:
+    """Where a free-text message goes: the latest open ticket, else one awaiting the survey."""
+    open_ticket = db.session.scalar(
+        _texted_tickets(phone).where(Ticket.status.in_(Status.OPEN)).order_by(Ticket.created_at.desc()).limit(1)
+    )
+    return open_ticket or _awaiting_rating(phone)
+
+
+def _status_context(ticket: Ticket) -> dict[str, Any]:
+    shown = ticket
+    if ticket.status == Status.MERGED and ticket.parent is not None:
+        shown = ticket.parent  # a duplicate is answered by the ticket it was merged into
+    answered = shown.status in (Status.RESOLVED, Status.CLOSED)
+    return {
+        "ticket": ticket,
+        "number": ticket.number,
+        # Never the other ticket's number: it is another citizen's (as on the public status page).
+        "merged": shown is not ticket,
+        "status": shown.status,  # the template shows its label, in the text's language
+        "resolution": shorten(shown.resolution or "") if answered else "",
+        "awaiting_rating": shown is ticket and shown.status == Status.RESOLVED,
+    }

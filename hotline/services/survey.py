@@ -1,0 +1,131 @@
+"""The satisfaction survey (回访): the citizen rates the answer of a resolved ticket.
+
+resolved ──satisfied / basically satisfied──▶ closed
+resolved ──unsatisfied, first time──▶ in_progress with the same department, clocks restarted (重办)
+resolved ──unsatisfied again──▶ closed, and the supervisors are told
+resolved ──no rating within HOTLINE_SURVEY_DAYS──▶ closed (`close_unrated`, from the sweep)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from hotline.extensions import db
+from hotline.models import Role, Status, Ticket, User
+from hotline.models.types import utcnow
+from hotline.services import notices, sla
+from hotline.services.errors import InvalidInput
+from hotline.services.transition import check_state, commit_transition, record_event
+
+log = logging.getLogger(__name__)
+
+SATISFIED, BASICALLY_SATISFIED, UNSATISFIED = "satisfied", "basically_satisfied", "unsatisfied"
+RATINGS = (SATISFIED, BASICALLY_SATISFIED, UNSATISFIED)
+MAX_REOPENS = 1  # 重办 once; a second "unsatisfied" goes to a supervisor instead
+CLOSE_BATCH = 500  # per sweep, so that one sweep stays short after a long outage
+
+
+def record_rating(
+    ticket: Ticket,
+    rating: str,
+    *,
+    actor: User | None = None,
+    via: str = "sms",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Record the citizen's rating of a resolved ticket and move it on; `actor` None is the
+    citizen themselves (by SMS). Commits; a ticket changed meanwhile raises Conflict."""
+    if rating not in RATINGS:
+        raise InvalidInput(_("A rating is satisfied, basically_satisfied or unsatisfied."), field="rating")
+    check_state(ticket, expected_version, Status.RESOLVED)
+    now = now or utcnow()
+    ticket.satisfaction = rating
+    ticket.rated_at = now
+    record_event(ticket, actor, "rated", None, None, {"rating": rating, "via": via}, at=now)
+    if rating != UNSATISFIED:
+        _close(ticket, actor, now, {"rating": rating})
+    elif ticket.reopen_count < MAX_REOPENS:
+        _reopen(ticket, actor, now)
+    else:
+        _close(ticket, actor, now, {"rating": rating, "escalated": True})
+        notices.notify(
+            "unsatisfied",
+            _(
+                "Ticket %(number)s: the citizen is still unsatisfied after it was handled again; it is closed and needs a supervisor's review.",
+                number=ticket.number,
+            ),
+            now,
+            ticket=ticket,
+            role=Role.SUPERVISOR,
+        )
+    return commit_transition(ticket)
+
+
+def _close(ticket: Ticket, actor: User | None, now: datetime, data: dict) -> None:
+    ticket.status = Status.CLOSED
+    ticket.closed_at = now
+    record_event(ticket, actor, "closed", Status.RESOLVED, Status.CLOSED, data, at=now)
+
+
+def _reopen(ticket: Ticket, actor: User | None, now: datetime) -> None:
+    """重办: back to the department that answered, with fresh deadlines from now."""
+    with db.session.no_autoflush:  # the policy look-ups must not flush the half-changed ticket
+        clocks = sla.start_clocks(ticket, now)
+    ticket.status = Status.IN_PROGRESS
+    ticket.reopen_count += 1
+    ticket.resolved_at = None  # set again when the department replies anew
+    record_event(
+        ticket,
+        actor,
+        "reopened",
+        Status.RESOLVED,
+        Status.IN_PROGRESS,
+        {"rating": UNSATISFIED, "reopen_count": ticket.reopen_count, "sla": clocks},
+        at=now,
+    )
+    notices.notify(
+        "reopened",
+        _(
+            "Ticket %(number)s is back with you: the citizen is not satisfied with the answer (重办).",
+            number=ticket.number,
+        ),
+        now,
+        ticket=ticket,
+        department_id=ticket.department_id,
+    )
+
+
+def close_unrated(now: datetime | None = None, limit: int = CLOSE_BATCH) -> int:
+    """Close resolved tickets that got no rating within HOTLINE_SURVEY_DAYS; returns how many.
+    Each ticket commits on its own; one changed meanwhile (rated just now) is left alone."""
+    now = now or utcnow()
+    days = current_app.config.get("HOTLINE_SURVEY_DAYS", 3)
+    cutoff = now - timedelta(days=days)
+    ids = db.session.scalars(
+        select(Ticket.id)
+        .where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= cutoff)
+        .order_by(Ticket.resolved_at)
+        .limit(limit)
+    ).all()
+    closed = 0
+    for ticket_id in ids:
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is None or ticket.status != Status.RESOLVED:
+            continue
+        _close(ticket, None, now, {"unrated_days": days})
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            continue
+        closed += 1
+    if closed:
+        log.info("closed %d resolved tickets that were not rated in time", closed)
+    return closed

@@ -1,0 +1,96 @@
+"""`POST /twilio/sms`: a citizen's text, answered with TwiML; `POST /twilio/status`: delivery reports.
+
+Both are signed by Twilio (see `signature`). Malformed input gets a 400 with a plain
+message, never a 500; the work itself is in `services.citizen_sms` and `services.outbox`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from hotline.services import citizen_sms, outbox
+from hotline.services.errors import InvalidInput
+from hotline.telephony import bp
+from hotline.telephony.signature import public_url_for, twilio_signed
+
+log = logging.getLogger(__name__)
+
+SID_MAX, PHONE_MAX, BODY_MAX, STATUS_MAX = 64, 32, 1600, 32
+
+
+@bp.post("/sms")
+@twilio_signed
+def incoming_sms():
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    sender = (form.get("From") or "").strip()
+    body = form.get("Body")
+    problem = _missing(MessageSid=sid or None, From=sender or None, Body=body) or _too_long(
+        (sid, SID_MAX, "MessageSid"), (sender, PHONE_MAX, "From"), (body, BODY_MAX, "Body")
+    )
+    if problem:
+        return bad_request(problem)
+    try:
+        reply = citizen_sms.handle_inbound(sid, sender, body)
+    except InvalidInput as error:
+        return bad_request(f"From: {error.message}")
+    key = f"reply:{sid}"
+    if reply.body:
+        recorded = outbox.record_reply(
+            reply.kind or reply.meaning, reply.phone, reply.body, ticket=reply.ticket, dedupe_key=key
+        )
+    else:
+        # Twilio delivers a text again when our answer did not reach it: the text was acted on
+        # once, and the same answer is given again (Twilio sends only the answer it receives).
+        recorded = outbox.by_dedupe_key(key)
+    twiml = MessagingResponse()
+    if recorded is not None:
+        # Twilio reports the reply's delivery there; the outbox id finds the row.
+        twiml.message(recorded.body, action=public_url_for(f"/twilio/status?outbox={recorded.id}"), method="POST")
+    return Response(str(twiml), mimetype="application/xml")
+
+
+@bp.post("/status")
+@twilio_signed
+def message_status():
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    problem = _missing(MessageSid=sid or None, MessageStatus=status or None) or _too_long(
+        (sid, SID_MAX, "MessageSid"), (status, STATUS_MAX, "MessageStatus")
+    )
+    if problem:
+        return bad_request(problem)
+    raw_id = request.args.get("outbox", "")
+    outbox_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else None
+    message = outbox.apply_status(
+        sid,
+        status,
+        error_code="".join(c for c in form.get("ErrorCode", "") if c.isascii() and c.isdigit())[:16] or None,
+        outbox_id=outbox_id,
+        to=(form.get("To") or "").strip()[:PHONE_MAX] or None,
+    )
+    if message is None:
+        log.info("status %s for unknown message %s ignored", status, sid)
+    return Response(status=204)
+
+
+def bad_request(message: str) -> Response:
+    return Response(f"Bad request: {message}\n", status=400, mimetype="text/plain")
+
+
+def _missing(**fields: str | None) -> str | None:
+    absent = [name for name, value in fields.items() if value is None]  # an empty Body is a picture-only text
+    return f"missing {', '.join(absent)}" if absent else None
+
+
+def _too_long(*checks: tuple[str | None, int, str]) -> str | None:
+    for value, limit, name in checks:
+        if value is not None and len(value) > limit:
+            return f"{name} is longer than {limit} characters"
+        if value is not None and "\x00" in value:  # PostgreSQL refuses NUL in text: a 400, not a 500
+            return f"{name} contains a NUL character"
+    return None

@@ -1,0 +1,203 @@
+"""A fake of Twilio's REST API for messages, on 127.0.0.1, for the real `twilio` client.
+
+The app reaches it through `TWILIO_API_BASE_URL` (see `services.senders.LocalTwilioHttpClient`),
+so every byte goes through the library exactly as it would to api.twilio.com. The fake
+checks basic auth like Twilio, records each request, answers 201 with a message
+resource (a new `SM...` SID), and can be told to fail the next requests (500, 400,
+429...) to test retries.
+
+    with fake_twilio.running(app, monkeypatch) as fake:
+        ...
+        assert fake.messages()[0]["To"] == "+8613800138000"
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
+FROM_NUMBER = "+15005550006"
+MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    form: dict[str, str]
+    authorized: bool
+    answered: int
+
+
+@dataclass
+class Failure:
+    status: int
+    code: int | None
+    message: str
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = ACCOUNT_SID
+    auth_token: str = AUTH_TOKEN
+    requests: list[Recorded] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering, to widen races in tests
+    server: ThreadingHTTPServer | None = None
+    thread: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "the fake is not running"
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeTwilio:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._reply(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+
+            def _reply(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-twilio", daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        self.server = self.thread = None
+
+    def fail_next(self, status: int, code: int | None = None, message: str = "", times: int = 1) -> None:
+        """The next `times` message requests get this error instead of a message."""
+        with self.lock:
+            for _ in range(times):
+                self.failures.append(Failure(status, code, message or f"fake failure {status}"))
+
+    def messages(self) -> list[dict[str, str]]:
+        """The forms of the authorized message requests the fake accepted (201)."""
+        with self.lock:
+            return [r.form for r in self.requests if r.path == MESSAGES_PATH and r.answered == 201]
+
+    def message_requests(self) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.requests if r.path == MESSAGES_PATH]
+
+    # -- the server side ------------------------------------------------------------------
+
+    def _handle(self, handler) -> None:
+        import time
+
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length).decode("utf-8")
+        form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        authorized = secrets.compare_digest(handler.headers.get("Authorization", ""), expected)
+        if self.delay:
+            time.sleep(self.delay)
+        status, payload = self._answer(handler.path, form, authorized)
+        with self.lock:
+            self.requests.append(Recorded("POST", handler.path, form, authorized, status))
+        handler._reply(status, payload)
+
+    def _answer(self, path: str, form: dict[str, str], authorized: bool) -> tuple[int, dict]:
+        if not authorized:
+            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        if path != MESSAGES_PATH:
+            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+        with self.lock:
+            failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            return failure.status, {"code": failure.code, "message": failure.message, "status": failure.status}
+        if not form.get("To"):
+            return 400, {"code": 21604, "message": "A 'To' phone number is required.", "status": 400}
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            return 400, {"code": 21603, "message": "A 'From' phone number is required.", "status": 400}
+        if not form.get("Body"):
+            return 400, {"code": 21602, "message": "Message body is required.", "status": 400}
+        sid = "SM" + secrets.token_hex(16)
+        now = formatdate(usegmt=True)
+        return 201, {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": form["To"],
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form["Body"],
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+        }
+
+
+@contextmanager
+def running(app, monkeypatch, **config) -> Iterator[FakeTwilio]:
+    """Start a fake and point the app's Twilio settings at it; stopped afterwards."""
+    fake = FakeTwilio().start()
+    try:
+        settings = {
+            "TWILIO_ACCOUNT_SID": fake.account_sid,
+            "TWILIO_AUTH_TOKEN": fake.auth_token,
+            "TWILIO_FROM_NUMBER": FROM_NUMBER,
+            "TWILIO_MESSAGING_SERVICE_SID": "",
+            "TWILIO_API_BASE_URL": fake.url,
+            **config,
+        }
+        for key, value in settings.items():
+            monkeypatch.setitem(app.config, key, value)
+        yield fake
+    finally:
+        fake.stop()
+
+
+def worker_env(fake: FakeTwilio) -> dict[str, str]:
+    """The environment that makes a worker process (TestingConfig) use this fake."""
+    return {
+        "TEST_TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TEST_TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TEST_TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TEST_TWILIO_API_BASE_URL": fake.url,
+    }
