@@ -70,6 +70,19 @@ class Config:
         # How far back to look for likely duplicates (重复件) at intake and on the desk.
         self.HOTLINE_DUPLICATE_WINDOW_DAYS = env_int("HOTLINE_DUPLICATE_WINDOW_DAYS", 7)
         self.HOTLINE_API_PAGE_SIZE = env_int("HOTLINE_API_PAGE_SIZE", 50)
+        # Twilio: without the account SID, token and a sender (number or messaging service),
+        # messages to citizens stay in the outbox as "held" and every webhook is refused.
+        self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+        self.TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+        # Empty in production; a URL (http://127.0.0.1:8099) sends the REST calls to a local fake.
+        self.TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+        # The public base URL (https://hotline.example.gov) behind a proxy: webhook signatures are
+        # checked against it, and status callbacks are asked for only when it is known.
+        self.HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "")
+        # Resolved tickets the citizen has not rated are closed after this many days.
+        self.HOTLINE_SURVEY_DAYS = env_int("HOTLINE_SURVEY_DAYS", 3)
         self.BOOTSTRAP_SERVE_LOCAL = True
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
@@ -98,6 +111,11 @@ class TestingConfig(Config):
         self.WTF_CSRF_ENABLED = False
         self.SECRET_KEY = "testing"
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+        # Never a real Twilio account from the developer's environment: tests (and the worker
+        # processes they start) name their fake with TEST_TWILIO_*.
+        for name in ("ACCOUNT_SID", "AUTH_TOKEN", "FROM_NUMBER", "MESSAGING_SERVICE_SID", "API_BASE_URL"):
+            setattr(self, f"TWILIO_{name}", env_str(f"TEST_TWILIO_{name}", ""))
+        self.HOTLINE_PUBLIC_URL = env_str("TEST_HOTLINE_PUBLIC_URL", "")
 
 
 CONFIGS = {

@@ -34,11 +34,19 @@ def create_app(config: Config | None = None) -> Flask:
     job_queue.init_app(app)
 
     from hotline.api import bp as api_bp
+    from hotline.open311 import bp as open311_bp
+    from hotline.public import bp as public_bp
+    from hotline.telephony import bp as twilio_bp
     from hotline.web import register_blueprints
 
     register_blueprints(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, not by cookie
+    app.register_blueprint(twilio_bp)
+    csrf.exempt(twilio_bp)  # Twilio signs its webhooks (X-Twilio-Signature) instead
+    app.register_blueprint(public_bp)
+    app.register_blueprint(open311_bp)
+    csrf.exempt(open311_bp)  # Open311 clients authenticate by api_key, not by cookie
 
     from hotline.cli import register_commands
 

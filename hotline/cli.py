@@ -66,30 +66,44 @@ def seed_demo_command(tickets: int, if_empty: bool) -> None:
 
 @click.command("requeue")
 def requeue_command() -> None:
-    """Enqueue now every ticket still waiting to be routed (what the periodic sweep does)."""
+    """Enqueue now every ticket still waiting to be routed and every message still waiting to be
+    sent (what the periodic sweep does), and say how many."""
     result = queueing.requeue()
+    tickets_waiting = f"{result.waiting} tickets are waiting to be routed"
+    messages_waiting = f"{result.messages_waiting} messages are waiting to be sent"
+    if not result.has_queue and (result.waiting or result.messages_waiting):
+        waiting = " and ".join(
+            text
+            for count, text in ((result.waiting, tickets_waiting), (result.messages_waiting, messages_waiting))
+            if count
+        )
+        raise click.ClickException(
+            f"{waiting}, but none was enqueued: no job queue is configured (set REDIS_URL and run a worker)"
+        )
+    if result.error is not None:
+        raise click.ClickException(f"{tickets_waiting}; {result.enqueued} enqueued, then Redis failed: {result.error}")
     if result.waiting == 0:
         click.echo("no tickets are waiting to be routed")
-    elif not result.has_queue:
-        raise click.ClickException(
-            f"{result.waiting} tickets are waiting to be routed, but none was enqueued: "
-            "no job queue is configured (set REDIS_URL and run a worker)"
-        )
-    elif result.error is not None:
-        raise click.ClickException(
-            f"{result.waiting} tickets are waiting to be routed; {result.enqueued} enqueued, "
-            f"then Redis failed: {result.error}"
-        )
     else:
         click.echo(f"enqueued routing for {result.enqueued} waiting tickets")
+    if result.messages_error is not None:
+        raise click.ClickException(
+            f"{messages_waiting}; {result.messages_enqueued} enqueued, then Redis failed: {result.messages_error}"
+        )
+    if result.messages_waiting == 0:
+        click.echo("no messages are waiting to be sent")
+    else:
+        click.echo(f"enqueued sending for {result.messages_enqueued} waiting messages")
 
 
 def register_commands(app: Flask) -> None:
     from hotline.commands.calendar import calendar_cli
     from hotline.commands.sla import sla_cli
+    from hotline.commands.suggestions import suggestions_cli
 
     app.cli.add_command(calendar_cli)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(suggestions_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(requeue_command)

@@ -56,6 +56,16 @@ EVENT_LABELS = {
     "extension_approved": _l("Extension approved"),
     "extension_refused": _l("Extension refused"),
     "urged": _l("Urged"),
+    "reassigned": _l("Reassigned"),
+    "return_requested": _l("Return requested"),
+    "return_refused": _l("Return refused"),
+    "merged": _l("Merged"),
+    "merge_received": _l("Duplicate merged in"),
+    "assist_done": _l("Assisting part done"),
+    "rated": _l("Rated by the citizen"),
+    "closed": _l("Closed"),
+    "reopened": _l("Reopened: citizen not satisfied"),
+    "citizen_message": _l("Message from the citizen"),
 }
 
 SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("Due soon (75%)"), "red": _l("Overdue")}
@@ -65,4 +75,51 @@ SLA_UNIT_LABELS = {
     "calendar_minutes": _l("minutes"),
     "working_days": _l("working days"),
     "calendar_hours": _l("hours"),
+}
+
+# How the department holding a ticket was chosen (Ticket.routed_by, the misrouting report).
+ROUTED_BY_LABELS = {
+    "rule": _l("Routing rule"),
+    "category_default": _l("Category default department"),
+    "suggestion": _l("Learned suggestion"),
+    "dispatcher": _l("Dispatcher"),
+    "none": _l("No department found"),
+    "unknown": _l("Unknown"),
+}
+
+# Which condition of a routing rule did not hold (routing.Rule.mismatch), for the tester's trace.
+RULE_CONDITION_LABELS = {
+    "category": _l("Category"),
+    "district": _l("District"),
+    "type": _l("Type"),
+    "urgency": _l("Urgency"),
+    "keywords": _l("Keywords"),
+}
+
+# Why a ticket looks like a duplicate (merging.find_duplicates).
+DUPLICATE_REASON_LABELS = {
+    "same_phone": _l("same caller"),
+    "same_place": _l("same category and place"),
+    "similar_text": _l("similar description"),
+}
+
+ASSIST_STATUS_LABELS = {"open": _l("Working on it"), "done": _l("Done")}
+
+# Calendar exceptions: a weekday off, or a weekend day worked (调休).
+CALENDAR_DAY_LABELS = {True: _l("Holiday"), False: _l("Make-up workday")}
+
+# Where a calendar day came from (CalendarDay.source).
+CALENDAR_SOURCE_LABELS = {
+    "chinesecalendar": _l("chinesecalendar package"),
+    "admin": _l("Corrected by an administrator"),
+    "upload": _l("Uploaded file"),
+    "api": _l("API"),
+    "import": _l("Imported file"),
+}
+
+# The citizen's rating of the answer (回访满意度, services/survey.py).
+RATING_LABELS = {
+    "satisfied": _l("Satisfied"),
+    "basically_satisfied": _l("Basically satisfied"),
+    "unsatisfied": _l("Not satisfied"),
 }

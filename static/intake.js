@@ -1,31 +1,102 @@
-// Intake form: show the caller's earlier tickets while the number is typed, and offer the
-// direct answer only for a consultation. Plain JS, no inline script (a strict CSP can stay).
+// Intake form: show the caller's earlier tickets while the number is typed, the likely
+// duplicates while the call is described, and offer the direct answer only for a
+// consultation. Plain JS, no inline script (a strict CSP can stay).
 (function () {
   "use strict";
+  var form = document.getElementById("intake-form");
   var phone = document.getElementById("caller_phone");
   var box = document.getElementById("caller-history");
   var type = document.getElementById("type");
   var answerGroup = document.getElementById("direct-answer-group");
   var answer = document.getElementById("direct_answer");
+  var dupes = document.getElementById("likely-duplicates");
 
-  if (phone && box) {
+  // Run `load` once the typing pauses; only the answer to the latest request counts, so a
+  // slow answer never overwrites a newer one.
+  var debounced = function (load, delay) {
     var timer = null;
     var latest = 0;
-    var load = function () {
-      var request = ++latest;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var request = ++latest;
+        load(function () { return request === latest; });
+      }, delay);
+    };
+  };
+
+  if (phone && box) {
+    phone.addEventListener("input", debounced(function (current) {
       var url = box.dataset.url + "?phone=" + encodeURIComponent(phone.value.trim());
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
-          // Only the answer to the latest keystroke counts: slow answers must not overwrite it.
-          if (html !== null && request === latest) { box.innerHTML = html; }
+          if (html !== null && current()) { box.innerHTML = html; }
         })
         .catch(function () { /* history is a help, not a must: keep what is shown */ });
-    };
-    phone.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(load, 350);
+    }, 350));
+  }
+
+  var element = function (tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  };
+
+  var message = function (text) {
+    dupes.replaceChildren(element("p", "text-body-secondary small mb-0", text));
+  };
+
+  var showDuplicates = function (result) {
+    if (!result.searched) { message(dupes.dataset.idle); return; }
+    if (!result.duplicates.length) { message(dupes.dataset.none); return; }
+    var list = element("ul", "list-unstyled small mb-0 history-list duplicates-list");
+    result.duplicates.forEach(function (ticket) {
+      var item = element("li", "border-top py-2 duplicate");
+      item.dataset.number = ticket.number;
+      var head = element("div", "d-flex justify-content-between align-items-center");
+      var link = element("a", "", ticket.number);
+      link.href = ticket.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      head.append(link, element("span", "badge status-badge text-bg-" + ticket.status_colour, ticket.status_label));
+      var meta = [ticket.created_at, ticket.category];
+      if (ticket.department) { meta.push(ticket.department); }
+      item.append(
+        head,
+        element("div", "text-body-secondary", meta.join(" · ")),
+        element("div", "text-warning-emphasis", ticket.reasons.join(" · ")),
+        element("div", "", ticket.description)
+      );
+      list.append(item);
     });
+    dupes.replaceChildren(element("p", "small mb-2", dupes.dataset.found), list);
+  };
+
+  if (form && dupes) {
+    var search = debounced(function (current) {
+      fetch(dupes.dataset.url, {
+        method: "POST",
+        body: new FormData(form), // carries the CSRF token of the form
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
+      })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (result) {
+          if (result !== null && current()) { showDuplicates(result); }
+        })
+        .catch(function () { /* duplicates are a help, not a must: keep what is shown */ });
+    }, 600);
+    ["caller_phone", "category", "address", "description"].forEach(function (name) {
+      var input = document.getElementById(name);
+      if (input) {
+        input.addEventListener("input", search);
+        input.addEventListener("change", search);
+      }
+    });
+    // A form shown again after an error already holds what was typed.
+    if ((phone && phone.value.trim()) || (document.getElementById("category") || {}).value) { search(); }
   }
 
   if (type && answerGroup) {

@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
 from hotline.extensions import db
-from hotline.models import Category, Department, District, Role, Status, Ticket, TicketEvent, User
+from hotline.models import Category, Department, District, Role, RoutingOutcome, Status, Ticket, TicketEvent, User
 from hotline.models.types import utcnow
 from hotline.services import sla
 from hotline.services.calendar import is_working_day, work_calendar
@@ -220,6 +220,7 @@ class _Plan:
 class _Built:
     ticket: Ticket
     events: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # returns, for the misrouting report
 
 
 def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, seed: int = SEED) -> str:
@@ -406,6 +407,9 @@ class _TicketSeeder:
         rows.sort(key=lambda row: row["at"])
         if rows:
             db.session.execute(insert(TicketEvent), rows)
+        outcomes = [{**outcome, "ticket_id": b.ticket.id} for b in built for outcome in b.outcomes]
+        if outcomes:
+            db.session.execute(insert(RoutingOutcome), outcomes)
         return Counter(b.ticket.status for b in built)
 
     def _plans(self, count: int) -> list[_Plan]:
@@ -490,7 +494,7 @@ class _TicketSeeder:
         story.play(operator)
         if ticket.is_open and ticket.department_id is not None:
             ticket.sla_level = sla.level_at(ticket, self.now)  # as the periodic SLA sweep would have set it
-        return _Built(ticket, story.events)
+        return _Built(ticket, story.events, story.outcomes)
 
     def _address(self, district: District) -> str:
         rng = self.rng
@@ -537,6 +541,7 @@ class _Story:
         self.plan = plan
         self.category = category
         self.events: list[dict[str, Any]] = []
+        self.outcomes: list[dict[str, Any]] = []
         self.at = plan.created_at
         self.urgent = ticket.urgency == "urgent"
 
@@ -591,6 +596,7 @@ class _Story:
                 return
         else:
             clocks = self.assign(department, at)
+            self.ticket.routed_by = "category_default"
             data = {
                 "by": "category_default",
                 "department": department.code,
@@ -617,6 +623,7 @@ class _Story:
             return False
         before = self.ticket.status
         clocks = self.assign(department, at)
+        self.ticket.routed_by = "dispatcher"
         dispatcher = self.s.users["dispatcher"]
         data = {"department": department.code, "sla": clocks}
         self.record(at, dispatcher, "dispatched", before, Status.DISPATCHED, data)
@@ -647,11 +654,28 @@ class _Story:
         right = self.s.departments[rng.choice(RELATED[wrong.code])]
         reason = rng.choice(RETURN_REASONS).format(department=right.name)
         before = ticket.status
+        self.outcomes.append(
+            {
+                "kind": "returned",
+                "routed_by": ticket.routed_by or "category_default",
+                "rule_id": None,
+                "category_id": self.category.id,
+                "department_id": wrong.id,
+                "at": at,
+                "data": {},
+            }
+        )
+        ticket.routed_by = None
         ticket.department_id = None
         ticket.dispatched_at = ticket.accepted_at = None
         sla.stop_clocks(ticket)
         self.record(
-            at, self.staff(), "returned", before, Status.PENDING_DISPATCH, {"reason": reason, "department": wrong.code}
+            at,
+            self.staff(),
+            "returned",
+            before,
+            Status.PENDING_DISPATCH,
+            {"reason": reason, "reason_code": "not_our_remit", "department": wrong.code},
         )
         return self.dispatch(right)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -19,30 +19,60 @@ MACHINE_PREFIXES = ("/api/", "/open311/", "/twilio/")
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import auth, dispatch, formatting, home, intake, reports, tickets
+    from hotline.web import (
+        admin_calendar,
+        auth,
+        dispatch,
+        formatting,
+        home,
+        intake,
+        outbox,
+        policies,
+        reports,
+        rules,
+        supervision,
+        tickets,
+    )
 
     # The pages' own CSS and script live in the repository's static/ (next to templates/);
     # the app, made in the hotline package, would look in hotline/static.
     app.static_folder = str(ROOT / "static")
-    for module in (auth, home, intake, tickets, dispatch, reports):
+    for module in (auth, home, intake, tickets, dispatch, reports, supervision, rules, policies, admin_calendar):
         app.register_blueprint(module.bp)
+    app.register_blueprint(outbox.bp)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     formatting.register(app)
     app.context_processor(_navigation)
-    for code in (400, 403, 404, 405):
+    app.before_request(_refuse_nul)
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, _error_page)
+
+
+def _refuse_nul():
+    """A NUL character in the address (a ticket number, a search) can be neither stored nor looked
+    up (PostgreSQL refuses it): answer 400 at once for the pages; typed form text loses it in the
+    forms (`forms.HotlineForm`). The machine-facing paths check their own input."""
+    if request.path.startswith(MACHINE_PREFIXES):
+        return None
+    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+        abort(400)
+    return None
 
 
 def _navigation() -> dict:
     """What base.html needs for the menu (which desks the role may use) and the language switch."""
-    from hotline.services import access
+    from hotline.services import access, deadlines
+    from hotline.web.admin_calendar import missing_holiday_years
 
     return {
         "INTAKE_ROLES": access.INTAKE_ROLES,
         "DISPATCH_ROLES": access.DISPATCH_ROLES,
         "REPORT_ROLES": access.REPORT_ROLES,
+        "SUPERVISE_ROLES": deadlines.SUPERVISE_ROLES,
+        # A callable: only the administrators' menu asks (one small query), not every fragment.
+        "missing_holiday_years": missing_holiday_years,
         "current_locale": _current_language(),
     }
 

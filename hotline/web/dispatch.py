@@ -1,24 +1,42 @@
-"""The dispatcher's desk (派单): what routing could not place, oldest first."""
+"""The dispatcher's desk (派单): what routing could not place, oldest first, with the learned
+suggestion, the likely duplicates (重复件) and the actions: dispatch (主办 + 协办) or merge."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Blueprint, render_template, url_for
 from sqlalchemy import and_, or_, select
 
 from hotline.extensions import db
-from hotline.models import Status, Ticket, TicketEvent
+from hotline.models import Department, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import access
-from hotline.web.forms import DispatchForm
+from hotline.services import access, merging, suggestions
+from hotline.web.forms import DispatchForm, MergeForm
 from hotline.web.guards import roles_required
 
 bp = Blueprint("dispatch", __name__)
+log = logging.getLogger(__name__)
 
 # A ticket still "new" after this long missed its routing job (queue down): show it here too.
 ROUTING_DELAY = timedelta(minutes=5)
 QUEUE_LIMIT = 200
+SUGGESTIONS_SHOWN = 3
+DUPLICATES_SHOWN = 5
+
+
+@dataclass
+class Waiting:
+    """One ticket on the desk and what the dispatcher needs beside it."""
+
+    ticket: Ticket
+    form: DispatchForm
+    merge_form: MergeForm
+    suggested: list[tuple[Department, float]] = field(default_factory=list)
+    duplicates: list[merging.Likely] = field(default_factory=list)
+    returned: TicketEvent | None = None
 
 
 @bp.get("/dispatch")
@@ -38,14 +56,49 @@ def queue():
             .limit(QUEUE_LIMIT)
         )
     )
-    forms = {}
+    returns = _last_returns(waiting)
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    here = url_for("dispatch.queue")
+    rows = []
     for ticket in waiting:
-        form = DispatchForm(data={"version": ticket.version, "next": url_for("dispatch.queue")})
-        suggested = ticket.category.routing_department
-        if suggested is not None:
-            form.department.data = suggested.code
-        forms[ticket.id] = form
-    return render_template("dispatch/queue.html", tickets=waiting, forms=forms, returns=_last_returns(waiting), now=now)
+        data = {"version": ticket.version, "next": here}
+        row = Waiting(ticket, DispatchForm(data=data), MergeForm(data=data), returned=returns.get(ticket.id))
+        row.suggested = [
+            (departments[s.department], s.confidence) for s in suggestions_for(ticket) if s.department in departments
+        ][:SUGGESTIONS_SHOWN]
+        row.duplicates = merging.find_duplicates(
+            ticket.caller_phone,
+            ticket.category,
+            ticket.address,
+            ticket.description,
+            exclude_id=ticket.id,
+            limit=DUPLICATES_SHOWN,
+        )
+        # Preselect the category's default department, else the best suggestion. A returned
+        # ticket is not offered back to the department that returned it.
+        default = ticket.category.routing_department
+        returned_by = row.returned.data.get("department") if row.returned else None
+        choice = default.code if default is not None else None
+        if choice is None or choice == returned_by:
+            choice = next((d.code for d, _ in row.suggested if d.code != returned_by), choice)
+        if choice is not None and choice != returned_by:
+            row.form.department.data = choice
+        rows.append(row)
+    return render_template("dispatch/queue.html", rows=rows, now=now)
+
+
+def suggestions_for(ticket: Ticket) -> list[suggestions.Suggestion]:
+    """The learned suggestions for a ticket, best first; none when no model is trained.
+
+    A suggestion is a help: should the model fail, the desk still works without it."""
+    try:
+        by_ticket = getattr(suggestions, "suggest_for_ticket", None)
+        if by_ticket is not None:
+            return list(by_ticket(ticket))[:SUGGESTIONS_SHOWN]
+        return list(suggestions.suggest(ticket.description, limit=SUGGESTIONS_SHOWN))
+    except Exception:  # noqa: BLE001 - an optional aid must not take the desk down
+        log.exception("routing suggestions failed for ticket %s", ticket.number)
+        return []
 
 
 def _last_returns(waiting: list[Ticket]) -> dict[int, TicketEvent]:

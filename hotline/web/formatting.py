@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from hotline.models import Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import access, phones
+from hotline.services import access, phones, sla
+from hotline.services.calendar import work_calendar
 
 # Bootstrap colour per status: what needs someone's action stands out.
 STATUS_COLOURS = {
@@ -43,7 +47,8 @@ def deadline_state(ticket: Ticket, now: datetime | None = None) -> str | None:
     """'overdue', 'soon' or 'ok' for an open ticket with a resolve deadline; None otherwise."""
     if not ticket.is_open or ticket.resolve_due_at is None:
         return None
-    now = now or utcnow()
+    # A paused clock stands still where the pause began.
+    now = ticket.paused_at or now or utcnow()
     due = ticket.resolve_due_at
     if due < now:
         return "overdue"
@@ -53,6 +58,106 @@ def deadline_state(ticket: Ticket, now: datetime | None = None) -> str | None:
     if start is not None and due > start and (now - start) / (due - start) >= DUE_SOON_FRACTION:
         return "soon"
     return "ok"
+
+
+def sla_state(ticket: Ticket, now: datetime | None = None) -> str | None:
+    """The SLA level of an open ticket held by a department: 'red', 'amber' or '' (on time);
+    None when no clock runs. The sweep stores the level periodically; between sweeps the
+    live level counts, so a row turns red the minute its deadline passes. A paused ticket
+    keeps the level it had."""
+    if ticket.status not in Status.WITH_DEPARTMENT or (ticket.resolve_due_at is None and ticket.accept_due_at is None):
+        return None
+    stored = ticket.sla_level or ""
+    if ticket.paused_at is not None:
+        return stored
+    live = sla.level_at(ticket, now or utcnow())
+    return max(stored, live, key=lambda level: sla.LEVELS.index(level) if level in sla.LEVELS else 0)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The deadline that falls first of those still running: to accept (签收) while the ticket
+    is unaccepted, and to resolve."""
+
+    kind: str  # accept | resolve
+    due: datetime
+    minutes_left: float  # negative when overdue
+    working: bool  # counted in office time
+    paused: bool
+    overdue: bool  # the deadline has passed (perhaps outside office hours: then no working time is over)
+
+
+def next_clock(ticket: Ticket, now: datetime | None = None) -> Clock | None:
+    if ticket.status not in Status.WITH_DEPARTMENT:
+        return None
+    terms = ticket.sla_terms or sla.DEFAULT_TERMS.get(ticket.urgency, sla.DEFAULT_TERMS["normal"]).as_dict()
+    calendar = work_calendar()
+    running = []
+    if ticket.accepted_at is None and ticket.accept_due_at is not None:
+        running.append(("accept", ticket.accept_due_at, sla.accept_span(terms).working))
+    if ticket.resolve_due_at is not None:
+        running.append(("resolve", ticket.resolve_due_at, sla.resolve_span(terms, calendar).working))
+    if not running:
+        return None
+    kind, due, working = min(running, key=lambda clock: clock[1])
+    moment = ticket.paused_at or now or utcnow()
+    left = calendar.working_minutes_between(moment, due) if working else (due - moment).total_seconds() / 60
+    return Clock(kind, due, left, working, ticket.paused_at is not None, due < moment)
+
+
+def duration(minutes: float, working: bool = False) -> str:
+    """An amount of time for people: '45 min', '3 h 20 min', '2 d 4 h', '2 working days 4 h'.
+    In working time a day is a standard working day of office hours (7 h by default), as the
+    SLA counts it."""
+    total = round(abs(minutes))
+    day = work_calendar().day_minutes if working else 24 * 60
+    days, rest = divmod(total, day) if day else (0, total)
+    hours, mins = divmod(rest, 60)
+    if days:
+        if working:
+            if not hours:
+                return ngettext("%(num)d working day", "%(num)d working days", days)
+            return ngettext("%(num)d working day %(hours)d h", "%(num)d working days %(hours)d h", days, hours=hours)
+        return _("%(days)d d %(hours)d h", days=days, hours=hours)
+    if hours:
+        if not mins:
+            return _("%(hours)d h", hours=hours)
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=mins)
+    return _("%(minutes)d min", minutes=mins)
+
+
+def time_left(minutes: float, working: bool = False, overdue: bool | None = None) -> str:
+    """'2 h 10 min left' or 'overdue by 1 d 3 h', saying when it counts office time only.
+
+    `overdue` comes from comparing the deadline with the moment: a deadline that passed
+    after office hours is overdue by no working time at all, yet overdue."""
+    if overdue is None:
+        overdue = minutes < 0
+    amount = duration(minutes, working)
+    # Working days say so themselves; hours and minutes of office time need the words.
+    office = working and abs(minutes) < work_calendar().day_minutes
+    if not overdue:
+        if office:
+            return _("%(time)s of working time left", time=amount)
+        return _("%(time)s left", time=amount)
+    if abs(minutes) < 1:
+        return _("overdue")
+    if office:
+        return _("overdue by %(time)s of working time", time=amount)
+    return _("overdue by %(time)s", time=amount)
+
+
+def sla_amount(amount: int, unit: str) -> str:
+    """An SLA limit for people: '4 working hours', '1 working day', '30 minutes'."""
+    if unit == "working_hours":
+        return ngettext("%(num)d working hour", "%(num)d working hours", amount)
+    if unit == "working_days":
+        return ngettext("%(num)d working day", "%(num)d working days", amount)
+    if unit == "calendar_minutes":
+        return ngettext("%(num)d minute", "%(num)d minutes", amount)
+    if unit == "calendar_hours":
+        return ngettext("%(num)d hour", "%(num)d hours", amount)
+    return f"{amount} {unit}"
 
 
 def caller_phone(ticket: Ticket) -> str:
@@ -79,6 +184,11 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         status_colour=status_colour,
         deadline_state=deadline_state,
+        sla_state=sla_state,
+        next_clock=next_clock,
+        duration=duration,
+        time_left=time_left,
+        sla_amount=sla_amount,
         caller_phone=caller_phone,
         figure=number,
         percent=percent,

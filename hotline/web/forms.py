@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -23,26 +24,41 @@ from wtforms import (
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Category, Department, District
+from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services import returns
 
 
-class LoginForm(FlaskForm):
+def no_nul(value):
+    """A NUL character cannot be stored or even compared (PostgreSQL refuses it): drop it."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class HotlineForm(FlaskForm):
+    """Every form of the site: typed text loses any NUL character before a service sees it."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = [*unbound_field.kwargs.get("filters", ()), no_nul]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class LoginForm(HotlineForm):
     username = StringField(_l("Username"))
     password = PasswordField(_l("Password"))
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(HotlineForm):
     locale = HiddenField()
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(HotlineForm):
     submit = SubmitField(_l("Log out"))
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(HotlineForm):
     caller_phone = StringField(_l("Caller's phone"))
     caller_name = StringField(_l("Caller's name"))
     type = SelectField(_l("Type"), validate_choice=False)
@@ -65,7 +81,7 @@ class IntakeForm(FlaskForm):
         self.channel.choices = [(code, labels.CHANNEL_LABELS[code]) for code in CHANNELS]
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(HotlineForm):
     """An action on a ticket: carries the version the user saw, for the conflict check.
 
     Several action forms share the ticket page, so their text fields get distinct ids
@@ -134,6 +150,113 @@ class DispatchForm(VersionedForm):
         departments = department_choices()
         self.department.choices = [("", _l("— choose —")), *departments]
         self.assisting.choices = departments
+
+
+class MergeForm(VersionedForm):
+    into = StringField(_l("Ticket number to merge into"), id="merge-into")
+    submit = SubmitField(_l("Merge"))
+
+
+class AssistDoneForm(VersionedForm):
+    reply = TextAreaField(_l("What your department did"), id="assist-reply")
+    submit = SubmitField(_l("Mark our part done"))
+
+
+class DeleteForm(HotlineForm):
+    """Only the CSRF token: deleting is a POST from the confirmation page."""
+
+    submit = SubmitField(_l("Delete"))
+
+
+class RuleForm(HotlineForm):
+    """A routing rule of the dispatch catalogue (派单目录); every condition is optional."""
+
+    priority = StringField(_l("Priority"), default="100")
+    name = StringField(_l("Name"))
+    category = SelectField(_l("Category (and the categories below it)"), validate_choice=False)
+    district = SelectField(_l("District"), validate_choice=False)
+    type = SelectField(_l("Type"), validate_choice=False)
+    urgency = SelectField(_l("Urgency"), validate_choice=False)
+    keywords = TextAreaField(_l("Keywords"))
+    department = SelectField(_l("Lead department"), validate_choice=False)
+    assisting = SelectMultipleField(_l("Assisting departments"), validate_choice=False)
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = department_choices()
+        self.category.choices = [("", _l("— any —")), *category_choices()]
+        self.district.choices = [("", _l("— any —")), *district_choices()]
+        self.type.choices = [("", _l("— any —")), *[(code, labels.TYPE_LABELS[code]) for code in TICKET_TYPES]]
+        self.urgency.choices = [("", _l("— any —")), *[(code, labels.URGENCY_LABELS[code]) for code in URGENCIES]]
+        self.department.choices = [("", _l("— choose —")), *departments]
+        self.assisting.choices = departments
+
+
+class RuleTryForm(HotlineForm):
+    """The sample for "which department would get this?": read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    category = SelectField(_l("Category"), validate_choice=False)
+    district = SelectField(_l("District"), validate_choice=False)
+    type = SelectField(_l("Type"), validate_choice=False, default="complaint")
+    urgency = SelectField(_l("Urgency"), validate_choice=False, default="normal")
+    description = TextAreaField(_l("Description"), id="try-description")
+    submit = SubmitField(_l("Try"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [("", _l("— choose —")), *category_choices()]
+        self.district.choices = [("", _l("— none —")), *district_choices()]
+        self.type.choices = [(code, labels.TYPE_LABELS[code]) for code in TICKET_TYPES]
+        self.urgency.choices = [(code, labels.URGENCY_LABELS[code]) for code in URGENCIES]
+
+
+CALENDAR_KINDS = ("off", "work", "remove")
+
+
+class CalendarDayForm(HotlineForm):
+    day = StringField(_l("Date"), id="calendar-day")
+    kind = SelectField(_l("The day is"), validate_choice=False, default="off")
+    name = StringField(_l("Name (e.g. the holiday)"), id="calendar-name")
+    submit = SubmitField(_l("Save the day"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [
+            ("off", _l("a day off (holiday)")),
+            ("work", _l("a working day (make-up workday)")),
+            ("remove", _l("ordinary again (remove the exception)")),
+        ]
+
+
+class CalendarUploadForm(HotlineForm):
+    file = FileField(_l("Holiday list (holiday-cn JSON)"))
+    submit = SubmitField(_l("Load the file"))
+
+
+class PolicyForm(HotlineForm):
+    """An SLA policy: the limits for a category (or the whole hotline) and an urgency."""
+
+    category = SelectField(_l("Category (and the categories below it)"), validate_choice=False)
+    urgency = SelectField(_l("Urgency"), validate_choice=False, default="normal")
+    accept_amount = StringField(_l("Accept within"))
+    accept_unit = SelectField(_l("Unit"), validate_choice=False, default="working_hours")
+    resolve_amount = StringField(_l("Resolve within"))
+    resolve_unit = SelectField(_l("Unit"), validate_choice=False, default="working_days")
+    return_window_days = StringField(_l("Return window (working days)"), default="2")
+    max_extension_days = StringField(_l("Extensions at most (working days)"), default="10")
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [("", _l("— the whole hotline —")), *category_choices()]
+        self.urgency.choices = [(code, labels.URGENCY_LABELS[code]) for code in URGENCIES]
+        self.accept_unit.choices = [(unit, labels.SLA_UNIT_LABELS[unit]) for unit in ACCEPT_UNITS]
+        self.resolve_unit.choices = [(unit, labels.SLA_UNIT_LABELS[unit]) for unit in RESOLVE_UNITS]
 
 
 def category_choices() -> list[tuple[str, str]]:

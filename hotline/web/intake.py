@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from hotline.models import Status, Ticket
-from hotline.services import access, tickets
+from hotline import labels
+from hotline.extensions import db
+from hotline.models import Category, Status, Ticket
+from hotline.services import access, merging, tickets
 from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.services.tickets import Intake
-from hotline.web.forms import IntakeForm
+from hotline.web.formatting import local_time, status_colour
+from hotline.web.forms import IntakeForm, no_nul
 from hotline.web.guards import roles_required
 
 bp = Blueprint("intake", __name__)
+
+DUPLICATES_SHOWN = 5
+EXCERPT = 80
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -63,6 +70,52 @@ def new_ticket():
 def caller_history():
     """An HTML fragment for the intake page; empty for a number that is not (yet) valid."""
     return render_template("intake/_history.html", history=caller_history_for(request.args.get("phone", "")))
+
+
+@bp.post("/tickets/likely-duplicates")
+@roles_required(*access.INTAKE_ROLES)
+def likely_duplicates():
+    """Open tickets that may be the same request as the call being logged, as JSON for the
+    intake page's script. It posts the form as typed (a description is too long for a URL);
+    a number that is not (yet) valid or a category not chosen simply narrows the search."""
+    form = {name: no_nul(request.form.get(name, "")) for name in ("caller_phone", "category", "address", "description")}
+    try:
+        phone = normalise_phone(form["caller_phone"]) if form["caller_phone"].strip() else None
+    except InvalidInput:
+        phone = None
+    code = form["category"]
+    category = db.session.scalar(select(Category).where(Category.code == code)) if code else None
+    found = merging.find_duplicates(
+        phone,
+        category,
+        form["address"][:300],
+        form["description"][: tickets.DESCRIPTION_MAX],
+        limit=DUPLICATES_SHOWN,
+    )
+    return jsonify(
+        {
+            "searched": phone is not None or category is not None,
+            "duplicates": [_duplicate_json(likely) for likely in found],
+        }
+    )
+
+
+def _duplicate_json(likely: merging.Likely) -> dict:
+    ticket = likely.ticket
+    description = ticket.description or ""
+    return {
+        "number": ticket.number,
+        "url": url_for("tickets.show", number=ticket.number),
+        "status": ticket.status,
+        "status_label": str(labels.STATUS_LABELS.get(ticket.status, ticket.status)),
+        "status_colour": status_colour(ticket.status),
+        "created_at": local_time(ticket.created_at),
+        "category": ticket.category.name,
+        "department": ticket.department.name if ticket.department else None,
+        "description": description if len(description) <= EXCERPT else description[:EXCERPT] + "…",
+        "reasons": [str(labels.DUPLICATE_REASON_LABELS.get(reason, reason)) for reason in likely.reasons],
+        "similarity": round(likely.similarity, 2),
+    }
 
 
 def caller_history_for(raw: str | None) -> list[Ticket] | None:

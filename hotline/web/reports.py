@@ -1,4 +1,4 @@
-"""Reports for supervisors: response times per department."""
+"""Reports for supervisors: response times per department, and misrouting per rule and category."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from hotline.services import access
+from hotline.services.reports import misrouting as compute_misrouting
 from hotline.services.reports import response_times as compute_response_times
 from hotline.web.guards import roles_required
 
@@ -37,6 +38,26 @@ def response_times():
     return render_template(
         "reports/response_times.html",
         rows=rows,
+        error=error,
+        bad=bad,
+        start=raw_start if error else start.isoformat(),
+        end=raw_end if error else end.isoformat(),
+    )
+
+
+@bp.get("/misrouting")
+@roles_required(*access.REPORT_ROLES)
+def misrouting():
+    """Returns and reassignments counted against the routing that sent each ticket."""
+    tz = current_app.config["HOTLINE_TIMEZONE"]
+    today = datetime.now(ZoneInfo(tz)).date()
+    raw_start = request.args.get("from", "").strip()
+    raw_end = request.args.get("to", "").strip()
+    start, end, error, bad = _date_range(raw_start, raw_end, today)
+    tables = None if error else compute_misrouting(start, end, tz)
+    return render_template(
+        "reports/misrouting.html",
+        tables=tables,
         error=error,
         bad=bad,
         start=raw_start if error else start.isoformat(),

@@ -10,20 +10,22 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from werkzeug.wrappers import Response
 
 from hotline.extensions import db
-from hotline.models import Department, Role, Status, Ticket
+from hotline.models import Category, Department, Role, Status, Ticket, TicketAssist
 from hotline.models.types import utcnow
-from hotline.services import access, deadlines, returns, tickets
+from hotline.services import access, assists, deadlines, merging, returns, sla, tickets
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.web.forms import (
     AcceptForm,
+    AssistDoneForm,
     DecisionForm,
     DispatchForm,
     ExtensionForm,
+    MergeForm,
     NoteForm,
     ResolveForm,
     ResumeForm,
@@ -95,8 +97,20 @@ def _workbench(page: int):
             visible.with_only_columns(Ticket.status, func.count()).group_by(Ticket.status).order_by(None)
         ).all()
     )
+    # The deadline that runs next: to accept while unaccepted, else to resolve; least time left first.
+    next_due = case(
+        (
+            and_(
+                Ticket.accepted_at.is_(None),
+                Ticket.accept_due_at.is_not(None),
+                or_(Ticket.resolve_due_at.is_(None), Ticket.accept_due_at < Ticket.resolve_due_at),
+            ),
+            Ticket.accept_due_at,
+        ),
+        else_=Ticket.resolve_due_at,
+    )
     query = visible.where(Ticket.status.in_(WORKBENCH_TABS[tab])).order_by(
-        Ticket.resolve_due_at.is_(None), Ticket.resolve_due_at, Ticket.created_at
+        next_due.is_(None), next_due, Ticket.created_at, Ticket.id
     )
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     tab_counts = {name: sum(counts.get(s, 0) for s in statuses) for name, statuses in WORKBENCH_TABS.items()}
@@ -148,11 +162,29 @@ def show(number: str):
     forms["urge"] = UrgeForm(data=version) if supervises and with_department else None
     if forms["dispatch"] is not None and ticket.department is None and ticket.category.routing_department:
         forms["dispatch"].department.data = ticket.category.routing_department.code
+    forms["merge"] = (
+        MergeForm(data=version) if current_user.has_role(*access.DISPATCH_ROLES) and ticket.is_open else None
+    )
+    ticket_assists = assists.of_ticket(ticket)
+    ours = next(
+        (
+            a
+            for a in ticket_assists
+            if current_user.role == Role.DEPARTMENT and a.department_id == current_user.department_id
+        ),
+        None,
+    )
+    forms["assist_done"] = (
+        AssistDoneForm(data=version)
+        if ours is not None and ours.status == TicketAssist.OPEN and ticket.status in Status.WITH_DEPARTMENT
+        else None
+    )
     earlier = []
     if not access.masks_caller(current_user):
         earlier = [t for t in tickets.earlier_tickets(ticket.caller_phone, limit=11) if t.id != ticket.id][:10]
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     return_reasons = {r.code: r.name for r in returns.reasons()}
+    now = utcnow()
     return render_template(
         "tickets/show.html",
         ticket=ticket,
@@ -162,8 +194,21 @@ def show(number: str):
         earlier=earlier,
         departments=departments,
         return_reasons=return_reasons,
-        now=utcnow(),
+        assists=ticket_assists,
+        children=merging.children(ticket),
+        used=sla.time_used(ticket, now) if ticket.status in Status.WITH_DEPARTMENT else None,
+        policy_category=_policy_category(ticket),
+        return_window=returns.window_closes_at(ticket) if ticket.status in Status.WITH_DEPARTMENT else None,
+        now=now,
     )
+
+
+def _policy_category(ticket: Ticket) -> Category | None:
+    """The category whose SLA policy set the ticket's deadlines, when it was a category's."""
+    source = (ticket.sla_terms or {}).get("source")
+    if not source or source in ("default", "hotline"):
+        return None
+    return db.session.scalar(select(Category).where(Category.code == source))
 
 
 def _may_department_act(ticket: Ticket, *statuses: str) -> bool:
@@ -280,6 +325,35 @@ def dispatch(number: str):
         lambda ticket: _(
             "Ticket %(number)s dispatched to %(department)s.", number=ticket.number, department=ticket.department.name
         ),
+    )
+
+
+@bp.post("/tickets/<number>/merge")
+@roles_required(*access.DISPATCH_ROLES)
+def merge(number: str):
+    """合并: a duplicate joins the ticket that answers for both; its clocks stop."""
+    return _act(
+        number,
+        MergeForm,
+        lambda ticket, form, version: merging.merge_into(
+            current_user, ticket, form.into.data or "", expected_version=version
+        ),
+        lambda ticket: _(
+            "Ticket %(number)s merged into %(parent)s.", number=ticket.number, parent=ticket.parent.number
+        ),
+    )
+
+
+@bp.post("/tickets/<number>/assist-done")
+@roles_required(Role.DEPARTMENT)
+def assist_done(number: str):
+    """An assisting department (协办) reports its part; the lead department still resolves."""
+    return _act(
+        number,
+        AssistDoneForm,
+        # The ticket's state does not change: any version is fine, as for a note.
+        lambda ticket, form, version: assists.mark_done(current_user, ticket, form.reply.data or ""),
+        lambda ticket: _("Your department’s part of ticket %(number)s is marked done.", number=ticket.number),
     )
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from hotline.extensions import db
@@ -18,9 +19,11 @@ def test_queue_lists_waiting_tickets_oldest_first(login, city):
     fresh = factories.make_ticket(city.operator)  # its routing job is probably just running
     db.session.commit()
     html = text_of(login(city.dispatcher).get("/dispatch"))
-    assert html.index(older.number) < html.index(stuck.number) < html.index(newer.number)
-    assert dispatched.number not in html
-    assert fresh.number not in html
+    # Each waiting ticket has its card; the others may appear in a card's list of likely duplicates.
+    cards = [number for number in re.findall(r'id="waiting-([\d-]+)"', html)]
+    assert cards == [older.number, stuck.number, newer.number]
+    assert dispatched.number not in cards
+    assert fresh.number not in cards
     assert "Routing delayed" in html
 
 
@@ -55,3 +58,121 @@ def test_next_must_be_local(login, city):
         data={"version": ticket.version, "department": "roads", "next": "https://evil.example/"},
     )
     assert response.location == f"/tickets/{ticket.number}"
+
+
+def _card(html: str, number: str) -> str:
+    start = html.index(f'id="waiting-{number}"')
+    end = html.find('id="waiting-', start + 10)
+    return html[start : end if end != -1 else len(html)]
+
+
+def test_the_desk_shows_the_suggested_department_with_its_confidence(login, city, monkeypatch):
+    from hotline.services import suggestions
+
+    def fake(text, limit=3):
+        return [suggestions.Suggestion("water", 0.82), suggestions.Suggestion("nowhere", 0.1)]
+
+    ticket = factories.make_routed_ticket(city.operator, category="other", description="家里没水了")
+    monkeypatch.setattr(suggestions, "suggest", fake)
+    monkeypatch.setattr(suggestions, "suggest_for_ticket", lambda ticket: fake(ticket.description), raising=False)
+    card = _card(text_of(login(city.dispatcher).get("/dispatch")), ticket.number)
+    assert 'data-department="water"' in card and "水务局 · 82%" in card
+    assert "nowhere" not in card  # an unknown department is not offered
+    # With no category default, the best suggestion is preselected.
+    assert '<option value="water" selected>' in card
+
+
+def test_the_desk_works_when_the_model_fails(login, city, monkeypatch):
+    from hotline.services import suggestions
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model file missing")
+
+    ticket = factories.make_routed_ticket(city.operator, category="other")
+    monkeypatch.setattr(suggestions, "suggest", broken)
+    monkeypatch.setattr(suggestions, "suggest_for_ticket", broken, raising=False)
+    response = login(city.dispatcher).get("/dispatch")
+    assert response.status_code == 200
+    assert "No suggestion" in _card(text_of(response), ticket.number)
+
+
+def test_the_desk_lists_likely_duplicates_and_merges_with_one_click(login, city):
+    original = factories.make_routed_ticket(city.operator, description="人民路路灯不亮，晚上很黑")
+    duplicate = factories.make_routed_ticket(
+        city.operator, category="other", description="人民路路灯不亮，晚上很黑，请尽快修"
+    )
+    unrelated = factories.make_routed_ticket(
+        city.operator, category="water-supply", caller_phone="13912345678", description="小区停水"
+    )
+    client = login(city.dispatcher)
+    card = _card(text_of(client.get("/dispatch")), duplicate.number)
+    assert f'data-number="{original.number}"' in card
+    assert f'data-number="{unrelated.number}"' not in card
+    assert "same caller" in card and "similar description" in card
+    response = client.post(
+        f"/tickets/{duplicate.number}/merge",
+        data={"version": duplicate.version, "into": original.number, "next": "/dispatch"},
+    )
+    assert response.status_code == 302 and response.location == "/dispatch"
+    merged = reload(duplicate)
+    assert merged.status == Status.MERGED and merged.parent_id == original.id
+    html = text_of(client.get("/dispatch"))
+    assert f"Ticket {duplicate.number} merged into {original.number}." in html
+    assert f'id="waiting-{duplicate.number}"' not in html
+
+
+def test_merge_into_a_typed_number_is_checked(login, city):
+    ticket = factories.make_routed_ticket(city.operator, category="other")
+    client = login(city.dispatcher)
+    for into, message in (
+        ("20000101-999999", "No ticket 20000101-999999."),
+        ("", "Give the number of the ticket to merge into."),
+        (ticket.number, "A ticket cannot be merged into itself."),
+    ):
+        response = client.post(
+            f"/tickets/{ticket.number}/merge",
+            data={"version": ticket.version, "into": into, "next": "/dispatch"},
+            follow_redirects=True,
+        )
+        assert message in text_of(response), into
+    assert reload(ticket).status == Status.PENDING_DISPATCH
+    response = login(city.operator).post(
+        f"/tickets/{ticket.number}/merge", data={"version": ticket.version, "into": "x"}
+    )
+    assert response.status_code == 403
+
+
+def test_dispatch_from_the_desk_with_assisting_departments(login, city):
+    from hotline.models import TicketAssist
+
+    parks = factories.make_department("parks", "园林局")
+    ticket = factories.make_routed_ticket(city.operator, category="other")
+    client = login(city.dispatcher)
+    card = _card(text_of(client.get("/dispatch")), ticket.number)
+    assert 'name="assisting"' in card and "multiple" in card
+    response = client.post(
+        f"/tickets/{ticket.number}/dispatch",
+        data={"version": ticket.version, "department": "roads", "assisting": ["water", "parks"], "next": "/dispatch"},
+    )
+    assert response.location == "/dispatch"
+    ticket = reload(ticket)
+    assert ticket.department == city.roads
+    helpers = db.session.scalars(db.select(TicketAssist).where(TicketAssist.ticket_id == ticket.id)).all()
+    assert sorted(a.department.code for a in helpers) == ["parks", "water"]
+    assert parks.id in {a.department_id for a in helpers}
+    # The lead department cannot also assist: refused, nothing changes.
+    other = factories.make_routed_ticket(city.operator, category="other")
+    response = client.post(
+        f"/tickets/{other.number}/dispatch",
+        data={"version": other.version, "department": "roads", "assisting": ["roads"], "next": "/dispatch"},
+        follow_redirects=True,
+    )
+    assert "The lead department cannot also assist." in text_of(response)
+    assert reload(other).status == Status.PENDING_DISPATCH
+
+
+def test_a_returned_ticket_is_not_offered_back_to_its_department(login, city):
+    ticket = factories.make_routed_ticket(city.operator)  # category default: roads
+    tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们")
+    card = _card(text_of(login(city.dispatcher).get("/dispatch")), ticket.number)
+    assert '<option value="roads" selected>' not in card

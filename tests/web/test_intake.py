@@ -139,3 +139,66 @@ def test_caller_history_is_empty_for_partial_or_unknown_numbers(login, city):
         assert response.status_code == 200
         assert ticket.number not in response.get_data(as_text=True)
     assert "No earlier tickets" in text_of(client.get("/tickets/caller-history?phone=13700137000"))
+
+
+def test_likely_duplicates_while_typing(login, city):
+    same_caller = factories.make_routed_ticket(city.operator, description="人民路有个坑")
+    same_place = factories.make_routed_ticket(
+        city.operator, caller_phone="13912345678", address="东城区人民路 12 号", description="车开过去很颠"
+    )
+    elsewhere = factories.make_routed_ticket(
+        city.operator, category="water-supply", caller_phone="13700000000", description="小区停水"
+    )
+    client = login(city.operator)
+    answer = client.post(
+        "/tickets/likely-duplicates",
+        data={"caller_phone": "138 0013 8000", "category": "potholes", "address": "人民路 12 号", "description": "坑"},
+    ).get_json()
+    assert answer["searched"] is True
+    numbers = {d["number"]: d for d in answer["duplicates"]}
+    assert set(numbers) == {same_caller.number, same_place.number}
+    assert elsewhere.number not in numbers
+    assert numbers[same_caller.number]["reasons"][0] == "same caller"
+    assert numbers[same_place.number]["reasons"] == ["same category and place"]
+    assert numbers[same_caller.number]["url"] == f"/tickets/{same_caller.number}"
+    assert numbers[same_caller.number]["status_label"] == "Dispatched"
+
+
+def test_likely_duplicates_need_a_phone_or_a_category(login, city):
+    factories.make_routed_ticket(city.operator)
+    client = login(city.operator)
+    for data in ({}, {"caller_phone": "12ab", "category": "", "description": "人民路路面有一个大坑"}):
+        answer = client.post("/tickets/likely-duplicates", data=data).get_json()
+        assert answer == {"searched": False, "duplicates": []}
+    # An unknown category and a half-typed number are no error: they only narrow the search.
+    answer = client.post("/tickets/likely-duplicates", data={"caller_phone": "1380", "category": "bogus"}).get_json()
+    assert answer["duplicates"] == []
+
+
+def test_likely_duplicates_role_check(login, client, city):
+    assert client.post("/tickets/likely-duplicates", data={"caller_phone": "13800138000"}).status_code == 302
+    assert login(city.roads_staff).post("/tickets/likely-duplicates", data={}).status_code == 403
+
+
+def test_the_form_has_the_duplicates_box(login, city):
+    html = text_of(login(city.operator).get("/tickets/new"))
+    assert 'id="likely-duplicates"' in html
+    assert 'data-url="/tickets/likely-duplicates"' in html
+
+
+def test_a_nul_character_is_no_server_error(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = login(city.dispatcher)
+    assert client.get("/tickets?q=2026%00").status_code == 400
+    assert client.get("/tickets/20260101-000001%00").status_code == 400
+    answer = client.post(
+        "/tickets/likely-duplicates", data={"caller_phone": "13800138000\x00", "category": "potholes\x00"}
+    ).get_json()
+    assert [d["number"] for d in answer["duplicates"]] == [ticket.number]
+    response = client.post(
+        f"/tickets/{ticket.number}/merge", data={"version": ticket.version, "into": "\x00"}, follow_redirects=True
+    )
+    assert "Give the number of the ticket to merge into." in text_of(response)
+    response = client.post("/tickets/new", data={**FORM, "description": "路面\x00塌陷"})
+    assert response.status_code == 302
+    assert db.session.scalars(db.select(Ticket).order_by(Ticket.id.desc())).first().description == "路面塌陷"

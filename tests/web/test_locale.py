@@ -81,3 +81,75 @@ def test_every_page_renders_in_both_languages(login, city):
                 assert response.status_code in (200, 403), (locale, url)
                 if "caller-history" not in url:
                     assert marker in text_of(response), (locale, url)
+
+
+def test_the_new_pages_render_in_both_languages(login, city, monkeypatch):
+    """The routing, dispatch and SLA administration pages, with data on them, in Chinese and English."""
+    from datetime import timedelta
+
+    from hotline.models.types import utcnow
+    from hotline.services import deadlines, merging, policies, returns, routing, suggestions, tickets
+    from hotline.web import admin_calendar
+
+    rule = routing.save_rule(
+        {"priority": 5, "name": "路灯", "keywords": ["路灯"], "department": "water", "assisting": ["roads"]}
+    )
+    policy = policies.create_policy(
+        city.admin,
+        {
+            "category": "infrastructure",
+            "urgency": "normal",
+            "accept_amount": 2,
+            "accept_unit": "working_hours",
+            "resolve_amount": 3,
+            "resolve_unit": "working_days",
+        },
+    )
+    assisted = factories.make_routed_ticket(city.operator, description="路灯不亮")  # water leads, roads assists
+    tickets.accept(city.water_staff, assisted)
+    deadlines.request_extension(city.water_staff, assisted, 2, "材料未到")
+    late = factories.make_routed_ticket(city.operator)
+    late.resolve_due_at = utcnow() - timedelta(hours=5)
+    late.dispatched_at -= timedelta(days=20)
+    db.session.commit()
+    returns.return_to_dispatch(city.roads_staff, late, "不归我们")  # after the window: a request
+    waiting = factories.make_routed_ticket(city.operator, category="other")
+    child = factories.make_routed_ticket(city.operator, category="other")
+    merging.merge_into(city.dispatcher, child, late.number)
+    monkeypatch.setattr(suggestions, "suggest", lambda text, limit=3: [suggestions.Suggestion("water", 0.5)])
+    monkeypatch.setattr(admin_calendar, "local_today", lambda: utcnow().date().replace(year=2199, month=11))
+    pages = {
+        city.admin: [
+            "/admin/routing-rules/",
+            "/admin/routing-rules/?category=potholes&district=east&description=路灯不亮",
+            "/admin/routing-rules/new",
+            f"/admin/routing-rules/{rule.id}/edit",
+            f"/admin/routing-rules/{rule.id}/delete",
+            "/admin/sla-policies/",
+            "/admin/sla-policies/new",
+            f"/admin/sla-policies/{policy.id}/edit",
+            f"/admin/sla-policies/{policy.id}/delete",
+            "/admin/calendar/",
+            "/admin/calendar/?year=2026",
+            "/admin/calendar/?year=2190",
+            "/reports/misrouting",
+        ],
+        city.supervisor: ["/supervision/overdue", "/reports/misrouting?from=bad", f"/tickets/{late.number}"],
+        city.dispatcher: ["/dispatch", f"/tickets/{child.number}", f"/tickets/{waiting.number}"],
+        city.roads_staff: ["/tickets", f"/tickets/{assisted.number}", f"/tickets/{late.number}"],
+        city.water_staff: [f"/tickets/{assisted.number}"],
+    }
+    expected = {"zh_CN": "退出", "en": "Log out"}
+    for user, urls in pages.items():
+        client = login(user)
+        for locale, marker in expected.items():
+            client.post("/locale", data={"locale": locale})
+            for url in urls:
+                response = client.get(url)
+                assert response.status_code == 200, (locale, url)
+                assert marker in text_of(response), (locale, url)
+    client = login(city.admin)
+    client.post("/locale", data={"locale": "zh_CN"})
+    html = text_of(client.get("/admin/routing-rules/"))
+    assert "派单规则" in html and "New rule" not in html
+    assert "节假日" in text_of(client.get("/admin/calendar/?year=2190"))

@@ -12,6 +12,13 @@ PAGES = {
     "/tickets": ALL,
     "/dispatch": {Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN},
     "/reports/response-times": {Role.SUPERVISOR, Role.ADMIN},
+    "/reports/misrouting": {Role.SUPERVISOR, Role.ADMIN},
+    "/supervision/overdue": {Role.SUPERVISOR, Role.ADMIN},
+    "/admin/routing-rules/": {Role.ADMIN},
+    "/admin/routing-rules/new": {Role.ADMIN},
+    "/admin/sla-policies/": {Role.ADMIN},
+    "/admin/sla-policies/new": {Role.ADMIN},
+    "/admin/calendar/": {Role.ADMIN},
 }
 
 
@@ -69,3 +76,17 @@ def test_dispatch_action_needs_a_dispatch_role(login, city):
     )
     assert response.status_code == 403
     assert ticket.status == "pending_dispatch"
+
+
+def test_the_menu_has_the_new_desks_per_role(login, city):
+    admin_links = ('href="/admin/routing-rules/"', 'href="/admin/sla-policies/"', 'href="/admin/calendar/"')
+    html = login(city.supervisor).get("/tickets").get_data(as_text=True)
+    assert 'href="/supervision/overdue"' in html and 'href="/reports/misrouting"' in html
+    assert not any(link in html for link in admin_links)
+    html = login(city.admin).get("/tickets").get_data(as_text=True)
+    assert 'href="/supervision/overdue"' in html
+    assert all(link in html for link in admin_links)
+    for user in (city.operator, city.dispatcher, city.roads_staff):
+        html = login(user).get("/tickets").get_data(as_text=True)
+        assert 'href="/supervision/overdue"' not in html and 'href="/admin/' not in html
+        assert 'href="/reports/misrouting"' not in html

@@ -289,3 +289,159 @@ def test_unknown_return_reason_changes_nothing(login, city):
     )
     assert "Unknown return reason “bogus”." in text_of(response)
     assert reload(ticket).status == Status.DISPATCHED
+
+
+def test_merged_ticket_shows_its_parent_and_the_parent_its_children(login, city):
+    from hotline.services import merging
+
+    parent = factories.make_routed_ticket(city.operator)
+    child = factories.make_routed_ticket(city.operator, category="other", description="同一个坑，再次反映")
+    merging.merge_into(city.dispatcher, child, parent.number)
+    client = login(city.dispatcher)
+    html = text_of(client.get(f"/tickets/{child.number}"))
+    banner = html[html.index("merged-into") :]
+    assert f'href="/tickets/{parent.number}"' in banner[:600]
+    assert "Merged" in html and f'Into <a href="/tickets/{parent.number}">{parent.number}</a>' in html
+    assert "/merge" not in html and "/dispatch" not in html.split("<main")[1]  # a merged ticket takes no action
+    html = text_of(client.get(f"/tickets/{parent.number}"))
+    children = html[html.index('id="children"') :]
+    assert f'href="/tickets/{child.number}"' in children and "同一个坑，再次反映" in children
+    assert (
+        f'Duplicate <a href="/tickets/{child.number}">{child.number}</a>' in html
+    )  # the timeline's merge_received event
+
+
+def test_merge_from_the_ticket_page(login, city):
+    parent = factories.make_routed_ticket(city.operator)
+    child = factories.make_routed_ticket(city.operator)
+    client = login(city.dispatcher)
+    page = text_of(client.get(f"/tickets/{child.number}"))
+    response = client.post(
+        f"/tickets/{child.number}/merge",
+        data={"version": version_on_page(page, "merge"), "into": f" {parent.number} "},
+        follow_redirects=True,
+    )
+    assert f"Ticket {child.number} merged into {parent.number}." in text_of(response)
+    assert reload(child).status == Status.MERGED
+    assert "/merge" not in text_of(login(city.roads_staff).get(f"/tickets/{parent.number}"))
+
+
+def test_assisting_department_marks_its_part_done(login, city):
+    ticket = factories.make_routed_ticket(city.operator)  # roads leads
+    tickets.dispatch(city.dispatcher, ticket, "water", assisting=["roads"])  # water leads, roads assists
+    lead, helper = login(city.water_staff), login(city.roads_staff)
+    html = text_of(lead.get(f"/tickets/{ticket.number}"))
+    assists = html[html.index('id="assists"') :]
+    assert 'data-department="roads"' in assists and "Working on it" in assists
+    assert "/assist-done" not in html  # the lead department resolves; it has no part to mark
+    page = text_of(helper.get(f"/tickets/{ticket.number}"))
+    assert "/assist-done" in page
+    assert "/accept" not in page and "/return" not in page  # the lead's actions are not theirs
+    response = helper.post(
+        f"/tickets/{ticket.number}/assist-done", data={"version": ticket.version, "reply": " "}, follow_redirects=True
+    )
+    assert "Write what your department did." in text_of(response)
+    response = helper.post(
+        f"/tickets/{ticket.number}/assist-done",
+        data={"version": version_on_page(page, "assist-done"), "reply": "已安排人员清理路面"},
+        follow_redirects=True,
+    )
+    html = text_of(response)
+    assert f"Your department’s part of ticket {ticket.number} is marked done." in html
+    assists = html[html.index('id="assists"') :]
+    assert "Done" in assists and "已安排人员清理路面" in assists
+    assert "/assist-done" not in html
+    assert reload(ticket).status == Status.DISPATCHED  # the ticket itself does not move
+    assert "Assisting part done" in text_of(lead.get(f"/tickets/{ticket.number}"))
+    # Only a department that assists may mark a part done.
+    response = lead.post(f"/tickets/{ticket.number}/assist-done", data={"version": ticket.version, "reply": "x"})
+    assert response.status_code == 302
+    assert login(city.dispatcher).post(f"/tickets/{ticket.number}/assist-done", data={"reply": "x"}).status_code == 403
+
+
+def test_sla_block_explains_the_deadlines(login, city):
+    from hotline.services import deadlines, policies
+
+    policies.create_policy(
+        city.admin,
+        {
+            "category": "infrastructure",
+            "urgency": "normal",
+            "accept_amount": 2,
+            "accept_unit": "working_hours",
+            "resolve_amount": 3,
+            "resolve_unit": "working_days",
+            "max_extension_days": 6,
+        },
+    )
+    ticket = factories.make_routed_ticket(city.operator)
+    html = text_of(login(city.supervisor).get(f"/tickets/{ticket.number}"))
+    block = html[html.index('id="sla"') :]
+    block = block[: block.index('id="timeline"') if 'id="timeline"' in block else len(block)]
+    assert "Accept by" in block and "Resolve by" in block
+    assert "Policy of the category 城乡建设" in block
+    assert "Accept within 2 working hours; resolve within 3 working days." in block
+    assert "of the time to resolve used" in block and "progress-bar bg-success" in block
+    assert "at most 6 working days in all" in block
+    assert "A return goes straight back to the dispatcher until" in block
+    tickets.accept(city.roads_staff, ticket)
+    deadlines.request_extension(city.roads_staff, ticket, 2, "材料未到")
+    deadlines.approve_extension(city.supervisor, ticket)
+    deadlines.request_extension(city.roads_staff, ticket, 1, "还需一天")
+    deadlines.wait_on_citizen(city.roads_staff, ticket, "请补充门牌号")
+    html = text_of(login(city.roads_staff).get(f"/tickets/{ticket.number}"))
+    block = html[html.index('id="sla"') :]
+    assert "(extended by 2 working days)" in block
+    assert "1 more working day asked for, waiting for a supervisor." in block
+    assert "waiting on the citizen: the clocks stand still" in block
+    assert "Accept by" not in block  # accepted: that clock no longer runs
+
+
+def test_sla_block_of_an_overdue_ticket_and_the_defaults(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    ticket.resolve_due_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    html = text_of(login(city.supervisor).get(f"/tickets/{ticket.number}"))
+    block = html[html.index('id="sla"') :]
+    assert "Built-in defaults" in block and "Accept within 4 working hours; resolve within 5 working days." in block
+    assert "progress-bar bg-danger" in block and "overdue" in block and " left" not in block
+    assert "Overdue" in block
+
+
+def test_workbench_colours_by_sla_level_and_shows_the_time_left(login, city):
+    soon = factories.make_routed_ticket(city.operator)
+    soon.accepted_at = soon.dispatched_at  # accepted: the resolve clock is the one that runs
+    soon.resolve_amber_at = utcnow() - timedelta(minutes=5)
+    soon.resolve_due_at = utcnow() + timedelta(hours=2)
+    fine = factories.make_routed_ticket(city.operator)
+    db.session.commit()
+    html = text_of(login(city.roads_staff).get("/tickets"))
+    assert html.index(soon.number) < html.index(fine.number)
+    row = html[html.rindex("<tr", 0, html.index(soon.number)) :]
+    row = row[: row.index("</tr>")]
+    assert 'data-level="amber"' in row and "table-warning" in row
+    assert "of working time left" in row
+    row = html[html.rindex("<tr", 0, html.index(fine.number)) :]
+    assert 'data-level=""' in row[:200] and "Accept by" in row[: row.index("</tr>")]
+
+
+def test_workbench_marks_the_tickets_the_department_assists_on(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    tickets.dispatch(city.dispatcher, ticket, "water", assisting=["roads"])
+    html = text_of(login(city.roads_staff).get("/tickets"))
+    row = html[html.rindex("<tr", 0, html.index(ticket.number)) :]
+    assert "Your department assists; the lead department is 水务局." in row[: row.index("</tr>")]
+    own = text_of(login(city.water_staff).get("/tickets"))
+    assert "Your department assists" not in own
+
+
+def test_timeline_shows_the_citizens_rating(login, city):
+    from hotline.services import survey
+
+    ticket = factories.make_routed_ticket(city.operator)
+    tickets.accept(city.roads_staff, ticket)
+    tickets.resolve(city.roads_staff, ticket, "已修复")
+    survey.record_rating(ticket, "basically_satisfied")
+    html = text_of(login(city.supervisor).get(f"/tickets/{ticket.number}"))
+    timeline = html[html.index("timeline-rated") :]
+    assert "Rated by the citizen" in timeline and "Basically satisfied · SMS" in timeline

@@ -1,0 +1,141 @@
+"""SLA policies for administrators: the time limits per category (or the whole hotline) and
+urgency, with the built-in defaults shown for reference."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.extensions import db
+from hotline.models import Role, SlaPolicy
+from hotline.services import policies, sla
+from hotline.services.errors import NotFound, ServiceError
+from hotline.web.forms import DeleteForm, PolicyForm
+from hotline.web.guards import roles_required
+
+bp = Blueprint("policies", __name__, url_prefix="/admin/sla-policies")
+
+MAX_ID = 2**31 - 1
+NUMBER_FIELDS = ("accept_amount", "resolve_amount", "return_window_days", "max_extension_days")
+NUMBER_DIGITS = 9  # far above any limit; keeps int() from chewing on a megabyte of digits
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return render_template("errors/error.html", code=404, message=error.message), 404
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def index():
+    return render_template(
+        "admin/policies.html",
+        policies=policies.list_policies(),
+        defaults=sla.DEFAULT_TERMS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create():
+    form = PolicyForm()
+    if request.method == "POST":
+        if _save(form, None):
+            flash(_("SLA policy saved. It applies to tickets dispatched from now on."), "success")
+            return redirect(url_for("policies.index"))
+        return render_template("admin/policy_form.html", form=form, policy=None, limits=_limits()), 400
+    return render_template("admin/policy_form.html", form=form, policy=None, limits=_limits())
+
+
+@bp.route("/<int:policy_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(policy_id: int):
+    policy = _policy(policy_id)
+    if request.method == "POST":
+        form = PolicyForm()
+        if _save(form, policy):
+            flash(_("SLA policy saved. It applies to tickets dispatched from now on."), "success")
+            return redirect(url_for("policies.index"))
+        return render_template("admin/policy_form.html", form=form, policy=policy, limits=_limits()), 400
+    form = PolicyForm(
+        data={
+            "category": policy.category.code if policy.category else "",
+            "urgency": policy.urgency,
+            "accept_unit": policy.accept_unit,
+            "resolve_unit": policy.resolve_unit,
+            **{name: str(getattr(policy, name)) for name in NUMBER_FIELDS},
+        }
+    )
+    return render_template("admin/policy_form.html", form=form, policy=policy, limits=_limits())
+
+
+@bp.route("/<int:policy_id>/delete", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def delete(policy_id: int):
+    policy = _policy(policy_id)
+    form = DeleteForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("The form has expired; reload the page and try again."), "danger")
+            return redirect(url_for("policies.delete", policy_id=policy.id))
+        try:
+            policies.delete_policy(current_user, policy)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("policies.index"))
+        flash(_("SLA policy deleted. Tickets dispatched from now on use the next policy up the tree."), "success")
+        return redirect(url_for("policies.index"))
+    return render_template("admin/policy_delete.html", form=form, policy=policy)
+
+
+def _policy(policy_id: int) -> SlaPolicy:
+    if policy_id > MAX_ID:
+        abort(404)
+    return policies.get_policy(policy_id)
+
+
+def _save(form: PolicyForm, policy: SlaPolicy | None) -> bool:
+    if not form.validate_on_submit():  # only the CSRF token can fail
+        flash(_("The form has expired; please submit it again."), "danger")
+        return False
+    values: dict = {
+        "category": form.category.data or None,
+        "urgency": form.urgency.data or "",
+        "accept_unit": form.accept_unit.data or "",
+        "resolve_unit": form.resolve_unit.data or "",
+    }
+    wrong = False
+    for name in NUMBER_FIELDS:
+        raw = (form[name].data or "").strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > NUMBER_DIGITS:
+            form[name].errors = [_("Enter a whole number.")]
+            wrong = True
+        else:
+            values[name] = int(raw)
+    if wrong:
+        return False
+    try:
+        if policy is None:
+            policies.create_policy(current_user, values)
+        else:
+            policies.update_policy(current_user, policy, values)
+    except ServiceError as error:
+        db.session.rollback()
+        if error.field and error.field in form._fields:
+            form[error.field].errors = [*form[error.field].errors, error.message]
+        else:
+            flash(error.message, "danger")
+        return False
+    return True
+
+
+def _limits() -> dict:
+    """The largest amounts the service accepts, for the form's hints."""
+    return {
+        "accept": policies.ACCEPT_LIMITS,
+        "resolve": policies.RESOLVE_LIMITS,
+        "return_window": policies.RETURN_WINDOW_LIMIT,
+        "extension": policies.EXTENSION_LIMIT,
+    }
