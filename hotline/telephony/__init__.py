@@ -12,4 +12,4 @@ from flask import Blueprint
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 # Imported for their side effect: they attach routes to `bp`.
-from hotline.telephony import sms  # noqa: E402, F401
+from hotline.telephony import sms, voice  # noqa: E402, F401

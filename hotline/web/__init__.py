@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     from hotline.web import (
         admin_calendar,
         auth,
+        console,
         dispatch,
         formatting,
         home,
@@ -40,6 +41,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, home, intake, tickets, dispatch, reports, supervision, rules, policies, admin_calendar):
         app.register_blueprint(module.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(console.bp)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

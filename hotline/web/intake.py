@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket
-from hotline.services import access, merging, tickets
+from hotline.services import access, calls, merging, tickets
 from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.services.tickets import Intake
@@ -50,6 +50,7 @@ def new_ticket():
         flash(error.message, "danger")
         return _form_again(form), error.status_code
     ticket = result.ticket
+    calls.link_ticket_from_intake(request.form.get("call"), ticket, current_user)  # opened from the console
     if ticket.status == Status.CLOSED:
         flash(_("Ticket %(number)s was answered directly and closed.", number=ticket.number), "success")
     else:
