@@ -113,7 +113,31 @@ def _ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
         ticket=ticket,
         dedupe_key=f"resolved:{ticket.id}:{ticket.reopen_count}",
     )
+    _tell_merged_callers(ticket)
     return message
+
+
+def _tell_merged_callers(parent: Ticket) -> None:
+    """Callers of merged duplicates (重复件) are told with the parent, under their own number;
+    the survey stays with the parent's caller."""
+    told = {parent.caller_phone}
+    for child in db.session.scalars(select(Ticket).where(Ticket.parent_id == parent.id).order_by(Ticket.id)):
+        if child.caller_phone in told or not child.caller_phone or not may_text(child):
+            continue
+        told.add(child.caller_phone)
+        body = render(
+            "resolved_merged",
+            locale_for(child.caller_phone),
+            number=child.number,
+            resolution=shorten(parent.resolution or ""),
+        )
+        outbox.queue_message(
+            "resolved_merged",
+            child.caller_phone,
+            body,
+            ticket=child,
+            dedupe_key=f"resolved-merged:{child.id}:{parent.reopen_count}",
+        )
 
 
 def _safely(hook, ticket: Ticket) -> OutboundMessage | None:

@@ -19,6 +19,9 @@ from hotline.extensions import db
 from hotline.models import Department, Status, Ticket
 from hotline.models.types import utcnow
 
+# 满意率 as 12345 hotlines report it: "satisfied" and "basically satisfied" both count.
+SATISFIED = ("satisfied", "basically_satisfied")
+
 
 @dataclass
 class DepartmentTimes:
@@ -32,6 +35,8 @@ class DepartmentTimes:
     resolve_p90_hours: float | None
     resolved_on_time_rate: float | None
     overdue_open: int
+    rated: int = 0  # tickets whose citizen answered the satisfaction survey
+    satisfaction_rate: float | None = None  # satisfied or basically satisfied, among those rated
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -67,6 +72,7 @@ def response_times(start: date, end: date, tz: str, now: datetime | None = None)
             Ticket.accepted_at,
             Ticket.resolved_at,
             Ticket.resolve_due_at,
+            Ticket.satisfaction,
         )
         .join(Department, Ticket.department_id == Department.id)
         # A merged duplicate is answered by its parent: each request counts once.
@@ -89,6 +95,8 @@ def _summarise(code: str, name: str, rows: list, now: datetime) -> DepartmentTim
     with_due = [r for r in resolved if r.resolve_due_at is not None]
     on_time = sum(1 for r in with_due if r.resolved_at <= r.resolve_due_at)
     overdue = sum(1 for r in rows if r.status in Status.OPEN and r.resolve_due_at and r.resolve_due_at < now)
+    ratings = [r.satisfaction for r in rows if r.satisfaction]
+    content = sum(1 for rating in ratings if rating in SATISFIED)
     return DepartmentTimes(
         department=code,
         department_name=name,
@@ -100,6 +108,8 @@ def _summarise(code: str, name: str, rows: list, now: datetime) -> DepartmentTim
         resolve_p90_hours=percentile(resolve_hours, 0.9),
         resolved_on_time_rate=round(on_time / len(with_due), 4) if with_due else None,
         overdue_open=overdue,
+        rated=len(ratings),
+        satisfaction_rate=round(content / len(ratings), 4) if ratings else None,
     )
 
 

@@ -78,6 +78,8 @@ def test_figures_per_department(api, city, day):
             "resolve_p90_hours": 9.2,  # 2 + 0.9 * (10 - 2)
             "resolved_on_time_rate": 0.5,
             "overdue_open": 1,
+            "rated": 0,
+            "satisfaction_rate": None,
         },
         {
             "department": "water",
@@ -90,6 +92,8 @@ def test_figures_per_department(api, city, day):
             "resolve_p90_hours": None,
             "resolved_on_time_rate": None,
             "overdue_open": 0,
+            "rated": 0,
+            "satisfaction_rate": None,
         },
     ]
 

@@ -79,6 +79,25 @@ class TestWithoutTwilio:
 
 
 class TestWhatIsQueued:
+    def test_callers_of_merged_duplicates_are_told_with_the_parent(self, city, twilio):
+        from hotline.services import merging
+
+        parent = factories.make_routed_ticket(city.operator)
+        child = factories.make_ticket(city.operator, caller_phone="13900139000")
+        same_caller = factories.make_ticket(city.operator)  # the parent's caller hears once
+        secret = factories.make_ticket(city.operator, caller_phone="13700137000", confidential=True)
+        for duplicate in (child, same_caller, secret):
+            merging.merge_into(city.dispatcher, duplicate, parent.number)
+        tickets.accept(city.roads_staff, parent)
+        tickets.resolve(city.roads_staff, parent, "路面已修补完毕。")
+        told = [(m.kind, m.to, m.ticket_id) for m in messages() if m.kind.startswith("resolved")]
+        assert told == [
+            ("resolved_survey", "+8613800138000", parent.id),
+            ("resolved_merged", "+8613900139000", child.id),
+        ]
+        body = messages(kind="resolved_merged")[0].body
+        assert child.number in body and "路面已修补完毕" in body
+
     def test_nothing_for_a_confidential_ticket(self, city, twilio):
         factories.make_ticket(city.operator, confidential=True)
         assert messages() == []

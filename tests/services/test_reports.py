@@ -67,3 +67,14 @@ def test_dates_are_local_days(city):
     _ticket(city.operator, created, timedelta(0))
     assert reports.response_times(date(2026, 11, 2), date(2026, 11, 2), TZ) == []
     assert [r.department for r in reports.response_times(date(2026, 11, 1), date(2026, 11, 1), TZ)] == ["roads"]
+
+
+def test_satisfaction_rate_counts_satisfied_and_basically_satisfied(city):
+    created = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    ratings = ["satisfied", "basically_satisfied", "unsatisfied", None]
+    for rating in ratings:
+        ticket = _ticket(city.operator, created, timedelta(0), timedelta(minutes=5), timedelta(hours=1))
+        ticket.satisfaction = rating
+    db.session.commit()
+    (row,) = reports.response_times(date(2026, 11, 2), date(2026, 11, 2), TZ)
+    assert (row.rated, row.satisfaction_rate) == (3, round(2 / 3, 4))
