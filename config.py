@@ -81,6 +81,17 @@ class Config:
         # The public base URL (https://hotline.example.gov) behind a proxy: webhook signatures are
         # checked against it, and status callbacks are asked for only when it is known.
         self.HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "")
+        # Phone calls (Twilio voice): callers wait in this Twilio queue for an operator, at most
+        # HOTLINE_VOICE_MAX_WAIT seconds before being offered voicemail. Operators take calls within
+        # office hours ("office", the working calendar) or round the clock ("always").
+        self.HOTLINE_VOICE_QUEUE = env_str("HOTLINE_VOICE_QUEUE", "operators")
+        self.HOTLINE_VOICE_MAX_WAIT = env_int("HOTLINE_VOICE_MAX_WAIT", 120)
+        self.HOTLINE_VOICE_HOURS = env_str("HOTLINE_VOICE_HOURS", "office")
+        # Twilio text-to-speech voices for the Chinese and English greetings.
+        self.HOTLINE_VOICE_TTS_ZH = env_str("HOTLINE_VOICE_TTS_ZH", "alice")
+        self.HOTLINE_VOICE_TTS_EN = env_str("HOTLINE_VOICE_TTS_EN", "alice")
+        # The category code of voicemail tickets; unset: a top-level category named 其他/Other.
+        self.HOTLINE_VOICEMAIL_CATEGORY = env_str("HOTLINE_VOICEMAIL_CATEGORY", "")
         # Resolved tickets the citizen has not rated are closed after this many days.
         self.HOTLINE_SURVEY_DAYS = env_int("HOTLINE_SURVEY_DAYS", 3)
         self.BOOTSTRAP_SERVE_LOCAL = True

@@ -5,12 +5,13 @@ They run inside the app context that the worker entry point (`workers/`) pushes.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import current_app
 
 from hotline.extensions import db, jobs
-from hotline.services import deadlines, queueing, tickets
+from hotline.services import deadlines, queueing, survey, tickets
 
 SWEEP_EVERY = timedelta(minutes=1)
 SWEEP_GRACE = timedelta(minutes=2)
@@ -24,21 +25,58 @@ def route_ticket_job(ticket_id: int) -> str | None:
         db.session.remove()
 
 
+def route_batch_job(ticket_ids: list[int]) -> dict[str, int]:
+    """Route a batch of tickets (a backlog that the sweep enqueued) with the rules and the
+    reference data loaded once; returns the count per resulting status."""
+    try:
+        return tickets.route_batch(ticket_ids)
+    finally:
+        db.session.remove()
+
+
+WARM_UP_EVERY = 30.0  # seconds; the caches themselves keep what they load for a minute
+_warmed_at = float("-inf")
+
+
+def warm_up() -> None:
+    """Load in the worker, before it forks a work horse, what routing needs in every job: the
+    holiday calendar and the suggestion model (with scikit-learn and jieba's dictionary). The
+    horse inherits them (copy-on-write) rather than loading them again, which cost a cold horse
+    well over a second per job once a model was trained. Done at most every WARM_UP_EVERY, so
+    that a job pays nothing for it; never fails the worker."""
+    global _warmed_at
+    if time.monotonic() - _warmed_at < WARM_UP_EVERY:
+        return
+    _warmed_at = time.monotonic()
+    from hotline.services import calendar, suggestions
+
+    try:
+        calendar.work_calendar()
+        suggestions.suggest("预热", limit=1)  # loads the active model, if any, and tokenizes once
+    except Exception:  # noqa: BLE001 (the job itself will load what it needs, or report why not)
+        current_app.logger.exception("warm-up before the job failed")
+    finally:
+        db.session.remove()  # no transaction left open in the worker while the horse writes
+
+
 def sweep_job() -> dict[str, int]:
-    """The periodic sweep: re-enqueue what was not routed (Redis was down at intake), turn SLA
-    clocks amber and red, then schedule itself again."""
+    """The periodic sweep: re-enqueue what was not routed or sent (Redis was down), turn SLA
+    clocks amber and red, close resolved tickets left unrated, then schedule itself again."""
     try:
         requeued = queueing.requeue_waiting(SWEEP_GRACE)
         levels = deadlines.sweep_deadlines()
+        unrated = survey.close_unrated()
     finally:
         db.session.remove()
         schedule_sweep()
-    current_app.logger.info("sweep: %d re-enqueued, %s", requeued, levels)
-    return {"requeued": requeued, **levels}
+    current_app.logger.info("sweep: %d re-enqueued, %s, %d unrated closed", requeued, levels, unrated)
+    return {"requeued": requeued, **levels, "closed_unrated": unrated}
 
 
 def schedule_sweep() -> None:
-    """One sweep job at a time: a fixed job id makes a second schedule replace the first."""
+    """One sweep job at a time: a fixed job id makes a second schedule replace the first.
+    When due, it goes to the front of the queue: after the workers were down, it must not
+    wait behind every job that piled up meanwhile (its batches route them far faster)."""
     queue = jobs.queue
     if queue is not None:
-        queue.enqueue_in(SWEEP_EVERY, sweep_job, job_id="hotline-sweep")
+        queue.enqueue_in(SWEEP_EVERY, sweep_job, job_id="hotline-sweep", at_front=True)

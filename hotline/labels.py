@@ -66,6 +66,7 @@ EVENT_LABELS = {
     "closed": _l("Closed"),
     "reopened": _l("Reopened: citizen not satisfied"),
     "citizen_message": _l("Message from the citizen"),
+    "voicemail_transcribed": _l("Voicemail transcribed"),
 }
 
 SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("Due soon (75%)"), "red": _l("Overdue")}

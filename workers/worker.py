@@ -21,6 +21,14 @@ from hotline.extensions import db, jobs  # noqa: E402
 class HotlineWorker(Worker):
     """Each job runs in a forked child: give it fresh database connections."""
 
+    def fork_work_horse(self, *args, **kwargs):
+        # What the worker loads before forking, each work horse inherits instead of loading it
+        # again for every job (the suggestion model alone costs a cold horse over a second).
+        from hotline.jobs import warm_up
+
+        warm_up()
+        return super().fork_work_horse(*args, **kwargs)
+
     def main_work_horse(self, *args, **kwargs):
         db.engine.dispose(close=False)
         return super().main_work_horse(*args, **kwargs)
@@ -42,7 +50,11 @@ def main(argv: list[str] | None = None) -> None:
         schedule_sweep()
         schedule_training()
         worker_class = SimpleWorker if args.simple else HotlineWorker
-        worker = worker_class([jobs.queue], connection=jobs.connection)
+        # Maintenance every minute rather than every 10 (and an idle worker waking every minute
+        # rather than every 7 to do it): maintenance moves a job whose worker was killed (its
+        # heartbeat lapses after ~90 s) on to its retry, and takes over a killed worker's
+        # scheduler (its lock lapses after ~60 s), without which the periodic sweep stops.
+        worker = worker_class([jobs.queue], connection=jobs.connection, maintenance_interval=60, worker_ttl=75)
         worker.work(burst=args.burst, with_scheduler=True)
 
 

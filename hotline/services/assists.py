@@ -13,9 +13,9 @@ from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
 from hotline.services.transition import record_event
 
 
-def replace(ticket: Ticket, departments: list[Department]) -> None:
-    """Set the ticket's assisting departments (at each dispatch)."""
-    if ticket.id is not None:
+def replace(ticket: Ticket, departments: list[Department], clear: bool = True) -> None:
+    """Set the ticket's assisting departments (at each dispatch); `clear=False` when it has none yet."""
+    if clear and ticket.id is not None:
         db.session.execute(delete(TicketAssist).where(TicketAssist.ticket_id == ticket.id))
     for department in departments:
         db.session.add(TicketAssist(ticket_id=ticket.id, department=department))

@@ -294,7 +294,7 @@ def _require_empty() -> None:
 
 def _remove_city() -> None:
     """Undo a seeding that failed half-way (the database was empty before it began)."""
-    for model in (TicketEvent, Ticket, User, Category, District, Department):
+    for model in (RoutingOutcome, TicketEvent, Ticket, User, Category, District, Department):
         db.session.execute(delete(model))
     db.session.commit()
 

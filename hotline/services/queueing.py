@@ -2,13 +2,20 @@
 
 Redis may be down or not configured. Then nothing is enqueued, the caller is
 told, and the sweep (`requeue_waiting`) picks the work up once Redis is back.
+A backlog (after an outage) goes in batches of ticket ids per job, pipelined:
+a forking worker pays one fork per job, so one job per ticket would cap
+routing at the worker's job rate.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+import math
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -20,26 +27,111 @@ from hotline.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# Retries cover a worker killed mid-job (RQ re-queues abandoned jobs as failed).
+# Retries cover a job that failed (the database briefly away) and a worker killed mid-job:
+# RQ's maintenance moves an abandoned job (its heartbeat lapsed, ~90 s) to a retry, and the
+# sweep re-enqueues tickets still new after its grace; routing is idempotent either way.
 ROUTING_RETRY = Retry(max=3, interval=[5, 30, 120])
+# At most this many tickets per routing job: a batch of 100 takes well under a second.
+ROUTING_BATCH = 100
+# A sweep spreads its tickets over at least this many jobs, so that every worker takes a
+# share: a handful of tickets goes one job each, a backlog in full batches.
+ROUTING_SPREAD = 8
+# Jobs per Redis pipeline: a failure part-way loses at most one pipeline, reported as such.
+PIPELINE_JOBS = 200
+# After Redis failed at intake, skip it for this long: a hung server (as opposed to a stopped
+# one, which refuses at once) would otherwise cost every operator the socket timeout per ticket.
+# Tickets logged meanwhile stay new and the sweep enqueues them.
+DOWN_MEMO_SECONDS = 10.0
+_down_until: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Redis client -> monotonic deadline
 
 
 def enqueue_routing(ticket_id: int) -> bool:
     queue = jobs.queue
     if queue is None:
         return False
+    if _recently_down(queue):
+        log.info("routing of ticket %s not enqueued: Redis failed moments ago", ticket_id)
+        return False
     try:
         _enqueue_routing(queue, ticket_id)
     except RedisError as error:
+        _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
         log.warning("routing of ticket %s not enqueued, Redis unavailable: %s", ticket_id, error)
         return False
     return True
+
+
+def _recently_down(queue: Queue) -> bool:
+    until = _down_until.get(queue.connection)
+    if until is None:
+        return False
+    if time.monotonic() < until:
+        return True
+    _down_until.pop(queue.connection, None)
+    return False
 
 
 def _enqueue_routing(queue: Queue, ticket_id: int) -> None:
     from hotline.jobs import route_ticket_job
 
     queue.enqueue(route_ticket_job, ticket_id, retry=ROUTING_RETRY, description=f"route ticket {ticket_id}")
+
+
+def batches(ids: Sequence[int], limit: int = ROUTING_BATCH, spread: int = ROUTING_SPREAD) -> list[Sequence[int]]:
+    """Split ids into at least `spread` jobs (when there are that many ids) of at most `limit`."""
+    if not ids:
+        return []
+    size = max(1, min(limit, math.ceil(len(ids) / spread)))
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def enqueue_routing_batches(queue: Queue, ids: Sequence[int], limit: int = ROUTING_BATCH) -> int:
+    """Enqueue routing for `ids` in batches, pipelined, at the front of the queue; returns how
+    many tickets went.
+
+    At the front, because these tickets have waited longest: after the workers were down, the
+    queue may hold a job per ticket, and one per-ticket job costs a worker about as much as a
+    batch. Those jobs then find their tickets routed and do nothing. The batches are pushed
+    newest first, so that the oldest tickets come first. A batch of one is a plain
+    `route_ticket_job`. Raises `RedisBatchError` when a pipeline fails, saying how many
+    tickets were enqueued before it.
+    """
+    from hotline.jobs import route_batch_job, route_ticket_job
+
+    enqueued = 0
+    chunks = batches(ids, limit)[::-1]
+    for start in range(0, len(chunks), PIPELINE_JOBS):
+        group = chunks[start : start + PIPELINE_JOBS]
+        data = [
+            Queue.prepare_data(
+                route_ticket_job,
+                (chunk[0],),
+                retry=ROUTING_RETRY,
+                description=f"route ticket {chunk[0]}",
+                at_front=True,
+            )
+            if len(chunk) == 1
+            else Queue.prepare_data(
+                route_batch_job,
+                (list(chunk),),
+                retry=ROUTING_RETRY,
+                description=f"route {len(chunk)} tickets {chunk[0]}..{chunk[-1]}",
+                at_front=True,
+            )
+            for chunk in group
+        ]
+        try:
+            queue.enqueue_many(data)
+        except RedisError as error:
+            raise RedisBatchError(enqueued, error) from error
+        enqueued += sum(len(chunk) for chunk in group)
+    return enqueued
+
+
+class RedisBatchError(RedisError):
+    def __init__(self, enqueued: int, error: RedisError) -> None:
+        super().__init__(str(error))
+        self.enqueued = enqueued
 
 
 @dataclass(frozen=True)
@@ -50,10 +142,14 @@ class Requeued:
     enqueued: int
     has_queue: bool  # False: no REDIS_URL, so nothing could be enqueued
     error: str | None = None  # Redis refused: the rest were not tried
+    # Messages in the outbox waiting to be sent (queued, or failed with a retry due).
+    messages_waiting: int = 0
+    messages_enqueued: int = 0
+    messages_error: str | None = None
 
 
-def requeue(grace: timedelta = timedelta(0)) -> Requeued:
-    """Enqueue routing for every ticket still new after `grace`.
+def _requeue_routing(grace: timedelta, batch: int) -> Requeued:
+    """Enqueue routing for every ticket still new after `grace`, in batches of up to `batch`.
 
     Routing is idempotent, so a ticket whose first job is merely slow is routed once.
     The first Redis error stops the sweep: each further try would wait for the
@@ -66,17 +162,87 @@ def requeue(grace: timedelta = timedelta(0)) -> Requeued:
     queue = jobs.queue
     if queue is None:
         return Requeued(waiting=len(ids), enqueued=0, has_queue=False)
-    enqueued = 0
-    for ticket_id in ids:
-        try:
-            _enqueue_routing(queue, ticket_id)
-        except RedisError as error:
-            log.warning("sweep stopped after %d of %d tickets, Redis unavailable: %s", enqueued, len(ids), error)
-            return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True, error=str(error))
-        enqueued += 1
+    try:
+        enqueued = enqueue_routing_batches(queue, ids, batch)
+    except RedisBatchError as error:
+        log.warning("sweep stopped after %d of %d tickets, Redis unavailable: %s", error.enqueued, len(ids), error)
+        return Requeued(waiting=len(ids), enqueued=error.enqueued, has_queue=True, error=str(error))
+    _down_until.pop(queue.connection, None)  # Redis answers again: intake may use it at once
     return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True)
 
 
+def requeue(grace: timedelta = timedelta(0), batch: int = ROUTING_BATCH) -> Requeued:
+    """Enqueue routing for every ticket still new after `grace`, in batches of up to `batch`,
+    and sending for every message waiting in the outbox (see `_requeue_messages`)."""
+    routed = _requeue_routing(grace, batch)
+    if routed.error is not None:
+        return replace(routed, messages_waiting=len(_messages_due(grace)))  # Redis is down: later
+    return _requeue_messages(routed, grace)
+
+
 def requeue_waiting(grace: timedelta = timedelta(0)) -> int:
-    """Enqueue routing for every ticket still new after `grace`; returns how many went."""
-    return requeue(grace).enqueued
+    """Enqueue routing for every ticket still new after `grace` and sending for every message
+    waiting; returns how many jobs' worth went (tickets plus messages)."""
+    result = requeue(grace)
+    return result.enqueued + result.messages_enqueued
+
+
+# -- the outbox's sending jobs -------------------------------------------------------------
+
+# Retries cover a job that raised (the database briefly away); the sender's own failures are
+# handled by the outbox, which schedules the next attempt itself (see `services.outbox`).
+SEND_RETRY = Retry(max=3, interval=[10, 60, 300])
+
+
+def enqueue_send(message_id: int, at: datetime | None = None) -> bool:
+    """Enqueue the sending of an outbox message (at `at`, for a retry: needs the worker's
+    scheduler). False when Redis is down or absent: the sweep enqueues it later."""
+    queue = jobs.queue
+    if queue is None:
+        return False
+    if _recently_down(queue):
+        log.info("sending of message %s not enqueued: Redis failed moments ago", message_id)
+        return False
+    try:
+        _enqueue_send(queue, message_id, at)
+    except RedisError as error:
+        _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
+        log.warning("sending of message %s not enqueued, Redis unavailable: %s", message_id, error)
+        return False
+    return True
+
+
+def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None) -> None:
+    from hotline.outbox_jobs import send_message_job
+
+    options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
+    if at is None:
+        queue.enqueue(send_message_job, message_id, **options)
+    else:
+        queue.enqueue_at(at, send_message_job, message_id, **options)
+
+
+def _messages_due(grace: timedelta) -> list[int]:
+    from hotline.services import outbox
+
+    outbox.recover_stale()  # a worker died mid-send: marked failed, not sent again by itself
+    return outbox.due_ids(grace)
+
+
+def _requeue_messages(routed: Requeued, grace: timedelta) -> Requeued:
+    """Enqueue sending for messages queued longer than `grace` (Redis was down, or the job was
+    lost) and failed ones whose retry is due. Sending claims each message, so one whose job
+    is merely slow is still sent once."""
+    ids = _messages_due(grace)
+    queue = jobs.queue
+    if queue is None or not ids:
+        return replace(routed, messages_waiting=len(ids))
+    enqueued = 0
+    for message_id in ids:
+        try:
+            _enqueue_send(queue, message_id)
+        except RedisError as error:
+            log.warning("sweep stopped after %d of %d messages, Redis unavailable: %s", enqueued, len(ids), error)
+            return replace(routed, messages_waiting=len(ids), messages_enqueued=enqueued, messages_error=str(error))
+        enqueued += 1
+    return replace(routed, messages_waiting=len(ids), messages_enqueued=enqueued)

@@ -153,21 +153,27 @@ def decide(case: Case, category: Category, rules: Sequence[Rule], trace: bool = 
     default = category.routing_department
     if default is not None:
         return Decision("category_default", default, trace=steps)
-    suggestion = _confident_suggestion(case.text)
+    suggestion = _confident_suggestion(case.text, category)
     if suggestion is not None:
         department, confidence = suggestion
         return Decision("suggestion", department, confidence=confidence, trace=steps)
     return Decision("none", None, trace=steps)
 
 
-def _confident_suggestion(text: str) -> tuple[Department, float] | None:
+def _confident_suggestion(text: str, category: Category | None = None) -> tuple[Department, float] | None:
     """A learned suggestion above the configured confidence, when a model is trained."""
     threshold = current_app.config.get("HOTLINE_AUTO_ROUTE_CONFIDENCE")
     if not threshold:
         return None
     from hotline.services import suggestions
 
-    best = suggestions.suggest(text, limit=1)
+    # The model learnt from the category path and the description together. A broken model
+    # must not stop routing: the ticket then waits on the dispatcher's desk as without one.
+    try:
+        best = suggestions.suggest(text, limit=1, category=category.path_name if category else None)
+    except Exception:
+        current_app.logger.exception("routing suggestion failed; the ticket goes to the desk")
+        return None
     if not best or best[0].confidence < threshold:
         return None
     department = db.session.scalar(select(Department).where(Department.code == best[0].department))

@@ -46,14 +46,23 @@ DEFAULT_TERMS = {
 }
 
 
-def terms_for(category: Category, urgency: str) -> Terms:
+Policies = dict[tuple[int | None, str], SlaPolicy]  # (category id or None, urgency) -> policy
+
+
+def load_policies() -> Policies:
+    """Every policy, keyed as `terms_for` looks them up: loaded once for a batch of tickets."""
+    return {(policy.category_id, policy.urgency): policy for policy in db.session.scalars(select(SlaPolicy))}
+
+
+def terms_for(category: Category, urgency: str, policies: Policies | None = None) -> Terms:
     """The nearest policy up the category tree, then the hotline-wide one, then the defaults."""
-    policies = {
-        policy.category_id: policy
-        for policy in db.session.scalars(select(SlaPolicy).where(SlaPolicy.urgency == urgency))
-    }
+    if policies is None:
+        policies = {
+            (policy.category_id, urgency): policy
+            for policy in db.session.scalars(select(SlaPolicy).where(SlaPolicy.urgency == urgency))
+        }
     for node in [*category.lineage(), None]:
-        policy = policies.get(node.id if node else None)
+        policy = policies.get((node.id if node else None, urgency))
         if policy is not None:
             return Terms(
                 policy.accept_amount,
@@ -101,10 +110,11 @@ def resolve_span(terms: dict[str, Any], calendar: WorkCalendar, extra_days: int 
     return Span(terms["resolve_amount"] * 60 + extra_days * 24 * 60, working=False)
 
 
-def start_clocks(ticket: Ticket, at: datetime) -> dict[str, Any]:
-    """Set both deadlines from the moment of dispatch; returns what the timeline should say."""
+def start_clocks(ticket: Ticket, at: datetime, policies: Policies | None = None) -> dict[str, Any]:
+    """Set both deadlines from the moment of dispatch; returns what the timeline should say.
+    A batch passes the policies it loaded once."""
     calendar = work_calendar()
-    terms = terms_for(ticket.category, ticket.urgency).as_dict()
+    terms = terms_for(ticket.category, ticket.urgency, policies).as_dict()
     ticket.sla_terms = terms
     ticket.extended_days = 0
     ticket.paused_at = None

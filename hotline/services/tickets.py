@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,7 +31,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, queueing, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, queueing, returns, routing, sla
 from hotline.services.errors import InvalidInput, PermissionDenied
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
@@ -87,6 +88,7 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
     queued = False
     if ticket.status == Status.NEW:
         queued = queueing.enqueue_routing(ticket.id)
+    citizen_sms.ticket_created(ticket)  # the ticket number by text; never raises
     return IntakeResult(ticket=ticket, routing_queued=queued)
 
 
@@ -137,19 +139,7 @@ def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | N
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.status != Status.NEW:
         return ticket
-    now = utcnow()
-    with db.session.no_autoflush:
-        decision = routing.decide(
-            routing.Case.of_ticket(ticket), ticket.category, routing.active_rules() if rules is None else rules
-        )
-        data = decision.event_data()
-        if decision.department is None:
-            ticket.status = Status.PENDING_DISPATCH
-        else:
-            data["sla"] = _assign(ticket, decision.department, now, decision.assisting)
-            ticket.routed_by = decision.by
-            ticket.routing_rule_id = decision.rule.id if decision.rule else None
-    record_event(ticket, None, "routed", Status.NEW, ticket.status, data, at=now)
+    _route_new(ticket, routing.active_rules() if rules is None else rules)
     try:
         db.session.commit()
     except StaleDataError:
@@ -158,14 +148,86 @@ def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | N
     return ticket
 
 
+def _route_new(ticket: Ticket, rules: list[routing.Rule], policies: sla.Policies | None = None) -> None:
+    """Decide and apply the routing of one new ticket, without committing."""
+    now = utcnow()
+    with db.session.no_autoflush:
+        decision = routing.decide(routing.Case.of_ticket(ticket), ticket.category, rules)
+        data = decision.event_data()
+        if decision.department is None:
+            ticket.status = Status.PENDING_DISPATCH
+        else:
+            # A new ticket was never dispatched, so it has no assisting departments to clear.
+            data["sla"] = _assign(
+                ticket, decision.department, now, decision.assisting, policies=policies, had_assists=False
+            )
+            ticket.routed_by = decision.by
+            ticket.routing_rule_id = decision.rule.id if decision.rule else None
+    record_event(ticket, None, "routed", Status.NEW, ticket.status, data, at=now)
+
+
+class BatchRoutingFailed(Exception):
+    """Some tickets of a batch could not be routed (the others were): the job fails, so that
+    RQ retries it and it shows among failed jobs; the sweep also re-enqueues them."""
+
+    def __init__(self, failed: dict[int, str]) -> None:
+        super().__init__(f"{len(failed)} tickets not routed: {failed}")
+        self.failed = failed
+
+
 def route_batch(ticket_ids: list[int]) -> dict[str, int]:
-    """Route many tickets with the rules loaded once (a backlog after an outage)."""
+    """Route many tickets (a backlog after an outage); returns the count per resulting status.
+
+    The fast way is one transaction for the batch, with the rules, the category tree, the
+    departments and the SLA policies loaded once: no query per ticket, one commit (one disk
+    sync on SQLite) per batch. If any ticket conflicts (a dispatcher, or another delivery of
+    this batch, moved it first) or fails, that transaction is rolled back and the batch is
+    routed again ticket by ticket, each with its own commit, as `route` does; tickets that
+    still fail are reported by `BatchRoutingFailed` once the others are routed.
+    """
     rules = routing.active_rules()
+    try:
+        return _route_together(ticket_ids, rules)
+    except BaseTimeoutException:
+        raise  # the job's time is up: that is not one ticket's failure
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.info("batch of %d not routed at once (%r): one by one", len(ticket_ids), error)
     counts: dict[str, int] = {}
+    failed: dict[int, str] = {}
     for ticket_id in ticket_ids:
-        ticket = route(ticket_id, rules)
+        try:
+            ticket = route(ticket_id, rules)
+        except BaseTimeoutException:
+            raise
+        except Exception as error:
+            db.session.rollback()
+            current_app.logger.exception("ticket %s not routed", ticket_id)
+            failed[ticket_id] = repr(error)
+            continue
         status = ticket.status if ticket else "missing"
         counts[status] = counts.get(status, 0) + 1
+    if failed:
+        raise BatchRoutingFailed(failed)
+    return counts
+
+
+def _route_together(ticket_ids: list[int], rules: list[routing.Rule]) -> dict[str, int]:
+    # Held here, so that the session's (weak) identity map keeps them: category lineages, default
+    # departments and rule departments are then found there without a query (nothing is
+    # committed until the end, so nothing expires meanwhile).
+    reference = [*db.session.scalars(select(Category)), *db.session.scalars(select(Department))]
+    policies = sla.load_policies()
+    found = {ticket.id: ticket for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+    counts: dict[str, int] = {}
+    for ticket_id in ticket_ids:
+        ticket = found.get(ticket_id)
+        if ticket is not None and ticket.status == Status.NEW:
+            _route_new(ticket, rules, policies)
+        status = ticket.status if ticket else "missing"
+        counts[status] = counts.get(status, 0) + 1
+    db.session.commit()
+    del reference
     return counts
 
 
@@ -227,7 +289,9 @@ def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int 
     ticket.resolved_at = utcnow()
     ticket.paused_at = None
     record_event(ticket, actor, "resolved", before, Status.RESOLVED, {"resolution": text})
-    return commit_transition(ticket)
+    commit_transition(ticket)
+    citizen_sms.ticket_resolved(ticket)  # the reply and the survey question by text; never raises
+    return ticket
 
 
 def return_to_dispatch(
@@ -252,7 +316,10 @@ def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | Non
 
 
 def earlier_tickets(phone: str, limit: int = 10) -> list[Ticket]:
-    """The caller's most recent tickets, for the operator who has them on the line."""
+    """The caller's most recent tickets, for the operator who has them on the line.
+    A withheld number (stored empty) is nobody in particular: no history."""
+    if not phone:
+        return []
     return list(
         db.session.scalars(
             select(Ticket).where(Ticket.caller_phone == phone).order_by(Ticket.created_at.desc()).limit(limit)
@@ -261,7 +328,12 @@ def earlier_tickets(phone: str, limit: int = 10) -> list[Ticket]:
 
 
 def _assign(
-    ticket: Ticket, department: Department, now: datetime, assisting: list[Department] | None = None
+    ticket: Ticket,
+    department: Department,
+    now: datetime,
+    assisting: list[Department] | None = None,
+    policies: sla.Policies | None = None,
+    had_assists: bool = True,
 ) -> dict[str, Any]:
     """Hand the ticket to a department (and its helpers) and start its SLA clocks; returns the
     clocks' explanation. Callers hold `no_autoflush`: the policy and calendar look-ups must not
@@ -270,8 +342,9 @@ def _assign(
     ticket.status = Status.DISPATCHED
     ticket.dispatched_at = now
     ticket.accepted_at = None
-    assists.replace(ticket, assisting or [])
-    return sla.start_clocks(ticket, now)
+    if had_assists or assisting:
+        assists.replace(ticket, assisting or [], clear=had_assists)
+    return sla.start_clocks(ticket, now, policies)
 
 
 def _department(code: str | None, field: str) -> Department:

@@ -1,0 +1,144 @@
+"""The periodic sweep, run by a real worker process on the real Redis (TEST_REDIS_URL).
+
+`sweep_job` re-enqueues tickets still waiting for routing, turns SLA clocks amber
+(75 % used) and red (overdue) with one notice per level, and schedules itself again
+under the fixed id "hotline-sweep" (one sweep at a time).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from rq import Queue
+from rq.job import Job, JobStatus
+from sqlalchemy import select
+
+from hotline.extensions import db, jobs
+from hotline.jobs import SWEEP_EVERY, sweep_job
+from hotline.models import Notice, Role, Status, Ticket
+from hotline.models.types import utcnow
+from hotline.services import deadlines, tickets
+from hotline.services.calendar import work_calendar
+from tests import factories
+
+pytestmark = [pytest.mark.redis, pytest.mark.worker]
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_TIMEOUT = 60
+
+
+@pytest.fixture
+def queue(app: Flask, redis_url: str) -> Iterator[Queue]:
+    """The app's queue, with its registries emptied before and after: other tests leave
+    jobs behind, and their workers schedule sweeps of their own."""
+    queue = jobs.queue
+    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
+    _empty(queue)
+    yield queue
+    _empty(queue)
+
+
+def _empty(queue: Queue) -> None:
+    queue.empty()
+    for registry in (
+        queue.scheduled_job_registry,
+        queue.started_job_registry,
+        queue.failed_job_registry,
+        queue.finished_job_registry,
+        queue.deferred_job_registry,
+    ):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+
+def run_burst_worker() -> str:
+    """`python -m workers.worker --burst` (with the scheduler, as always) until the queue is empty."""
+    env = dict(os.environ, HOTLINE_CONFIG="testing")  # TestingConfig reads TEST_DATABASE_URL, TEST_REDIS_URL
+    assert env.get("TEST_DATABASE_URL"), "the app fixture sets TEST_DATABASE_URL for worker processes"
+    result = subprocess.run(
+        [sys.executable, "-m", "workers.worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WORKER_TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    db.session.expire_all()  # the worker changed rows behind this session's back
+    return output
+
+
+def set_clocks(ticket: Ticket, amber: datetime, due: datetime) -> None:
+    """Both clocks (accept and resolve) turn amber and fall due at these moments."""
+    ticket.accept_amber_at = ticket.resolve_amber_at = amber
+    ticket.accept_due_at = ticket.resolve_due_at = due
+
+
+def test_the_sweep_turns_clocks_amber_and_red_notifies_once_and_reschedules_itself(city, queue: Queue) -> None:
+    now = utcnow()
+    made = {name: factories.make_routed_ticket(city.operator) for name in ("overdue", "near", "far", "waiting")}
+    made["amber_before"] = factories.make_routed_ticket(city.operator)
+    for ticket in made.values():
+        assert ticket.status == Status.DISPATCHED and ticket.department == city.roads
+    set_clocks(made["overdue"], now - timedelta(days=2), now - timedelta(hours=1))
+    set_clocks(made["near"], now - timedelta(minutes=10), now + timedelta(hours=1))  # past 75 %
+    set_clocks(made["far"], now + timedelta(days=2), now + timedelta(days=3))
+    set_clocks(made["amber_before"], now - timedelta(hours=1), now + timedelta(hours=1))
+    made["amber_before"].sla_level = "amber"  # an earlier sweep announced it already
+    db.session.commit()
+    # Waiting on the citizen: the clocks are stopped, so an overdue-looking one is left alone.
+    tickets.accept(city.roads_staff, made["waiting"])
+    deadlines.wait_on_citizen(city.roads_staff, made["waiting"], "请提供现场照片。")
+    set_clocks(made["waiting"], now - timedelta(days=2), now - timedelta(hours=1))
+    db.session.commit()
+    waiting_new = factories.make_ticket(city.operator)  # still new: Redis was there, but no worker yet
+    queue.empty()  # its routing job is lost (as if Redis had been down): the sweep's grace has not passed
+
+    job = queue.enqueue(sweep_job)
+    output = run_burst_worker()
+
+    job.refresh()
+    assert job.get_status() == JobStatus.FINISHED, output
+    result = job.return_value()
+    assert (result["requeued"], result["amber"], result["red"]) == (0, 1, 1)
+    levels = {name: db.session.get(Ticket, ticket.id).sla_level for name, ticket in made.items()}
+    assert levels == {"overdue": "red", "near": "amber", "far": "", "waiting": "", "amber_before": "amber"}
+    assert db.session.get(Ticket, waiting_new.id).status == Status.NEW  # created under 2 minutes ago
+
+    notices = db.session.scalars(select(Notice).order_by(Notice.id)).all()
+    assert len(notices) == 3
+    assert {(n.kind, n.ticket_id, n.department_id, n.role) for n in notices} == {
+        ("sla_red", made["overdue"].id, city.roads.id, None),  # the department
+        ("sla_red", made["overdue"].id, None, Role.SUPERVISOR),  # and the supervisors
+        ("sla_amber", made["near"].id, city.roads.id, None),
+    }
+    for notice in notices:  # shown in office hours only
+        assert notice.show_from == work_calendar().next_office_time(notice.created_at)
+
+    # It scheduled itself again, at the end of its run: the worker's start-up schedules one
+    # too, under the same id, so the job there must be the one made after the sweep started.
+    assert "hotline-sweep" in queue.scheduled_job_registry.get_job_ids(), output
+    again = Job.fetch("hotline-sweep", connection=queue.connection)
+    assert again.func_name == "hotline.jobs.sweep_job"
+    assert again.enqueue_at_front  # when due, ahead of whatever piled up
+    assert again.created_at >= job.started_at
+    due = queue.scheduled_job_registry.get_scheduled_time("hotline-sweep")
+    assert job.started_at + SWEEP_EVERY - timedelta(seconds=1) <= due <= utcnow() + SWEEP_EVERY
+
+    # The next sweep, run now rather than in a minute: nothing new to announce.
+    queue.scheduled_job_registry.requeue("hotline-sweep")
+    output = run_burst_worker()
+    again.refresh()
+    assert again.get_status() == JobStatus.FINISHED, output
+    result = again.return_value()
+    assert (result["requeued"], result["amber"], result["red"]) == (0, 0, 0)
+    assert len(db.session.scalars(select(Notice)).all()) == 3
+    assert "hotline-sweep" in queue.scheduled_job_registry.get_job_ids()
