@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
 from hotline.models import TICKET_TYPES, URGENCIES, Category, Department, District, RoutingRule
+from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput, NotFound
 
 KEYWORD_MAX = 50
@@ -183,8 +184,8 @@ def _confident_suggestion(text: str, category: Category | None = None) -> tuple[
 def try_rules(sample: dict[str, Any], rules: list[dict[str, Any]] | None = None) -> Decision:
     """ "Which department would get this?": run a sample against the saved rules, or against an
     unsaved rule set, with the trace of every rule tried."""
-    category = _by_code(Category, sample.get("category"), "category", required=True)
-    district = _by_code(District, sample.get("district"), "district")
+    category = by_code(Category, sample.get("category"), "category", required=True)
+    district = by_code(District, sample.get("district"), "district")
     case = Case.build(
         category,
         district.id if district else None,
@@ -263,11 +264,11 @@ def _validated_rule(fields: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         raise InvalidInput(_("Keywords must be a list of words."), field="keywords")
     keywords = [k.strip()[:KEYWORD_MAX] for k in keywords if k.strip()]
-    department = _by_code(Department, fields.get("department"), "department", required=True)
+    department = by_code(Department, fields.get("department"), "department", required=True)
     assisting_codes = fields.get("assisting") or []
     if not isinstance(assisting_codes, list):
         raise InvalidInput(_("Assisting departments must be a list of codes."), field="assisting")
-    assisting = [_by_code(Department, code, "assisting", required=True) for code in assisting_codes]
+    assisting = [by_code(Department, code, "assisting", required=True) for code in assisting_codes]
     if department in assisting:
         raise InvalidInput(_("The lead department cannot also assist."), field="assisting")
     name = fields.get("name") or ""
@@ -277,8 +278,8 @@ def _validated_rule(fields: dict[str, Any]) -> dict[str, Any]:
     return {
         "priority": priority,
         "name": name.strip()[:120],
-        "category": _by_code(Category, fields.get("category"), "category"),
-        "district": _by_code(District, fields.get("district"), "district"),
+        "category": by_code(Category, fields.get("category"), "category"),
+        "district": by_code(District, fields.get("district"), "district"),
         "type": kind,
         "urgency": urgency,
         "keywords": keywords,
@@ -302,19 +303,6 @@ def _unsaved_rule(fields: dict[str, Any], index: int) -> Rule:
         department_id=values["department"].id,
         assisting_ids=tuple(d.id for d in values["assisting"]),
     )
-
-
-def _by_code(model, code: Any, field_name: str, required: bool = False):
-    if code is None or code == "":
-        if required:
-            raise InvalidInput(_("%(field)s is required.", field=field_name), field=field_name)
-        return None
-    if not isinstance(code, str):
-        raise InvalidInput(_("%(field)s must be a code.", field=field_name), field=field_name)
-    found = db.session.scalar(select(model).where(model.code == code))
-    if found is None:
-        raise InvalidInput(_("Unknown %(field)s “%(code)s”.", field=field_name, code=code), field=field_name)
-    return found
 
 
 def record_outcome(ticket, kind: str, at) -> None:

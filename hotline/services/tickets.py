@@ -32,6 +32,7 @@ from hotline.models import (
 )
 from hotline.models.types import utcnow
 from hotline.services import access, assists, citizen_sms, queueing, returns, routing, sla
+from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput, PermissionDenied
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
@@ -109,14 +110,8 @@ def _validated_intake(intake: Intake) -> dict[str, Any]:
         )
     if (intake.direct_answer or "").strip() and intake.type != "consultation":
         raise InvalidInput(_("Only a consultation can be closed at once as a direct answer."), field="direct_answer")
-    category = db.session.scalar(select(Category).where(Category.code == intake.category))
-    if category is None:
-        raise InvalidInput(_("Unknown category “%(code)s”.", code=intake.category), field="category")
-    district = None
-    if intake.district:
-        district = db.session.scalar(select(District).where(District.code == intake.district))
-        if district is None:
-            raise InvalidInput(_("Unknown district “%(code)s”.", code=intake.district), field="district")
+    category = by_code(Category, intake.category, "category", required=True)
+    district = by_code(District, intake.district, "district")
     return {
         "caller_phone": normalise_phone(intake.caller_phone),
         "caller_name": (intake.caller_name or "").strip()[:120],
@@ -348,7 +343,7 @@ def _assign(
 
 
 def _department(code: str | None, field: str) -> Department:
-    department = db.session.scalar(select(Department).where(Department.code == code)) if code else None
-    if department is None:
-        raise InvalidInput(_("Unknown department “%(code)s”.", code=code or ""), field=field)
+    department = by_code(Department, code, field)
+    if department is None:  # no code at all: "unknown" reads better here than "required"
+        raise InvalidInput(_("Unknown department “%(code)s”.", code=""), field=field)
     return department

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import ApiToken, Department, Role, User
 from hotline.models.types import utcnow
+from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput
 
 MIN_PASSWORD_LENGTH = 8
@@ -37,9 +38,7 @@ def create_user(
     if role == Role.DEPARTMENT:
         if not department_code:
             raise InvalidInput(_("Department staff belong to a department: give its code."), field="department")
-        department = db.session.scalar(select(Department).where(Department.code == department_code))
-        if department is None:
-            raise InvalidInput(_("Unknown department “%(code)s”.", code=department_code), field="department")
+        department = by_code(Department, department_code, "department")
     elif department_code:
         raise InvalidInput(_("Only department staff belong to a department."), field="department")
     user = User(username=username, role=role, department=department, display_name=display_name or username)
