@@ -32,7 +32,7 @@ def request_extension(number: str) -> Response:
 
 
 @bp.post("/tickets/<number>/approve-extension")
-@api_roles(*deadlines.SUPERVISE_ROLES)
+@api_roles(*access.SUPERVISE_ROLES)
 def approve_extension(number: str) -> Response:
     body = json_body(("note", "version"), required=False)
     note, version = text(body, "note", default=""), expected_version(body)
@@ -42,7 +42,7 @@ def approve_extension(number: str) -> Response:
 
 
 @bp.post("/tickets/<number>/refuse-extension")
-@api_roles(*deadlines.SUPERVISE_ROLES)
+@api_roles(*access.SUPERVISE_ROLES)
 def refuse_extension(number: str) -> Response:
     body = json_body(("reason", "version"))
     reason, version = text(body, "reason", required=True), expected_version(body)
@@ -52,7 +52,7 @@ def refuse_extension(number: str) -> Response:
 
 
 @bp.post("/tickets/<number>/urge")
-@api_roles(*deadlines.SUPERVISE_ROLES)
+@api_roles(*access.SUPERVISE_ROLES)
 def urge(number: str) -> Response:
     body = json_body(("text", "version"), required=False)
     message, version = text(body, "text", default=""), expected_version(body)

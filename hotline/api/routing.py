@@ -39,7 +39,6 @@ RULE_FIELDS = (
     "active",
 )
 SAMPLE_FIELDS = ("category", "district", "type", "urgency", "description")
-SUPERVISE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 MAX_SUGGESTIONS = 10
 
 
@@ -53,7 +52,7 @@ def list_return_reasons() -> Response:
 
 
 @bp.post("/tickets/<number>/approve-return")
-@api_roles(*SUPERVISE_ROLES)
+@api_roles(*access.SUPERVISE_ROLES)
 def approve_return(number: str) -> Response:
     body = json_body(("note", "version"), required=False)
     note, version = text(body, "note", default=""), expected_version(body)
@@ -63,7 +62,7 @@ def approve_return(number: str) -> Response:
 
 
 @bp.post("/tickets/<number>/refuse-return")
-@api_roles(*SUPERVISE_ROLES)
+@api_roles(*access.SUPERVISE_ROLES)
 def refuse_return(number: str) -> Response:
     body = json_body(("reason", "version"))
     reason, version = text(body, "reason", required=True), expected_version(body)

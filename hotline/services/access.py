@@ -12,6 +12,8 @@ from hotline.services.errors import NotFound, PermissionDenied
 INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 DISPATCH_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+# Who decides on requests (extensions, late returns) and urges departments.
+SUPERVISE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def require_role(actor: User, *roles: str) -> None:

@@ -18,9 +18,8 @@ from hotline.models import ExtensionRequest, Role, Status, Ticket, User
 from hotline.models.types import utcnow
 from hotline.services import access, notices, sla
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import check_state, commit_transition, record_event
+from hotline.services.transition import check_state, commit_transition, decide_request, record_event
 
-SUPERVISE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 REASON_MAX = 2000
 
 
@@ -90,13 +89,13 @@ def request_extension(
 
 def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_version: int | None = None) -> Ticket:
     """A supervisor grants the pending extension: the resolve deadline moves."""
-    access.require_role(actor, *SUPERVISE_ROLES)
+    access.require_role(actor, *access.SUPERVISE_ROLES)
     request = _pending_or_conflict(ticket)
     check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
     with db.session.no_autoflush:
         moved = sla.extend_resolve_clock(ticket, request.days, now)
-    _decide(request, actor, ExtensionRequest.APPROVED, note, now)
+    decide_request(request, actor, ExtensionRequest.APPROVED, note, now)
     record_event(ticket, actor, "extension_approved", None, None, {**moved, "note": note.strip()}, at=now)
     notices.notify(
         "extension_approved",
@@ -110,12 +109,12 @@ def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_vers
 
 def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: int | None = None) -> Ticket:
     """A supervisor refuses the pending extension, saying why; the deadline stays."""
-    access.require_role(actor, *SUPERVISE_ROLES)
+    access.require_role(actor, *access.SUPERVISE_ROLES)
     text = _required(note, _("Say why the extension is refused."), "reason")
     request = _pending_or_conflict(ticket)
     check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
-    _decide(request, actor, ExtensionRequest.REFUSED, text, now)
+    decide_request(request, actor, ExtensionRequest.REFUSED, text, now)
     record_event(ticket, actor, "extension_refused", None, None, {"days": request.days, "reason": text}, at=now)
     notices.notify(
         "extension_refused",
@@ -131,7 +130,7 @@ def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: i
 def urge(actor: User, ticket: Ticket, text: str = "", expected_version: int | None = None) -> Ticket:
     """催办: a supervisor presses the department; counted on the ticket and announced to the department.
     No version is needed (as for a note), but one that is given is checked."""
-    access.require_role(actor, *SUPERVISE_ROLES)
+    access.require_role(actor, *access.SUPERVISE_ROLES)
     check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
     message = (text or "").strip()[:REASON_MAX]
@@ -211,13 +210,6 @@ def _announce(ticket: Ticket, level: str, now: datetime) -> None:
     notices.notify(f"sla_{level}", body, now, ticket=ticket, department_id=ticket.department_id)
     if level == "red":
         notices.notify("sla_red", body, now, ticket=ticket, role=Role.SUPERVISOR)
-
-
-def _decide(request: ExtensionRequest, actor: User, status: str, note: str, now: datetime) -> None:
-    request.status = status
-    request.decided_by = actor
-    request.decided_at = now
-    request.decision_note = (note or "").strip()[:REASON_MAX]
 
 
 def _pending_or_conflict(ticket: Ticket) -> ExtensionRequest:

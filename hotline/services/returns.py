@@ -19,7 +19,7 @@ from hotline.models.types import utcnow
 from hotline.services import access, assists, notices, routing, sla
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import check_state, commit_transition, record_event
+from hotline.services.transition import check_state, commit_transition, decide_request, record_event
 
 DEFAULT_REASON = "other"
 
@@ -76,24 +76,24 @@ def return_to_dispatch(
 
 
 def approve_return(actor: User, ticket: Ticket, note: str = "", expected_version: int | None = None) -> Ticket:
-    access.require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    access.require_role(actor, *access.SUPERVISE_ROLES)
     request = _pending_or_conflict(ticket)
     check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
-    _decide(request, actor, ReturnRequest.APPROVED, note, now)
+    decide_request(request, actor, ReturnRequest.APPROVED, note, now)
     _hand_back(ticket, request.requested_by, request.reason_code, request.reason, now, approved_by=actor)
     return commit_transition(ticket)
 
 
 def refuse_return(actor: User, ticket: Ticket, note: str, expected_version: int | None = None) -> Ticket:
-    access.require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    access.require_role(actor, *access.SUPERVISE_ROLES)
     text = (note or "").strip()
     if not text:
         raise InvalidInput(_("Say why the return is refused."), field="reason")
     request = _pending_or_conflict(ticket)
     check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
     now = utcnow()
-    _decide(request, actor, ReturnRequest.REFUSED, text, now)
+    decide_request(request, actor, ReturnRequest.REFUSED, text, now)
     record_event(ticket, actor, "return_refused", None, None, {"reason": text}, at=now)
     notices.notify(
         "return_refused",
@@ -144,8 +144,3 @@ def _pending_or_conflict(ticket: Ticket) -> ReturnRequest:
     if request is None:
         raise Conflict(_("Ticket %(number)s has no return waiting for approval.", number=ticket.number))
     return request
-
-
-def _decide(request: ReturnRequest, actor: User, status: str, note: str, now: datetime) -> None:
-    request.status, request.decided_by_id, request.decided_at = status, actor.id, now
-    request.decision_note = (note or "").strip()[:2000]

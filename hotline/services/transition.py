@@ -64,6 +64,14 @@ def commit_transition(ticket: Ticket) -> Ticket:
     return ticket
 
 
+def decide_request(request: Any, actor: User, status: str, note: str, now: datetime) -> None:
+    """A supervisor's decision on a pending request (an extension, a late return)."""
+    request.status = status
+    request.decided_by_id = actor.id
+    request.decided_at = now
+    request.decision_note = (note or "").strip()[:2000]
+
+
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 

@@ -65,14 +65,14 @@ def _refuse_nul():
 
 def _navigation() -> dict:
     """What base.html needs for the menu (which desks the role may use) and the language switch."""
-    from hotline.services import access, deadlines
+    from hotline.services import access
     from hotline.web.admin_calendar import missing_holiday_years
 
     return {
         "INTAKE_ROLES": access.INTAKE_ROLES,
         "DISPATCH_ROLES": access.DISPATCH_ROLES,
         "REPORT_ROLES": access.REPORT_ROLES,
-        "SUPERVISE_ROLES": deadlines.SUPERVISE_ROLES,
+        "SUPERVISE_ROLES": access.SUPERVISE_ROLES,
         # A callable: only the administrators' menu asks (one small query), not every fragment.
         "missing_holiday_years": missing_holiday_years,
         "current_locale": _current_language(),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import deadlines, returns
+from hotline.services import access, returns
 from hotline.web.formatting import next_clock, sla_state
 from hotline.web.guards import roles_required
 
@@ -20,7 +20,7 @@ LIST_LIMIT = 500
 
 
 @bp.get("/overdue")
-@roles_required(*deadlines.SUPERVISE_ROLES)
+@roles_required(*access.SUPERVISE_ROLES)
 def overdue():
     now = utcnow()
     late = _late_tickets(now)

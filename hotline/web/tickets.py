@@ -147,7 +147,7 @@ def show(number: str):
         "resume": ResumeForm(data=version) if _may_department_act(ticket, Status.WAITING) else None,
     }
     pending = deadlines.pending_extension(ticket) if ticket.status in Status.WITH_DEPARTMENT else None
-    supervises = current_user.has_role(*deadlines.SUPERVISE_ROLES)
+    supervises = current_user.has_role(*access.SUPERVISE_ROLES)
     with_department = ticket.status in Status.WITH_DEPARTMENT
     forms["extension"] = (
         ExtensionForm(data=version)
@@ -272,7 +272,7 @@ def _returned_message(ticket: Ticket) -> str:
 
 
 @bp.post("/tickets/<number>/return/approve")
-@roles_required(*deadlines.SUPERVISE_ROLES)
+@roles_required(*access.SUPERVISE_ROLES)
 def approve_return(number: str):
     return _act(
         number,
@@ -285,7 +285,7 @@ def approve_return(number: str):
 
 
 @bp.post("/tickets/<number>/return/refuse")
-@roles_required(*deadlines.SUPERVISE_ROLES)
+@roles_required(*access.SUPERVISE_ROLES)
 def refuse_return(number: str):
     return _act(
         number,
@@ -399,7 +399,7 @@ def request_extension(number: str):
 
 
 @bp.post("/tickets/<number>/extension/approve")
-@roles_required(*deadlines.SUPERVISE_ROLES)
+@roles_required(*access.SUPERVISE_ROLES)
 def approve_extension(number: str):
     return _act(
         number,
@@ -412,7 +412,7 @@ def approve_extension(number: str):
 
 
 @bp.post("/tickets/<number>/extension/refuse")
-@roles_required(*deadlines.SUPERVISE_ROLES)
+@roles_required(*access.SUPERVISE_ROLES)
 def refuse_extension(number: str):
     return _act(
         number,
@@ -425,7 +425,7 @@ def refuse_extension(number: str):
 
 
 @bp.post("/tickets/<number>/urge")
-@roles_required(*deadlines.SUPERVISE_ROLES)
+@roles_required(*access.SUPERVISE_ROLES)
 def urge(number: str):
     return _act(
         number,
