@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Any
 
 from flask import Response, request
 from flask_babel import gettext as _
@@ -13,15 +12,15 @@ from flask_babel import gettext as _
 from hotline.api import bp
 from hotline.api.auth import api_roles
 from hotline.api.errors import ApiError
-from hotline.api.parsing import MAX_BODY_BYTES, _storable, json_body, text
+from hotline.api.parsing import MAX_BODY_BYTES, json_body, text
 from hotline.api.responses import json_response
 from hotline.api.serializers import calendar_day_json
 from hotline.extensions import db
 from hotline.models import CalendarDay, Role
 from hotline.services import calendar
+from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 
 # Years the working-time arithmetic can meet; anything else is a typo.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
 _YEAR = re.compile(r"^\d{4}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
@@ -77,23 +76,10 @@ def _holiday_file() -> bytes:
             415, "unsupported_media_type", _("Send the request body as JSON (Content-Type: application/json).")
         )
     try:
-        data = json.loads(raw)
+        json.loads(raw)
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
-    if not _all_storable(data):
-        raise ApiError(400, "invalid_input", _("The file contains characters that cannot be stored."), field="file")
-    return raw
-
-
-def _all_storable(value: Any) -> bool:
-    # A NUL or lone surrogate in a holiday name would fail in the database: refuse it here.
-    if isinstance(value, str):
-        return _storable(value)
-    if isinstance(value, list):
-        return all(_all_storable(item) for item in value)
-    if isinstance(value, dict):
-        return all(_storable(key) and _all_storable(item) for key, item in value.items())
-    return True
+    return raw  # the service refuses what cannot be stored, and checks each entry
 
 
 def _year(raw: str) -> int:

@@ -14,6 +14,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from hotline.api.errors import ApiError
+from hotline.services.storage import storable
 
 MAX_BODY_BYTES = 256 * 1024  # a ticket is at most a few KiB of text
 
@@ -54,7 +55,7 @@ def nested_object(value: Any, allowed: tuple[str, ...], name: str) -> dict[str, 
 
 def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
     for key, value in body.items():
-        if not _storable(key):
+        if not storable(key):
             raise ApiError(400, "invalid_json", _("A field name contains characters that cannot be stored."))
         if key not in allowed:
             raise ApiError(
@@ -63,24 +64,13 @@ def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], prefix: str = 
                 _("Unknown field “%(field)s”; allowed: %(allowed)s.", field=prefix + key, allowed=", ".join(allowed)),
                 field=prefix + key,
             )
-        if isinstance(value, str) and not _storable(value):
+        if isinstance(value, str) and not storable(value):
             raise ApiError(
                 400,
                 "invalid_input",
                 _("“%(field)s” contains characters that cannot be stored.", field=prefix + key),
                 field=prefix + key,
             )
-
-
-def _storable(text: str) -> bool:
-    # NUL is refused by PostgreSQL and lone surrogates by UTF-8: both would be a 500 later.
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def text(body: dict[str, Any], name: str, *, required: bool = False, default: str | None = None) -> str | None:
@@ -104,7 +94,7 @@ def string_list(body: dict[str, Any], name: str, *, prefix: str = "") -> list[st
         return None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ApiError(400, "invalid_input", _("“%(field)s” must be a list of strings.", field=field), field=field)
-    if not all(_storable(item) for item in value):
+    if not all(storable(item) for item in value):
         raise ApiError(
             400, "invalid_input", _("“%(field)s” contains characters that cannot be stored.", field=field), field=field
         )

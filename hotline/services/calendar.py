@@ -22,8 +22,11 @@ from sqlalchemy import delete, extract, select
 from hotline.extensions import db
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.services.errors import InvalidInput
+from hotline.services.storage import all_storable
 from hotline.services.worktime import WorkCalendar, parse_office_hours
 
+# The years a holiday list may be given for: beyond them a deadline search would run for ever.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 WEEKDAY_KEYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 # Each process re-reads the table at most this often; changes made here clear it at once.
 CACHE_SECONDS = 60.0
@@ -122,8 +125,10 @@ def load_year_json(text: str | bytes, source: str = "import") -> dict[int, int]:
     """
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidInput(_("The file is not valid JSON: %(error)s", error=error), field="file") from None
+    if not all_storable(data):
+        raise InvalidInput(_("The file contains characters that cannot be stored."), field="file")
     entries = data.get("days") if isinstance(data, dict) else data
     if not isinstance(entries, list) or not entries:
         raise InvalidInput(_("Expected a list of days, or an object with a “days” list."), field="file")
@@ -169,6 +174,16 @@ def _validated(entries: list[Any]) -> list[tuple[date, bool, str]]:
             day = date.fromisoformat(str(entry.get("date")))
         except ValueError:
             raise InvalidInput(_("Entry %(n)d has no valid date (YYYY-MM-DD).", n=position), field="file") from None
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput(
+                _(
+                    "Entry %(n)d: the year must be from %(first)d to %(last)d.",
+                    n=position,
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                ),
+                field="file",
+            )
         if day in seen:  # the table holds one row per day: a repeat would fail in the database
             raise InvalidInput(_("Entry %(n)d repeats the date %(date)s.", n=position, date=day), field="file")
         seen.add(day)

@@ -15,6 +15,7 @@ from hotline.services import citizen_sms, outbox
 from hotline.services.errors import InvalidInput
 from hotline.telephony import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
+from hotline.telephony.webhook_input import bad_request, missing, too_long
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def incoming_sms():
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     sender = (form.get("From") or "").strip()
     body = form.get("Body")
-    problem = _missing(MessageSid=sid or None, From=sender or None, Body=body) or _too_long(
+    problem = missing(MessageSid=sid or None, From=sender or None, Body=body) or too_long(
         (sid, SID_MAX, "MessageSid"), (sender, PHONE_MAX, "From"), (body, BODY_MAX, "Body")
     )
     if problem:
@@ -59,7 +60,7 @@ def message_status():
     form = request.form
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    problem = _missing(MessageSid=sid or None, MessageStatus=status or None) or _too_long(
+    problem = missing(MessageSid=sid or None, MessageStatus=status or None) or too_long(
         (sid, SID_MAX, "MessageSid"), (status, STATUS_MAX, "MessageStatus")
     )
     if problem:
@@ -76,21 +77,3 @@ def message_status():
     if message is None:
         log.info("status %s for unknown message %s ignored", status, sid)
     return Response(status=204)
-
-
-def bad_request(message: str) -> Response:
-    return Response(f"Bad request: {message}\n", status=400, mimetype="text/plain")
-
-
-def _missing(**fields: str | None) -> str | None:
-    absent = [name for name, value in fields.items() if value is None]  # an empty Body is a picture-only text
-    return f"missing {', '.join(absent)}" if absent else None
-
-
-def _too_long(*checks: tuple[str | None, int, str]) -> str | None:
-    for value, limit, name in checks:
-        if value is not None and len(value) > limit:
-            return f"{name} is longer than {limit} characters"
-        if value is not None and "\x00" in value:  # PostgreSQL refuses NUL in text: a 400, not a 500
-            return f"{name} contains a NUL character"
-    return None

@@ -34,7 +34,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.services import calls
 from hotline.telephony import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
-from hotline.telephony.sms import _missing, _too_long, bad_request
+from hotline.telephony.webhook_input import bad_request, missing, too_long
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ SPOKEN = (("zh_CN", "zh-CN", "HOTLINE_VOICE_TTS_ZH"), ("en", "en-US", "HOTLINE_V
 def incoming_call():
     form = request.form
     sid = _sid()
-    problem = _missing(CallSid=sid or None) or _too_long((sid, SID_MAX, "CallSid"))
+    problem = missing(CallSid=sid or None) or too_long((sid, SID_MAX, "CallSid"))
     if problem:
         return bad_request(problem)
     call = calls.log_call(sid, form.get("From"), form.get("To"))
@@ -96,7 +96,7 @@ def incoming_call():
 @twilio_signed
 def queue_wait():
     sid = _sid()
-    problem = _missing(CallSid=sid or None) or _too_long((sid, SID_MAX, "CallSid"))
+    problem = missing(CallSid=sid or None) or too_long((sid, SID_MAX, "CallSid"))
     if problem:
         return bad_request(problem)
     call = calls.mark_queued(calls.log_call(sid, request.form.get("From"), request.form.get("To")))
@@ -118,7 +118,7 @@ def queue_left():
     form = request.form
     sid = _sid()
     result = (form.get("QueueResult") or "").strip().lower()
-    problem = _missing(CallSid=sid or None, QueueResult=result or None) or _too_long(
+    problem = missing(CallSid=sid or None, QueueResult=result or None) or too_long(
         (sid, SID_MAX, "CallSid"), (result, STATUS_MAX, "QueueResult")
     )
     if problem:
@@ -142,7 +142,7 @@ def call_status():
     form = request.form
     sid = _sid()
     status = (form.get("CallStatus") or "").strip().lower()
-    problem = _missing(CallSid=sid or None, CallStatus=status or None) or _too_long(
+    problem = missing(CallSid=sid or None, CallStatus=status or None) or too_long(
         (sid, SID_MAX, "CallSid"), (status, STATUS_MAX, "CallStatus")
     )
     if problem:
@@ -165,8 +165,8 @@ def recording():
     status = (form.get("RecordingStatus") or "").strip().lower()
     needs_url = not is_status_callback or status == "completed"
     problem = (
-        _missing(CallSid=sid or None, RecordingUrl=(url or None) if needs_url else "")
-        or _too_long((sid, SID_MAX, "CallSid"), (url, URL_MAX, "RecordingUrl"), (status, STATUS_MAX, "RecordingStatus"))
+        missing(CallSid=sid or None, RecordingUrl=(url or None) if needs_url else "")
+        or too_long((sid, SID_MAX, "CallSid"), (url, URL_MAX, "RecordingUrl"), (status, STATUS_MAX, "RecordingStatus"))
         or _not_a_url(url)
     )
     if problem:
@@ -196,8 +196,8 @@ def transcription():
     text = form.get("TranscriptionText") or ""
     url = (form.get("RecordingUrl") or "").strip()
     problem = (
-        _missing(CallSid=sid or None)
-        or _too_long(
+        missing(CallSid=sid or None)
+        or too_long(
             (sid, SID_MAX, "CallSid"),
             (status, STATUS_MAX, "TranscriptionStatus"),
             (text, TEXT_MAX, "TranscriptionText"),

@@ -3,9 +3,7 @@ warning when a year has no list, a day's correction and the upload of a holiday-
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +12,7 @@ from flask_babel import gettext as _
 from hotline.extensions import db
 from hotline.models import Role
 from hotline.services import calendar
+from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.errors import InvalidInput
 from hotline.web.forms import CALENDAR_KINDS, CalendarDayForm, CalendarUploadForm
 from hotline.web.guards import roles_required
@@ -21,7 +20,6 @@ from hotline.web.guards import roles_required
 bp = Blueprint("admin_calendar", __name__, url_prefix="/admin/calendar")
 
 # Years the working-time arithmetic can meet (as the API); anything else is a typo.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
 MAX_UPLOAD_BYTES = 512 * 1024  # a year's list is a few KiB
 Q4_FROM_MONTH = 10  # from October on, next year's list is due (the State Council publishes it in autumn)
 
@@ -149,50 +147,10 @@ def _date(raw: str | None) -> date | None:
 
 
 def _check_file(raw: bytes) -> str | None:
-    """What the service cannot be asked: no file, too big, not JSON at all, nesting too deep,
-    or text the database cannot store. The entries themselves the service checks."""
+    """What the service cannot be asked: no file, or too big. The JSON itself, text the
+    database cannot store and each entry, the service checks."""
     if not raw:
         return _("Choose a file to load.")
     if len(raw) > MAX_UPLOAD_BYTES:
         return _("The file is larger than %(kib)d KiB.", kib=MAX_UPLOAD_BYTES // 1024)
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as error:
-        return _("The file is not valid JSON: %(error)s", error=error)
-    if not _storable(data):
-        return _("The file contains characters that cannot be stored.")
-    entries = data.get("days") if isinstance(data, dict) else data
-    for position, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
-        day = _any_date(entry.get("date")) if isinstance(entry, dict) else None
-        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-            return _(
-                "Entry %(n)d: the year must be from %(first)d to %(last)d.",
-                n=position,
-                first=FIRST_YEAR,
-                last=LAST_YEAR,
-            )
     return None
-
-
-def _any_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _storable(value: Any) -> bool:
-    # A NUL or a lone surrogate (JSON's \ud800) in a holiday name would fail in the database.
-    if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, list):
-        return all(_storable(item) for item in value)
-    if isinstance(value, dict):
-        return all(_storable(key) and _storable(item) for key, item in value.items())
-    return True

@@ -75,6 +75,10 @@ def test_loading_a_year_in_holiday_cn_format(holidays):
         '[{"date": "2027-13-01", "isOffDay": true}]',
         '[{"date": "2027-01-01", "isOffDay": "yes"}]',
         '[{"date": "2027-01-01", "isOffDay": true}, 5]',
+        '[{"date": "9999-01-01", "isOffDay": true}]',
+        '[{"date": "2027-01-01", "isOffDay": true, "name": "\\u0000"}]',
+        '[{"date": "2027-01-01", "isOffDay": true, "name": "\\ud800"}]',
+        "[" * 100_000,
     ],
 )
 def test_a_bad_file_changes_nothing(holidays, text):
