@@ -151,3 +151,16 @@ def api(app: Flask):
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return need_service("TEST_REDIS_URL", "Redis")
+
+
+@pytest.fixture
+def queue(app: Flask, redis_url: str):
+    """The app's real queue on TEST_REDIS_URL, emptied (registries too) before and after."""
+    from hotline.extensions import jobs
+    from tests.workers import empty_queue
+
+    queue = jobs.queue
+    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
+    empty_queue(queue)
+    yield queue
+    empty_queue(queue)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask_babel import force_locale
@@ -12,7 +10,7 @@ from sqlalchemy import func, select
 
 from config import TestingConfig as _TestingConfig  # a Test* name here would be collected
 from hotline import create_app
-from hotline.extensions import db, jobs
+from hotline.extensions import db
 from hotline.models import Department, Role, Ticket, User
 from hotline.services import demo
 from hotline.services.users import user_for_token
@@ -209,19 +207,6 @@ def test_requeue_when_redis_is_down_stops_at_the_first_failure(invoke, city, no_
     result = invoke("requeue")
     assert result.exit_code == 1
     assert "3 tickets are waiting to be routed; 0 enqueued, then Redis failed" in result.output
-
-
-@pytest.fixture
-def queue(app: Flask, redis_url: str) -> Iterator[Queue]:
-    """The app's real queue on TEST_REDIS_URL, emptied before and after."""
-    queue = jobs.queue
-    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
-    queue.empty()
-    yield queue
-    queue.empty()
-    for registry in (queue.scheduled_job_registry, queue.failed_job_registry):
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
 
 
 @pytest.mark.redis

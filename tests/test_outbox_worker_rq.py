@@ -7,51 +7,24 @@ delivered and however many workers run it at once.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from rq import Queue
 from sqlalchemy import select
 
-from hotline.extensions import db, jobs
+from hotline.extensions import db
 from hotline.models import OutboundMessage
 from hotline.models.types import utcnow
 from hotline.services import queueing, tickets
 from tests import factories, fake_twilio
+from tests.workers import ROOT, WORKER_TIMEOUT, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_TIMEOUT = 60
-
-
-def _empty(queue: Queue) -> None:
-    queue.empty()
-    registries = (
-        queue.scheduled_job_registry,
-        queue.started_job_registry,
-        queue.failed_job_registry,
-        queue.finished_job_registry,
-        queue.deferred_job_registry,
-    )
-    for registry in registries:
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
-
-
-@pytest.fixture
-def queue(app: Flask, redis_url: str) -> Iterator[Queue]:
-    queue = jobs.queue
-    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
-    _empty(queue)
-    yield queue
-    _empty(queue)
 
 
 @pytest.fixture
@@ -61,12 +34,10 @@ def twilio(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[fake_twilio.
 
 
 def start_worker(fake: fake_twilio.FakeTwilio) -> subprocess.Popen:
-    env = dict(os.environ, HOTLINE_CONFIG="testing", **fake_twilio.worker_env(fake))
-    assert env.get("TEST_DATABASE_URL"), "the app fixture sets TEST_DATABASE_URL for worker processes"
     return subprocess.Popen(
         [sys.executable, "-m", "workers.worker", "--burst"],
         cwd=ROOT,
-        env=env,
+        env=worker_env(**fake_twilio.worker_env(fake)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

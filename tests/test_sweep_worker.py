@@ -7,73 +7,23 @@ under the fixed id "hotline-sweep" (one sweep at a time).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from hotline.extensions import db, jobs
+from hotline.extensions import db
 from hotline.jobs import SWEEP_EVERY, sweep_job
 from hotline.models import Notice, Role, Status, Ticket
 from hotline.models.types import utcnow
 from hotline.services import deadlines, tickets
 from hotline.services.calendar import work_calendar
 from tests import factories
+from tests.workers import run_burst_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_TIMEOUT = 60
-
-
-@pytest.fixture
-def queue(app: Flask, redis_url: str) -> Iterator[Queue]:
-    """The app's queue, with its registries emptied before and after: other tests leave
-    jobs behind, and their workers schedule sweeps of their own."""
-    queue = jobs.queue
-    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
-    _empty(queue)
-    yield queue
-    _empty(queue)
-
-
-def _empty(queue: Queue) -> None:
-    queue.empty()
-    for registry in (
-        queue.scheduled_job_registry,
-        queue.started_job_registry,
-        queue.failed_job_registry,
-        queue.finished_job_registry,
-        queue.deferred_job_registry,
-    ):
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
-
-
-def run_burst_worker() -> str:
-    """`python -m workers.worker --burst` (with the scheduler, as always) until the queue is empty."""
-    env = dict(os.environ, HOTLINE_CONFIG="testing")  # TestingConfig reads TEST_DATABASE_URL, TEST_REDIS_URL
-    assert env.get("TEST_DATABASE_URL"), "the app fixture sets TEST_DATABASE_URL for worker processes"
-    result = subprocess.run(
-        [sys.executable, "-m", "workers.worker", "--burst"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WORKER_TIMEOUT,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    db.session.expire_all()  # the worker changed rows behind this session's back
-    return output
 
 
 def set_clocks(ticket: Ticket, amber: datetime, due: datetime) -> None:

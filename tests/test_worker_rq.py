@@ -7,12 +7,7 @@ runs the jobs and exits when the queue is empty.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,59 +16,13 @@ from sqlalchemy import func, select
 
 from config import TestingConfig as _TestingConfig  # a Test* name here would be collected
 from hotline import create_app
-from hotline.extensions import db, jobs
+from hotline.extensions import db
 from hotline.models import Status, Ticket, TicketEvent
 from hotline.services import queueing, tickets
 from tests import factories
+from tests.workers import run_burst_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_TIMEOUT = 60
-
-
-@pytest.fixture
-def queue(app: Flask, redis_url: str) -> Iterator[Queue]:
-    """The app's queue, emptied first: other tests leave routing jobs for ticket ids
-    that no longer exist (or that a new ticket has taken again)."""
-    queue = jobs.queue
-    assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
-    _empty(queue)
-    yield queue
-    _empty(queue)
-
-
-def _empty(queue: Queue) -> None:
-    queue.empty()
-    registries = (
-        queue.scheduled_job_registry,  # retries with an interval, the periodic sweep
-        queue.started_job_registry,
-        queue.failed_job_registry,
-        queue.finished_job_registry,
-        queue.deferred_job_registry,
-    )
-    for registry in registries:
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
-
-
-def run_burst_worker() -> str:
-    """Run a real worker until the queue is empty; return its output for failure messages."""
-    env = dict(os.environ)
-    env["HOTLINE_CONFIG"] = "testing"  # TestingConfig reads TEST_DATABASE_URL and TEST_REDIS_URL
-    assert env.get("TEST_DATABASE_URL"), "the app fixture sets TEST_DATABASE_URL for worker processes"
-    result = subprocess.run(
-        [sys.executable, "-m", "workers.worker", "--burst"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WORKER_TIMEOUT,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    db.session.expire_all()  # the worker changed the rows behind this session's back
-    return output
 
 
 def routed_events(ticket: Ticket) -> int:
