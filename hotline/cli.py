@@ -98,10 +98,12 @@ def requeue_command() -> None:
 
 def register_commands(app: Flask) -> None:
     from hotline.commands.calendar import calendar_cli
+    from hotline.commands.reports import reports_cli
     from hotline.commands.sla import sla_cli
     from hotline.commands.suggestions import suggestions_cli
 
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(users_cli)

@@ -9,9 +9,11 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from hotline.extensions import db, jobs
-from hotline.services import deadlines, queueing, survey, tickets
+from hotline.services import deadlines, queueing, report_figures, survey, tickets
 
 SWEEP_EVERY = timedelta(minutes=1)
 SWEEP_GRACE = timedelta(minutes=2)
@@ -66,11 +68,44 @@ def sweep_job() -> dict[str, int]:
         requeued = queueing.requeue_waiting(SWEEP_GRACE)
         levels = deadlines.sweep_deadlines()
         unrated = survey.close_unrated()
+        refreshed = refresh_reports()
     finally:
         db.session.remove()
         schedule_sweep()
-    current_app.logger.info("sweep: %d re-enqueued, %s, %d unrated closed", requeued, levels, unrated)
-    return {"requeued": requeued, **levels, "closed_unrated": unrated}
+    current_app.logger.info(
+        "sweep: %d re-enqueued, %s, %d unrated closed, %d report days refreshed", requeued, levels, unrated, refreshed
+    )
+    return {"requeued": requeued, **levels, "closed_unrated": unrated, "report_days": refreshed}
+
+
+REBUILD_TIMEOUT = 6 * 3600  # tens of millions of tickets take minutes; leave ample room
+REBUILD_JOB_ID = "hotline-reports-rebuild"
+
+
+def _pending(queue, job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=queue.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def refresh_reports() -> int:
+    """Refresh the report days that changed; the first time, hand the full rebuild to a job
+    of its own (it can take minutes) instead of holding up the sweep."""
+    if report_figures.needs_rebuild():
+        queue = jobs.queue
+        if queue is not None and not _pending(queue, REBUILD_JOB_ID):
+            queue.enqueue(rebuild_reports_job, job_id=REBUILD_JOB_ID, job_timeout=REBUILD_TIMEOUT)
+        return 0
+    return report_figures.refresh_dirty()
+
+
+def rebuild_reports_job() -> int:
+    try:
+        return report_figures.rebuild().days
+    finally:
+        db.session.remove()
 
 
 def schedule_sweep() -> None:

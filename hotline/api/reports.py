@@ -14,7 +14,7 @@ from hotline.api.auth import api_roles
 from hotline.api.errors import ApiError
 from hotline.api.responses import json_response
 from hotline.services import access
-from hotline.services.reports import misrouting, response_times
+from hotline.services.reports import GROUPINGS, PERIODS, misrouting, report
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # a year, leap or not: longer ranges are an export, not a live query
@@ -24,10 +24,27 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 @bp.get("/reports/response-times")
 @api_roles(*access.REPORT_ROLES)
 def response_times_report() -> Response:
-    """One object per department for tickets created on the local dates from..to (inclusive)."""
-    start, end, tz = _date_range()
-    rows = response_times(start, end, tz)
+    """One object per group (department, category, district, channel or type), and per
+    day, week or month if `period` is given, for tickets created on the local dates
+    from..to (inclusive). Figures come from the pre-aggregated day rows, refreshed every
+    minute, with percentiles within one minute or 1 % (`approximate`); `exact=1` reads
+    the tickets instead."""
+    start, end, _tz = _date_range()
+    group_by = _choice("group_by", ("all", *GROUPINGS), "department")
+    period = _choice("period", PERIODS, None)
+    exact = _choice("exact", ("0", "1", "true", "false"), "0") in ("1", "true")
+    rows = report(start, end, group_by, period, exact=exact)
     return json_response([row.as_dict() for row in rows])
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in allowed:
+        message = _("“%(field)s” must be one of: %(allowed)s.", field=name, allowed=", ".join(allowed))
+        raise ApiError(400, "invalid_input", message, field=name)
+    return raw
 
 
 @bp.get("/reports/misrouting")

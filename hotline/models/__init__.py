@@ -5,6 +5,7 @@ from hotline.models.category import Category
 from hotline.models.classifier import RoutingClassifier
 from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
+from hotline.models.report import ReportDirtyDay, ReportFact, ReportState
 from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
 from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
 from hotline.models.ticket import (
@@ -38,6 +39,9 @@ __all__ = [
     "ReturnReason",
     "ReturnRequest",
     "Role",
+    "ReportDirtyDay",
+    "ReportFact",
+    "ReportState",
     "RoutingClassifier",
     "RoutingOutcome",
     "RoutingRule",

@@ -75,6 +75,9 @@ class Ticket(db.Model):
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    # Imported history (services/importing.py): the old system's name and its id for the ticket.
+    source: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    external_id: Mapped[str | None] = mapped_column(String(64))
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -92,6 +95,11 @@ class Ticket(db.Model):
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_department_status", "department_id", "status"),
         Index("ix_ticket_status_resolve_amber", "status", "resolve_amber_at"),
+        # Report drill-downs: a group's tickets over a range of days.
+        Index("ix_ticket_department_created", "department_id", "created_at"),
+        Index("ix_ticket_category_created", "category_id", "created_at"),
+        Index("ix_ticket_district_created", "district_id", "created_at"),
+        Index("uq_ticket_source_external_id", "source", "external_id", unique=True),
     )
 
     @property

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Role, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, notices, sla
+from hotline.services import access, notices, report_figures, sla
 from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.transition import check_state, commit_transition, decide_request, record_event
 
@@ -197,6 +197,8 @@ def sweep_deadlines(now: datetime | None = None) -> dict[str, int]:
         if not changed:
             continue
         counts[level] += 1
+        if level == "red":  # a missed accept deadline changes the response rate of its day
+            report_figures.mark_tickets_changed([ticket])
         _announce(ticket, level, now)
     db.session.commit()
     return counts

@@ -1,116 +1,359 @@
-"""Response times per department: what supervisors review every morning.
+"""Supervisors' reports: received, dispatched, resolved, open and overdue tickets, the
+three clocks (median, 90th percentile, mean) and the rates, per department, category,
+district, channel or type, over a range of local days, optionally per day/week/month.
 
-Times: to accept = dispatched → accepted (minutes); to resolve = dispatched →
-resolved (hours). Percentiles interpolate linearly between the closest ranks
-(as numpy's default does). The tickets counted are those created within the
-inclusive local dates asked for and held by (last dispatched to) a department.
+Figures come from the pre-aggregated day rows (services/report_figures.py): medians
+and percentiles then come from histograms, within one minute or 1 % of the exact
+value (rows say `approximate`). `exact=True` computes them from the tickets
+themselves instead (bounded ranges only). "Overdue now" is always live. The
+definitions are in report_figures.py and printed on the dashboard.
 """
 
 from __future__ import annotations
 
-import math
+from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, false, or_, select
 
 from hotline.extensions import db
-from hotline.models import Department, Status, Ticket
+from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket
+from hotline.models.report import CLOCKS, COUNTS, ReportFact
 from hotline.models.types import utcnow
+from hotline.services.report_figures import (
+    SATISFIED,
+    TICKET_COLUMNS,
+    Codes,
+    Tally,
+    day_bounds,
+    local_day,
+    percentile,
+    returned_column,
+    ticket_figures,
+    timezone,
+)
 
-# 满意率 as 12345 hotlines report it: "satisfied" and "basically satisfied" both count.
-SATISFIED = ("satisfied", "basically_satisfied")
+GROUPINGS = ("department", "category", "district", "channel", "type")
+PERIODS = ("day", "week", "month")
+# What a figure's drill-down lists (see `drill_down`): the count behind each figure.
+MEASURES = (
+    "received",
+    "dispatched",
+    "accepted",
+    "accepted_late",
+    "resolved",
+    "resolved_late",
+    "open",
+    "overdue",
+    "direct_answers",
+    "returned",
+    "reopened",
+    "rated",
+    "unsatisfied",
+)
+
+__all__ = ["GROUPINGS", "MEASURES", "PERIODS", "ReportRow", "drill_down", "percentile", "report", "response_times"]
+
+
+def period_start(day: date, period: str | None) -> date | None:
+    if period is None:
+        return None
+    if period == "week":
+        return day - timedelta(days=day.weekday())  # weeks start on Monday
+    if period == "month":
+        return day.replace(day=1)
+    return day
 
 
 @dataclass
-class DepartmentTimes:
-    department: str
-    department_name: str
-    tickets: int
+class ReportRow:
+    group_by: str  # "all" for the whole city
+    key: str  # the group's code; "" where tickets have none (no district, say)
+    name: str
+    period: date | None
+    received: int
+    dispatched: int
+    accepted: int
     resolved: int
+    open: int
+    overdue_open: int
+    direct_answers: int
+    returned: int
+    reopened: int
+    rated: int
+    dispatch_p50_minutes: float | None
+    dispatch_p90_minutes: float | None
+    dispatch_mean_minutes: float | None
     accept_p50_minutes: float | None
     accept_p90_minutes: float | None
+    accept_mean_minutes: float | None
     resolve_p50_hours: float | None
     resolve_p90_hours: float | None
-    resolved_on_time_rate: float | None
-    overdue_open: int
-    rated: int = 0  # tickets whose citizen answered the satisfaction survey
-    satisfaction_rate: float | None = None  # satisfied or basically satisfied, among those rated
+    resolve_mean_hours: float | None
+    response_rate: float | None  # accepted on time, among tickets whose acceptance is decided
+    resolution_rate: float | None  # resolved, among received
+    resolved_on_time_rate: float | None  # resolved on time, among resolved with a due time
+    satisfaction_rate: float | None  # satisfied or basically satisfied, among rated
+    direct_answer_rate: float | None  # closed at intake, among received
+    return_rate: float | None  # returned by a department at least once, among dispatched
+    reopen_rate: float | None  # reopened by the citizen, among resolved
+    approximate: bool  # percentiles read from histograms (within 1 minute or 1 %)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def tickets(self) -> int:
+        return self.received
 
+    @property
+    def department(self) -> str:  # the first version's name for the group's code
+        return self.key
 
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-    return round(value, 2)
-
-
-def local_day_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
-    """UTC instants from the start of `start` to the end of `end`, local dates inclusive."""
-    zone = ZoneInfo(tz)
-    low = datetime.combine(start, time.min, tzinfo=zone)
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    return low, high
-
-
-def response_times(start: date, end: date, tz: str, now: datetime | None = None) -> list[DepartmentTimes]:
-    now = now or utcnow()
-    low, high = local_day_bounds(start, end, tz)
-    rows = db.session.execute(
-        select(
-            Department.code,
-            Department.name,
-            Ticket.status,
-            Ticket.dispatched_at,
-            Ticket.accepted_at,
-            Ticket.resolved_at,
-            Ticket.resolve_due_at,
-            Ticket.satisfaction,
-        )
-        .join(Department, Ticket.department_id == Department.id)
-        # A merged duplicate is answered by its parent: each request counts once.
-        .where(Ticket.created_at >= low, Ticket.created_at < high, Ticket.status != Status.MERGED)
-    ).all()
-    groups: dict[str, list] = {}
-    names: dict[str, str] = {}
-    for row in rows:
-        groups.setdefault(row.code, []).append(row)
-        names[row.code] = row.name
-    return [_summarise(code, names[code], groups[code], now) for code in sorted(groups)]
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period"] = self.period.isoformat() if self.period else None
+        data["tickets"] = self.received
+        if self.group_by != "all":
+            data[self.group_by] = self.key or None
+            data[f"{self.group_by}_name"] = self.name
+        return data
 
 
-def _summarise(code: str, name: str, rows: list, now: datetime) -> DepartmentTimes:
-    accept_minutes = [
-        (r.accepted_at - r.dispatched_at).total_seconds() / 60 for r in rows if r.accepted_at and r.dispatched_at
-    ]
-    resolved = [r for r in rows if r.resolved_at is not None]
-    resolve_hours = [(r.resolved_at - r.dispatched_at).total_seconds() / 3600 for r in resolved if r.dispatched_at]
-    with_due = [r for r in resolved if r.resolve_due_at is not None]
-    on_time = sum(1 for r in with_due if r.resolved_at <= r.resolve_due_at)
-    overdue = sum(1 for r in rows if r.status in Status.OPEN and r.resolve_due_at and r.resolve_due_at < now)
-    ratings = [r.satisfaction for r in rows if r.satisfaction]
-    content = sum(1 for rating in ratings if rating in SATISFIED)
-    return DepartmentTimes(
-        department=code,
-        department_name=name,
-        tickets=len(rows),
-        resolved=len(resolved),
-        accept_p50_minutes=percentile(accept_minutes, 0.5),
-        accept_p90_minutes=percentile(accept_minutes, 0.9),
-        resolve_p50_hours=percentile(resolve_hours, 0.5),
-        resolve_p90_hours=percentile(resolve_hours, 0.9),
-        resolved_on_time_rate=round(on_time / len(with_due), 4) if with_due else None,
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _rounded(value: float | None, scale: float = 1.0) -> float | None:
+    return None if value is None else round(value / scale, 2)
+
+
+def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, overdue: int) -> ReportRow:
+    c = tally.counts
+    return ReportRow(
+        group_by=group_by,
+        key=key,
+        name=name,
+        period=period,
+        received=c["received"],
+        dispatched=c["dispatched"],
+        accepted=c["accepted"],
+        resolved=c["resolved"],
+        open=c["open"],
         overdue_open=overdue,
-        rated=len(ratings),
-        satisfaction_rate=round(content / len(ratings), 4) if ratings else None,
+        direct_answers=c["direct_answers"],
+        returned=c["returned"],
+        reopened=c["reopened"],
+        rated=c["rated"],
+        dispatch_p50_minutes=_rounded(tally.minutes_at("dispatch", 0.5)),
+        dispatch_p90_minutes=_rounded(tally.minutes_at("dispatch", 0.9)),
+        dispatch_mean_minutes=_rounded(tally.mean_minutes("dispatch")),
+        accept_p50_minutes=_rounded(tally.minutes_at("accept", 0.5)),
+        accept_p90_minutes=_rounded(tally.minutes_at("accept", 0.9)),
+        accept_mean_minutes=_rounded(tally.mean_minutes("accept")),
+        resolve_p50_hours=_rounded(tally.minutes_at("resolve", 0.5), 60),
+        resolve_p90_hours=_rounded(tally.minutes_at("resolve", 0.9), 60),
+        resolve_mean_hours=_rounded(tally.mean_minutes("resolve"), 60),
+        response_rate=_rate(c["accepted_on_time"], c["accept_decided"]),
+        resolution_rate=_rate(c["resolved"], c["received"]),
+        resolved_on_time_rate=_rate(c["resolved_on_time"], c["resolve_with_due"]),
+        satisfaction_rate=_rate(c["satisfied"], c["rated"]),
+        direct_answer_rate=_rate(c["direct_answers"], c["received"]),
+        return_rate=_rate(c["returned"], c["dispatched"]),
+        reopen_rate=_rate(c["reopened"], c["resolved"]),
+        approximate=tally.values is None,
     )
+
+
+def group_names(group_by: str) -> dict[str, str]:
+    """Display names by code; channels and types are named by the web layer's labels."""
+    model = {"department": Department, "category": Category, "district": District}.get(group_by)
+    if model is None:
+        return {}
+    return dict(db.session.execute(select(model.code, model.name)).all())
+
+
+def report(
+    start: date,
+    end: date,
+    group_by: str = "department",
+    period: str | None = None,
+    exact: bool = False,
+    now: datetime | None = None,
+    tz: str | None = None,
+) -> list[ReportRow]:
+    """One row per group (and period, if asked), sorted by period then code; `group_by`
+    "all" gives the whole city's row(s). Days are local to the hotline's time zone (`tz`
+    only changes that for exact figures: the day rows are made in the hotline's zone)."""
+    now = now or utcnow()
+    zone = ZoneInfo(tz) if tz else timezone()
+    dim = "all" if group_by == "all" else group_by
+    tallies = _exact_tallies(start, end, dim, period, now, zone) if exact else _fact_tallies(start, end, dim, period)
+    overdue = _overdue_now(start, end, dim, period, now, zone)
+    names = group_names(dim)
+    rows = []
+    for period_key, key in sorted(set(tallies) | set(overdue), key=lambda k: (k[0] or date.min, k[1])):
+        tally = tallies.get((period_key, key)) or Tally(values={c: [] for c in CLOCKS} if exact else None)
+        rows.append(_row(dim, key, names.get(key, key), period_key, tally, overdue.get((period_key, key), 0)))
+    return rows
+
+
+def response_times(start: date, end: date, tz: str | None = None, now: datetime | None = None) -> list[ReportRow]:
+    """The first version's report: exact figures per department, straight from the tickets."""
+    return report(start, end, "department", exact=True, now=now, tz=tz)
+
+
+_FACT_COLUMNS = (
+    ReportFact.day,
+    ReportFact.key,
+    *(getattr(ReportFact, name) for name in COUNTS),
+    *(getattr(ReportFact, f"{clock}_seconds") for clock in CLOCKS),
+    *(getattr(ReportFact, f"{clock}_hist") for clock in CLOCKS),
+)
+
+
+def _fact_tallies(start: date, end: date, dim: str, period: str | None) -> dict[tuple[date | None, str], Tally]:
+    facts = db.session.execute(
+        select(*_FACT_COLUMNS).where(ReportFact.dim == dim, ReportFact.day >= start, ReportFact.day <= end)
+    )
+    tallies: dict[tuple[date | None, str], Tally] = defaultdict(Tally)
+    for fact in facts:
+        tallies[(period_start(fact.day, period), fact.key)].add_fact(fact)
+    return tallies
+
+
+def _exact_tallies(
+    start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
+) -> dict[tuple[date | None, str], Tally]:
+    low, high = day_bounds(start, end, zone)
+    codes = Codes.load()
+    rows = db.session.execute(
+        select(*TICKET_COLUMNS, returned_column()).where(
+            Ticket.created_at >= low, Ticket.created_at < high, Ticket.status != Status.MERGED
+        )
+    )
+    tallies: dict[tuple[date | None, str], Tally] = {}
+    for row in rows:
+        figures = ticket_figures(row, now)
+        period_key = period_start(local_day(row.created_at, zone), period)
+        for row_dim, key in codes.keys(row):
+            if row_dim != dim:
+                continue
+            tally = tallies.get((period_key, key))
+            if tally is None:
+                tally = tallies[(period_key, key)] = Tally(values={c: [] for c in CLOCKS})
+            tally.add_ticket(figures, keep_values=True)
+    return tallies
+
+
+def _overdue_now(
+    start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
+) -> dict[tuple[Any, str], int]:
+    """Open tickets past their resolve deadline right now, by group: read live (an index
+    on status and creation time keeps it to the open tickets of the range)."""
+    low, high = day_bounds(start, end, zone)
+    codes = Codes.load()
+    rows = db.session.execute(
+        select(*TICKET_COLUMNS).where(
+            Ticket.status.in_(Status.OPEN),
+            Ticket.created_at >= low,
+            Ticket.created_at < high,
+            Ticket.resolve_due_at < now,
+        )
+    )
+    counts: dict[tuple[Any, str], int] = defaultdict(int)
+    for row in rows:
+        period_key = period_start(local_day(row.created_at, zone), period)
+        for row_dim, key in codes.keys(row):
+            if row_dim == dim:
+                counts[(period_key, key)] += 1
+    return counts
+
+
+# --- drill-down -------------------------------------------------------------------------
+
+
+def _direct_answer():
+    return and_(
+        Ticket.status == Status.CLOSED,
+        Ticket.dispatched_at.is_(None),
+        Ticket.department_id.is_(None),
+        Ticket.source == "",
+    )
+
+
+def _measure_condition(measure: str, now: datetime):
+    returned = (
+        select(RoutingOutcome.id)
+        .where(RoutingOutcome.ticket_id == Ticket.id, RoutingOutcome.kind == "returned")
+        .exists()
+    )
+    resolved = and_(Ticket.resolved_at.is_not(None), ~_direct_answer())
+    conditions = {
+        "received": None,
+        "dispatched": Ticket.dispatched_at.is_not(None),
+        "accepted": Ticket.accepted_at.is_not(None),
+        "accepted_late": or_(
+            and_(Ticket.accepted_at.is_not(None), Ticket.accepted_at > Ticket.accept_due_at),
+            and_(
+                Ticket.accepted_at.is_(None),
+                Ticket.accept_due_at < now,
+                Ticket.status.in_(Status.WITH_DEPARTMENT),
+            ),
+        ),
+        "resolved": resolved,
+        "resolved_late": and_(resolved, Ticket.resolved_at > Ticket.resolve_due_at),
+        "open": Ticket.status.in_(Status.OPEN),
+        "overdue": and_(Ticket.status.in_(Status.OPEN), Ticket.resolve_due_at < now),
+        "direct_answers": _direct_answer(),
+        "returned": returned,
+        "reopened": Ticket.reopen_count > 0,
+        "rated": Ticket.satisfaction.is_not(None),
+        "unsatisfied": and_(Ticket.satisfaction.is_not(None), Ticket.satisfaction.not_in(SATISFIED)),
+    }
+    return conditions[measure]
+
+
+def _group_condition(group_by: str, key: str):
+    if group_by == "all":
+        return None
+    if group_by == "department":
+        return Ticket.department_id == select(Department.id).where(Department.code == key).scalar_subquery()
+    if group_by == "district":
+        if not key:
+            return Ticket.district_id.is_(None)
+        return Ticket.district_id == select(District.id).where(District.code == key).scalar_subquery()
+    if group_by == "category":
+        ids = category_subtree(key)
+        return Ticket.category_id.in_(ids) if ids else false()
+    column = Ticket.channel if group_by == "channel" else Ticket.type
+    return column == key
+
+
+def category_subtree(code: str) -> list[int]:
+    rows = db.session.execute(select(Category.id, Category.code, Category.parent_id)).all()
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for row in rows:
+        children[row.parent_id].append(row.id)
+    found = [row.id for row in rows if row.code == code]
+    for category_id in found:  # grows while walking: breadth-first
+        found.extend(c for c in children[category_id] if c not in found)
+    return found
+
+
+def drill_down(
+    start: date, end: date, group_by: str, key: str, measure: str, now: datetime | None = None
+) -> Select[tuple[Ticket]]:
+    """The tickets behind one figure, newest first, through the (group, created_at)
+    indexes: the same definitions as the figures, so the count matches the figure
+    (overdue and late acceptance are as of now; figures as of their last refresh)."""
+    now = now or utcnow()
+    low, high = day_bounds(start, end, timezone())
+    query = select(Ticket).where(Ticket.created_at >= low, Ticket.created_at < high, Ticket.status != Status.MERGED)
+    for condition in (_group_condition(group_by, key), _measure_condition(measure, now)):
+        if condition is not None:
+            query = query.where(condition)
+    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
 
 @dataclass
@@ -134,9 +377,9 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
     routing kind: category default, suggestion, dispatcher) and per category, for tickets
     created in the range. A routing either still holds (it is on the ticket) or ended in an
     outcome, so routed = tickets it currently holds + its outcomes."""
-    from hotline.models import Category, RoutingOutcome, RoutingRule
+    from hotline.models import RoutingRule
 
-    low, high = local_day_bounds(start, end, tz)
+    low, high = day_bounds(start, end, ZoneInfo(tz))
     in_range = (Ticket.created_at >= low, Ticket.created_at < high)
     held = db.session.execute(
         select(Ticket.routed_by, Ticket.routing_rule_id, Ticket.category_id).where(

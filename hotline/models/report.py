@@ -1,0 +1,93 @@
+"""Pre-aggregated report figures: one row per local day × dimension × key.
+
+A ticket counts on the local day it was created (in the hotline's time zone) once
+per dimension: under its lead department, under its category and every ancestor
+of it, its district, its channel and its type, and under the whole city ("all").
+Durations are kept as sparse histograms (services/report_figures.py) so that
+medians and percentiles over any range of days merge without reading tickets.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.extensions import db
+from hotline.models.types import UTCDateTime, utcnow
+
+DIMENSIONS = ("all", "department", "category", "district", "channel", "type")
+# The counters of a fact row, in the order the refresh writes them.
+COUNTS = (
+    "received",
+    "dispatched",
+    "accepted",
+    "accept_decided",
+    "accepted_on_time",
+    "resolved",
+    "resolve_with_due",
+    "resolved_on_time",
+    "open",
+    "direct_answers",
+    "returned",
+    "reopened",
+    "rated",
+    "satisfied",
+)
+CLOCKS = ("dispatch", "accept", "resolve")
+
+
+class ReportFact(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    dim: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(64))  # the code; "" where the ticket has none
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    accept_decided: Mapped[int] = mapped_column(Integer, default=0)  # accepted, or past the deadline
+    accepted_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    resolve_with_due: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    direct_answers: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    # Sums of seconds, for exact means; histograms of minutes for the percentiles.
+    dispatch_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    accept_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    resolve_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    dispatch_hist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    accept_hist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resolve_hist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        UniqueConstraint("day", "dim", "key", name="uq_report_fact_day_dim_key"),
+        Index("ix_report_fact_dim_day", "dim", "day"),
+    )
+
+
+class ReportDirtyDay(db.Model):
+    """A local day whose figures changed since they were last aggregated.
+
+    Written in the same transaction as the ticket change, so no change is ever lost;
+    `generation` grows with each mark, and the refresh deletes a mark only if it did
+    not grow meanwhile (a change committed during the refresh is refreshed again).
+    """
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportState(db.Model):
+    """When the figures were last refreshed (one row, id 1): shown on the dashboard."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,443 @@
+"""The figures that supervisors' reports are made of, per ticket and per day.
+
+Definitions (the dashboard prints them too):
+- A ticket counts on the local day it was created, in the hotline's time zone.
+  Merged duplicates do not count: their parent answers for them.
+- The three clocks: to dispatch = created → dispatched; to accept = dispatched →
+  accepted; to resolve = dispatched → resolved. A ticket that was never
+  dispatched (imported history) starts its resolve clock at creation.
+- On time means at or before the due time. Acceptance is "decided" once the ticket
+  was accepted or its accept deadline passed; the response rate is accepted on time
+  among decided. Resolved on time counts among resolved tickets that had a due time.
+- A direct answer is a consultation closed at intake (never dispatched). Returned
+  means sent back at least once by a department (misrouted); reopened means the
+  citizen's dissatisfaction reopened it at least once.
+
+`refresh_day` recomputes a day's rows from its tickets; every change to a ticket
+marks its day dirty in the same transaction (`mark_changed_tickets`), and the RQ
+sweep refreshes dirty days every minute. `rebuild` recomputes every day, streaming
+one day at a time, so its memory stays bounded whatever the number of tickets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, event, exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from hotline.extensions import db
+from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket
+from hotline.models.report import CLOCKS, COUNTS, ReportDirtyDay, ReportFact, ReportState
+from hotline.models.types import utcnow
+
+# 满意率 as 12345 hotlines report it: "satisfied" and "basically satisfied" both count.
+SATISFIED = ("satisfied", "basically_satisfied")
+
+# Histogram buckets of minutes: one per minute below EXACT_BELOW, then geometric with
+# ratio GROWTH, so any value read back is within one minute, or within 1 %.
+EXACT_BELOW = 100
+GROWTH = 1.02
+_LOG_GROWTH = math.log(GROWTH)
+
+
+def bucket_of(seconds: float) -> int:
+    minutes = max(seconds, 0.0) / 60
+    if minutes < EXACT_BELOW:
+        return int(minutes)
+    return EXACT_BELOW + int(math.log(minutes / EXACT_BELOW) / _LOG_GROWTH)
+
+
+def bucket_minutes(bucket: int) -> float:
+    """The value that stands for a bucket: its whole minute (whole minutes read back exactly,
+    anything else less than a minute low), or the geometric middle (within 1 %)."""
+    if bucket < EXACT_BELOW:
+        return float(bucket)
+    return EXACT_BELOW * GROWTH ** (bucket - EXACT_BELOW + 0.5)
+
+
+def merge_histogram(into: dict[int, int], other: dict[Any, int]) -> None:
+    for bucket, n in other.items():
+        bucket = int(bucket)  # JSON keys come back as strings
+        into[bucket] = into.get(bucket, 0) + n
+
+
+def histogram_percentile(histogram: dict[int, int], fraction: float) -> float | None:
+    """Minutes at the given fraction, interpolating between the closest ranks as
+    `percentile` does on exact values, with each value read as its bucket's middle."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    position = (total - 1) * fraction
+    low_rank, high_rank = math.floor(position), math.ceil(position)
+    low = high = None
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if low is None and seen > low_rank:
+            low = bucket_minutes(bucket)
+        if seen > high_rank:
+            high = bucket_minutes(bucket)
+            break
+    assert low is not None and high is not None
+    return low + (high - low) * (position - low_rank)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Exact percentile, linear between the closest ranks (numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 6)
+
+
+# --- one ticket -------------------------------------------------------------------------
+
+TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.status,
+    Ticket.type,
+    Ticket.channel,
+    Ticket.source,
+    Ticket.category_id,
+    Ticket.district_id,
+    Ticket.department_id,
+    Ticket.created_at,
+    Ticket.dispatched_at,
+    Ticket.accepted_at,
+    Ticket.resolved_at,
+    Ticket.accept_due_at,
+    Ticket.resolve_due_at,
+    Ticket.satisfaction,
+    Ticket.reopen_count,
+)
+
+
+def returned_column():
+    """Whether a department ever sent the ticket back (a misrouting)."""
+    return (
+        exists()
+        .where(RoutingOutcome.ticket_id == Ticket.id, RoutingOutcome.kind == "returned")
+        .correlate(Ticket)
+        .label("was_returned")
+    )
+
+
+@dataclass
+class TicketFigures:
+    """What one ticket adds to each group it belongs to."""
+
+    counts: dict[str, int]
+    seconds: dict[str, float]  # clock name → duration, for the clocks that ran
+
+
+def ticket_figures(row: Any, now: datetime) -> TicketFigures:
+    counts = dict.fromkeys(COUNTS, 0)
+    seconds: dict[str, float] = {}
+    counts["received"] = 1
+    if row.dispatched_at is not None:
+        counts["dispatched"] = 1
+        seconds["dispatch"] = (row.dispatched_at - row.created_at).total_seconds()
+    if row.accepted_at is not None:
+        counts["accepted"] = 1
+        if row.dispatched_at is not None:
+            seconds["accept"] = (row.accepted_at - row.dispatched_at).total_seconds()
+    if row.accept_due_at is not None:
+        if row.accepted_at is not None:
+            counts["accept_decided"] = 1
+            counts["accepted_on_time"] = int(row.accepted_at <= row.accept_due_at)
+        elif row.accept_due_at < now and row.status in Status.WITH_DEPARTMENT:
+            counts["accept_decided"] = 1  # still not accepted, and late already
+    direct = row.status == Status.CLOSED and row.dispatched_at is None and row.department_id is None and not row.source
+    if direct:
+        counts["direct_answers"] = 1
+    if row.resolved_at is not None and not direct:
+        counts["resolved"] = 1
+        seconds["resolve"] = (row.resolved_at - (row.dispatched_at or row.created_at)).total_seconds()
+        if row.resolve_due_at is not None:
+            counts["resolve_with_due"] = 1
+            counts["resolved_on_time"] = int(row.resolved_at <= row.resolve_due_at)
+    counts["open"] = int(row.status in Status.OPEN)
+    counts["returned"] = int(bool(row.was_returned))
+    counts["reopened"] = int(row.reopen_count > 0)
+    if row.satisfaction:
+        counts["rated"] = 1
+        counts["satisfied"] = int(row.satisfaction in SATISFIED)
+    return TicketFigures(counts, seconds)
+
+
+@dataclass
+class Codes:
+    """Codes of departments, districts and categories (with each category's ancestors)."""
+
+    departments: dict[int, str]
+    districts: dict[int, str]
+    category_lineage: dict[int, list[str]]
+
+    @classmethod
+    def load(cls) -> Codes:
+        departments = dict(db.session.execute(select(Department.id, Department.code)).all())
+        districts = dict(db.session.execute(select(District.id, District.code)).all())
+        rows = db.session.execute(select(Category.id, Category.code, Category.parent_id)).all()
+        code = {r.id: r.code for r in rows}
+        parent = {r.id: r.parent_id for r in rows}
+        lineage: dict[int, list[str]] = {}
+        for category_id in code:
+            chain, node = [], category_id
+            while node is not None and code[node] not in chain:
+                chain.append(code[node])
+                node = parent.get(node)
+            lineage[category_id] = chain
+        return cls(departments, districts, lineage)
+
+    def keys(self, row: Any) -> Iterator[tuple[str, str]]:
+        """Each (dimension, key) the ticket counts under. Department: only tickets that a
+        department holds; other dimensions: "" when the ticket has none."""
+        yield "all", ""
+        if row.department_id is not None:
+            yield "department", self.departments.get(row.department_id, "")
+        for code in self.category_lineage.get(row.category_id, []):
+            yield "category", code
+        yield "district", self.districts.get(row.district_id, "") if row.district_id else ""
+        yield "channel", row.channel or ""
+        yield "type", row.type or ""
+
+
+# --- accumulating -----------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Counts, sums and either histograms (from facts) or exact values (live) of a group."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CLOCKS, 0.0))
+    histograms: dict[str, dict[int, int]] = field(default_factory=lambda: {c: {} for c in CLOCKS})
+    values: dict[str, list[float]] | None = None  # exact durations in minutes, when kept
+
+    def add_ticket(self, figures: TicketFigures, keep_values: bool = False) -> None:
+        for name, n in figures.counts.items():
+            if n:
+                self.counts[name] += n
+        for clock, duration in figures.seconds.items():
+            self.seconds[clock] += duration
+            bucket = bucket_of(duration)
+            histogram = self.histograms[clock]
+            histogram[bucket] = histogram.get(bucket, 0) + 1
+            if keep_values:
+                if self.values is None:
+                    self.values = {c: [] for c in CLOCKS}
+                self.values[clock].append(duration / 60)
+
+    def add_fact(self, fact: Any) -> None:
+        for name in COUNTS:
+            self.counts[name] += getattr(fact, name)
+        for clock in CLOCKS:
+            self.seconds[clock] += getattr(fact, f"{clock}_seconds")
+            merge_histogram(self.histograms[clock], getattr(fact, f"{clock}_hist") or {})
+
+    def clock_count(self, clock: str) -> int:
+        return sum(self.histograms[clock].values())
+
+    def minutes_at(self, clock: str, fraction: float) -> float | None:
+        if self.values is not None:
+            return percentile(self.values[clock], fraction)
+        return histogram_percentile(self.histograms[clock], fraction)
+
+    def mean_minutes(self, clock: str) -> float | None:
+        n = self.clock_count(clock)
+        return self.seconds[clock] / 60 / n if n else None
+
+
+# --- days -------------------------------------------------------------------------------
+
+
+def timezone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()
+
+
+def day_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants from the start of local day `start` to the end of `end` (inclusive)."""
+    low = datetime.combine(start, time.min, tzinfo=zone).astimezone(UTC)
+    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return low, high
+
+
+def day_facts(day: date, now: datetime, codes: Codes, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The fact rows of one local day, computed from its tickets."""
+    low, high = day_bounds(day, day, zone)
+    rows = db.session.execute(
+        select(*TICKET_COLUMNS, returned_column()).where(
+            Ticket.created_at >= low, Ticket.created_at < high, Ticket.status != Status.MERGED
+        )
+    )
+    tallies: dict[tuple[str, str], Tally] = {}
+    for row in rows:
+        figures = ticket_figures(row, now)
+        for dim_key in codes.keys(row):
+            tally = tallies.get(dim_key)
+            if tally is None:
+                tally = tallies[dim_key] = Tally()
+            tally.add_ticket(figures)
+    facts = []
+    for (dim, key), tally in tallies.items():
+        fact: dict[str, Any] = {"day": day, "dim": dim, "key": key, **tally.counts}
+        for clock in CLOCKS:
+            fact[f"{clock}_seconds"] = tally.seconds[clock]
+            fact[f"{clock}_hist"] = {str(b): n for b, n in sorted(tally.histograms[clock].items())}
+        facts.append(fact)
+    return facts
+
+
+def refresh_day(day: date, now: datetime | None = None, codes: Codes | None = None) -> int:
+    """Replace one day's fact rows; the caller commits. Returns the number of rows."""
+    now = now or utcnow()
+    facts = day_facts(day, now, codes or Codes.load(), timezone())
+    db.session.execute(delete(ReportFact).where(ReportFact.day == day))
+    if facts:
+        db.session.execute(insert(ReportFact), facts)
+    return len(facts)
+
+
+def refresh_dirty(limit: int = 400) -> int:
+    """Refresh the days marked dirty (oldest mark first), each in its own transaction;
+    a first run on a database that was never aggregated rebuilds everything."""
+    if needs_rebuild():
+        return rebuild().days
+    marks = db.session.execute(
+        select(ReportDirtyDay.day, ReportDirtyDay.generation).order_by(ReportDirtyDay.marked_at).limit(limit)
+    ).all()
+    codes = Codes.load() if marks else None
+    for day, generation in marks:
+        refresh_day(day, codes=codes)
+        db.session.execute(
+            delete(ReportDirtyDay).where(ReportDirtyDay.day == day, ReportDirtyDay.generation == generation)
+        )
+        db.session.commit()
+    if marks:
+        _state().refreshed_at = utcnow()
+        db.session.commit()
+    return len(marks)
+
+
+@dataclass
+class RebuildResult:
+    days: int
+    rows: int
+    tickets: int
+
+
+def rebuild(progress: Callable[[date, int], None] | None = None) -> RebuildResult:
+    """Recompute every day from the tickets, one day per transaction (bounded memory)."""
+    zone = timezone()
+    now = utcnow()
+    first, last = db.session.execute(
+        select(func.min(Ticket.created_at), func.max(Ticket.created_at)).where(Ticket.status != Status.MERGED)
+    ).one()
+    db.session.execute(delete(ReportDirtyDay))
+    result = RebuildResult(0, 0, 0)
+    if first is None:
+        db.session.execute(delete(ReportFact))
+    else:
+        start, end = local_day(first, zone), local_day(last, zone)
+        db.session.execute(delete(ReportFact).where((ReportFact.day < start) | (ReportFact.day > end)))
+        codes = Codes.load()
+        day = start
+        while day <= end:
+            rows = refresh_day(day, now, codes)
+            db.session.commit()
+            result.days += 1
+            result.rows += rows
+            if progress:
+                progress(day, rows)
+            day += timedelta(days=1)
+        result.tickets = db.session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.status != Status.MERGED)
+        )
+    state = _state()
+    state.rebuilt_at = state.refreshed_at = utcnow()
+    db.session.commit()
+    return result
+
+
+def needs_rebuild() -> bool:
+    """True until the figures were built once from all the tickets (a new or upgraded database)."""
+    state = db.session.get(ReportState, 1)
+    return state is None or state.rebuilt_at is None
+
+
+def _state() -> ReportState:
+    state = db.session.get(ReportState, 1)
+    if state is None:
+        state = ReportState(id=1)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def last_refreshed() -> datetime | None:
+    state = db.session.get(ReportState, 1)
+    return state.refreshed_at if state else None
+
+
+def pending_days() -> int:
+    return db.session.scalar(select(func.count()).select_from(ReportDirtyDay)) or 0
+
+
+# --- marking days dirty -----------------------------------------------------------------
+
+
+def mark_days(days: Iterable[date], session: Session | None = None) -> None:
+    """Mark local days for refresh, in the caller's transaction (an upsert per day)."""
+    days = sorted(set(days))
+    if not days:
+        return
+    connection = (session or db.session).connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    now = utcnow()
+    statement = upsert(ReportDirtyDay).values([{"day": d, "generation": 1, "marked_at": now} for d in days])
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReportDirtyDay.day],
+        set_={"generation": ReportDirtyDay.generation + 1},
+    )
+    connection.execute(statement)
+
+
+def mark_tickets_changed(tickets: Iterable[Ticket], session: Session | None = None) -> None:
+    if not has_app_context():
+        return
+    zone = timezone()
+    mark_days((local_day(t.created_at, zone) for t in tickets if t.created_at is not None), session)
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_changed_tickets(session: Session, flush_context: Any) -> None:
+    """Every ticket inserted, changed or deleted by the ORM marks its day dirty, in the same
+    transaction. (Bulk UPDATEs that bypass the ORM call `mark_tickets_changed` themselves.)"""
+    changed = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Ticket)]
+    if changed:
+        mark_tickets_changed(changed, session)
+
+
+def mark_ticket_ids_changed(ticket_ids: Iterable[int]) -> None:
+    ids = list(ticket_ids)
+    if not ids:
+        return
+    zone = timezone()
+    created = db.session.scalars(select(Ticket.created_at).where(Ticket.id.in_(ids)))
+    mark_days(local_day(at, zone) for at in created)
