@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.extensions import db
 from hotline.models.types import UTCDateTime, utcnow
 
-DIMENSIONS = ("all", "department", "category", "district", "channel", "type")
+DIMENSIONS = ("all", "department", "category", "district", "channel", "type", "operator")
 # The counters of a fact row, in the order the refresh writes them.
 COUNTS = (
     "received",

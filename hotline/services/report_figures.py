@@ -33,7 +33,7 @@ from sqlalchemy import delete, event, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from hotline.extensions import db
-from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket
+from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
 from hotline.models.report import CLOCKS, COUNTS, ReportDirtyDay, ReportFact, ReportState
 from hotline.models.types import utcnow
 
@@ -110,6 +110,7 @@ TICKET_COLUMNS = (
     Ticket.category_id,
     Ticket.district_id,
     Ticket.department_id,
+    Ticket.created_by_id,
     Ticket.created_at,
     Ticket.dispatched_at,
     Ticket.accepted_at,
@@ -176,11 +177,13 @@ def ticket_figures(row: Any, now: datetime) -> TicketFigures:
 
 @dataclass
 class Codes:
-    """Codes of departments, districts and categories (with each category's ancestors)."""
+    """Codes of departments, districts and categories (with each category's ancestors), and
+    the user names of operators."""
 
     departments: dict[int, str]
     districts: dict[int, str]
     category_lineage: dict[int, list[str]]
+    operators: dict[int, str]
 
     @classmethod
     def load(cls) -> Codes:
@@ -196,7 +199,8 @@ class Codes:
                 chain.append(code[node])
                 node = parent.get(node)
             lineage[category_id] = chain
-        return cls(departments, districts, lineage)
+        operators = dict(db.session.execute(select(User.id, User.username)).all())
+        return cls(departments, districts, lineage, operators)
 
     def keys(self, row: Any) -> Iterator[tuple[str, str]]:
         """Each (dimension, key) the ticket counts under. Department: only tickets that a
@@ -209,6 +213,8 @@ class Codes:
         yield "district", self.districts.get(row.district_id, "") if row.district_id else ""
         yield "channel", row.channel or ""
         yield "type", row.type or ""
+        if row.created_by_id is not None:  # who logged it: for the direct-answer rate per operator
+            yield "operator", self.operators.get(row.created_by_id, "")
 
 
 # --- accumulating -----------------------------------------------------------------------

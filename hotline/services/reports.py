@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, false, or_, select
 
 from hotline.extensions import db
-from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket
+from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
 from hotline.models.report import CLOCKS, COUNTS, ReportFact
 from hotline.models.types import utcnow
 from hotline.services.report_figures import (
@@ -36,7 +36,7 @@ from hotline.services.report_figures import (
     timezone,
 )
 
-GROUPINGS = ("department", "category", "district", "channel", "type")
+GROUPINGS = ("department", "category", "district", "channel", "type", "operator")
 PERIODS = ("day", "week", "month")
 # What a figure's drill-down lists (see `drill_down`): the count behind each figure.
 MEASURES = (
@@ -84,6 +84,9 @@ class ReportRow:
     returned: int
     reopened: int
     rated: int
+    accepted_late: int  # acceptance decided, and not on time (the drill-down "accepted_late")
+    resolved_late: int  # resolved after the due time
+    unsatisfied: int  # rated, and neither satisfied nor basically satisfied
     dispatch_p50_minutes: float | None
     dispatch_p90_minutes: float | None
     dispatch_mean_minutes: float | None
@@ -145,6 +148,9 @@ def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, 
         returned=c["returned"],
         reopened=c["reopened"],
         rated=c["rated"],
+        accepted_late=c["accept_decided"] - c["accepted_on_time"],
+        resolved_late=c["resolve_with_due"] - c["resolved_on_time"],
+        unsatisfied=c["rated"] - c["satisfied"],
         dispatch_p50_minutes=_rounded(tally.minutes_at("dispatch", 0.5)),
         dispatch_p90_minutes=_rounded(tally.minutes_at("dispatch", 0.9)),
         dispatch_mean_minutes=_rounded(tally.mean_minutes("dispatch")),
@@ -167,6 +173,8 @@ def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, 
 
 def group_names(group_by: str) -> dict[str, str]:
     """Display names by code; channels and types are named by the web layer's labels."""
+    if group_by == "operator":
+        return dict(db.session.execute(select(User.username, User.display_name)).all())
     model = {"department": Department, "category": Category, "district": District}.get(group_by)
     if model is None:
         return {}
@@ -194,7 +202,7 @@ def report(
     rows = []
     for period_key, key in sorted(set(tallies) | set(overdue), key=lambda k: (k[0] or date.min, k[1])):
         tally = tallies.get((period_key, key)) or Tally(values={c: [] for c in CLOCKS} if exact else None)
-        rows.append(_row(dim, key, names.get(key, key), period_key, tally, overdue.get((period_key, key), 0)))
+        rows.append(_row(dim, key, names.get(key) or key, period_key, tally, overdue.get((period_key, key), 0)))
     return rows
 
 
@@ -326,6 +334,8 @@ def _group_condition(group_by: str, key: str):
     if group_by == "category":
         ids = category_subtree(key)
         return Ticket.category_id.in_(ids) if ids else false()
+    if group_by == "operator":
+        return Ticket.created_by_id == select(User.id).where(User.username == key).scalar_subquery()
     column = Ticket.channel if group_by == "channel" else Ticket.type
     return column == key
 

@@ -9,6 +9,7 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import Status
+from hotline.services import report_figures
 from tests import factories
 from tests.api.helpers import assert_error
 
@@ -60,13 +61,32 @@ def day(app, city):
     ticket(city, "water-supply", local(d + timedelta(days=1), 0, 30), resolve_due_at=far)
     # Waiting for a dispatcher: no department, so in no row.
     ticket(city, "other", t, Status.PENDING_DISPATCH)
+    report_figures.refresh_dirty()  # what the sweep does every minute
     return d
 
 
-def test_figures_per_department(api, city, day):
-    response = api(city.supervisor).get(f"{URL}?from={day}&to={day}")
+FIRST_VERSION = (
+    "department",
+    "department_name",
+    "tickets",
+    "resolved",
+    "accept_p50_minutes",
+    "accept_p90_minutes",
+    "resolve_p50_hours",
+    "resolve_p90_hours",
+    "resolved_on_time_rate",
+    "overdue_open",
+    "rated",
+    "satisfaction_rate",
+)
+
+
+def test_exact_figures_per_department_keep_the_first_versions_fields(api, city, day):
+    response = api(city.supervisor).get(f"{URL}?from={day}&to={day}&exact=1")
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json() == [
+    rows = response.get_json()
+    assert not any(row["approximate"] for row in rows)
+    assert [{name: row[name] for name in FIRST_VERSION} for row in rows] == [
         {
             "department": "roads",
             "department_name": "道路管理局",
@@ -98,6 +118,55 @@ def test_figures_per_department(api, city, day):
     ]
 
 
+def test_the_default_reads_the_day_rows_within_a_minute_or_one_percent(api, city, day):
+    client = api(city.supervisor)
+    exact = client.get(f"{URL}?from={day}&to={day}&exact=1").get_json()
+    rows = client.get(f"{URL}?from={day}&to={day}").get_json()
+    assert [row["department"] for row in rows] == ["roads", "water"]
+    for got, wanted in zip(rows, exact, strict=True):
+        assert got["approximate"] is True
+        for name, value in wanted.items():
+            if name == "approximate":
+                continue
+            if name.endswith(("_minutes", "_hours")) and value is not None:
+                minutes = 60 if name.endswith("_hours") else 1
+                # + 0.6: hours are rounded to 0.01 h (36 s) on both sides
+                assert abs(got[name] - value) * minutes <= max(1, 0.01 * value * minutes) + 0.6, name
+            else:
+                assert got[name] == value, name
+    roads = rows[0]
+    assert (roads["received"], roads["dispatched"], roads["accepted"], roads["open"]) == (4, 4, 3, 2)
+    assert roads["response_rate"] == 1.0  # three accepted in time; the fourth is not due for acceptance yet
+    assert roads["resolution_rate"] == 0.5 and roads["resolved_late"] == 1
+
+
+def test_other_groupings_and_periods(api, city, day):
+    client = api(city.supervisor)
+    week = f"from={day - timedelta(days=3)}&to={day + timedelta(days=3)}"
+    categories = {row["category"]: row for row in client.get(f"{URL}?{week}&group_by=category").get_json()}
+    assert categories["infrastructure"]["tickets"] == 5  # its own ticket and the four potholes under it
+    assert categories["potholes"]["tickets"] == 4
+    assert categories["other"]["tickets"] == 1
+    (city_row,) = client.get(f"{URL}?{week}&group_by=all").get_json()
+    assert city_row["tickets"] == 8 and city_row["group_by"] == "all"
+    days = client.get(f"{URL}?{week}&group_by=department&period=day").get_json()
+    assert {(row["period"], row["department"]): row["tickets"] for row in days} == {
+        ((day - timedelta(days=1)).isoformat(), "roads"): 1,
+        (day.isoformat(), "roads"): 4,
+        (day.isoformat(), "water"): 1,
+        ((day + timedelta(days=1)).isoformat(), "water"): 1,
+    }
+    channels = client.get(f"{URL}?{week}&group_by=channel").get_json()
+    assert sum(row["tickets"] for row in channels) == 8
+    operators = client.get(f"{URL}?{week}&group_by=operator").get_json()
+    assert [(row["operator"], row["tickets"]) for row in operators] == [("operator", 8)]
+
+
+@pytest.mark.parametrize(("query", "field"), [("group_by=agency", "group_by"), ("period=year", "period")])
+def test_unknown_groupings_and_periods_are_400s(api, city, query, field):
+    assert_error(api(city.supervisor).get(f"{URL}?{query}"), 400, "invalid_input", field)
+
+
 def test_the_range_takes_in_both_ends(api, city, day):
     rows = api(city.admin).get(f"{URL}?from={day - timedelta(days=1)}&to={day + timedelta(days=1)}").get_json()
     assert {row["department"]: row["tickets"] for row in rows} == {"roads": 5, "water": 2}
@@ -112,6 +181,7 @@ def test_the_default_is_the_last_30_days(api, city):
     ticket(city, "potholes", now)
     ticket(city, "potholes", local(today() - timedelta(days=29), 0, 1))
     ticket(city, "potholes", local(today() - timedelta(days=30), 23, 59))
+    report_figures.refresh_dirty()
     client = api(city.supervisor)
     assert [row["tickets"] for row in client.get(URL).get_json()] == [2]
     # A missing "from" counts 29 days back from "to"; a missing "to" is today.
