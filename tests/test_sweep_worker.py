@@ -92,3 +92,33 @@ def test_the_sweep_turns_clocks_amber_and_red_notifies_once_and_reschedules_itse
     assert (result["requeued"], result["amber"], result["red"]) == (0, 0, 0)
     assert len(db.session.scalars(select(Notice)).all()) == 3
     assert "hotline-sweep" in queue.scheduled_job_registry.get_job_ids()
+
+
+def test_the_sweep_hands_the_first_build_to_a_job_then_refreshes_changed_days(city, queue: Queue) -> None:
+    from hotline.jobs import REBUILD_JOB_ID
+    from hotline.models import ReportDirtyDay, ReportFact
+    from hotline.services import report_figures
+
+    ticket = factories.make_routed_ticket(city.operator)
+    assert report_figures.needs_rebuild()
+    job = queue.enqueue(sweep_job)
+    output = run_burst_worker()  # runs the sweep, then the rebuild job it enqueued
+    job.refresh()
+    assert job.get_status() == JobStatus.FINISHED, output
+    assert job.return_value()["report_days"] == 0  # the sweep itself did not wait for the build
+    rebuild = Job.fetch(REBUILD_JOB_ID, connection=queue.connection)
+    assert rebuild.get_status() == JobStatus.FINISHED, output
+    db.session.expire_all()
+    assert not report_figures.needs_rebuild()
+    assert db.session.scalar(select(ReportFact.received).where(ReportFact.dim == "all")) == 1
+
+    tickets.accept(city.roads_staff, db.session.get(Ticket, ticket.id))
+    factories.make_routed_ticket(city.operator)
+    job = queue.enqueue(sweep_job)
+    output = run_burst_worker()
+    job.refresh()
+    assert job.return_value()["report_days"] == 1, output
+    db.session.expire_all()
+    assert db.session.scalar(select(ReportDirtyDay.day)) is None
+    row = db.session.scalars(select(ReportFact).where(ReportFact.dim == "all")).one()
+    assert (row.received, row.accepted) == (2, 1)
