@@ -10,9 +10,8 @@ medians and percentiles over any range of days merge without reading tickets.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.extensions import db
@@ -58,13 +57,15 @@ class ReportFact(db.Model):
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     rated: Mapped[int] = mapped_column(Integer, default=0)
     satisfied: Mapped[int] = mapped_column(Integer, default=0)
-    # Sums of seconds, for exact means; histograms of minutes for the percentiles.
+    # Sums of seconds, for exact means; histograms of minutes for the percentiles, packed as
+    # little-endian int32 (bucket, count) pairs (report_figures.pack_histogram): a month of
+    # rows per category merges in C with numpy, where JSON took seconds.
     dispatch_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     accept_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     resolve_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    dispatch_hist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    accept_hist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    resolve_hist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dispatch_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    accept_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    resolve_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
     __table_args__ = (
         UniqueConstraint("day", "dim", "key", name="uq_report_fact_day_dim_key"),

@@ -48,9 +48,9 @@ def upgrade():
     sa.Column('dispatch_seconds', sa.Float(), nullable=False),
     sa.Column('accept_seconds', sa.Float(), nullable=False),
     sa.Column('resolve_seconds', sa.Float(), nullable=False),
-    sa.Column('dispatch_hist', sa.JSON(), nullable=False),
-    sa.Column('accept_hist', sa.JSON(), nullable=False),
-    sa.Column('resolve_hist', sa.JSON(), nullable=False),
+    sa.Column('dispatch_hist', sa.LargeBinary(), nullable=False),
+    sa.Column('accept_hist', sa.LargeBinary(), nullable=False),
+    sa.Column('resolve_hist', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_fact')),
     sa.UniqueConstraint('day', 'dim', 'key', name='uq_report_fact_day_dim_key')
     )
