@@ -60,6 +60,9 @@ def ticket_json(
         "routed_by": ticket.routed_by,  # rule | category_default | suggestion | dispatcher, null before
         "routing_rule": ticket.routing_rule_id,
         "parent": ticket.parent.number if ticket.parent_id is not None else None,
+        # Imported history: the old system's name and its id for the ticket; null for our own.
+        "source": ticket.source or None,
+        "external_id": ticket.external_id,
         "assisting": [
             assist_json(a)
             for a in sorted(

@@ -99,7 +99,8 @@ class Ticket(db.Model):
         Index("ix_ticket_department_created", "department_id", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
         Index("ix_ticket_district_created", "district_id", "created_at"),
-        Index("uq_ticket_source_external_id", "source", "external_id", unique=True),
+        # Imported tickets: one per (old id, source); also finds a ticket by its old id alone.
+        Index("uq_ticket_external_id_source", "external_id", "source", unique=True),
     )
 
     @property

@@ -367,7 +367,8 @@ def rebuild(progress: Callable[[date, int], None] | None = None) -> RebuildResul
         day = start
         while day <= end:
             rows = refresh_day(day, now, codes)
-            db.session.commit()
+            if rows or day.day == 1:  # empty days (long gaps in imported history) share a commit
+                db.session.commit()
             result.days += 1
             result.rows += rows
             if progress:

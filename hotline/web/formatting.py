@@ -101,7 +101,13 @@ def next_clock(ticket: Ticket, now: datetime | None = None) -> Clock | None:
         return None
     kind, due, working = min(running, key=lambda clock: clock[1])
     moment = ticket.paused_at or now or utcnow()
-    left = calendar.working_minutes_between(moment, due) if working else (due - moment).total_seconds() / 60
+    if ticket.sla_terms is None:  # no Hotline clock ran (imported history): plain calendar time
+        working = False
+    try:
+        left = calendar.working_minutes_between(moment, due) if working else (due - moment).total_seconds() / 60
+    except ValueError:  # years away, beyond the loaded calendar: say it in calendar time
+        working = False
+        left = (due - moment).total_seconds() / 60
     return Clock(kind, due, left, working, ticket.paused_at is not None, due < moment)
 
 
