@@ -10,7 +10,8 @@ Definitions (the dashboard prints them too):
   was accepted or its accept deadline passed; the response rate is accepted on time
   among decided. Resolved on time counts among resolved tickets that had a due time.
 - A direct answer is a consultation closed at intake (never dispatched). Returned
-  means sent back at least once by a department (misrouted); reopened means the
+  means sent back at least once by a department (misrouted), among tickets ever
+  dispatched; reopened means the
   citizen's dissatisfaction reopened it at least once.
 
 `refresh_day` recomputes a day's rows from its tickets; every change to a ticket
@@ -156,8 +157,10 @@ def ticket_figures(row: Any, now: datetime) -> TicketFigures:
     seconds: dict[str, float] = {}
     counts["received"] = 1
     if row.dispatched_at is not None:
-        counts["dispatched"] = 1
         seconds["dispatch"] = (row.dispatched_at - row.created_at).total_seconds()
+    # Sent to a department at least once: a ticket returned and waiting for the dispatcher
+    # again has no dispatch time now, yet it was dispatched (the base of the return rate).
+    counts["dispatched"] = int(row.dispatched_at is not None or bool(row.was_returned))
     if row.accepted_at is not None:
         counts["accepted"] = 1
         if row.dispatched_at is not None:

@@ -310,7 +310,7 @@ def _measure_condition(measure: str, now: datetime):
     resolved = and_(Ticket.resolved_at.is_not(None), ~_direct_answer())
     conditions = {
         "received": None,
-        "dispatched": Ticket.dispatched_at.is_not(None),
+        "dispatched": or_(Ticket.dispatched_at.is_not(None), returned),
         "accepted": Ticket.accepted_at.is_not(None),
         "accepted_late": or_(
             and_(Ticket.accepted_at.is_not(None), Ticket.accepted_at > Ticket.accept_due_at),

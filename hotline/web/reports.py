@@ -1,23 +1,38 @@
-"""Reports for supervisors: response times per department, and misrouting per rule and category."""
+"""Reports for supervisors: the dashboard (figures per department, category, district,
+channel or type, against the previous period, with trends and a ranking), the tickets
+behind each figure, their exports, and misrouting per rule and category."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from hotline.services import access
+from hotline.extensions import db
+from hotline.models import Department, District
+from hotline.models.types import utcnow
+from hotline.services import access, report_figures
+from hotline.services.reports import GROUPINGS, drill_down, report
 from hotline.services.reports import misrouting as compute_misrouting
-from hotline.services.reports import response_times as compute_response_times
+from hotline.web import report_charts, report_definitions, report_exports, report_params, report_views
+from hotline.web.formatting import local_time
 from hotline.web.guards import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-DEFAULT_DAYS = 30
-MAX_DAYS = 366  # a live scan over more than a year belongs in a precomputed report
-EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+PAGE_SIZE = 50
+MAX_PAGE = 100_000  # a page number past this is a typo (and would overflow the database's OFFSET)
+TABLES = ("groups", "trend", "ranking")
+
+
+@bp.context_processor
+def _report_helpers() -> dict:
+    return {
+        "view": report_views,
+        "params": report_params,
+        "definitions": report_definitions.definitions,
+        "groupings": GROUPINGS,
+    }
 
 
 @bp.get("/")
@@ -29,20 +44,126 @@ def index():
 @bp.get("/response-times")
 @roles_required(*access.REPORT_ROLES)
 def response_times():
-    tz = current_app.config["HOTLINE_TIMEZONE"]
-    today = datetime.now(ZoneInfo(tz)).date()
-    raw_start = request.args.get("from", "").strip()
-    raw_end = request.args.get("to", "").strip()
-    start, end, error, bad = _date_range(raw_start, raw_end, today)
-    rows = None if error else compute_response_times(start, end, tz)
+    """The dashboard (the URL of the first report, which the menu and home page link to)."""
+    query = report_params.parse_query(request.args)
+    if query.error:
+        return render_template("reports/response_times.html", query=query, board=None)
+    board = report_views.build_dashboard(query)
+    charts = {
+        "received": report_charts.received_resolved(board.trend, board.trend_name),
+        "resolve": report_charts.resolve_times(board.trend, board.trend_name),
+        "rates": report_charts.rates(board.trend, board.trend_name),
+        "worst": report_charts.worst_on_time(board.worst),
+    }
+    return render_template("reports/response_times.html", query=query, board=board, charts=charts)
+
+
+@bp.get("/response-times.<any(csv, xlsx):fmt>")
+@roles_required(*access.REPORT_ROLES)
+def response_times_export(fmt: str):
+    """The per-group table (`table=groups`), per period too (`table=trend`), or the ranking."""
+    query = report_params.parse_query(request.args)
+    table = request.args.get("table", "groups").strip() or "groups"
+    if not query.error and table not in TABLES:
+        query.error = _("“%(value)s” is not one of: %(allowed)s.", value=table, allowed=", ".join(TABLES))
+    if query.error:
+        return render_template("reports/response_times.html", query=query, board=None), 400
+    span, notes = query.span, _report_notes(query, table)
+    if table == "ranking":
+        previous = query.previous
+        ranked = report_views.rank_departments(
+            report(span.start, span.end, "department"), report(previous.start, previous.end, "department")
+        )
+        sheet = report_exports.ranking_table(ranked, notes)
+        name = report_exports.safe_name("hotline-ranking", span.start.isoformat(), span.end.isoformat())
+    else:
+        period = query.trend if table == "trend" else None
+        rows = report_params.with_paths(report(span.start, span.end, query.group_by, period))
+        sheet = report_exports.group_table(rows, query.group_by, period is not None, notes)
+        parts = ("hotline-report", query.group_by, period or "", span.start.isoformat(), span.end.isoformat())
+        name = report_exports.safe_name(*parts)
+    return report_exports.respond(sheet, name, fmt)
+
+
+def _report_notes(query: report_params.Query, table: str) -> list[tuple[str, str]]:
+    notes = [
+        (_("Report"), _("Hotline report")),
+        (_("Dates"), f"{query.span.start.isoformat()} – {query.span.end.isoformat()}"),
+        (_("Group by"), str(report_params.GROUP_LABELS["department" if table == "ranking" else query.group_by])),
+    ]
+    if table == "trend":
+        notes.append((_("Trend"), str(report_params.TREND_LABELS[query.trend])))
+    return [*notes, *_common_notes()]
+
+
+def _common_notes() -> list[tuple[str, str]]:
+    refreshed = report_figures.last_refreshed()
+    return [
+        (_("Exported at"), local_time(utcnow())),
+        (_("Figures as of"), local_time(refreshed) if refreshed else _("not built yet")),
+        (_("Accuracy"), _("Medians and percentiles are within 1 minute or %(share)s of the exact value.", share="1 %")),
+        *report_definitions.definitions(),
+    ]
+
+
+@bp.get("/tickets")
+@roles_required(*access.REPORT_ROLES)
+def tickets():
+    """The tickets behind one figure: the same definitions, so the count is the figure's."""
+    query = report_params.parse_drill_query(request.args)
+    back_url = _back_url(query)
+    if query.error:
+        return render_template("reports/tickets.html", query=query, pagination=None, back_url=back_url), 400
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    select_tickets = drill_down(query.span.start, query.span.end, query.group_by, query.key, query.measure)
+    pagination = db.paginate(select_tickets, page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template(
-        "reports/response_times.html",
-        rows=rows,
-        error=error,
-        bad=bad,
-        start=raw_start if error else start.isoformat(),
-        end=raw_end if error else end.isoformat(),
+        "reports/tickets.html",
+        query=query,
+        pagination=pagination,
+        back_url=back_url,
+        group_name=report_params.group_name(query.group_by, query.key),
+        departments=dict(db.session.execute(select(Department.id, Department.name)).all()),
+        districts=dict(db.session.execute(select(District.id, District.name)).all()),
+        paths=report_params.category_paths(),
+        now=utcnow(),
+        max_rows=report_exports.MAX_TICKET_ROWS,
     )
+
+
+def _back_url(query: report_params.DrillQuery) -> str:
+    """The dashboard the figure was on: its dates (a preset's dates show as that preset)."""
+    args = query.args(key=None, measure=None, group_by=query.group_by if query.group_by != "all" else None)
+    return url_for("reports.response_times", **args)
+
+
+@bp.get("/tickets.<any(csv, xlsx):fmt>")
+@roles_required(*access.REPORT_ROLES)
+def tickets_export(fmt: str):
+    query = report_params.parse_drill_query(request.args)
+    if query.error:
+        return render_template("reports/tickets.html", query=query, pagination=None, back_url=_back_url(query)), 400
+    select_tickets = drill_down(query.span.start, query.span.end, query.group_by, query.key, query.measure)
+    total = report_exports.ticket_count(select_tickets)
+    group = report_params.group_name(query.group_by, query.key)
+    notes = [
+        (_("Tickets"), str(report_params.MEASURE_LABELS[query.measure])),
+        (_("Group"), f"{report_params.GROUP_LABELS[query.group_by]}: {group}"),
+        (_("Dates"), f"{query.span.start.isoformat()} – {query.span.end.isoformat()}"),
+        (_("Count"), str(total)),
+        *_common_notes(),
+    ]
+    sheet = report_exports.ticket_table(select_tickets, total, notes)
+    key = query.key if query.group_by != "all" else ""
+    parts = (
+        "hotline-tickets",
+        query.group_by,
+        key,
+        query.measure,
+        query.span.start.isoformat(),
+        query.span.end.isoformat(),
+    )
+    return report_exports.respond(sheet, report_exports.safe_name(*parts), fmt)
 
 
 @bp.get("/misrouting")
@@ -50,37 +171,15 @@ def response_times():
 def misrouting():
     """Returns and reassignments counted against the routing that sent each ticket."""
     tz = current_app.config["HOTLINE_TIMEZONE"]
-    today = datetime.now(ZoneInfo(tz)).date()
     raw_start = request.args.get("from", "").strip()
     raw_end = request.args.get("to", "").strip()
-    start, end, error, bad = _date_range(raw_start, raw_end, today)
-    tables = None if error else compute_misrouting(start, end, tz)
+    span, error, bad = report_params.parse_dates(raw_start, raw_end, report_params.hotline_today())
+    tables = None if span is None else compute_misrouting(span.start, span.end, tz)
     return render_template(
         "reports/misrouting.html",
         tables=tables,
         error=error,
         bad=bad,
-        start=raw_start if error else start.isoformat(),
-        end=raw_end if error else end.isoformat(),
+        start=raw_start if span is None else span.start.isoformat(),
+        end=raw_end if span is None else span.end.isoformat(),
     )
-
-
-def _date_range(raw_start: str, raw_end: str, today: date) -> tuple[date, date, str | None, tuple[str, ...]]:
-    """The inclusive local dates asked for (default: the last 30 days), or an error message
-    and the names of the inputs at fault."""
-    try:
-        end = date.fromisoformat(raw_end) if raw_end else today
-    except ValueError:
-        return today, today, _("“%(value)s” is not a date; use YYYY-MM-DD.", value=raw_end), ("to",)
-    try:
-        start = date.fromisoformat(raw_start) if raw_start else end - timedelta(days=DEFAULT_DAYS - 1)
-    except ValueError:
-        return today, today, _("“%(value)s” is not a date; use YYYY-MM-DD.", value=raw_start), ("from",)
-    if not (start >= EARLIEST and end <= LATEST):  # far-off years would overflow the time arithmetic
-        message = _("Choose dates between %(earliest)s and %(latest)s.", earliest=EARLIEST, latest=LATEST)
-        return start, end, message, ("from", "to")
-    if start > end:
-        return start, end, _("The start date is after the end date."), ("from", "to")
-    if (end - start).days + 1 > MAX_DAYS:
-        return start, end, _("Choose at most %(n)d days.", n=MAX_DAYS), ("from", "to")
-    return start, end, None, ()

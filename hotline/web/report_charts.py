@@ -1,0 +1,112 @@
+"""Trend charts for the reports dashboard: pygal SVG made on the server and inlined in the
+page, with no script (pygal's tooltips would load JavaScript from its CDN; the page must
+work with local files only). Every chart also has its figures in a table beside it."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pygal
+from flask_babel import gettext as _
+from markupsafe import Markup
+from pygal.style import Style
+
+from hotline.web.report_views import Trend
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#212529",
+    foreground_strong="#212529",
+    foreground_subtle="#6c757d",
+    font_family='system-ui, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif',
+    label_font_size=11,
+    major_label_font_size=11,
+    legend_font_size=12,
+    title_font_size=14,
+    value_font_size=10,
+    no_data_font_size=16,
+    # Bootstrap's primary, success, warning, danger, info, secondary, and two more.
+    colors=("#0d6efd", "#198754", "#fd7e14", "#dc3545", "#0dcaf0", "#6c757d", "#6f42c1", "#20c997"),
+)
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+MAX_X_LABELS = 12
+
+
+def _line(title: str, trend: Trend, percent: bool = False) -> pygal.Line:
+    chart = pygal.Line(
+        style=STYLE,
+        js=[],  # no pygal.js from a CDN
+        width=640,
+        height=300,
+        title=title,
+        x_label_rotation=0,
+        show_minor_x_labels=False,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=4,
+        allow_interruptions=True,  # a period without figures is a gap, not a line to zero
+        dots_size=2,
+        margin=8,
+        margin_bottom=30,  # room for a second row of legend
+        truncate_legend=-1,
+        truncate_label=-1,
+        no_data_text=_("No tickets in this period"),
+    )
+    chart.x_labels = trend.labels
+    chart.x_labels_major_every = max(1, math.ceil(len(trend.labels) / MAX_X_LABELS))
+    if percent:
+        chart.range = (0, 100)
+        chart.value_formatter = lambda v: f"{v:.0f}%"
+    return chart
+
+
+def _render(chart: pygal.Line) -> Markup:
+    svg = chart.render(is_unicode=True, disable_xml_declaration=True)
+    # Labels come from the database; pygal writes them through ElementTree, which escapes them.
+    return Markup(_SCRIPT.sub("", svg))  # noqa: S704
+
+
+def _has_data(series: list[list[float | None]]) -> bool:
+    return any(v for values in series for v in values)
+
+
+def received_resolved(trend: Trend, name: str) -> Markup:
+    chart = _line(_("Received and resolved: %(name)s", name=name), trend)
+    series = [trend.values("received"), trend.values("resolved")]
+    if _has_data(series):
+        chart.add(_("Received"), series[0])
+        chart.add(_("Resolved"), series[1])
+    return _render(chart)
+
+
+def resolve_times(trend: Trend, name: str) -> Markup:
+    chart = _line(_("Time to resolve (hours): %(name)s", name=name), trend)
+    series = [trend.values("resolve_p50_hours"), trend.values("resolve_p90_hours")]
+    if any(v is not None for values in series for v in values):
+        chart.add(_("Median"), series[0])
+        chart.add(_("90th percentile"), series[1])
+    return _render(chart)
+
+
+def rates(trend: Trend, name: str) -> Markup:
+    chart = _line(_("Rates: %(name)s", name=name), trend, percent=True)
+    series = {
+        _("Response rate"): trend.values("response_rate", 100),
+        _("Resolution rate"): trend.values("resolution_rate", 100),
+        _("Resolved on time"): trend.values("resolved_on_time_rate", 100),
+        _("Satisfaction"): trend.values("satisfaction_rate", 100),
+    }
+    if any(v is not None for values in series.values() for v in values):
+        for label, values in series.items():
+            chart.add(label, values)
+    return _render(chart)
+
+
+def worst_on_time(trends: list[tuple[str, Trend]]) -> Markup:
+    if not trends:
+        return Markup("")
+    chart = _line(_("Resolved on time: the lowest-ranked departments"), trends[0][1], percent=True)
+    for name, trend in trends:
+        chart.add(name, trend.values("resolved_on_time_rate", 100))
+    return _render(chart)
