@@ -23,9 +23,11 @@ one day at a time, so its memory stays bounded whatever the number of tickets.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -80,25 +82,27 @@ def merge_packed(blobs: list[bytes]) -> dict[int, int]:
     return dict(zip(buckets.tolist(), totals[buckets].astype(np.int64).tolist(), strict=True))
 
 
+def histogram_percentiles(histogram: dict[int, int], fractions: tuple[float, ...]) -> list[float | None]:
+    """Minutes at each fraction, interpolating between the closest ranks as `percentile` does
+    on exact values, with each value read as its bucket's stand-in (one sort for all)."""
+    if not histogram:
+        return [None] * len(fractions)
+    buckets = sorted(histogram)
+    cumulative = list(accumulate(histogram[b] for b in buckets))
+    total = cumulative[-1]
+    found: list[float | None] = []
+    for fraction in fractions:
+        position = (total - 1) * fraction
+        low_rank, high_rank = math.floor(position), math.ceil(position)
+        # The first bucket whose running count passes a rank holds that rank.
+        low = bucket_minutes(buckets[bisect_right(cumulative, low_rank)])
+        high = bucket_minutes(buckets[bisect_right(cumulative, high_rank)])
+        found.append(low + (high - low) * (position - low_rank))
+    return found
+
+
 def histogram_percentile(histogram: dict[int, int], fraction: float) -> float | None:
-    """Minutes at the given fraction, interpolating between the closest ranks as
-    `percentile` does on exact values, with each value read as its bucket's middle."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    position = (total - 1) * fraction
-    low_rank, high_rank = math.floor(position), math.ceil(position)
-    low = high = None
-    seen = 0
-    for bucket in sorted(histogram):
-        seen += histogram[bucket]
-        if low is None and seen > low_rank:
-            low = bucket_minutes(bucket)
-        if seen > high_rank:
-            high = bucket_minutes(bucket)
-            break
-    assert low is not None and high is not None
-    return low + (high - low) * (position - low_rank)
+    return histogram_percentiles(histogram, (fraction,))[0]
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -261,9 +265,12 @@ class Tally:
         return sum(self.histograms[clock].values())
 
     def minutes_at(self, clock: str, fraction: float) -> float | None:
+        return self.percentiles(clock, (fraction,))[0]
+
+    def percentiles(self, clock: str, fractions: tuple[float, ...]) -> list[float | None]:
         if self.values is not None:
-            return percentile(self.values[clock], fraction)
-        return histogram_percentile(self.histograms[clock], fraction)
+            return [percentile(self.values[clock], fraction) for fraction in fractions]
+        return histogram_percentiles(self.histograms[clock], fractions)
 
     def mean_minutes(self, clock: str) -> float | None:
         n = self.clock_count(clock)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, false, func, literal, or_, select
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
@@ -134,6 +134,9 @@ def _rounded(value: float | None, scale: float = 1.0) -> float | None:
 
 def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, overdue: int) -> ReportRow:
     c = tally.counts
+    dispatch = tally.percentiles("dispatch", (0.5, 0.9))
+    accept = tally.percentiles("accept", (0.5, 0.9))
+    resolve = tally.percentiles("resolve", (0.5, 0.9))
     return ReportRow(
         group_by=group_by,
         key=key,
@@ -152,14 +155,14 @@ def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, 
         accepted_late=c["accept_decided"] - c["accepted_on_time"],
         resolved_late=c["resolve_with_due"] - c["resolved_on_time"],
         unsatisfied=c["rated"] - c["satisfied"],
-        dispatch_p50_minutes=_rounded(tally.minutes_at("dispatch", 0.5)),
-        dispatch_p90_minutes=_rounded(tally.minutes_at("dispatch", 0.9)),
+        dispatch_p50_minutes=_rounded(dispatch[0]),
+        dispatch_p90_minutes=_rounded(dispatch[1]),
         dispatch_mean_minutes=_rounded(tally.mean_minutes("dispatch")),
-        accept_p50_minutes=_rounded(tally.minutes_at("accept", 0.5)),
-        accept_p90_minutes=_rounded(tally.minutes_at("accept", 0.9)),
+        accept_p50_minutes=_rounded(accept[0]),
+        accept_p90_minutes=_rounded(accept[1]),
         accept_mean_minutes=_rounded(tally.mean_minutes("accept")),
-        resolve_p50_hours=_rounded(tally.minutes_at("resolve", 0.5), 60),
-        resolve_p90_hours=_rounded(tally.minutes_at("resolve", 0.9), 60),
+        resolve_p50_hours=_rounded(resolve[0], 60),
+        resolve_p90_hours=_rounded(resolve[1], 60),
         resolve_mean_hours=_rounded(tally.mean_minutes("resolve"), 60),
         response_rate=_rate(c["accepted_on_time"], c["accept_decided"]),
         resolution_rate=_rate(c["resolved"], c["received"]),
@@ -265,27 +268,60 @@ def _exact_tallies(
     return tallies
 
 
+_GROUP_COLUMNS = {
+    "department": Ticket.department_id,
+    "category": Ticket.category_id,
+    "district": Ticket.district_id,
+    "channel": Ticket.channel,
+    "type": Ticket.type,
+    "operator": Ticket.created_by_id,
+}
+
+
 def _overdue_now(
     start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
 ) -> dict[tuple[Any, str], int]:
-    """Open tickets past their resolve deadline right now, by group: read live (an index
-    on status and creation time keeps it to the open tickets of the range)."""
+    """Open tickets past their resolve deadline right now, by group: read live, counted by the
+    database per group column (an index on status and creation time keeps it to the open
+    tickets of the range); ids become codes once per group, categories count for ancestors."""
     low, high = day_bounds(start, end, zone)
-    codes = Codes.load()
-    rows = db.session.execute(
-        select(*TICKET_COLUMNS).where(
-            Ticket.status.in_(Status.OPEN),
-            Ticket.created_at >= low,
-            Ticket.created_at < high,
-            Ticket.resolve_due_at < now,
-        )
+    column = _GROUP_COLUMNS.get(dim)
+    group = column if column is not None else literal("")
+    where = (
+        Ticket.status.in_(Status.OPEN),
+        Ticket.created_at >= low,
+        Ticket.created_at < high,
+        Ticket.resolve_due_at < now,
     )
+    dated: list[tuple[date | None, Any, int]]
+    if period is None and column is None:
+        dated = [(None, "", db.session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)]
+    elif period is None:
+        counted = db.session.execute(select(column, func.count()).where(*where).group_by(column))
+        dated = [(None, g, n) for g, n in counted]
+    else:  # two narrow columns per overdue ticket; the local day is worked out here
+        grouped: dict[tuple[date | None, Any], int] = defaultdict(int)
+        for g, created in db.session.execute(select(group.label("g"), Ticket.created_at).where(*where)):
+            grouped[(period_start(local_day(created, zone), period), g)] += 1
+        dated = [(p, g, n) for (p, g), n in grouped.items()]
+    codes = Codes.load() if dim in ("department", "category", "district", "operator") else None
     counts: dict[tuple[Any, str], int] = defaultdict(int)
-    for row in rows:
-        period_key = period_start(local_day(row.created_at, zone), period)
-        for row_dim, key in codes.keys(row):
-            if row_dim == dim:
-                counts[(period_key, key)] += 1
+    for p, g, n in dated:
+        if not n:
+            continue
+        if dim == "department" or dim == "operator":
+            if g is None:  # held by no department / logged by no operator: in no row
+                continue
+            table = codes.departments if dim == "department" else codes.operators
+            keys = [table.get(g, "")]
+        elif dim == "category":
+            keys = codes.category_lineage.get(g, [])
+        elif dim == "district":
+            keys = [codes.districts.get(g, "") if g else ""]
+        else:
+            keys = [g or ""]
+        for key in keys:
+            counts[(p, key)] += n
     return counts
 
 
