@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import delete, event, exists, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -219,6 +219,19 @@ class Codes:
             lineage[category_id] = chain
         operators = dict(db.session.execute(select(User.id, User.username)).all())
         return cls(departments, districts, lineage, operators)
+
+    @classmethod
+    def for_request(cls) -> Codes:
+        """Loaded once per web request: a dashboard asks for several reports."""
+        if not has_request_context():
+            return cls.load()
+        # On the request itself, not on `g`: `g` outlives the request where an app context
+        # was pushed around it (tests, CLI), and the codes must not go stale.
+        codes = getattr(request, "_hotline_report_codes", None)
+        if codes is None:
+            codes = cls.load()
+            request._hotline_report_codes = codes  # type: ignore[attr-defined]
+        return codes
 
     def keys(self, row: Any) -> Iterator[tuple[str, str]]:
         """Each (dimension, key) the ticket counts under. Department: only tickets that a

@@ -248,7 +248,7 @@ def _exact_tallies(
     start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
 ) -> dict[tuple[date | None, str], Tally]:
     low, high = day_bounds(start, end, zone)
-    codes = Codes.load()
+    codes = Codes.for_request()
     rows = db.session.execute(
         select(*TICKET_COLUMNS, returned_column()).where(
             Ticket.created_at >= low, Ticket.created_at < high, Ticket.status != Status.MERGED
@@ -304,7 +304,7 @@ def _overdue_now(
         for g, created in db.session.execute(select(group.label("g"), Ticket.created_at).where(*where)):
             grouped[(period_start(local_day(created, zone), period), g)] += 1
         dated = [(p, g, n) for (p, g), n in grouped.items()]
-    codes = Codes.load() if dim in ("department", "category", "district", "operator") else None
+    codes = Codes.for_request() if dim in ("department", "category", "district", "operator") else None
     counts: dict[tuple[Any, str], int] = defaultdict(int)
     for p, g, n in dated:
         if not n:

@@ -32,6 +32,7 @@ STYLE = Style(
 )
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 MAX_X_LABELS = 12
+MAX_DOTTED = 14
 
 
 def _line(title: str, trend: Trend, percent: bool = False) -> pygal.Line:
@@ -47,6 +48,9 @@ def _line(title: str, trend: Trend, percent: bool = False) -> pygal.Line:
         legend_at_bottom_columns=4,
         allow_interruptions=True,  # a period without figures is a gap, not a line to zero
         dots_size=2,
+        # Dots make a lone point visible between gaps, but cost most of the drawing time:
+        # only on short trends, where they matter.
+        show_dots=len(trend.labels) <= MAX_DOTTED,
         margin=8,
         margin_bottom=30,  # room for a second row of legend
         truncate_legend=-1,

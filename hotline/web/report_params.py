@@ -161,6 +161,9 @@ class Query:
     group_by: str
     trend: str
     focus: str = ""  # a group (key in group_by) whose trends the charts show instead of the city's
+    # Categories shown: "1" the first level (the default: a few dozen rows), "2", or "all"
+    # (hundreds of rows; the exports always carry every level).
+    level: str = "1"
     error: str | None = None
     bad: tuple[str, ...] = ()
     raw: dict[str, str] = field(default_factory=dict)  # what was typed, shown back with the error
@@ -177,6 +180,8 @@ class Query:
             values = {"range": self.preset, "group_by": self.group_by, "trend": self.trend}
         if self.focus:
             values["focus"] = self.focus
+        if self.group_by == "category" and self.level != "1":
+            values["level"] = self.level
         values.update(overrides)
         return {k: v for k, v in values.items() if v is not None}
 
@@ -185,12 +190,16 @@ class Query:
         return {"from": span.start.isoformat(), "to": span.end.isoformat()}
 
 
+CATEGORY_LEVELS = ("1", "2", "all")
+
+
 def parse_query(args: Mapping[str, str], today: date | None = None) -> Query:
     """Read the dashboard's arguments: `range` (a preset) or `from`/`to`, `group_by`,
     `trend` and `focus`. Errors are collected into `error` (the first one) and `bad`."""
     today = today or hotline_today()
     raw = {name: (args.get(name) or "").strip() for name in ("from", "to", "range", "group_by", "trend", "focus")}
     group_by, group_error = _choice(args, "group_by", GROUPINGS, "department")
+    level, level_error = _choice(args, "level", CATEGORY_LEVELS, "1")
     trend, trend_error = _choice(args, "trend", PERIODS, "")
     preset, preset_error = _choice(args, "range", PRESETS, "custom")
     span: Span | None
@@ -204,8 +213,9 @@ def parse_query(args: Mapping[str, str], today: date | None = None) -> Query:
     focus = raw["focus"][:MAX_KEY]
     span = span or preset_span("30d", today)
     trend = trend or default_trend(span)
-    query = Query(span, preset, previous_span(span, preset), group_by, trend, focus, raw=raw)
-    for name, error in (("range", preset_error), ("group_by", group_error), ("trend", trend_error)):
+    query = Query(span, preset, previous_span(span, preset), group_by, trend, focus, level, raw=raw)
+    errors = (("range", preset_error), ("group_by", group_error), ("trend", trend_error), ("level", level_error))
+    for name, error in errors:
         if error:
             query.error, query.bad = query.error or error, (*query.bad, name)
     if date_error:

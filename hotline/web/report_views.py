@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hotline.services import report_figures
+from hotline.services.report_figures import Codes
 from hotline.services.reports import ReportRow, period_start, report
 from hotline.web.formatting import local_time
 from hotline.web.report_params import GROUP_LABELS, Query, Span, group_label, hotline_today, with_paths
@@ -263,6 +264,8 @@ def build_dashboard(query: Query) -> Dashboard:
     grouped so already), and the trends for the city and per department."""
     span, previous = query.span, query.previous
     rows = with_paths(report(span.start, span.end, query.group_by))
+    if query.group_by == "category" and query.level != "all":
+        rows = _at_most_level(rows, int(query.level))
     city = _only(report(span.start, span.end, "all"))
     previous_city = _only(report(previous.start, previous.end, "all"))
     departments = rows if query.group_by == "department" else report(span.start, span.end, "department")
@@ -297,6 +300,17 @@ def build_dashboard(query: Query) -> Dashboard:
         pending_days=report_figures.pending_days(),
         building=report_figures.needs_rebuild(),
     )
+
+
+def _at_most_level(rows: list[ReportRow], level: int) -> list[ReportRow]:
+    """Category rows down to a level of the tree (1: the first level)."""
+    depth = {code: len(lineage) for code, lineage in _category_lineages().items()}
+    return [row for row in rows if depth.get(row.key, 1) <= level]
+
+
+def _category_lineages() -> dict[str, list[str]]:
+    codes = Codes.for_request()
+    return {lineage[0]: lineage for lineage in codes.category_lineage.values() if lineage}
 
 
 def _only(rows: list[ReportRow]) -> ReportRow | None:

@@ -4,7 +4,7 @@ behind each figure, their exports, and misrouting per rule and category."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ def drill_href(span_args: dict, group_by: str, key: str, measure: str) -> str:
     """The drill-down link behind one figure. url_for runs once per row (group and key), not
     once per cell: a month by category has thousands of figures, and url_for was a fifth of
     the page's time."""
-    cache = g.setdefault("drill_hrefs", {})
+    cache = request.__dict__.setdefault("_hotline_drill_hrefs", {})
     row = (tuple(sorted(span_args.items())), group_by, key)
     base = cache.get(row)
     if base is None:

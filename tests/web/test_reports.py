@@ -96,7 +96,8 @@ def test_each_grouping_renders(login, city, data):
     }
     names = {"potholes": "城乡建设 / 道路坑洼", "west": "西城区", "web": "Web", "help": "Request for help"}
     for group_by, received in expected.items():
-        html = text_of(client.get(f"/reports/response-times?{RANGE}&group_by={group_by}"))
+        level = "&level=all" if group_by == "category" else ""
+        html = text_of(client.get(f"/reports/response-times?{RANGE}&group_by={group_by}{level}"))
         assert f'<option value="{group_by}" selected>' in html
         for key, count in received.items():
             assert rows(html, "data-key", key)["received"] == count, (group_by, key)
@@ -104,6 +105,18 @@ def test_each_grouping_renders(login, city, data):
             if key in received:
                 assert f">{name}</a>" in html
         assert "data-department=" not in html.split('id="ranking"')[0]
+
+
+def test_categories_show_the_first_level_unless_asked(login, city, data):
+    client = login(city.supervisor)
+    first = text_of(client.get(f"/reports/response-times?{RANGE}&group_by=category"))
+    assert rows(first, "data-key", "infrastructure")["received"] == "3"
+    assert 'data-key="potholes"' not in first.split('id="ranking"')[0]
+    assert "level=2" in first and "level=all" in first
+    second = text_of(client.get(f"/reports/response-times?{RANGE}&group_by=category&level=2"))
+    assert rows(second, "data-key", "potholes")["received"] == "3"
+    bad = text_of(client.get(f"/reports/response-times?{RANGE}&group_by=category&level=9"))
+    assert "“9” is not one of: 1, 2, all." in bad
 
 
 def test_ranking_worst_first_and_trends(login, city, data):
