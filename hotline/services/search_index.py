@@ -1,0 +1,417 @@
+"""Full-text search over Chinese and English text, the same on SQLite and PostgreSQL.
+
+Chinese has no spaces between words, and most of its words are two characters (噪音, 停水,
+路灯), too short for a trigram index. So text is prepared before it is indexed: NFKC
+(full-width letters and digits become ASCII), case-folded, every run of CJK characters
+written as its overlapping character bigrams (噪音扰民 -> 噪音 音扰 扰民; a lone character
+as itself) and every run of other letters and digits as one word, all space-separated.
+Each database then indexes plain words: an FTS5 table (unicode61) on SQLite, a
+`tsvector` ('simple' configuration) with a GIN index on PostgreSQL. A query is prepared
+the same way: each of its runs must appear as a phrase (停车场 -> "停车 车场", adjacent),
+and all runs must appear (AND).
+
+Ranking over millions of matches is what makes full-text search slow (a word in every
+ticket matches all ten million, and FTS5's bm25() reads a word's whole doclist to weigh
+it): a search takes the newest `CANDIDATES` matches, found newest first (FTS5 and a
+backward primary-key scan stop early; a rare word goes through the index), and ranks
+them by BM25 in Python, the same on both databases (`rank`). Fewer matches than that,
+the usual case for a precise query, are all ranked.
+
+A kind of document (tickets here; articles can reuse it) is a table `<kind>_search`
+(`id` the owner's id, `document` the prepared text), kept in step by its owner; the
+per-database index follows it (triggers on SQLite, a generated column on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import Connection, Table, column, func, literal_column, select, table, text
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
+
+from hotline.services.errors import InvalidInput
+
+CANDIDATES = 500  # the newest matches that are ranked (see the module's docstring)
+RECENT = 20_000  # PostgreSQL: the newest documents walked before the index is used (see match)
+QUERY_MAX = 200  # characters of a query
+QUERY_GROUPS_MAX = 12  # runs (words) of a query
+WORD_MAX = 64  # a longer Latin "word" (a URL, a hash) is cut: both databases cap token length
+DOCUMENT_TOKENS_MAX = 16_000  # PostgreSQL keeps positions up to 16383
+
+
+# --- text preparation (pure functions) ------------------------------------------------
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0x3400 <= code <= 0x4DBF  # extension A
+        or 0x20000 <= code <= 0x2FA1F  # extensions B-F, compatibility supplement
+        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
+        or 0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0xAC00 <= code <= 0xD7AF  # hangul syllables
+    )
+
+
+def normalise(value: str) -> str:
+    """NFKC (全角 ＡＢＣ１２３ -> abc123, ① -> 1) and case-folded."""
+    return unicodedata.normalize("NFKC", value).casefold()
+
+
+def runs(value: str) -> Iterator[tuple[bool, str]]:
+    """(is_cjk, run) for each run of CJK characters or of other letters and digits;
+    anything else (spaces, punctuation, symbols) separates runs."""
+    current: list[str] = []
+    current_cjk = False
+    for char in normalise(value):
+        if is_cjk(char):
+            kind: bool | None = True
+        elif char.isalnum():
+            kind = False
+        else:
+            kind = None
+        if current and kind is not current_cjk:
+            yield current_cjk, "".join(current)
+            current = []
+        if kind is not None:
+            current.append(char)
+            current_cjk = kind
+    if current:
+        yield current_cjk, "".join(current)
+
+
+def run_tokens(cjk: bool, run: str) -> list[str]:
+    if not cjk:
+        return [run[:WORD_MAX]]
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def tokens(value: str) -> list[str]:
+    return [token for cjk, run in runs(value) for token in run_tokens(cjk, run)]
+
+
+def prepare(*texts: str | None) -> str:
+    """The document to index for these texts: their tokens, space-separated."""
+    words: list[str] = []
+    for value in texts:
+        if value:
+            words.extend(tokens(value))
+    return " ".join(words[:DOCUMENT_TOKENS_MAX])
+
+
+def spaced(document: str) -> str:
+    """The document with its spaces doubled and one at each end, so that a phrase found in
+    it is whole tokens, and one repeated back to back is counted each time."""
+    return " " + document.replace(" ", "  ") + " "
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: each group's tokens must appear adjacent, and every group must appear."""
+
+    raw: str
+    groups: tuple[tuple[str, ...], ...]
+    terms: tuple[str, ...]  # the normalised runs, for highlighting
+
+    def fts5(self) -> str:
+        # Tokens are letters and digits only, so quoting them needs no escaping.
+        return " AND ".join('"' + " ".join(group) + '"' for group in self.groups)
+
+    def phrases(self) -> list[str]:
+        """Each group as it reads in a document whose spaces are doubled (`spaced`)."""
+        return [" " + "  ".join(group) + " " for group in self.groups]
+
+    def matches(self, document: str) -> bool:
+        """What the index answers for this document: every group's tokens side by side."""
+        padded = spaced(document)
+        return all(phrase in padded for phrase in self.phrases())
+
+    def tsquery(self) -> str:
+        # Every token, without the phrase operator: GIN cannot check positions, so a phrase
+        # would send each candidate back to the table; `match` checks adjacency itself.
+        tokens = dict.fromkeys(token for group in self.groups for token in group)
+        return " & ".join(f"'{token}'" for token in tokens)
+
+
+def parse_query(raw: str | None) -> Query:
+    """The query, or InvalidInput when it has nothing to search for. A single Chinese
+    character is too short to search alone (the index holds pairs); beside longer words it
+    is left out. Latin words of any length count, but one of the words needs two characters."""
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput(_("Type the words to search for."), field="q")
+    if len(value) > QUERY_MAX:
+        raise InvalidInput(_("The search is too long: at most %(max)d characters.", max=QUERY_MAX), field="q")
+    groups: list[tuple[str, ...]] = []
+    terms: list[str] = []
+    for cjk, run in runs(value):
+        if cjk and len(run) == 1:
+            continue
+        group = tuple(run_tokens(cjk, run))
+        if group not in groups:
+            groups.append(group)
+            terms.append(run)
+    if not groups or all(len(term) < 2 for term in terms):
+        raise InvalidInput(
+            _("The search is too short: type at least two Chinese characters or a word of two letters or digits."),
+            field="q",
+        )
+    if len(groups) > QUERY_GROUPS_MAX:
+        raise InvalidInput(_("Too many words: at most %(max)d.", max=QUERY_GROUPS_MAX), field="q")
+    return Query(value, tuple(groups), tuple(terms))
+
+
+# --- snippets ----------------------------------------------------------------------------
+
+
+def snippet(value: str, query: Query, width: int = 90) -> Markup | None:
+    """A window of `value` around the first match of the query's terms, with every term in it
+    marked; None when no term occurs in it."""
+    if not value:
+        return None
+    # Normalise character by character to map each match back to the original text.
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(value):
+        piece = normalise(char)
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    haystack = "".join(folded)
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(query.terms, key=len, reverse=True)))
+    spans = [(origin[m.start()], origin[m.end() - 1] + 1) for m in pattern.finditer(haystack)]
+    if not spans:
+        return None
+    first = spans[0][0]
+    start = max(0, first - width // 3)
+    end = min(len(value), start + width)
+    start = max(0, min(start, end - width))
+    parts: list[str] = ["…" if start > 0 else ""]
+    position = start
+    for low, high in spans:
+        if low < position or high > end:
+            continue
+        parts.append(str(escape(value[position:low])))
+        parts.append("<mark>" + str(escape(value[low:high])) + "</mark>")
+        position = high
+    parts.append(str(escape(value[position:end])))
+    parts.append("…" if end < len(value) else "")
+    return Markup(" ".join("".join(parts).split()))  # noqa: S704 (each piece is escaped above)
+
+
+def plain(marked: Markup | None) -> str | None:
+    """A snippet without its marks, as plain text."""
+    return None if marked is None else marked.striptags()
+
+
+# --- the index of one kind of document ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of searchable document: `<name>_search(id, document)`, and on SQLite the FTS5
+    table `<name>_search_fts` over it (external content, rowid = id)."""
+
+    name: str
+
+    @property
+    def table(self) -> str:
+        return f"{self.name}_search"
+
+    @property
+    def fts(self) -> str:
+        return f"{self.name}_search_fts"
+
+    def documents(self) -> Table:
+        return table(self.table, column("id"), column("document"))
+
+
+def create_statements(kind: Kind, dialect: str) -> list[str]:
+    """The index over an existing `<kind>_search(id INTEGER PRIMARY KEY, document TEXT)` table:
+    for a migration of a new kind (a migration keeps its own copy of what it ran)."""
+    if dialect == "postgresql":
+        return [
+            f"ALTER TABLE {kind.table} ADD COLUMN terms tsvector "
+            f"GENERATED ALWAYS AS (to_tsvector('simple', document)) STORED",
+            f"CREATE INDEX ix_{kind.table}_terms ON {kind.table} USING gin (terms)",
+        ]
+    return [
+        f"CREATE VIRTUAL TABLE {kind.fts} USING fts5(document, content='{kind.table}', "
+        f"content_rowid='id', tokenize='unicode61 remove_diacritics 0', detail=full)",
+        f"CREATE TRIGGER {kind.table}_ai AFTER INSERT ON {kind.table} BEGIN "
+        f"INSERT INTO {kind.fts}(rowid, document) VALUES (new.id, new.document); END",
+        f"CREATE TRIGGER {kind.table}_ad AFTER DELETE ON {kind.table} BEGIN "
+        f"INSERT INTO {kind.fts}({kind.fts}, rowid, document) VALUES ('delete', old.id, old.document); END",
+        f"CREATE TRIGGER {kind.table}_au AFTER UPDATE ON {kind.table} BEGIN "
+        f"INSERT INTO {kind.fts}({kind.fts}, rowid, document) VALUES ('delete', old.id, old.document); "
+        f"INSERT INTO {kind.fts}(rowid, document) VALUES (new.id, new.document); END",
+    ]
+
+
+def drop_statements(kind: Kind, dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return []  # the column and its index go with the table
+    return [f"DROP TABLE IF EXISTS {kind.fts}"]  # the triggers go with their table
+
+
+def write(connection: Connection, kind: Kind, documents: dict[int, str]) -> None:
+    """Insert or replace these documents (id -> prepared text), in the caller's transaction."""
+    if not documents:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    target = kind.documents()
+    statement = upsert(target).on_conflict_do_update(
+        index_elements=[target.c.id], set_={"document": literal_column("excluded.document")}
+    )
+    connection.execute(statement, [{"id": key, "document": value} for key, value in documents.items()])
+
+
+def remove(connection: Connection, kind: Kind, ids: Iterable[int]) -> None:
+    ids = list(ids)
+    if ids:
+        target = kind.documents()
+        connection.execute(target.delete().where(target.c.id.in_(ids)))
+
+
+def unchanged(connection: Connection, kind: Kind, documents: dict[int, str]) -> set[int]:
+    """The ids whose stored document is already this one (a rerun of a reindex writes nothing)."""
+    if not documents:
+        return set()
+    target = kind.documents()
+    rows = connection.execute(select(target.c.id, target.c.document).where(target.c.id.in_(list(documents))))
+    return {row.id for row in rows if documents.get(row.id) == row.document}
+
+
+def match(
+    connection: Connection,
+    kind: Kind,
+    query: Query,
+    *,
+    join: tuple[FromClause, ColumnElement[int]] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    limit: int | None = None,
+) -> list[tuple[int, float]]:
+    """(id, score) of the newest `limit` documents matching the query, best score first.
+
+    `join` = (the owner's table, its id column) and `where` filter the matches on the
+    owner's columns (the rights, the filters), in the same query."""
+    limit = CANDIDATES if limit is None else limit
+    if connection.dialect.name != "postgresql":
+        statement = _candidates_sqlite(kind, query, join, limit).where(*where)
+        return rank(query, [row for row in connection.execute(statement) if query.matches(row.document)])
+    # PostgreSQL: GIN gives its matches unordered, and the planner, misled by pairs that
+    # always come together (人民, 民路), can fetch and sort every match of a common word.
+    # So the newest RECENT documents are walked first, newest first, stopping at the limit;
+    # only a word too rare to fill it there goes through the index for the older ones.
+    documents = kind.documents()
+    newest = connection.scalar(select(func.max(documents.c.id))) or 0
+    recent = _recent_postgresql(kind, query, join, limit, newest - RECENT).where(*where)
+    rows = [row for row in connection.execute(recent) if query.matches(row.document)]
+    if len(rows) < limit:
+        older = _candidates_postgresql(kind, query, join, limit - len(rows), newest - RECENT).where(*where)
+        rows += [row for row in connection.execute(older) if query.matches(row.document)]
+    return rank(query, rows)
+
+
+def match_among(
+    connection: Connection, kind: Kind, query: Query, ids: Sequence[int], limit: int | None = None
+) -> list[tuple[int, float]]:
+    """`match` among these ids only (the few that the filters let through, newest first): their
+    documents are read and matched here as the index would (a phrase is its tokens side by
+    side), rather than walking a common word's every match for the few that pass."""
+    limit = CANDIDATES if limit is None else limit
+    documents = kind.documents()
+    rows: list[Any] = []
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        found = {
+            row.id: row
+            for row in connection.execute(select(documents.c.id, documents.c.document).where(documents.c.id.in_(chunk)))
+        }
+        for key in chunk:
+            row = found.get(key)
+            if row is not None and query.matches(row.document):
+                rows.append(row)
+                if len(rows) == limit:
+                    return rank(query, rows)
+    return rank(query, rows)
+
+
+def _candidates_sqlite(kind: Kind, query: Query, join, limit: int):
+    fts = table(kind.fts, column("rowid"), column("document"))
+    matching = text(f"{kind.fts} MATCH :expression").bindparams(expression=query.fts5())
+    # FTS5 walks its doclists newest (highest rowid) first and stops at the limit.
+    statement = (
+        select(fts.c.rowid.label("id"), fts.c.document).where(matching).order_by(fts.c.rowid.desc()).limit(limit)
+    )
+    return statement.select_from(fts.join(join[0], join[1] == fts.c.rowid) if join else fts)
+
+
+def _candidates_postgresql(kind: Kind, query: Query, join, limit: int, before: int):
+    documents = table(kind.table, column("id"), column("document"), column("terms"))
+    tsquery = func.to_tsquery(literal_column("'simple'"), query.tsquery())
+    statement = (
+        select(documents.c.id, documents.c.document)
+        .where(documents.c.terms.op("@@")(tsquery), documents.c.id <= before)
+        # id + 0: not the primary key's order, or the planner, hoping for an early stop, may
+        # walk all the older rows for a word that is rare there (it was, in the newest).
+        .order_by((documents.c.id + 0).desc())
+        .limit(limit)
+    )
+    return statement.select_from(documents.join(join[0], join[1] == documents.c.id) if join else documents)
+
+
+def _recent_postgresql(kind: Kind, query: Query, join, limit: int, after: int):
+    documents = table(kind.table, column("id"), column("document"), column("terms"))
+    tsquery = func.to_tsquery(literal_column("'simple'"), query.tsquery())
+    # OFFSET 0 keeps the subquery whole: the word is checked row by row on the walk down the
+    # primary key, never looked up in the GIN index.
+    walk = (
+        select(documents.c.id, documents.c.document, documents.c.terms)
+        .where(documents.c.id > after)
+        .order_by(documents.c.id.desc())
+        .offset(0)
+        .subquery("recent")
+    )
+    statement = (
+        select(walk.c.id, walk.c.document).where(walk.c.terms.op("@@")(tsquery)).order_by(walk.c.id.desc()).limit(limit)
+    )
+    return statement.select_from(walk.join(join[0], join[1] == walk.c.id) if join else walk)
+
+
+# BM25's constants: how fast repeats stop counting, how much a long document is discounted.
+K1 = 1.2
+B = 0.75
+
+
+def rank(query: Query, rows: Sequence[Any]) -> list[tuple[int, float]]:
+    """(id, score) best first, newest first among equals: BM25 over the candidates, the same
+    on both databases. Every word must match, so the inverse document frequency would only
+    weigh words against each other; it is left out (bm25() in FTS5 counts it by reading the
+    word's whole doclist, 100 ms for a word in every ticket of a million)."""
+    if not rows:
+        return []
+    lengths = [row.document.count(" ") + 1 for row in rows]
+    average = sum(lengths) / len(lengths)
+    phrases = query.phrases()
+    scored = []
+    for row, length in zip(rows, lengths, strict=True):
+        padded = spaced(row.document)
+        score = 0.0
+        for phrase in phrases:
+            frequency = padded.count(phrase)
+            score += frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / average))
+        scored.append((row.id, round(score, 6)))
+    return sorted(scored, key=lambda pair: (-pair[1], -pair[0]))

@@ -1,0 +1,376 @@
+"""Searching tickets by their words, within the searcher's rights, and keeping the index in step.
+
+A ticket's document holds its description, address and resolution and the texts of its
+events that carry words (notes, replies, citizens' messages, transcribed voicemails);
+everyone who may see a ticket sees its whole timeline, so one document serves all.
+Caller names and numbers are never indexed: department staff must not find a ticket by
+the caller they are not shown.
+
+Every flush that inserts, edits or deletes a ticket (its words) or adds a worded event
+rewrites that ticket's document in the same transaction (`_keep_in_step`); tickets
+written around the ORM (bulk loaders) are indexed by `reindex` (`flask search reindex`).
+
+Rights: `access.visible_tickets` (department staff: their department's tickets and those
+they assist on), and confidential tickets only for supervisors, administrators and the
+department that holds them; operators and dispatchers never find them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import Connection, Result, delete, event, false, inspect, not_, or_, select
+from sqlalchemy.orm import ORMExecuteState, Session, selectinload
+
+from hotline.extensions import db
+from hotline.models import Category, Role, Ticket, TicketEvent, TicketSearch, User
+from hotline.services import access, search_index
+from hotline.services.errors import InvalidInput
+from hotline.services.search_index import Query
+
+TICKETS = search_index.Kind("ticket")
+# The events whose words belong to the ticket's document, and where their words are.
+WORDED_EVENTS = {
+    "note": "text",
+    "resolved": "resolution",
+    "direct_answer": "answer",
+    "assist_done": "reply",
+    "citizen_message": "text",
+    "voicemail_transcribed": "text",
+}
+WORDED_FIELDS = ("description", "address", "resolution")
+CONFIDENTIAL_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+PER_PAGE_MAX = 100
+REINDEX_BATCH = 2000
+# Fewer tickets than this pass the rights and filters: they are matched one by one (_few_passing).
+SELECTIVE = 5_000
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def documents_for(connection: Connection, ticket_ids: Sequence[int]) -> dict[int, str]:
+    """The prepared document of each of these tickets that exists."""
+    if not ticket_ids:
+        return {}
+    tickets = Ticket.__table__
+    events = TicketEvent.__table__
+    texts: dict[int, list[str | None]] = {}
+    rows = connection.execute(
+        select(tickets.c.id, tickets.c.description, tickets.c.address, tickets.c.resolution).where(
+            tickets.c.id.in_(ticket_ids)
+        )
+    )
+    for row in rows:
+        texts[row.id] = [row.description, row.address, row.resolution]
+    rows = connection.execute(
+        select(events.c.ticket_id, events.c.kind, events.c.data)
+        .where(events.c.kind.in_(list(WORDED_EVENTS)), events.c.ticket_id.in_(ticket_ids))
+        .order_by(events.c.id)
+    )
+    for row in rows:
+        words = (row.data or {}).get(WORDED_EVENTS[row.kind])
+        # A resolution already in the ticket's field is not counted twice (it would weigh double).
+        if isinstance(words, str) and row.ticket_id in texts and words not in texts[row.ticket_id]:
+            texts[row.ticket_id].append(words)
+    return {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
+
+
+def refresh(connection: Connection, ticket_ids: Iterable[int]) -> None:
+    """Rewrite these tickets' documents (and drop those of tickets that no longer exist)."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return
+    documents = documents_for(connection, ids)
+    search_index.write(connection, TICKETS, documents)
+    search_index.remove(connection, TICKETS, [i for i in ids if i not in documents])
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_in_step(session: Session, flush_context: Any) -> None:
+    changed: set[int] = set()
+    removed: set[int] = set()
+    for obj in session.new:
+        if isinstance(obj, Ticket):
+            changed.add(obj.id)
+        elif isinstance(obj, TicketEvent) and obj.kind in WORDED_EVENTS:
+            changed.add(obj.ticket_id if obj.ticket_id is not None else obj.ticket.id)
+    for obj in session.dirty:
+        if isinstance(obj, Ticket) and _words_changed(obj):
+            changed.add(obj.id)
+    for obj in session.deleted:
+        if isinstance(obj, Ticket):
+            removed.add(obj.id)
+    if changed or removed:
+        connection = session.connection()
+        search_index.remove(connection, TICKETS, removed)
+        refresh(connection, changed - removed)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_events_in_step(state: ORMExecuteState) -> Result | None:
+    """`session.execute(insert(TicketEvent), rows)` (the demo city) bypasses the flush: its
+    worded events are indexed right after, in the same transaction."""
+    if not state.is_insert or state.bind_mapper is not inspect(TicketEvent):
+        return None
+    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    changed = {row.get("ticket_id") for row in rows if row.get("kind") in WORDED_EVENTS}
+    result = state.invoke_statement()
+    refresh(state.session.connection(), [ticket_id for ticket_id in changed if ticket_id is not None])
+    return result
+
+
+def _words_changed(ticket: Ticket) -> bool:
+    state = inspect(ticket)
+    return any(state.attrs[name].history.has_changes() for name in WORDED_FIELDS)
+
+
+def reindex(batch: int = REINDEX_BATCH, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Rebuild every ticket's document, a batch of tickets per transaction (bounded memory,
+    the index stays usable meanwhile); documents already right are left alone, and those of
+    tickets that no longer exist are dropped. Returns (tickets read, documents written)."""
+    read = written = 0
+    last = 0
+    while True:
+        with db.engine.begin() as connection:
+            ids = connection.scalars(
+                select(Ticket.__table__.c.id)
+                .where(Ticket.__table__.c.id > last)
+                .order_by(Ticket.__table__.c.id)
+                # Keyset paging: each batch is an index range, however far in.
+                .limit(batch)
+            ).all()
+            if not ids:
+                break
+            documents = documents_for(connection, ids)
+            for same in search_index.unchanged(connection, TICKETS, documents):
+                del documents[same]
+            search_index.write(connection, TICKETS, documents)
+        read += len(ids)
+        written += len(documents)
+        last = ids[-1]
+        if progress:
+            progress(read, written)
+    with db.engine.begin() as connection:
+        connection.execute(delete(TicketSearch).where(TicketSearch.id.not_in(select(Ticket.__table__.c.id))))
+    return read, written
+
+
+def needs_reindex() -> bool:
+    """True when tickets exist but none is indexed (a database loaded around the ORM)."""
+    has_tickets = db.session.scalar(select(Ticket.id).limit(1)) is not None
+    return has_tickets and db.session.scalar(select(TicketSearch.id).limit(1)) is None
+
+
+# --- searching -----------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    statuses: Sequence[str] = ()
+    category_id: int | None = None  # with its subcategories
+    department_id: int | None = None
+    district_id: int | None = None
+    created_from: datetime | None = None  # UTC, inclusive
+    created_before: datetime | None = None  # UTC, exclusive
+
+
+@dataclass
+class Hit:
+    ticket: Ticket
+    score: float
+    snippet: Markup | None
+
+
+@dataclass
+class Results:
+    query: Query
+    hits: list[Hit]
+    page: int
+    per_page: int
+    total: int
+    capped: bool  # more matches than were ranked: `total` is a lower bound
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = -(-self.total // self.per_page)
+
+
+def rights(actor: User) -> list:
+    """The conditions on Ticket for what this actor may find."""
+    conditions = []
+    visible = access.visible_tickets(actor).whereclause
+    if visible is not None:
+        conditions.append(visible)
+    if actor.role == Role.DEPARTMENT:
+        conditions.append(or_(not_(Ticket.confidential), Ticket.department_id == actor.department_id))
+    elif actor.role not in CONFIDENTIAL_ROLES:
+        conditions.append(not_(Ticket.confidential))
+    return conditions
+
+
+def conditions_for(filters: Filters) -> list:
+    conditions = []
+    if filters.statuses:
+        conditions.append(Ticket.status.in_(list(filters.statuses)))
+    if filters.category_id is not None:
+        conditions.append(Ticket.category_id.in_(category_and_descendants(filters.category_id)))
+    if filters.department_id is not None:
+        conditions.append(Ticket.department_id == filters.department_id)
+    if filters.district_id is not None:
+        conditions.append(Ticket.district_id == filters.district_id)
+    if filters.created_from is not None:
+        conditions.append(Ticket.created_at >= filters.created_from)
+    if filters.created_before is not None:
+        conditions.append(Ticket.created_at < filters.created_before)
+    if filters.created_from and filters.created_before and filters.created_from >= filters.created_before:
+        conditions.append(false())
+    return conditions
+
+
+def category_and_descendants(category_id: int) -> list[int]:
+    pairs = db.session.execute(select(Category.id, Category.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for child, parent in pairs:
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [category_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.append(current)
+            todo.extend(children.get(current, []))
+    return found
+
+
+def search(
+    actor: User, raw_query: str | None, filters: Filters | None = None, page: int = 1, per_page: int = 20
+) -> Results:
+    """The tickets the actor may see that match the query and the filters, best first."""
+    query = search_index.parse_query(raw_query)
+    per_page = max(1, min(per_page, PER_PAGE_MAX))
+    page = max(1, page)
+    connection = db.session.connection()
+    conditions = [*rights(actor), *conditions_for(filters or Filters())]
+    few = _few_passing(connection, conditions)
+    if few is not None:
+        matches = search_index.match_among(connection, TICKETS, query, few)
+    else:
+        matches = search_index.match(
+            connection, TICKETS, query, join=(Ticket.__table__, Ticket.__table__.c.id), where=conditions
+        )
+    chosen = matches[(page - 1) * per_page : page * per_page]
+    tickets = {
+        t.id: t
+        for t in db.session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_([ticket_id for ticket_id, _score in chosen]))
+            .options(selectinload(Ticket.category), selectinload(Ticket.department), selectinload(Ticket.parent))
+        )
+    }
+    texts = _event_texts(list(tickets))
+    hits = [
+        Hit(tickets[ticket_id], score, _snippet(tickets[ticket_id], texts.get(ticket_id, []), query))
+        for ticket_id, score in chosen
+        if ticket_id in tickets
+    ]
+    return Results(query, hits, page, per_page, total=len(matches), capped=len(matches) >= search_index.CANDIDATES)
+
+
+def _few_passing(connection: Connection, conditions: list) -> list[int] | None:
+    """The ids, newest first, of the tickets that the rights and filters let through when
+    they are few (fewer than SELECTIVE); None when there are more, or no conditions. A
+    common word under a narrow filter would otherwise walk all its matches for the few
+    that pass (neither FTS5 nor a GIN index knows the filters)."""
+    if not conditions:
+        return None
+    table_ = Ticket.__table__
+    # No ORDER BY: it would make the planner walk the primary key backwards past every
+    # ticket that does not pass, rather than use the filters' indexes.
+    ids = connection.scalars(select(table_.c.id).where(*conditions).limit(SELECTIVE)).all()
+    return sorted(ids, reverse=True) if len(ids) < SELECTIVE else None
+
+
+def _event_texts(ticket_ids: list[int]) -> dict[int, list[str]]:
+    texts: dict[int, list[str]] = {}
+    if not ticket_ids:
+        return texts
+    rows = db.session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.data)
+        .where(TicketEvent.kind.in_(list(WORDED_EVENTS)), TicketEvent.ticket_id.in_(ticket_ids))
+        .order_by(TicketEvent.id)
+    )
+    for ticket_id, kind, data in rows:
+        words = (data or {}).get(WORDED_EVENTS[kind])
+        if isinstance(words, str):
+            texts.setdefault(ticket_id, []).append(words)
+    return texts
+
+
+def _snippet(ticket: Ticket, event_texts: list[str], query: Query) -> Markup | None:
+    """From the first text that shows a term: the description, the resolution, the events, the
+    address; else the description's start."""
+    for value in (ticket.description, ticket.resolution, *event_texts, ticket.address):
+        marked = search_index.snippet(value or "", query)
+        if marked is not None:
+            return marked
+    start = ticket.description[:90]
+    return Markup.escape(start + ("…" if len(ticket.description) > 90 else ""))
+
+
+def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds of local days `start` to `end`, both inclusive (either may be open)."""
+    from hotline.services.report_figures import day_bounds, timezone
+
+    zone = timezone()
+    low = day_bounds(start, start, zone)[0] if start else None
+    high = day_bounds(end, end, zone)[1] if end else None
+    return low, high
+
+
+def filters_from(
+    statuses: Sequence[str] = (),
+    category: str | None = None,
+    department: str | None = None,
+    district: str | None = None,
+    created_from: str | None = None,
+    created_to: str | None = None,
+) -> Filters:
+    """Filters from the codes and ISO dates (YYYY-MM-DD, local days, both inclusive) that the
+    page and the API take; InvalidInput naming the parameter at fault."""
+    from hotline.models import Department, District, Status
+    from hotline.services.directory import by_code
+
+    wanted = [s.strip() for value in statuses for s in value.split(",") if s.strip()]
+    for status in wanted:
+        if status not in Status.ALL:
+            raise InvalidInput(
+                _("Unknown status “%(status)s”; one of: %(all)s.", status=status, all=", ".join(Status.ALL)),
+                field="status",
+            )
+    found_category = by_code(Category, (category or "").strip(), "category")
+    found_department = by_code(Department, (department or "").strip(), "department")
+    found_district = by_code(District, (district or "").strip(), "district")
+    low, high = day_range(_day(created_from, "from"), _day(created_to, "to"))
+    return Filters(
+        statuses=wanted,
+        category_id=found_category.id if found_category else None,
+        department_id=found_department.id if found_department else None,
+        district_id=found_district.id if found_district else None,
+        created_from=low,
+        created_before=high,
+    )
+
+
+def _day(value: str | None, name: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(_("“%(field)s” must be a date like 2026-11-25.", field=name), field=name) from None

@@ -1,0 +1,420 @@
+"""Full-text search: text preparation (pure), Chinese and English matching, ranking, filters,
+rights, and the index kept in step with every change to a ticket, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+
+from hotline.extensions import db
+from hotline.models import Status, Ticket, TicketSearch
+from hotline.services import assists, merging, search_index, ticket_search, tickets
+from hotline.services.errors import InvalidInput
+from hotline.services.search_index import parse_query, prepare, snippet, tokens
+from hotline.services.ticket_search import Filters, filters_from, search
+from tests import factories
+
+# --- text preparation ------------------------------------------------------------------------
+
+
+def test_chinese_is_written_as_overlapping_pairs():
+    assert tokens("噪音扰民") == ["噪音", "音扰", "扰民"]
+    assert tokens("停水") == ["停水"]
+    assert tokens("水") == ["水"]  # a lone character stands for itself
+
+
+def test_english_words_are_case_folded_and_split_on_punctuation():
+    assert tokens("Street-light BROKEN, since Monday!") == ["street", "light", "broken", "since", "monday"]
+
+
+def test_mixed_text_splits_chinese_from_latin_and_digits():
+    assert tokens("3号楼A座电梯坏了，WiFi也断") == ["3", "号楼", "a", "座电", "电梯", "梯坏", "坏了", "wifi", "也断"]
+
+
+def test_full_width_letters_and_digits_are_the_ascii_ones():
+    assert tokens("ＡＢＣ１２３号") == ["abc123", "号"]
+    assert prepare("Ｗｉ－Ｆｉ", None, "") == "wi fi"
+
+
+def test_a_query_groups_each_run_as_a_phrase():
+    query = parse_query("停车场  noise 噪音")
+    assert query.groups == (("停车", "车场"), ("noise",), ("噪音",))
+    assert query.fts5() == '"停车 车场" AND "noise" AND "噪音"'
+    assert query.tsquery() == "'停车' & '车场' & 'noise' & '噪音'"  # adjacency is checked on the documents
+    assert query.matches("小区 停车 车场 噪音 noise") and not query.matches("停车 位 车场 噪音 noise")
+
+
+def test_a_lone_chinese_character_is_left_out_beside_longer_words():
+    assert parse_query("水 停电").groups == (("停电",),)
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "水", "a", "！？", "x" * 201])
+def test_empty_or_too_short_or_too_long_queries_are_refused(raw):
+    with pytest.raises(InvalidInput) as refused:
+        parse_query(raw)
+    assert refused.value.field == "q"
+
+
+def test_quotes_and_operators_in_a_query_are_only_separators():
+    query = parse_query('"noise" OR NEAR(噪音) *')
+    assert query.groups == (("noise",), ("or",), ("near",), ("噪音",))
+
+
+def test_a_snippet_marks_the_terms_in_the_original_text():
+    query = parse_query("噪音 ABC")
+    marked = snippet("楼下ａｂｃ酒吧<深夜>噪音很大", query)
+    assert str(marked) == "楼下<mark>ａｂｃ</mark>酒吧&lt;深夜&gt;<mark>噪音</mark>很大"
+    assert snippet("完全无关", query) is None
+
+
+def test_a_long_text_is_cut_around_the_first_match():
+    query = parse_query("路灯")
+    marked = snippet("前" * 200 + "路灯不亮" + "后" * 200, query, width=40)
+    assert "<mark>路灯</mark>" in marked
+    assert marked.startswith("…") and marked.endswith("…")
+    assert len(marked.striptags()) < 50
+
+
+# --- searching ----------------------------------------------------------------------------------
+
+
+def numbers(results) -> list[str]:
+    return [hit.ticket.number for hit in results.hits]
+
+
+def found(actor, query, **filters) -> set[str]:
+    return set(numbers(search(actor, query, Filters(**filters), per_page=100)))
+
+
+@pytest.fixture(params=["as tuned", "through the index"])
+def paths(request, monkeypatch):
+    """Every search test runs twice: as tuned (here, with few tickets, filtered searches read
+    the few passing documents, and PostgreSQL walks all of them as its newest), and forced
+    through the index (FTS5 or GIN, the walk of the newest stopping after one document)."""
+    if request.param == "through the index":
+        monkeypatch.setattr(ticket_search, "SELECTIVE", 0)
+        monkeypatch.setattr(search_index, "RECENT", 1)
+    return request.param
+
+
+@pytest.fixture
+def make(city, paths):
+    def _make(description: str, **overrides) -> Ticket:
+        return factories.make_ticket(city.operator, description=description, **overrides)
+
+    return _make
+
+
+def test_chinese_two_and_three_character_words(city, make):
+    noise = make("楼下烧烤店深夜噪音扰民，影响休息。")
+    water = make("小区今天停水，没有通知。", category="water-supply")
+    parking = make("小区停车场乱收费。")
+    assert found(city.supervisor, "噪音") == {noise.number}
+    assert found(city.supervisor, "停水") == {water.number}
+    assert found(city.supervisor, "停车场") == {parking.number}
+    assert found(city.supervisor, "小区") == {water.number, parking.number}
+    assert found(city.supervisor, "扰民 烧烤") == {noise.number}  # every word must appear
+    assert found(city.supervisor, "噪音 停水") == set()
+
+
+def test_a_longer_word_must_appear_whole_not_its_pairs_apart(city, make):
+    apart = make("停车位不足，车场管理混乱。")  # 停车 and 车场, but not 停车场
+    whole = make("停车场出口拥堵。")
+    assert found(city.supervisor, "停车场") == {whole.number}
+    assert apart.number in found(city.supervisor, "停车 车场")
+
+
+def test_english_words_and_mixed_text(city, make):
+    light = make("The streetlight on Elm Road is BROKEN.")
+    lift = make("3号楼电梯坏了, lift out of order")
+    assert found(city.supervisor, "streetlight") == {light.number}
+    assert found(city.supervisor, "broken elm") == {light.number}
+    assert found(city.supervisor, "LIFT 电梯") == {lift.number}
+    assert found(city.supervisor, "３号楼") == {lift.number}  # full width typed
+    assert found(city.supervisor, "street") == set()  # whole words, not parts of them
+
+
+def test_the_address_is_searched_too(city, make):
+    ticket = make("路面破损。", address="西城区幸福路 88 号")
+    assert found(city.supervisor, "幸福路") == {ticket.number}
+
+
+def test_more_relevant_tickets_come_first(city, make):
+    once = make("小区门口有一些垃圾，另外路灯不亮，绿化带缺少修剪，希望处理。")
+    often = make("噪音！噪音！楼上装修噪音从早到晚，噪音太大。")
+    middle = make("晚上噪音很大，无法入睡。")
+    results = search(city.supervisor, "噪音")
+    assert numbers(results)[0] == often.number
+    assert once.number not in numbers(results)
+    assert set(numbers(results)) == {often.number, middle.number}
+    assert results.hits[0].score > results.hits[1].score
+
+
+def test_results_are_paged(city, make):
+    made = [make(f"路灯不亮 第{i}处") for i in range(5)]
+    first = search(city.supervisor, "路灯", per_page=2)
+    third = search(city.supervisor, "路灯", page=3, per_page=2)
+    assert (first.total, first.pages, len(first.hits), len(third.hits)) == (5, 3, 2, 1)
+    every = numbers(first) + numbers(search(city.supervisor, "路灯", page=2, per_page=2)) + numbers(third)
+    assert sorted(every) == sorted(t.number for t in made)
+
+
+def test_each_hit_has_a_marked_snippet(city, make):
+    make("请尽快处理：楼下噪音扰民。")
+    hit = search(city.supervisor, "噪音").hits[0]
+    assert "<mark>噪音</mark>" in hit.snippet
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+
+def test_status_and_department_filters(city, make):
+    routed = tickets.route(make("路灯不亮").id)  # potholes -> roads, dispatched
+    water = tickets.route(make("路灯旁水管漏水", category="water-supply").id)
+    fresh = make("路灯杆倾斜")  # not routed: new
+    assert found(city.supervisor, "路灯", statuses=[Status.NEW]) == {fresh.number}
+    assert found(city.supervisor, "路灯", statuses=[Status.DISPATCHED, Status.NEW]) == {
+        routed.number,
+        water.number,
+        fresh.number,
+    }
+    assert found(city.supervisor, "路灯", department_id=city.water.id) == {water.number}
+
+
+def test_category_filter_includes_subcategories(city, make):
+    child = make("路灯不亮", category="potholes")
+    parent = make("路灯倒了", category="infrastructure")
+    other = make("路灯旁漏水", category="water-supply")
+    assert found(city.supervisor, "路灯", category_id=city.infrastructure.id) == {child.number, parent.number}
+    assert found(city.supervisor, "路灯", category_id=city.potholes.id) == {child.number}
+    assert other.number in found(city.supervisor, "路灯")
+
+
+def test_district_and_date_filters(city, make):
+    east = make("路灯不亮", district="east")
+    west = make("路灯闪烁", district="west")
+    db.session.execute(
+        text("UPDATE ticket SET created_at = :at WHERE id = :id"), {"at": datetime(2026, 1, 10, 2, 0), "id": west.id}
+    )
+    db.session.commit()
+    assert found(city.supervisor, "路灯", district_id=city.east.id) == {east.number}
+    january = filters_from(created_from="2026-01-10", created_to="2026-01-10")
+    assert set(numbers(search(city.supervisor, "路灯", january))) == {west.number}
+    since = filters_from(created_from="2026-01-11")
+    assert set(numbers(search(city.supervisor, "路灯", since))) == {east.number}
+    backwards = filters_from(created_from="2026-02-01", created_to="2026-01-01")
+    assert search(city.supervisor, "路灯", backwards).hits == []
+
+
+def test_filters_from_codes_and_dates(city):
+    filters = filters_from(["new,dispatched"], "infrastructure", "water", "west", "2026-03-01", "2026-03-31")
+    assert filters.statuses == ["new", "dispatched"]
+    assert (filters.category_id, filters.department_id, filters.district_id) == (
+        city.infrastructure.id,
+        city.water.id,
+        city.west.id,
+    )
+    # Local days in Asia/Shanghai: the 1st starts at 16:00 UTC the day before.
+    assert filters.created_from == datetime(2026, 2, 28, 16, 0, tzinfo=UTC)
+    assert filters.created_before == datetime(2026, 3, 31, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"statuses": ["opened"]}, "status"),
+        ({"category": "nope"}, "category"),
+        ({"department": "nope"}, "department"),
+        ({"district": "nope"}, "district"),
+        ({"created_from": "2026-13-01"}, "from"),
+        ({"created_to": "yesterday"}, "to"),
+    ],
+)
+def test_bad_filters_are_refused_naming_the_parameter(city, arguments, field):
+    with pytest.raises(InvalidInput) as refused:
+        filters_from(**arguments)
+    assert refused.value.field == field
+
+
+# --- rights ---------------------------------------------------------------------------------------
+
+
+def test_department_staff_find_their_own_and_assisted_tickets_only(city, make):
+    roads = tickets.route(make("路灯不亮").id)
+    water = tickets.route(make("路灯旁水管漏水", category="water-supply").id)
+    shared = make("路灯和水管都坏了", category="other")  # no department: the dispatcher's
+    tickets.route(shared.id)
+    tickets.dispatch(city.dispatcher, shared, "water", assisting=["roads"])
+    unrouted = make("路灯杆倾斜")
+    assert found(city.roads_staff, "路灯") == {roads.number, shared.number}
+    assert found(city.water_staff, "路灯") == {water.number, shared.number}
+    assert found(city.supervisor, "路灯") == {roads.number, water.number, shared.number, unrouted.number}
+    # A filter cannot widen the rights.
+    assert found(city.roads_staff, "路灯", department_id=city.water.id) == {shared.number}
+
+
+def test_confidential_tickets_are_not_for_operators_and_dispatchers(city, make):
+    secret = tickets.route(make("举报路灯工程贪污", confidential=True).id)  # with roads
+    open_one = make("路灯不亮")
+    assert found(city.operator, "路灯") == {open_one.number}
+    assert found(city.dispatcher, "路灯") == {open_one.number}
+    assert found(city.supervisor, "路灯") == {secret.number, open_one.number}
+    assert found(city.admin, "路灯") == {secret.number, open_one.number}
+    assert found(city.roads_staff, "路灯") == {secret.number}  # the department holding it
+    assert found(city.water_staff, "路灯") == set()
+
+
+def test_a_confidential_ticket_is_not_found_by_an_assisting_department(city, make):
+    secret = make("举报路灯工程贪污", confidential=True, category="other")
+    tickets.route(secret.id)
+    tickets.dispatch(city.dispatcher, secret, "roads", assisting=["water"])
+    assert found(city.roads_staff, "贪污") == {secret.number}
+    assert found(city.water_staff, "贪污") == set()
+
+
+def test_caller_names_and_numbers_are_not_searchable(city, make):
+    make("路灯不亮", caller_name="王建国", caller_phone="13912345678")
+    assert found(city.supervisor, "建国") == set()
+    assert found(city.supervisor, "13912345678") == set()
+
+
+# --- kept in step -----------------------------------------------------------------------------
+
+
+def test_a_new_ticket_is_found_at_once(city):
+    ticket = factories.make_ticket(city.operator, description="窨井盖缺失")
+    assert found(city.supervisor, "窨井盖") == {ticket.number}
+
+
+def test_an_edited_description_replaces_the_old_words(city, make):
+    ticket = make("路灯不亮")
+    ticket.description = "窨井盖缺失"
+    db.session.commit()
+    assert found(city.supervisor, "窨井盖") == {ticket.number}
+    assert found(city.supervisor, "路灯") == set()
+
+
+def test_a_change_that_is_not_about_words_leaves_the_document_alone(city, make):
+    ticket = make("路灯不亮")
+    before = db.session.get(TicketSearch, ticket.id).document
+    ticket.urgency = "urgent"
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(TicketSearch, ticket.id).document == before
+
+
+def test_notes_replies_and_resolutions_are_found(city, make):
+    ticket = tickets.route(make("路灯不亮").id)
+    tickets.add_note(city.dispatcher, ticket, "市民说 lamp post 已倾斜")
+    assert found(city.supervisor, "倾斜") == {ticket.number}
+    assert found(city.supervisor, "lamp") == {ticket.number}
+    tickets.accept(city.roads_staff, ticket)
+    tickets.resolve(city.roads_staff, ticket, "已更换灯泡，恢复照明。")
+    assert found(city.supervisor, "灯泡") == {ticket.number}
+    assert found(city.roads_staff, "恢复照明") == {ticket.number}
+
+
+def test_an_assisting_departments_reply_is_found(city, make):
+    ticket = make("路灯和水管都坏了", category="other")
+    tickets.route(ticket.id)
+    tickets.dispatch(city.dispatcher, ticket, "water", assisting=["roads"])
+    assists.mark_done(city.roads_staff, ticket, "路灯线路已抢修")
+    assert found(city.water_staff, "抢修") == {ticket.number}
+
+
+def test_a_merged_ticket_is_still_found_as_merged_and_points_at_its_parent(city, make):
+    parent = make("人民路路灯不亮")
+    child = make("人民路路灯坏了好几天")
+    merging.merge_into(city.dispatcher, child, parent.number)
+    results = search(city.supervisor, "路灯", per_page=10)
+    by_number = {hit.ticket.number: hit.ticket for hit in results.hits}
+    assert by_number[child.number].status == Status.MERGED
+    assert by_number[child.number].parent.number == parent.number
+    assert found(city.supervisor, "好几天", statuses=list(Status.OPEN)) == set()
+    assert found(city.supervisor, "好几天", statuses=[Status.MERGED]) == {child.number}
+
+
+def test_a_deleted_ticket_leaves_the_index(city, make):
+    ticket = make("窨井盖缺失")
+    ticket_id = ticket.id
+    _delete_dependants(ticket_id)
+    db.session.delete(ticket)
+    db.session.commit()
+    assert db.session.get(TicketSearch, ticket_id) is None
+    assert found(city.supervisor, "窨井盖") == set()
+
+
+def _delete_dependants(ticket_id: int) -> None:
+    """What refers to a ticket besides its document: its events and its text messages."""
+    for table in ("ticket_event", "outbound_message"):
+        db.session.execute(text(f"DELETE FROM {table} WHERE ticket_id = :id"), {"id": ticket_id})
+
+
+def test_reindex_rebuilds_the_same_results(city, make):
+    make("楼下噪音扰民")
+    ticket = tickets.route(make("路灯不亮").id)
+    tickets.add_note(city.dispatcher, ticket, "已催办路灯所")
+    make("Streetlight broken", confidential=True)
+    queries = ["噪音", "路灯", "催办", "streetlight"]
+    before = {q: numbers(search(city.supervisor, q)) for q in queries}
+    documents = dict(db.session.execute(select(TicketSearch.id, TicketSearch.document)).all())
+    assert ticket_search.reindex(batch=2) == (3, 0)  # nothing to rewrite: already in step
+    db.session.execute(TicketSearch.__table__.delete())  # as after a bulk load around the ORM
+    db.session.commit()
+    assert ticket_search.needs_reindex()
+    assert found(city.supervisor, "噪音") == set()
+    assert ticket_search.reindex(batch=2) == (3, 3)
+    db.session.expire_all()
+    assert dict(db.session.execute(select(TicketSearch.id, TicketSearch.document)).all()) == documents
+    assert {q: numbers(search(city.supervisor, q)) for q in queries} == before
+    assert not ticket_search.needs_reindex()
+
+
+def test_reindex_drops_the_documents_of_tickets_that_are_gone(city, make):
+    ticket = make("窨井盖缺失")
+    _delete_dependants(ticket.id)
+    # Around the ORM, as a bulk clean-up would (SQLite does not enforce the foreign key).
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(text("ALTER TABLE ticket_search DROP CONSTRAINT fk_ticket_search_id_ticket"))
+    db.session.execute(text("DELETE FROM ticket WHERE id = :id"), {"id": ticket.id})
+    db.session.commit()
+    try:
+        ticket_search.reindex()
+        assert db.session.scalar(select(func.count()).select_from(TicketSearch)) == 0
+        assert found(city.supervisor, "窨井盖") == set()
+    finally:
+        if db.session.connection().dialect.name == "postgresql":
+            db.session.execute(
+                text(
+                    "ALTER TABLE ticket_search ADD CONSTRAINT fk_ticket_search_id_ticket FOREIGN KEY (id) "
+                    "REFERENCES ticket (id) ON DELETE CASCADE"
+                )
+            )
+            db.session.commit()
+
+
+def test_only_the_newest_candidates_are_ranked(city, make, monkeypatch):
+    monkeypatch.setattr(search_index, "CANDIDATES", 3)
+    made = [make(f"路灯不亮 {i}") for i in range(5)]
+    results = search(city.supervisor, "路灯", per_page=10)
+    assert results.capped and results.total == 3
+    assert set(numbers(results)) == {t.number for t in made[-3:]}
+
+
+def test_the_generic_index_serves_another_kind(city, make):
+    """What the knowledge base can reuse: match() on the ticket kind without an owner table."""
+    ticket = make("楼道灯不亮")
+    matches = search_index.match(db.session.connection(), ticket_search.TICKETS, parse_query("楼道"))
+    assert [ticket_id for ticket_id, _score in matches] == [ticket.id]
+
+
+def test_the_reindex_command(runner, city, make):
+    make("楼下噪音扰民")
+    db.session.execute(TicketSearch.__table__.delete())
+    db.session.commit()
+    result = runner.invoke(args=["search", "reindex", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "reindexed 1 tickets (1 documents written)" in result.output
+    assert found(city.supervisor, "噪音") != set()
