@@ -1,0 +1,385 @@
+"""Grouping similar ticket texts within a place, independent of the database.
+
+Shared by the hotspot detection (`services.hotspots`) and its benchmark, so that the
+figures the benchmark prints describe what supervisors see:
+
+- text: TF-IDF over the words of the routing model's tokenizer (`textmodel.words`, jieba),
+  without stop words (function words and the hotline's own formulas: 反映, 希望, 相关部门…)
+  and numbers (house numbers and dates tell nothing about the problem);
+- place: tickets are grouped only within one block, the district (tickets without one form a
+  block of their own); the address is part of the text, so the same road or estate counts;
+- grouping that scales: inside a block, tickets are split into partitions of at most
+  `partition` tickets by a mini-batch k-means on the TF-IDF vectors (recursively, at most 32
+  parts at a time), then, inside each partition, every pair of tickets is compared (one
+  sparse product) and tickets at least `similarity` alike are grouped around the ticket with
+  the most such neighbours (star clustering: each group has a centre that all its members
+  resemble, so unlike the connected components of the graph, A~B~C does not chain A to C).
+  Groups split across partitions join again when their centroids are `merge` alike (star
+  clustering of the groups). Last,
+  each ticket of the block joins the group whose centroid it resembles most, at least
+  `assign`: the same rule that counts the window before, so that growth compares like with
+  like;
+- a group needs `min_size` tickets; its label is its centroid's heaviest terms.
+
+scikit-learn, scipy, numpy and jieba are imported inside the functions: a web process never
+needs them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.services import textmodel
+
+# Words that carry no problem and no place: function words, and how every message to a
+# hotline is phrased (requests, greetings, the government's own names).
+STOP_WORDS = frozenset(
+    """
+    的 了 是 我 你 他 她 它 们 我们 你们 他们 在 有 和 与 及 或 就 不 也 都 很 还 又 再 把 被 让 给 向 对 从 到 为 以
+    而 但 但是 并 并且 且 因为 所以 如果 虽然 由于 因此 于是 然后 而且 以及 之 其 此 这 那 这个 那个 这些 那些 这样
+    那样 这里 那里 什么 怎么 怎么办 怎样 如何 为什么 哪 哪里 谁 吗 呢 吧 啊 呀 哦 嘛 么 着 过 得 地 个 些 一 一个 一些
+    一直 一下 一次 没有 没 无 能 能否 可以 可 会 要 想 应该 应当 需要 必须 是否 已经 已 曾经 正在 将 将要 就是 还是
+    只是 只 才 都是 不是 有的 有些 所有 每 各 各种 等 等等 非常 十分 特别 比较 太 更 最 多 很多 许多 大量 严重
+    现在 目前 当前 今天 昨天 明天 今年 去年 每天 时候 时间 期间 之前 以前 之后 以后 后来 最近 近期 日 月 年 号 点
+    反映 反应 投诉 举报 咨询 建议 请求 要求 希望 恳请 请 麻烦 帮助 帮忙 解决 处理 落实 调查 核实 回复 答复 关注 重视
+    相关 有关 部门 相关部门 有关部门 政府 领导 单位 工作人员 市民 群众 居民 本人 来电 来信 留言 您好 你好 尊敬 谢谢
+    感谢 问题 情况 事情 事 现象 影响 造成 导致 出现 存在 进行 得到 没人 无人 至今 仍然 依然 市 区 县
+    """.split()  # noqa: SIM905 (a list of 200 quoted words would be unreadable)
+)
+_NUMBER = re.compile(r"^[\d.,:/\-]+[a-z]?$|^[a-z]$")
+# Below this many texts, tokenising in worker processes costs more than it saves.
+PARALLEL_FROM = 20_000
+CHUNK = 2_000
+TERMS_KEPT = 20  # per group: enough to match it again in the next run
+PREFILTER_TERMS = 3  # a text with none of a group's three heaviest terms is not counted for it
+
+
+@dataclass(frozen=True)
+class Params:
+    # Cosines of TF-IDF vectors. Paraphrases of one complaint score about 0.3 to 0.5, different
+    # problems at the same address 0.1 to 0.25, unrelated texts below 0.1 (tests/services).
+    similarity: float = 0.35  # two tickets this alike are one problem
+    merge: float = 0.35  # two groups whose centroids are this alike are one
+    assign: float = 0.35  # a ticket this like a group's centroid belongs to it
+    min_size: int = 3
+    max_groups: int = 50  # the largest groups kept
+    max_features: int = 100_000
+    partition: int = 2_000  # all pairs are compared within at most this many tickets
+    label_terms: int = 4
+    seed: int = 0
+    processes: int = 0  # tokenising processes; 0: one per CPU for large inputs
+
+
+@dataclass
+class Group:
+    block: Any  # the district id (None: no district)
+    members: list[int]  # indices into the texts, in order
+    label: str
+    terms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+def features(text: str) -> list[str]:
+    """The words that count: the routing model's words without stop words and numbers."""
+    return [w for w in textmodel.words(text) if w not in STOP_WORDS and not _NUMBER.match(w)]
+
+
+def _features_of(texts: list[str]) -> list[list[str]]:
+    return [features(t) for t in texts]
+
+
+def tokenised(texts: Sequence[str], processes: int = 0) -> Iterator[list[str]]:
+    """Each text's features, in order; in several processes for a large input (jieba holds
+    the GIL). A generator: a million texts' words are never all held at once."""
+    textmodel._jieba()  # the dictionary loads once here; forked processes inherit it
+    if not processes:
+        processes = (os.cpu_count() or 1) if len(texts) >= PARALLEL_FROM else 1
+    chunks = (list(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK))
+    if processes <= 1:
+        for chunk in chunks:
+            yield from _features_of(chunk)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for result in pool.imap(_features_of, chunks):
+            yield from result
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _vectorizer(params: Params, n: int):
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer=_identity,
+        min_df=2,  # a word in one ticket links it to no other
+        max_df=0.2 if n >= 1_000 else 1.0,  # in a fifth of all tickets: a formula, not a problem
+        max_features=params.max_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+class Found:
+    """The groups of one input, and what is needed to count like tickets elsewhere."""
+
+    def __init__(self, groups: list[Group], vectorizer: Any, centroids: list[Any], params: Params) -> None:
+        self.groups = groups
+        self.vectorizer = vectorizer
+        self._centroids = centroids  # one sparse row per group, L2-normalised
+        self.params = params
+
+    def count_similar(self, groups: list[Group], texts: Sequence[str], blocks: Sequence[Any]) -> list[int]:
+        """For each of `groups` (some of self.groups), how many of these other tickets (the
+        window before) resemble its centroid most, at least `assign`, within its block."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        counts = [0] * len(groups)
+        # Only texts holding one of a group's heaviest terms (in its block) can resemble it
+        # enough: a substring test spares tokenising the rest, most of a month before.
+        hints: dict[Any, set[str]] = {}
+        for group in groups:
+            hints.setdefault(_block_key(group.block), set()).update(list(group.terms)[:PREFILTER_TERMS])
+        keep = [
+            i
+            for i, (text, block) in enumerate(zip(texts, blocks, strict=True))
+            if any(term in text for term in hints.get(_block_key(block), ()))
+        ]
+        if not groups or not keep:
+            return counts
+        texts, blocks = [texts[i] for i in keep], [blocks[i] for i in keep]
+        index_of = {id(g): i for i, g in enumerate(self.groups)}
+        X = self.vectorizer.transform(tokenised(texts, self.params.processes))
+        block_array = _block_array(blocks)
+        by_block: dict[Any, list[int]] = {}
+        for position, group in enumerate(groups):
+            by_block.setdefault(group.block, []).append(position)
+        for block, positions in by_block.items():
+            rows = np.flatnonzero(block_array == _block_key(block))
+            if not len(rows):
+                continue
+            C = sp.vstack([self._centroids[index_of[id(groups[p])]] for p in positions]).tocsr()
+            best, score = _best_match(X[rows], C)
+            for k, p in enumerate(positions):
+                counts[p] = int(np.count_nonzero((best == k) & (score >= self.params.assign)))
+        return counts
+
+
+def _block_key(block: Any) -> int:
+    return -1 if block is None else int(block)
+
+
+def _block_array(blocks: Sequence[Any]):
+    import numpy as np
+
+    return np.fromiter((_block_key(b) for b in blocks), dtype=np.int64, count=len(blocks))
+
+
+def _best_match(X, C, chunk: int = 20_000):
+    """For each row of X, the row of C it is most alike (cosine, both normalised) and how much."""
+    import numpy as np
+
+    best = np.zeros(X.shape[0], dtype=np.int64)
+    score = np.zeros(X.shape[0], dtype=np.float32)
+    for s in range(0, X.shape[0], chunk):
+        P = (X[s : s + chunk] @ C.T).tocsr()
+        if P.nnz:
+            best[s : s + chunk] = np.asarray(P.argmax(axis=1)).ravel()
+            score[s : s + chunk] = P.max(axis=1).toarray().ravel()
+    return best, score
+
+
+def find_groups(texts: Sequence[str], blocks: Sequence[Any], params: Params | None = None) -> Found:
+    """Group the texts (one block each: the district, or None); largest groups first."""
+    import numpy as np
+
+    params = params or Params()
+    vectorizer = _vectorizer(params, len(texts))
+    if len(texts) < max(2, params.min_size):
+        return Found([], vectorizer, [], params)
+    try:
+        X = vectorizer.fit_transform(tokenised(texts, params.processes)).tocsr()
+    except ValueError:  # no word occurs twice: nothing can be alike
+        return Found([], vectorizer, [], params)
+    terms = vectorizer.get_feature_names_out()
+    block_array = _block_array(blocks)
+    found: list[tuple[Any, np.ndarray]] = []
+    for key in np.unique(block_array):
+        rows = np.flatnonzero(block_array == key)
+        block = None if key == -1 else int(key)
+        found.extend((block, members) for members in _block_groups(X, rows, params))
+    found.sort(key=lambda item: (-len(item[1]), int(item[1][0])))
+    groups, centroids = [], []
+    every = _centroids(X, [members for _, members in found]).tocsr() if found else None
+    for k, (block, members) in enumerate(found):
+        centroid = every[k]
+        weights = _top_terms(centroid, terms, TERMS_KEPT)
+        label = " ".join([t for t in weights if len(t) > 1][: params.label_terms] or list(weights)[:1])
+        groups.append(Group(block, [int(m) for m in members], label, weights))
+        centroids.append(centroid)
+    return Found(groups, vectorizer, centroids, params)
+
+
+def _block_groups(X, rows, params: Params) -> list[Any]:
+    """The groups of one block, as arrays of row numbers of X, each of at least min_size."""
+    import numpy as np
+
+    candidates: list[np.ndarray] = []
+    partitions = list(_partitions(X, rows, params))
+    for part in partitions:
+        candidates.extend(part[star] for star in _stars(X[part], params.similarity))
+    if not candidates:
+        return []
+    if len(partitions) > 1:
+        candidates = _merged(X, candidates, params.merge)
+    # The groups that could reach the minimum size take every ticket of the block that is
+    # closest to them and alike enough, members of other groups included (a better fit).
+    hopeful = [c for c in candidates if len(c) >= max(2, params.min_size - 1)]
+    if not hopeful:
+        return []
+    C = _centroids(X, hopeful).tocsr()
+    best, score = _best_match(X[rows], C)
+    groups = []
+    for k in range(len(hopeful)):
+        members = rows[(best == k) & (score >= params.assign)]
+        if len(members) >= params.min_size:
+            groups.append(np.sort(members))
+    return groups
+
+
+def _partitions(X, rows, params: Params, depth: int = 0) -> Iterator[Any]:
+    """Split a block into parts of at most `partition` tickets, keeping alike tickets together."""
+    if len(rows) <= params.partition:
+        yield rows
+        return
+    from sklearn.cluster import MiniBatchKMeans
+
+    k = min(32, math.ceil(len(rows) / (params.partition / 2)))
+    labels = MiniBatchKMeans(
+        n_clusters=k, random_state=params.seed + depth, n_init=1, batch_size=4096, max_iter=20
+    ).fit_predict(X[rows])
+    parts = [rows[labels == j] for j in range(k)]
+    if depth >= 8 or max(len(p) for p in parts) == len(rows):
+        # Nothing splits them (the same text many times): fixed slices; the merge rejoins them.
+        for s in range(0, len(rows), params.partition):
+            yield rows[s : s + params.partition]
+        return
+    for part in parts:
+        if len(part):
+            yield from _partitions(X, part, params, depth + 1)
+
+
+def _stars(Xp, threshold: float) -> list[Any]:
+    """Star clustering of one partition: positions (into Xp's rows) of groups of two or more."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    S = (Xp @ Xp.T).tocsr()
+    S = (S - sp.diags(S.diagonal())).tocsr()
+    S.data[S.data < threshold] = 0
+    S.eliminate_zeros()
+    degree = np.diff(S.indptr)
+    taken = np.zeros(Xp.shape[0], dtype=bool)
+    stars = []
+    for i in np.argsort(-degree, kind="stable"):
+        if degree[i] == 0:
+            break
+        if taken[i]:
+            continue
+        neighbours = S.indices[S.indptr[i] : S.indptr[i + 1]]
+        free = neighbours[~taken[neighbours]]
+        if len(free):
+            members = np.concatenate(([i], free))
+            taken[members] = True
+            stars.append(members)
+    return stars
+
+
+def _merged(X, candidates: list[Any], threshold: float, chunk: int = 2_000) -> list[Any]:
+    """Join groups split across partitions: star clustering again, over the groups' centroids
+    (no chaining here either), the largest groups first among equals."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    C = _centroids(X, candidates).tocsr()
+    rows = []
+    for s in range(0, C.shape[0], chunk):
+        P = (C[s : s + chunk] @ C.T).tocsr()
+        P.data[P.data < threshold] = 0
+        P.eliminate_zeros()
+        rows.append(P)
+    S = sp.vstack(rows).tocsr()
+    sizes = np.array([len(c) for c in candidates])
+    taken = np.zeros(len(candidates), dtype=bool)
+    merged = []
+    for i in np.lexsort((-sizes, -np.diff(S.indptr))):
+        if taken[i]:
+            continue
+        neighbours = S.indices[S.indptr[i] : S.indptr[i + 1]]  # itself included
+        free = neighbours[~taken[neighbours]]
+        taken[free] = True
+        merged.append(np.concatenate([candidates[j] for j in free]))
+    return merged
+
+
+def _centroid(X, members):
+    """The group's mean vector, L2-normalised, as a sparse row."""
+    return _centroids(X, [members])
+
+
+def _centroids(X, groups: list[Any]):
+    """Each group's mean vector, L2-normalised: one sparse row per group, in one product
+    (an indicator matrix times X) rather than a slice per group."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    indptr = np.cumsum([0] + [len(g) for g in groups])
+    columns = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+    indicator = sp.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), columns, indptr), shape=(len(groups), X.shape[0])
+    )
+    sums = (indicator @ X).tocsr()
+    norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags(1.0 / norms).astype(np.float32) @ sums
+
+
+def _top_terms(centroid, terms, limit: int) -> dict[str, float]:
+    import numpy as np
+
+    row = centroid.tocsr()
+    order = np.argsort(-row.data, kind="stable")[:limit]
+    return {str(terms[row.indices[i]]): round(float(row.data[i]), 4) for i in order}
+
+
+def term_similarity(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two groups' kept terms: how a hotspot is recognised in the next run."""
+    dot = sum(weight * b[term] for term, weight in a.items() if term in b)
+    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def group_summary(groups: Iterable[Group], labels: Sequence[str]) -> list[tuple[Group, str, float]]:
+    """For each group, the label most of its texts carry and that share (the benchmark's and
+    tests' measure of coherence, with a known category per text)."""
+    summary = []
+    for group in groups:
+        counts: dict[str, int] = {}
+        for i in group.members:
+            counts[labels[i]] = counts.get(labels[i], 0) + 1
+        best = max(sorted(counts), key=lambda label: counts[label])
+        summary.append((group, best, counts[best] / group.size))
+    return summary

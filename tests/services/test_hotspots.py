@@ -1,0 +1,356 @@
+"""Hotspot detection (热点) and what supervisors do with a hotspot."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.extensions import db
+from hotline.models import Hotspot, HotspotStatus, HotspotTicket, Status, Ticket, TicketEvent
+from hotline.models.types import utcnow
+from hotline.services import hotspot_clustering, hotspots
+from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tests import factories
+
+NOISE = [
+    "幸福小区旁边工地夜间施工噪音扰民，凌晨还在打桩，居民无法休息。",
+    "幸福小区附近工地晚上施工噪音很大，打桩声音扰民睡不着。",
+    "投诉幸福小区边上的工地夜间施工，噪音扰民严重，希望制止。",
+    "幸福小区工地夜里施工打桩，噪音扰民，老人孩子无法入睡。",
+    "幸福小区旁工地深夜施工噪音扰民，请管一管夜间打桩。",
+]
+LAMPS = [
+    "和平路路灯不亮已经一个星期，晚上走路很黑。",
+    "和平路的路灯坏了不亮，夜里行人看不清路。",
+    "和平路一段路灯全部不亮，晚上很黑很危险。",
+    "和平路路灯晚上不亮，请尽快维修路灯。",
+]
+# The same place as NOISE, another problem: a hotspot of its own, not part of the noise one.
+WATER = [
+    "幸福小区停水两天了，家里没有自来水做饭。",
+    "幸福小区突然停水，也没有提前通知停水时间。",
+    "幸福小区又停水了，自来水公司什么时候恢复供水？",
+]
+UNRELATED = [
+    "我想咨询一下社保卡补办需要带什么材料。",
+    "公交车司机态度恶劣，乘客上车时被辱骂。",
+    "小学门口早上接送孩子的车辆乱停乱放造成拥堵。",
+    "菜市场的猪肉价格明显高于其他市场，怀疑哄抬物价。",
+    "医院挂号排队时间太长，希望增加窗口。",
+    "邻居家的狗每天狂叫，还不拴绳。",
+]
+
+
+def log(city, texts, district="east", category="potholes", at=None, address=""):
+    made = []
+    for i, text in enumerate(texts):
+        ticket = factories.make_ticket(
+            city.operator, description=text, district=district, category=category, address=address
+        )
+        if at is not None:
+            ticket.created_at = at - timedelta(minutes=10 * (i + 1))
+        made.append(ticket)
+    db.session.commit()
+    return made
+
+
+def members(hotspot: Hotspot) -> set[int]:
+    return set(db.session.scalars(select(HotspotTicket.ticket_id).where(HotspotTicket.hotspot_id == hotspot.id)))
+
+
+def active(window: str) -> list[Hotspot]:
+    return list(
+        db.session.scalars(
+            select(Hotspot)
+            .where(Hotspot.window_kind == window, Hotspot.active.is_(True))
+            .order_by(Hotspot.ticket_count.desc())
+        )
+    )
+
+
+def test_similar_complaints_in_one_place_are_found_and_unrelated_ones_are_not_merged(city) -> None:
+    now = utcnow()
+    noise = log(city, NOISE, "east", at=now)
+    lamps = log(city, LAMPS, "west", category="infrastructure", at=now)
+    # The same complaint from another district is another place: not part of the east hotspot.
+    elsewhere = log(city, NOISE[:2], "west", at=now)
+    others = log(city, UNRELATED, "east", at=now)
+    water = log(city, WATER, "east", category="water-supply", at=now)
+
+    result = hotspots.detect("week", now)
+
+    assert result.tickets == len(NOISE) + len(LAMPS) + 2 + len(UNRELATED) + len(WATER)
+    found = active("week")
+    assert len(found) == 3, [(h.label, h.ticket_count) for h in found]
+    noisy, dark, dry = found
+    assert members(dry) == {t.id for t in water} and "停水" in dry.label
+    assert members(noisy) == {t.id for t in noise}
+    assert noisy.district == city.east
+    assert "噪音" in noisy.label or "扰民" in noisy.label or "施工" in noisy.label
+    assert noisy.categories == [["potholes", 5]]
+    assert members(dark) == {t.id for t in lamps}
+    assert dark.district == city.west and "路灯" in dark.label
+    grouped = members(noisy) | members(dark)
+    assert not grouped & {t.id for t in others + elsewhere}
+    assert noisy.previous_count == 0 and noisy.growth is None  # new this week
+
+
+def test_growth_counts_the_same_problem_in_the_window_before(city) -> None:
+    now = utcnow()
+    log(city, NOISE, "east", at=now)
+    log(city, NOISE[:2], "east", at=now - timedelta(days=7))  # last week: two such calls
+    log(city, NOISE[2:3], "west", at=now - timedelta(days=7))  # elsewhere: not counted
+
+    hotspots.detect("week", now)
+
+    (noisy,) = active("week")
+    assert (noisy.ticket_count, noisy.previous_count) == (5, 2)
+    assert noisy.growth == pytest.approx(1.5)
+
+
+def test_departments_involved_are_those_holding_the_tickets(city) -> None:
+    now = utcnow()
+    made = log(city, NOISE, "east", at=now)
+    for ticket in made[:3]:
+        factories.tickets.route(ticket.id)  # potholes inherit roads
+    hotspots.detect("day", now)
+    (noisy,) = active("day")
+    assert noisy.departments == [["roads", 3]]
+
+
+def test_a_later_run_updates_the_same_hotspot_and_keeps_what_supervisors_did(city) -> None:
+    now = utcnow()
+    log(city, NOISE[:4], "east", at=now)
+    log(city, LAMPS, "west", category="infrastructure", at=now)
+    hotspots.detect("week", now)
+    noisy = next(h for h in active("week") if h.district == city.east)
+    dark = next(h for h in active("week") if h.district == city.west)
+    hotspots.name(city.supervisor, noisy, "  幸福小区  夜间施工 ")
+    hotspots.follow(city.supervisor, noisy)
+    first_seen = noisy.first_seen_at
+
+    later = now + timedelta(hours=1)
+    log(city, NOISE[4:], "east", at=later)
+    for ticket in db.session.scalars(select(Ticket).where(Ticket.district_id == city.west.id)):
+        ticket.created_at = now - timedelta(days=30)  # the lamps slid out of the week
+    db.session.commit()
+    result = hotspots.detect("week", later)
+
+    db.session.expire_all()
+    again = db.session.get(Hotspot, noisy.id)
+    assert again is not None and again.active
+    assert (again.name, again.ticket_count, again.first_seen_at) == ("幸福小区 夜间施工", 5, first_seen)
+    assert again.followed_by(city.supervisor)
+    assert again.window_end == later
+    assert (result.created, result.updated, result.removed) == (0, 1, 1)
+    assert db.session.get(Hotspot, dark.id) is None  # nobody did anything with it: gone
+
+
+def test_a_hotspot_someone_acted_on_stays_when_it_fades(city) -> None:
+    now = utcnow()
+    log(city, LAMPS, "west", category="infrastructure", at=now)
+    hotspots.detect("day", now)
+    (dark,) = active("day")
+    hotspots.follow(city.admin, dark)
+
+    hotspots.detect("day", now + timedelta(days=3))
+
+    db.session.expire_all()
+    kept = db.session.get(Hotspot, dark.id)
+    assert kept is not None and not kept.active and kept.ticket_count == 4
+    assert len(members(kept)) == 4
+    assert hotspots.followed(city.admin) == [kept]
+    assert hotspots.top(city.admin, "day") == []
+
+
+def test_the_same_group_found_again_after_its_tickets_changed_is_matched_by_its_terms(city) -> None:
+    now = utcnow()
+    log(city, NOISE[:3], "east", at=now)
+    hotspots.detect("day", now)
+    (first,) = active("day")
+    hotspots.name(city.supervisor, first, "工地夜间施工")
+    # A day later: three other calls about the same site, none of the first ones.
+    later = now + timedelta(days=1, hours=1)
+    log(city, NOISE[2:], "east", at=later)
+    hotspots.detect("day", later)
+    db.session.expire_all()
+    (again,) = active("day")
+    assert again.id == first.id and again.name == "工地夜间施工"
+
+
+def test_merged_tickets_and_proactive_cases_are_left_out(city) -> None:
+    now = utcnow()
+    made = log(city, NOISE[:3], "east", at=now)
+    made[0].status = Status.MERGED
+    made[1].channel = hotspots.PROACTIVE_CHANNEL
+    db.session.commit()
+    result = hotspots.detect("day", now)
+    assert result.tickets == 1 and active("day") == []
+
+
+def test_assign_creates_a_proactive_case_dispatched_to_the_department(city) -> None:
+    now = utcnow()
+    made = log(city, NOISE, "east", at=now, address="幸福小区东门")
+    hotspots.detect("week", now)
+    (noisy,) = active("week")
+    hotspots.name(city.supervisor, noisy, "幸福小区夜间施工")
+
+    case = hotspots.assign(city.supervisor, noisy, "roads", "请组织夜间巡查")
+
+    db.session.expire_all()
+    case = db.session.get(Ticket, case.id)
+    noisy = db.session.get(Hotspot, noisy.id)
+    assert case.status == Status.DISPATCHED and case.department == city.roads
+    assert case.resolve_due_at is not None  # the SLA clocks run as for any ticket
+    assert (case.type, case.channel, case.caller_phone) == ("report", "proactive", "")
+    assert case.category == city.potholes and case.district == city.east and case.address == "幸福小区东门"
+    assert "幸福小区夜间施工" in case.description and "请组织夜间巡查" in case.description
+    assert made[0].number in case.description or made[-1].number in case.description
+    assert (noisy.status, noisy.proactive_ticket_id, noisy.assigned_department) == (
+        HotspotStatus.ASSIGNED,
+        case.id,
+        city.roads,
+    )
+    assert noisy.assigned_by == city.supervisor and noisy.note == "请组织夜间巡查"
+    kinds = [e.kind for e in case.events]
+    assert kinds == ["created", "dispatched"]
+    assert case.events[0].data == {"channel": "proactive", "hotspot": noisy.id}
+
+    with pytest.raises(Conflict, match=case.number):  # already assigned, as that ticket
+        hotspots.assign(city.admin, noisy, "water")
+    # The next run does not count the proactive case as one more call.
+    hotspots.detect("week", now + timedelta(minutes=5))
+    db.session.expire_all()
+    assert db.session.get(Hotspot, noisy.id).ticket_count == 5
+
+
+def test_assign_refuses_bad_input_without_creating_anything(city) -> None:
+    now = utcnow()
+    log(city, NOISE[:3], "east", at=now)
+    hotspots.detect("day", now)
+    (noisy,) = active("day")
+    before = db.session.scalar(select(func.count()).select_from(Ticket))
+    for department, note, field in (("nope", "", "department"), ("", "", "department"), ("roads", "x" * 3000, "note")):
+        with pytest.raises(InvalidInput) as refused:
+            hotspots.assign(city.supervisor, noisy, department, note)
+        assert refused.value.field == field
+    with pytest.raises(InvalidInput) as refused:
+        hotspots.name(city.supervisor, noisy, "名" * 101)
+    assert refused.value.field == "name"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == before
+    assert db.session.get(Hotspot, noisy.id).status == HotspotStatus.OPEN
+    assert db.session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == "dispatched")) == 0
+
+
+def test_dismiss_and_reopen(city) -> None:
+    now = utcnow()
+    log(city, NOISE[:3], "east", at=now)
+    hotspots.detect("day", now)
+    (noisy,) = active("day")
+    hotspots.dismiss(city.supervisor, noisy)
+    with pytest.raises(Conflict):
+        hotspots.assign(city.supervisor, noisy, "roads")
+    hotspots.reopen(city.supervisor, noisy)
+    with pytest.raises(Conflict):
+        hotspots.reopen(city.supervisor, noisy)
+    assert noisy.status == HotspotStatus.OPEN
+
+
+@pytest.mark.parametrize("role", ["operator", "dispatcher", "roads_staff"])
+def test_only_supervisors_and_administrators_may_see_and_act(city, role) -> None:
+    now = utcnow()
+    log(city, NOISE[:3], "east", at=now)
+    hotspots.detect("day", now)
+    (noisy,) = active("day")
+    user = getattr(city, role)
+    for action in (
+        lambda: hotspots.top(user, "day"),
+        lambda: hotspots.get(user, noisy.id),
+        lambda: hotspots.name(user, noisy, "x"),
+        lambda: hotspots.follow(user, noisy),
+        lambda: hotspots.dismiss(user, noisy),
+        lambda: hotspots.assign(user, noisy, "roads"),
+    ):
+        with pytest.raises(PermissionDenied):
+            action()
+    assert hotspots.get(city.admin, noisy.id) == noisy
+    with pytest.raises(NotFound):
+        hotspots.get(city.admin, noisy.id + 1000)
+    with pytest.raises(InvalidInput) as refused:
+        hotspots.top(city.admin, "year")
+    assert refused.value.field == "window"
+
+
+def test_an_empty_window_finds_nothing(city) -> None:
+    result = hotspots.detect("month", utcnow())
+    assert (result.tickets, result.hotspots) == (0, 0)
+
+
+def test_splitting_a_large_block_into_partitions_finds_the_same_groups() -> None:
+    """Past `partition` tickets, a block is split by k-means before the pairwise comparison,
+    and groups split across partitions are joined again: the same groups as comparing all."""
+    texts = [f"{NOISE[i % len(NOISE)]} 第{i}次" for i in range(60)]
+    texts += [f"{LAMPS[i % len(LAMPS)]} 第{i}次" for i in range(45)]
+    texts += UNRELATED
+
+    def groups(partition: int) -> set[frozenset[int]]:
+        params = hotspot_clustering.Params(partition=partition)
+        return {frozenset(g.members) for g in hotspot_clustering.find_groups(texts, [1] * len(texts), params).groups}
+
+    split, whole = groups(20), groups(2_000)
+    assert split == whole
+    assert sum(len(g) for g in whole) == 105  # every complaint is in a group, no unrelated text is
+    assert all(max(g) < 60 or min(g) >= 60 for g in whole)  # noise and lamps never mixed
+
+
+TEDDYCUP = Path(__file__).resolve().parents[3] / "shared" / "data" / "teddycup2020c" / "messages.csv"
+
+
+def test_teddycup_messages_group_into_hotspots_each_of_one_category(city) -> None:
+    """The Teddy Cup messages (real citizen messages with the category the city routed them
+    to), logged as tickets: each hotspot found is mostly one first-level category."""
+    if not TEDDYCUP.exists():
+        pytest.skip(f"the shared data is absent: {TEDDYCUP} (see ../shared/data/README.md)")
+    with TEDDYCUP.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    categories = {name: factories.make_category(name=name) for name in sorted({r["一级分类"] for r in rows})}
+    now = utcnow()
+    # Straight rows rather than intake: 495 routing jobs and texts would only slow the test.
+    db.session.add_all(
+        Ticket(
+            number=f"TC-{i:04d}",
+            type="complaint",
+            category=categories[row["一级分类"]],
+            description=f"{row['留言主题']}\n{row['留言详情']}",
+            caller_phone="",
+            created_at=now - timedelta(hours=20) + timedelta(seconds=i),
+        )
+        for i, row in enumerate(rows)
+    )
+    db.session.commit()
+    # Long written messages resemble each other less than short calls: a lower threshold.
+    params = hotspot_clustering.Params(similarity=0.3, merge=0.3, assign=0.27, min_size=3)
+    result = hotspots.detect("month", now + timedelta(days=1), params)
+
+    assert result.tickets == len(rows)
+    found = active("month")
+    assert len(found) >= 3
+    shares = []
+    for hotspot in found:
+        counts = Counter(
+            db.session.scalars(
+                select(Ticket.category_id)
+                .join(HotspotTicket, HotspotTicket.ticket_id == Ticket.id)
+                .where(HotspotTicket.hotspot_id == hotspot.id)
+            )
+        )
+        shares.append(max(counts.values()) / hotspot.ticket_count)
+    # Seven categories: a random group of three would be one category about 1 time in 12.
+    assert sum(shares) / len(shares) >= 0.8, shares
+    assert sum(share == 1.0 for share in shares) >= len(shares) / 2, shares
