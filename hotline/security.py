@@ -1,0 +1,70 @@
+"""Security headers on every answer: a content security policy and its companions.
+
+Set by hand rather than with Flask-Talisman: the policy is a few lines, Talisman's HTTPS
+redirects would fight the proxy that terminates TLS, and the machine-facing paths (Twilio,
+Open311, the API) need nothing of it but the headers, which are harmless there.
+
+The policy, and why:
+- `default-src 'self'`: everything (Bootstrap, our CSS and scripts, fetches) is served by the
+  hotline itself (BOOTSTRAP_SERVE_LOCAL); nothing loads from another site.
+- `script-src 'self'`: no inline script and no eval; the pages' scripts are files in static/.
+- `style-src 'self' 'unsafe-inline'`: the reports' pygal charts are inline SVG that carry their
+  own <style> element, and a few templates set a width with style= (SLA progress bars, the
+  public pages). Inline styles cannot run code; scripts stay locked down.
+- `img-src 'self' data:`: Bootstrap's CSS draws its icons (select arrows, the menu toggler)
+  as data: SVG images.
+- `frame-ancestors 'none'` (and X-Frame-Options for old browsers): no page in someone else's
+  frame, so no click-jacking of the action buttons.
+- `form-action 'self'`, `base-uri 'self'`, `object-src 'none'`: no form posted elsewhere, no
+  <base> trick, no plugins.
+HSTS is sent only over HTTPS (behind a proxy, with HOTLINE_TRUSTED_PROXIES or HOTLINE_PROXY_FIX set so that the request
+knows it came over HTTPS): a development server on plain HTTP must not pin itself to HTTPS.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Ticket numbers are in our addresses: another site never learns them from a link.
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_add_headers)
+
+
+def _add_headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
+    # (the back button after logging out must not show them). Static files stay cacheable.
+    # The API's answers (bearer token, no session) carry the same data.
+    signed_in = getattr(current_user, "is_authenticated", False) or request.path.startswith("/api/")
+    if request.endpoint != "static" and signed_in:
+        response.headers["Cache-Control"] = "no-store"
+    return response

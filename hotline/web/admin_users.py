@@ -1,0 +1,103 @@
+"""Users for administrators: the list, a user's role, department and activity, and the log
+of every such change (who changed whom, when, from what to what, and why)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, TextAreaField
+
+from hotline import labels
+from hotline.extensions import db
+from hotline.models import Department, Role, User
+from hotline.services import audit, users
+from hotline.services.errors import ServiceError
+from hotline.web.forms import HotlineForm
+from hotline.web.guards import roles_required
+
+bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+
+PAGE_SIZE = 100
+
+
+class RoleForm(HotlineForm):
+    # The service checks role and department and says what is wrong; the form passes them on.
+    role = SelectField(_l("Role"), choices=[], validate_choice=False)
+    department = SelectField(_l("Department"), choices=[], validate_choice=False)
+    active = BooleanField(_l("Active (may log in)"))
+    reason = TextAreaField(_l("Reason"))
+
+
+def _form(user: User | None = None) -> RoleForm:
+    form = (
+        RoleForm()
+        if user is None
+        else RoleForm(
+            data={
+                "role": user.role,
+                "department": user.department.code if user.department else "",
+                "active": user.active,
+            }
+        )
+    )
+    form.role.choices = [(code, labels.ROLE_LABELS.get(code, code)) for code in Role.ALL]
+    departments = db.session.scalars(select(Department).order_by(Department.name))
+    form.department.choices = [("", _("— none —"))] + [(d.code, d.name) for d in departments]
+    return form
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def index():
+    role = request.args.get("role", "")
+    query = select(User).order_by(User.username)
+    if role in Role.ALL:
+        query = query.where(User.role == role)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/users.html", pagination=pagination, role=role, roles=Role.ALL)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = _form(user) if request.method == "GET" else _form()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = _("The form has expired; reload the page and try again.")
+        else:
+            try:
+                change = users.change_role(
+                    current_user,
+                    user,
+                    form.role.data or "",
+                    form.department.data or None,
+                    bool(form.active.data),
+                    form.reason.data or "",
+                )
+            except ServiceError as failure:
+                db.session.rollback()
+                error = failure.message
+            else:
+                if change is None:
+                    flash(_("Nothing changed for %(name)s.", name=user.username), "info")
+                else:
+                    flash(_("%(name)s changed; the change is in the log.", name=user.username), "success")
+                return redirect(url_for("admin_users.edit", user_id=user.id))
+    changes, _total = audit.role_changes(user=user, per_page=50)
+    status = 400 if error else 200
+    return render_template("admin/users_edit.html", user=user, form=form, error=error, changes=changes), status
+
+
+@bp.get("/log")
+@roles_required(Role.ADMIN)
+def log():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    changes, total = audit.role_changes(page=page, per_page=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("admin/users_log.html", changes=changes, total=total, page=page, pages=pages)
