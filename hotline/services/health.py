@@ -1,0 +1,161 @@
+"""Health of one web process and of what it depends on: the database, Redis, the job queue.
+
+What `GET /healthz` (monitoring) and `GET /readyz` (the load balancer) report. Every check is
+bounded (about a second) and cheap: one `SELECT 1`, one indexed `min()`, a Redis pipeline of a
+few O(1) commands. No personal data: counts, ages and error class names only.
+
+Status:
+- `ok`: the database and Redis answer, and the queue is moving (its oldest job has waited
+  less than HOTLINE_HEALTH_MAX_JOB_AGE seconds);
+- `degraded`: the database answers but Redis does not, or jobs wait too long (no worker is
+  running, or they cannot keep up). Tickets are still accepted: they are committed first and
+  the sweep enqueues their routing once Redis is back. Monitoring should alert; a load
+  balancer should keep the process in rotation (`/readyz` answers 200);
+- `down`: the database does not answer. Nothing works: both endpoints answer 503.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from redis import ConnectionPool, Redis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hotline.extensions import db, jobs
+from hotline.models import Status, Ticket
+from hotline.models.types import utcnow
+
+TIMEOUT_SECONDS = 1.0
+OK, DEGRADED, DOWN = "ok", "degraded", "down"
+
+
+@dataclass
+class Health:
+    status: str
+    database: dict[str, Any]
+    redis: dict[str, Any]
+    queues: dict[str, int] = field(default_factory=dict)
+    scheduled_jobs: int | None = None
+    failed_jobs: int | None = None
+    workers: int | None = None
+    oldest_job_age_seconds: float | None = None
+    oldest_unrouted_ticket_age_seconds: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "database": self.database,
+            "redis": self.redis,
+            "queues": self.queues,
+            "scheduled_jobs": self.scheduled_jobs,
+            "failed_jobs": self.failed_jobs,
+            "workers": self.workers,
+            "oldest_job_age_seconds": self.oldest_job_age_seconds,
+            "oldest_unrouted_ticket_age_seconds": self.oldest_unrouted_ticket_age_seconds,
+            "problems": self.problems,
+        }
+
+
+def check() -> Health:
+    database, oldest_ticket = _check_database()
+    redis_state, queue_facts = _check_redis()
+    health = Health(status=OK, database=database, redis=redis_state, **queue_facts)
+    health.oldest_unrouted_ticket_age_seconds = oldest_ticket
+    if not database["ok"]:
+        health.status = DOWN
+        health.problems.append("database unreachable")
+    if not redis_state["ok"]:
+        health.problems.append("redis unreachable" if redis_state.get("configured", True) else "redis not configured")
+    max_age = current_app.config.get("HOTLINE_HEALTH_MAX_JOB_AGE", 300)
+    if max_age and (health.oldest_job_age_seconds or 0) > max_age:
+        health.problems.append(f"oldest job waiting more than {max_age} s")
+    if health.status == OK and health.problems:
+        health.status = DEGRADED
+    return health
+
+
+def _check_database() -> tuple[dict[str, Any], float | None]:
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            # A hung server must not hold the probe: the statement gives up after the timeout.
+            db.session.execute(text(f"SET LOCAL statement_timeout = {int(TIMEOUT_SECONDS * 1000)}"))
+        db.session.execute(text("SELECT 1"))
+        # Tickets still waiting for routing (Redis was down, or no worker): an indexed min().
+        oldest = db.session.scalar(select(func.min(Ticket.created_at)).where(Ticket.status == Status.NEW))
+        age = None if oldest is None else round(max(0.0, (utcnow() - _aware(oldest)).total_seconds()), 1)
+        return {"ok": True}, age
+    except SQLAlchemyError as error:
+        return {"ok": False, "error": type(error).__name__}, None
+    finally:
+        db.session.rollback()  # never leave a transaction open in the web process
+
+
+def _aware(moment):
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _probe_client() -> Redis | None:
+    """A client with a short timeout, kept per app: the queue's own client waits up to 5 s."""
+    state = current_app.extensions["hotline_jobs"]
+    if state["connection"] is None:
+        return None
+    client = state.get("health_connection")
+    if client is None:
+        pool = state["connection"].connection_pool
+        kwargs = dict(pool.connection_kwargs, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS)
+        client = Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+        state["health_connection"] = client
+    return client
+
+
+def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
+    client = _probe_client()
+    queue = jobs.queue
+    if client is None or queue is None:
+        return {"ok": False, "configured": False, "error": "REDIS_URL is not set"}, {}
+    started = time.monotonic()
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.llen(queue.key)
+        pipe.lindex(queue.key, 0)
+        pipe.lindex(queue.key, -1)
+        pipe.zcard(queue.scheduled_job_registry.key)
+        pipe.zcard(queue.failed_job_registry.key)
+        pipe.scard(f"rq:workers:{queue.name}")
+        depth, head, tail, scheduled, failed, workers = pipe.execute()
+        # The queue's ends: jobs go to the back, the sweep's batches to the front, so the
+        # longest-waiting job is at one end or the other (an estimate, at O(1) cost).
+        ages = [age for job_id in {head, tail} if job_id for age in [_enqueued_age(client, job_id)] if age is not None]
+    except RedisError as error:
+        return {"ok": False, "error": type(error).__name__}, {}
+    return (
+        {"ok": True, "latency_ms": round((time.monotonic() - started) * 1000, 1)},
+        {
+            "queues": {queue.name: depth},
+            "scheduled_jobs": scheduled,
+            "failed_jobs": failed,
+            "workers": workers,
+            "oldest_job_age_seconds": max(ages) if ages else None,
+        },
+    )
+
+
+def _enqueued_age(client: Redis, job_id: bytes) -> float | None:
+    from datetime import datetime
+
+    raw = client.hget(b"rq:job:" + job_id, "enqueued_at")
+    if not raw:
+        return None
+    try:
+        enqueued = datetime.fromisoformat(raw.decode().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return round(max(0.0, (utcnow() - _aware(enqueued)).total_seconds()), 1)
