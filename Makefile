@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments: make test ARGS="-k api -x"
 ARGS ?=
 
-.PHONY: help run test test-fast lint format venv translations migrate worker bench
+.PHONY: help run test test-fast lint format venv translations migrate worker bench bench-reports bench-intake bench-soak
 
 help:
 	@echo "make run        migrate, load the demo city if empty, run web + worker (+ embedded Redis)"
@@ -19,6 +19,9 @@ help:
 	@echo "make migrate    flask db upgrade on DATABASE_URL"
 	@echo "make worker     one RQ worker with the scheduler (needs REDIS_URL)"
 	@echo "make bench      run benchmarks/*.py"
+	@echo "make bench-intake  ticket intake under gunicorn vs a trivial endpoint, SQLite and PostgreSQL (ARGS=...)"
+	@echo "make bench-soak    minutes of steady intake while a worker is killed and Redis restarted (ARGS=...)"
+	@echo "make bench-reports  reports at 1,000,000 tickets on SQLite and PostgreSQL (TICKETS=...)"
 
 run: venv translations
 	$(BIN)/python scripts/run.py
@@ -63,3 +66,14 @@ bench: venv
 	@shopt -s nullglob; files=(benchmarks/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+
+# The reports benchmark at scale (a few minutes per database): make bench-reports TICKETS=10000000
+TICKETS ?= 1000000
+bench-reports: venv
+	$(BIN)/python benchmarks/reports.py --tickets $(TICKETS) --db both
+
+bench-intake: venv
+	$(BIN)/python benchmarks/intake.py $(ARGS)
+
+bench-soak: venv
+	$(BIN)/python benchmarks/soak.py $(ARGS)

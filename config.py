@@ -7,6 +7,7 @@ tests and a second instance can set variables before creating the app.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -41,6 +42,34 @@ def normalise_database_url(url: str) -> str:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+PROXY_FIX_KEYS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+
+
+def proxy_fix_from_env() -> dict[str, int] | None:
+    """Werkzeug ProxyFix arguments: HOTLINE_PROXY_FIX="x_for=1,x_proto=1,x_host=1", or
+    HOTLINE_TRUSTED_PROXIES=N (that many proxies for X-Forwarded-For, -Proto, -Host, -Port).
+    None (the default): X-Forwarded-* headers are ignored, as a client could forge them."""
+    spec = env_str("HOTLINE_PROXY_FIX")
+    if spec:
+        values: dict[str, int] = {}
+        for part in spec.split(","):
+            key, sep, number = part.strip().partition("=")
+            if key not in PROXY_FIX_KEYS or not sep or not number.strip().isdigit():
+                raise RuntimeError(
+                    f"HOTLINE_PROXY_FIX: cannot read {part.strip()!r}: use e.g. x_for=1,x_proto=1,x_host=1 "
+                    f"(keys: {', '.join(PROXY_FIX_KEYS)})"
+                )
+            values[key] = int(number)
+        return values or None
+    count = env_str("HOTLINE_TRUSTED_PROXIES")
+    if count:
+        if not count.strip().isdigit():
+            raise RuntimeError("HOTLINE_TRUSTED_PROXIES must be a number of proxies (e.g. 1)")
+        n = int(count)
+        return {"x_for": n, "x_proto": n, "x_host": n, "x_port": n} if n else None
+    return None
 
 
 class Config:
@@ -94,10 +123,27 @@ class Config:
         self.HOTLINE_VOICEMAIL_CATEGORY = env_str("HOTLINE_VOICEMAIL_CATEGORY", "")
         # Resolved tickets the citizen has not rated are closed after this many days.
         self.HOTLINE_SURVEY_DAYS = env_int("HOTLINE_SURVEY_DAYS", 3)
+        # Hotspot detection (day, week and month windows) runs this often; 0: not scheduled.
+        self.HOTLINE_HOTSPOT_EVERY_MINUTES = env_int("HOTLINE_HOTSPOT_EVERY_MINUTES", 60)
+        # Deployment (docs/production.md): log format (text or json lines), and the proxy headers
+        # to trust: off unless HOTLINE_PROXY_FIX or HOTLINE_TRUSTED_PROXIES says how many proxies.
+        self.HOTLINE_LOG_FORMAT = env_str("HOTLINE_LOG_FORMAT", "text")
+        self.HOTLINE_LOG_LEVEL = env_str("HOTLINE_LOG_LEVEL", "INFO")
+        self.HOTLINE_PROXY_FIX = proxy_fix_from_env()
+        # /healthz is 503 (degraded) when the oldest queued job has waited longer; 0: never.
+        self.HOTLINE_HEALTH_MAX_JOB_AGE = env_int("HOTLINE_HEALTH_MAX_JOB_AGE", 300)
         self.BOOTSTRAP_SERVE_LOCAL = True
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # A signed-in session is refused this long after it was last written (a shift and a bit).
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("HOTLINE_SESSION_HOURS", 12))
+        # Login throttling: failures per user name and per address within the window (seconds).
+        self.HOTLINE_LOGIN_ACCOUNT_FAILURES = env_int("HOTLINE_LOGIN_ACCOUNT_FAILURES", 5)
+        self.HOTLINE_LOGIN_ADDRESS_FAILURES = env_int("HOTLINE_LOGIN_ADDRESS_FAILURES", 20)
+        self.HOTLINE_LOGIN_WINDOW = env_int("HOTLINE_LOGIN_WINDOW", 15 * 60)
 
 
 class DevelopmentConfig(Config):
@@ -110,6 +156,8 @@ class ProductionConfig(Config):
         if self.SECRET_KEY == "dev-only-not-secret":
             raise RuntimeError("SECRET_KEY must be set in production")
         self.SESSION_COOKIE_SECURE = env_bool("HOTLINE_SECURE_COOKIES", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.HOTLINE_LOG_FORMAT = env_str("HOTLINE_LOG_FORMAT", "json")
 
 
 class TestingConfig(Config):

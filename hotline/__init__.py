@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from config import Config, config_from_env
+from hotline import security
 from hotline.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 from hotline.extensions import jobs as job_queue  # as `jobs`, importing hotline.jobs would rebind the name
 
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     from hotline.services import report_figures  # noqa: F401  (ticket changes mark their day for the reports)
 
     db.init_app(app)
+    _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -48,6 +50,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(open311_bp)
     csrf.exempt(open311_bp)  # Open311 clients authenticate by api_key, not by cookie
+    _register_deployment(app)
+    security.init_app(app)  # CSP and the other security headers on every answer
 
     from hotline.cli import register_commands
 
@@ -59,6 +63,42 @@ def create_app(config: Config | None = None) -> Flask:
         return {"db": db, "models": models}
 
     return app
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """SQLite (the embedded default): write-ahead log, so that readers never wait for the writer
+    and a commit appends to the log without a disk sync (synchronous=NORMAL: safe against a
+    crash of the app, the last commits can go with a power cut); a writer waits up to 10 s for
+    another (several gunicorn workers and the RQ worker write the same file). Before, each
+    commit cost a sync, about 30 ms: two per ticket logged (benchmarks/intake.py)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    def on_connect(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    with app.app_context():
+        event.listen(db.engine, "connect", on_connect)
+
+
+def _register_deployment(app: Flask) -> None:
+    """Production plumbing (docs/production.md): /healthz and /readyz, structured logs with a
+    request id, and the proxy headers trusted only when HOTLINE_PROXY_FIX says so."""
+    from hotline import logs
+    from hotline.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    logs.configure(app)
+    proxy_fix = app.config.get("HOTLINE_PROXY_FIX")
+    if proxy_fix:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxy_fix)  # type: ignore[method-assign]
 
 
 def _select_locale() -> str | None:
@@ -90,4 +130,6 @@ def _register_template_helpers(app: Flask) -> None:
 def _load_user(user_id: str):
     from hotline.models import User
 
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A deactivated user's session ends at their next request, not when they log out.
+    return user if user is not None and user.active else None

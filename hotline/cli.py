@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask --app hotline users create|token`, `seed-demo`, `requeue`."""
+"""Flask CLI commands: `flask --app hotline users create|token|set-role|set-password`, `seed-demo`, `requeue`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ users_cli = AppGroup("users", help="Manage users and their API tokens.")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(Role.ALL))
 @click.option("--department", "department_code", help="Department code (department staff only).")
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help="At least 10 characters, not the user name nor a common one.")
 @click.option("--display-name", default="", help="Name shown on pages; defaults to NAME.")
 def create_user_command(name: str, role: str, department_code: str | None, password: str, display_name: str) -> None:
     """Create a user NAME with a role."""
@@ -42,6 +42,44 @@ def token_command(name: str) -> None:
     click.echo(token)
 
 
+@users_cli.command("set-role")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(Role.ALL))
+@click.option("--department", "department_code", help="Department code (department staff only).")
+@click.option("--reason", required=True, help="Why: kept in the log of role changes.")
+@click.option("--deactivate/--activate", "deactivate", default=None, help="Also deactivate (or reactivate) the user.")
+def set_role_command(name: str, role: str, department_code: str | None, reason: str, deactivate: bool | None) -> None:
+    """Give user NAME a role (and department); the change is logged with the reason."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user {name}")
+    active = user.active if deactivate is None else not deactivate
+    old_role = user.role
+    try:
+        change = users.change_role(None, user, role, department_code, active, reason, via="cli")
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    if change is None:
+        click.echo(f"{user.username} is already {user.role}; nothing changed")
+    else:
+        click.echo(f"{user.username}: {old_role} -> {user.role}" + ("" if user.active else " (deactivated)"))
+
+
+@users_cli.command("set-password")
+@click.argument("name")
+@click.password_option(help="At least 10 characters; prompted for when not given.")
+def set_password_command(name: str, password: str) -> None:
+    """Set a new password for user NAME (under the password policy)."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user {name}")
+    try:
+        users.set_password(user, password)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"password changed for {user.username}")
+
+
 @click.command("seed-demo")
 @click.option(
     "--tickets", default=300, show_default=True, type=click.IntRange(0, 100_000), help="How many demo tickets."
@@ -62,6 +100,10 @@ def seed_demo_command(tickets: int, if_empty: bool) -> None:
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     click.echo(summary)
+    from hotline.services import report_figures
+
+    built = report_figures.rebuild()  # the dashboard shows the demo's history at once
+    click.echo(f"report figures built for {built.days} days")
 
 
 @click.command("requeue")
@@ -98,14 +140,22 @@ def requeue_command() -> None:
 
 def register_commands(app: Flask) -> None:
     from hotline.commands.calendar import calendar_cli
+    from hotline.commands.hotspots import hotspots_cli
+    from hotline.commands.importing import import_csv_command
     from hotline.commands.reports import reports_cli
+    from hotline.commands.search import search_cli
+    from hotline.commands.seed_load import seed_load_command
     from hotline.commands.sla import sla_cli
     from hotline.commands.suggestions import suggestions_cli
 
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(hotspots_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_load_command)
     app.cli.add_command(requeue_command)
+    app.cli.add_command(import_csv_command)

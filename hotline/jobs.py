@@ -5,6 +5,7 @@ They run inside the app context that the worker entry point (`workers/`) pushes.
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -15,8 +16,10 @@ from rq.job import Job, JobStatus
 from hotline.extensions import db, jobs
 from hotline.services import deadlines, queueing, report_figures, survey, tickets
 
-SWEEP_EVERY = timedelta(minutes=1)
-SWEEP_GRACE = timedelta(minutes=2)
+# HOTLINE_SWEEP_SECONDS / HOTLINE_SWEEP_GRACE_SECONDS shorten them (benchmarks/soak.py does).
+SWEEP_EVERY = timedelta(seconds=int(os.environ.get("HOTLINE_SWEEP_SECONDS") or 60))
+SWEEP_GRACE = timedelta(seconds=int(os.environ.get("HOTLINE_SWEEP_GRACE_SECONDS") or 120))
+SWEEP_JOB_ID = "hotline-sweep"
 
 
 def route_ticket_job(ticket_id: int) -> str | None:
@@ -114,4 +117,4 @@ def schedule_sweep() -> None:
     wait behind every job that piled up meanwhile (its batches route them far faster)."""
     queue = jobs.queue
     if queue is not None:
-        queue.enqueue_in(SWEEP_EVERY, sweep_job, job_id="hotline-sweep", at_front=True)
+        queue.enqueue_in(SWEEP_EVERY, sweep_job, job_id=SWEEP_JOB_ID, at_front=True)

@@ -31,6 +31,11 @@ CHANNEL_LABELS = {
     "voicemail": _l("Voicemail"),
     "open311": _l("Open311"),
     "api": _l("API"),
+    # A supervisor's case from a hotspot (未诉先办), services/hotspots.py; not for operators to pick.
+    "proactive": _l("Proactive case"),
+    # Only on imported history (services/importing.py); not in CHANNELS, which operators pick from.
+    "mobile": _l("Mobile app"),
+    "other": _l("Other"),
 }
 
 ROLE_LABELS = {
@@ -67,6 +72,7 @@ EVENT_LABELS = {
     "reopened": _l("Reopened: citizen not satisfied"),
     "citizen_message": _l("Message from the citizen"),
     "voicemail_transcribed": _l("Voicemail transcribed"),
+    "imported": _l("Imported from the old system"),
 }
 
 SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("Due soon (75%)"), "red": _l("Overdue")}

@@ -2,7 +2,7 @@
 # `make test`: everything the test suite needs, from a fresh Debian 12 machine to a summary.
 #   1. apt-get install redis-server, postgresql, chromium, fonts-noto-cjk (only what is missing)
 #   2. the venv (make venv) and compiled translations (make translations)
-#   3. ruff check + ruff format --check
+#   3. ruff check + ruff format --check, then bandit (high severity) and pip-audit
 #   4. a throwaway redis-server and PostgreSQL cluster on free ports, stopped at exit
 #   5. pytest on SQLite (browser tests included), then on PostgreSQL (browser tests excluded)
 # Arguments go to both pytest runs: scripts/test.sh -k api -x
@@ -136,6 +136,24 @@ if "$BIN/ruff" check . && "$BIN/ruff" format --check .; then
     record "lint (ruff)" ok $((SECONDS - started))
 else
     record "lint (ruff)" FAIL $((SECONDS - started))
+fi
+
+# --- 3b. security checks (a failure is reported, and the tests still run) -------------
+# bandit: high-severity findings fail (-lll); lower ones are for people to read (`bandit -r hotline`).
+started=$SECONDS
+log "bandit (high severity)"
+if "$BIN/bandit" -r hotline workers config.py -lll -q; then
+    record "bandit" ok $((SECONDS - started))
+else
+    record "bandit" FAIL $((SECONDS - started))
+fi
+# pip-audit: a known vulnerability fails; an unreachable vulnerability service is a warning.
+started=$SECONDS
+log "pip-audit (requirements.txt)"
+if "$BIN/python" scripts/audit_dependencies.py -r requirements.txt; then
+    record "pip-audit" ok $((SECONDS - started))
+else
+    record "pip-audit" FAIL $((SECONDS - started))
 fi
 
 # --- 4. services ------------------------------------------------------------------------

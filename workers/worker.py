@@ -13,6 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rq import SimpleWorker, Worker  # noqa: E402
+from rq.job import Job  # noqa: E402
 
 from hotline import create_app  # noqa: E402
 from hotline.extensions import db, jobs  # noqa: E402
@@ -29,6 +30,27 @@ class HotlineWorker(Worker):
         warm_up()
         return super().fork_work_horse(*args, **kwargs)
 
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        # The sweep schedules itself; if Redis lost it (restarted without persistence), every
+        # worker's maintenance (every minute) schedules it again. Its fixed job id keeps it one.
+        from redis.exceptions import RedisError
+
+        from hotline.jobs import SWEEP_JOB_ID, _pending, schedule_sweep
+
+        try:
+            queue = jobs.queue
+            # The registry too: a sweep that rescheduled itself is marked finished by RQ afterwards
+            # (same job id), though it waits in the scheduled registry, as it should.
+            scheduled = SWEEP_JOB_ID in queue.scheduled_job_registry and queue.connection.exists(
+                Job.key_for(SWEEP_JOB_ID)
+            )
+            if not scheduled and not _pending(queue, SWEEP_JOB_ID):
+                self.log.warning("the periodic sweep was not scheduled (Redis lost it?): scheduling it again")
+                schedule_sweep()
+        except RedisError as error:
+            self.log.warning("could not check the sweep's schedule: %s", error)
+
     def main_work_horse(self, *args, **kwargs):
         db.engine.dispose(close=False)
         return super().main_work_horse(*args, **kwargs)
@@ -44,10 +66,12 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         if jobs.queue is None:
             raise SystemExit("REDIS_URL is not set: the worker needs Redis")
+        from hotline.hotspot_jobs import schedule_hotspots
         from hotline.jobs import schedule_sweep
         from hotline.suggestion_jobs import schedule_training
 
         schedule_sweep()
+        schedule_hotspots(first=True)
         schedule_training()
         worker_class = SimpleWorker if args.simple else HotlineWorker
         # Maintenance every minute rather than every 10 (and an idle worker waking every minute

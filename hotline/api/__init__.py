@@ -15,9 +15,12 @@ from hotline.api import (  # noqa: E402, F401
     deadlines,
     directory,
     errors,
+    knowledge,
     merging,
+    ping,
     policies,
     reports,
     routing,
+    search,
     tickets,
 )

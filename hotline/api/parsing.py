@@ -101,6 +101,16 @@ def string_list(body: dict[str, Any], name: str, *, prefix: str = "") -> list[st
     return value
 
 
+def integer(body: dict[str, Any], name: str) -> int | None:
+    """A positive whole number (an id); null counts as absent."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise ApiError(400, "invalid_input", _("“%(field)s” must be a positive integer.", field=name), field=name)
+    return value
+
+
 def boolean(body: dict[str, Any], name: str, *, default: bool = False) -> bool:
     value = body.get(name)
     if value is None:

@@ -8,15 +8,18 @@ from flask_babel import gettext as _
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
-from hotline.api.parsing import boolean, expected_version, json_body, query_int, string_list, text
+from hotline.api.parsing import boolean, expected_version, integer, json_body, query_int, string_list, text
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
-from hotline.api.serializers import ticket_json
+from hotline.api.serializers import iso, ticket_json
+from hotline.extensions import db
 from hotline.models import Role, Status, Ticket
-from hotline.services import access, tickets
+from hotline.models.audit import ViewChannel
+from hotline.services import access, audit, tickets
 from hotline.services.phones import normalise_phone
 
 MAX_PER_PAGE = 100
+MAX_VIEWS_PER_PAGE = 500
 INTAKE_FIELDS = (
     "caller_phone",
     "caller_name",
@@ -29,6 +32,7 @@ INTAKE_FIELDS = (
     "channel",
     "confidential",
     "direct_answer",
+    "article_id",
 )
 
 
@@ -48,9 +52,17 @@ def create_ticket() -> Response:
         channel=text(body, "channel", default="api"),
         confidential=boolean(body, "confidential"),
         direct_answer=text(body, "direct_answer"),
+        article_id=integer(body, "article_id"),  # cite a knowledge-base article (its answer if none given)
     )
-    result = tickets.create_ticket(api_user(), intake)
-    data = ticket_json(result.ticket, api_user())
+    # Speed (benchmarks/intake.py): the service commits twice (the ticket, then its text); the
+    # answer is built from the rows as written instead of reloading each one after each commit.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        result = tickets.create_ticket(api_user(), intake)
+        data = ticket_json(result.ticket, api_user())
+    finally:
+        session.expire_on_commit = expire_on_commit
     # False when Redis is down: the ticket is saved and the sweeper routes it later.
     data["routing_queued"] = result.routing_queued
     location = url_for("api.get_ticket", number=result.ticket.number)
@@ -84,7 +96,7 @@ def list_tickets() -> Response:
         per_page=query_int("per_page", default_size, maximum=MAX_PER_PAGE),
     )
     assisting = assists_by_ticket(page.tickets)
-    return json_response(
+    response = json_response(
         {
             "tickets": [
                 ticket_json(ticket, user, events=False, assisting=assisting[ticket.id]) for ticket in page.tickets
@@ -95,6 +107,8 @@ def list_tickets() -> Response:
             "pages": page.pages,
         }
     )
+    audit.record_list(user, page.tickets, ViewChannel.API, name=True)  # the callers it showed
+    return response
 
 
 def _statuses(raw: str) -> list[str]:
@@ -115,7 +129,41 @@ def _statuses(raw: str) -> list[str]:
 @api_roles()
 def get_ticket(number: str) -> Response:
     ticket = access.ticket_for(api_user(), number)
-    return json_response(ticket_json(ticket, api_user()))
+    response = json_response(ticket_json(ticket, api_user()))
+    audit.record_view(api_user(), ticket, ViewChannel.API)
+    return response
+
+
+@bp.get("/tickets/<number>/views")
+@api_roles(*access.AUDIT_ROLES)
+def ticket_views(number: str) -> Response:
+    """Who viewed the ticket's personal data, newest first: `page` and `per_page` as for lists."""
+    ticket = access.ticket_for(api_user(), number)
+    result = audit.views_of(
+        ticket, page=query_int("page", 1), per_page=query_int("per_page", 100, maximum=MAX_VIEWS_PER_PAGE)
+    )
+    return json_response(
+        {
+            "ticket": ticket.number,
+            "views": [
+                {
+                    "user": record.user.username,
+                    "name": record.user.label,
+                    "role": record.user.role,
+                    "department": record.user.department.code if record.user.department else None,
+                    "at": iso(record.at),
+                    "what": record.what,  # confidential | caller | ticket
+                    "via": record.via,  # page | list | api | export
+                    "remote_addr": record.remote_addr or None,
+                }
+                for record in result.records
+            ],
+            "page": result.page,
+            "per_page": result.per_page,
+            "total": result.total,
+            "pages": result.pages,
+        }
+    )
 
 
 @bp.post("/tickets/<number>/dispatch")
@@ -174,4 +222,6 @@ def add_note(number: str) -> Response:
 
 
 def _ticket_response(ticket: Ticket) -> Response:
-    return json_response(ticket_json(ticket, api_user()))
+    response = json_response(ticket_json(ticket, api_user()))
+    audit.record_view(api_user(), ticket, ViewChannel.API)  # an action's answer shows the ticket too
+    return response

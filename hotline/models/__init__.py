@@ -1,12 +1,16 @@
 """The models, one module per aggregate; importing this registers them all."""
 
+from hotline.models.audit import RoleChange, ViewChannel, ViewKind, ViewRecord
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
 from hotline.models.classifier import RoutingClassifier
 from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
+from hotline.models.hotspot import Hotspot, HotspotFollower, HotspotStatus, HotspotTicket, HotspotWindow
+from hotline.models.knowledge import Article, ArticleStatus, ArticleUse, ArticleVersion, KnowledgeRevision, VersionState
 from hotline.models.report import ReportDirtyDay, ReportFact, ReportState
 from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
+from hotline.models.search import TicketSearch
 from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
 from hotline.models.ticket import (
     CHANNELS,
@@ -24,6 +28,10 @@ __all__ = [
     "TICKET_TYPES",
     "URGENCIES",
     "ApiToken",
+    "Article",
+    "ArticleStatus",
+    "ArticleUse",
+    "ArticleVersion",
     "CalendarDay",
     "CalendarYear",
     "Call",
@@ -32,13 +40,20 @@ __all__ = [
     "Department",
     "District",
     "ExtensionRequest",
+    "Hotspot",
+    "HotspotFollower",
+    "HotspotStatus",
+    "HotspotTicket",
+    "HotspotWindow",
     "InboundMessage",
+    "KnowledgeRevision",
     "Notice",
     "OutboundMessage",
     "SlaPolicy",
     "ReturnReason",
     "ReturnRequest",
     "Role",
+    "RoleChange",
     "ReportDirtyDay",
     "ReportFact",
     "ReportState",
@@ -50,5 +65,10 @@ __all__ = [
     "TicketAssist",
     "TicketCounter",
     "TicketEvent",
+    "TicketSearch",
     "User",
+    "ViewChannel",
+    "ViewKind",
+    "ViewRecord",
+    "VersionState",
 ]

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from hotline.extensions import db
-from hotline.models import Role, Ticket, TicketAssist, User
+from hotline.models import Role, Status, Ticket, TicketAssist, User
 from hotline.services.errors import NotFound, PermissionDenied
 
 INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
@@ -14,6 +14,19 @@ DISPATCH_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 # Who decides on requests (extensions, late returns) and urges departments.
 SUPERVISE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+# Who may list who viewed a ticket's personal data (the view log).
+AUDIT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+# Confidential tickets (保密件: reports on officials, neighbours, employers) are for those who
+# need them, and no one else: a leaked report can put the caller in danger.
+#  - supervisors and administrators: all of them;
+#  - the operator who logged it: to answer the caller's follow-up calls;
+#  - dispatchers: only while it awaits dispatch (new, pending dispatch, or returned), to place it;
+#  - department staff: the department holding it and the departments assisting on it (协办),
+#    as for any ticket; they never see the caller's name (`masks_caller`).
+# Other operators and dispatchers get "not found", as for another department's ticket.
+CONFIDENTIAL_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+AWAITING_DISPATCH = (Status.NEW, Status.PENDING_DISPATCH)
 
 
 def require_role(actor: User, *roles: str) -> None:
@@ -23,27 +36,38 @@ def require_role(actor: User, *roles: str) -> None:
 
 def visible_tickets(actor: User) -> Select[tuple[Ticket]]:
     """Department staff see their own department's tickets and those it assists on (协办);
-    other roles see all."""
+    other roles see all, except confidential tickets (below)."""
     query = select(Ticket)
     if actor.role == Role.DEPARTMENT:
         assisting = select(TicketAssist.ticket_id).where(TicketAssist.department_id == actor.department_id)
         query = query.where(or_(Ticket.department_id == actor.department_id, Ticket.id.in_(assisting)))
+    elif actor.role == Role.OPERATOR:
+        query = query.where(or_(Ticket.confidential.is_(False), Ticket.created_by_id == actor.id))
+    elif actor.role == Role.DISPATCHER:
+        query = query.where(or_(Ticket.confidential.is_(False), Ticket.status.in_(AWAITING_DISPATCH)))
     return query
 
 
 def can_see(actor: User, ticket: Ticket) -> bool:
-    if actor.role != Role.DEPARTMENT:
-        return True
-    if ticket.department_id is not None and ticket.department_id == actor.department_id:
-        return True
-    return (
-        db.session.scalar(
-            select(TicketAssist.id).where(
-                TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
+    """The same rules as `visible_tickets`, for a ticket already loaded."""
+    if actor.role == Role.DEPARTMENT:
+        if ticket.department_id is not None and ticket.department_id == actor.department_id:
+            return True
+        return (
+            db.session.scalar(
+                select(TicketAssist.id).where(
+                    TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
+                )
             )
+            is not None
         )
-        is not None
-    )
+    if not ticket.confidential or actor.role in CONFIDENTIAL_ROLES:
+        return True
+    if actor.role == Role.OPERATOR:
+        return ticket.created_by_id == actor.id
+    if actor.role == Role.DISPATCHER:
+        return ticket.status in AWAITING_DISPATCH
+    return False
 
 
 def masks_caller(actor: User) -> bool:

@@ -22,12 +22,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from hotline.extensions import db
-from hotline.models import Category, Department, District, Role, RoutingOutcome, Status, Ticket, TicketEvent, User
+from hotline.models import (
+    Article,
+    ArticleUse,
+    ArticleVersion,
+    Category,
+    Department,
+    District,
+    Role,
+    RoutingOutcome,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from hotline.models.types import utcnow
-from hotline.services import sla
+from hotline.services import knowledge, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -249,6 +262,7 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
         seeder = _TicketSeeder(rng, tz, now, departments, districts, categories, users)
         statuses = seeder.seed(ticket_count)
         db.session.commit()
+        articles = _seed_knowledge(categories, users, now)
     except BaseException:
         # Leave the database empty again, so that the next try is not refused.
         db.session.rollback()
@@ -263,13 +277,98 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
     return "\n".join(
         [
             f"Demo city loaded: {len(departments)} departments, {len(districts)} districts, "
-            f"{len(categories)} categories, {len(users)} users, {ticket_count} tickets.",
+            f"{len(categories)} categories, {len(users)} users, {ticket_count} tickets, {articles} articles.",
             f"Tickets by status: {by_status or 'none'}; {overdue} overdue.",
             f"Sign in with password “{DEMO_PASSWORD}” as any of these users:",
             "  operator, operator2, dispatcher, supervisor, admin",
             f"  department staff: {department_users}",
         ]
     )
+
+
+# The knowledge base (知识库): (owning department, category path, question, answer, tags), each
+# written by the department and approved by the supervisor. The last two are a notice that
+# has expired (flagged, never offered) and a draft waiting in the approval queue.
+KNOWLEDGE: list[tuple[str, tuple[str, ...], str, str, list[str]]] = [
+    (
+        "water",
+        ("城乡建设", "城市建设和市政管理", "自来水供应"),
+        "计划停水通知在哪里查询？",
+        "计划停水会提前24小时在水务集团官网、微信公众号和小区公告栏发布；也可拨打水务集团供水服务热线查询本小区"
+        "的停水时间和恢复时间。突发爆管抢修造成的停水以现场公告为准。",
+        ["停水", "停水通知", "供水"],
+    ),
+    (
+        "human-resources",
+        ("劳动和社会保障", "城镇职工社会保险", "其他"),
+        "社保卡丢失了怎么补办？",
+        "请先通过12333电话或“掌上社保”APP办理临时挂失；再携带本人身份证到社保经办机构或社保卡合作银行网点申请"
+        "补办，工本费按规定收取，一般7个工作日内可领取新卡，也可选择即时制卡网点当场领取。",
+        ["社保卡", "补办", "挂失"],
+    ),
+    (
+        "ecology-environment",
+        ("环境保护", "环境污染", "噪音污染"),
+        "夜间施工噪音扰民，允许施工的时段是什么？",
+        "按照噪声污染防治法，22时至次日6时禁止在居民区等噪声敏感区域进行产生噪音的建筑施工作业；因抢修、"
+        "抢险或工艺要求必须连续施工的，须取得相关部门证明并提前公告附近居民。夜间违规施工可拨打12345投诉，"
+        "由生态环境部门或城管执法部门现场处理。",
+        ["噪音", "施工", "夜间施工"],
+    ),
+    (
+        "housing",
+        ("劳动和社会保障", "工资福利", "住房公积金"),
+        "住房公积金在什么情况下可以提取？",
+        "购买、建造、翻建、大修自住住房，偿还自住住房贷款本息，租房自住，离休退休，完全丧失劳动能力并与单位终止"
+        "劳动关系，出境定居等情形可以提取。可通过公积金中心网上办事大厅、手机APP或到服务网点申请，携带身份证和"
+        "相关证明材料。",
+        ["公积金", "提取", "租房提取"],
+    ),
+    (
+        "power",
+        ("城乡建设", "城市建设和市政管理", "电力供应"),
+        "家里突然停电，怎么查询停电原因和恢复时间？",
+        "请先确认家中空气开关是否跳闸、电费是否欠费；如是片区停电，可拨打供电服务热线95598或通过“网上国网”APP"
+        "查询停电信息和预计恢复时间。",
+        ["停电", "95598"],
+    ),
+    (
+        "water",
+        ("城乡建设", "城市建设和市政管理", "自来水供应"),
+        "今年阶梯水价调整听证会如何报名？",
+        "听证会报名已于公告期满截止，报名结果在发改委网站公布。",
+        ["水价", "听证会"],
+    ),
+    (
+        "gas",
+        ("城乡建设", "城市建设和市政管理", "燃气供应"),
+        "燃气费可以通过哪些方式缴纳？",
+        "可通过燃气集团微信公众号、支付宝生活缴费、银行代扣或到燃气营业厅缴纳；IC卡表用户需到营业厅或自助终端"
+        "充值后插卡。",
+        ["燃气费", "缴费"],
+    ),
+]
+
+
+def _seed_knowledge(categories: dict[tuple[str, ...], Category], users: dict[str, User], now: datetime) -> int:
+    """The demo's articles, through the knowledge service as departments and the supervisor would."""
+    today = now.astimezone(ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])).date()
+    for n, (department, path, question, answer, tags) in enumerate(KNOWLEDGE):
+        author = users[f"dept-{department}"]
+        expired = n == len(KNOWLEDGE) - 2
+        text = knowledge.ArticleText(
+            question=question,
+            answer=answer,
+            category=categories[path].code,
+            tags=tags,
+            valid_from=today - timedelta(days=90) if expired else None,
+            valid_until=today - timedelta(days=30) if expired else None,
+        )
+        article = knowledge.create_article(author, text)
+        knowledge.submit(author, article)
+        if n < len(KNOWLEDGE) - 1:
+            knowledge.approve(users["supervisor"], article)
+    return len(KNOWLEDGE)
 
 
 def existing_data() -> dict[str, int]:
@@ -294,7 +393,19 @@ def _require_empty() -> None:
 
 def _remove_city() -> None:
     """Undo a seeding that failed half-way (the database was empty before it began)."""
-    for model in (RoutingOutcome, TicketEvent, Ticket, User, Category, District, Department):
+    db.session.execute(update(Article).values(current_version_id=None))
+    for model in (
+        ArticleUse,
+        ArticleVersion,
+        Article,
+        RoutingOutcome,
+        TicketEvent,
+        Ticket,
+        User,
+        Category,
+        District,
+        Department,
+    ):
         db.session.execute(delete(model))
     db.session.commit()
 

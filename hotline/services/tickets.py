@@ -7,7 +7,7 @@ and commits; two people acting at once: one wins, the other gets a Conflict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, queueing, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, knowledge, queueing, returns, routing, sla
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput, PermissionDenied
 from hotline.services.numbering import next_ticket_number
@@ -56,6 +56,7 @@ class Intake:
     channel: str = "phone"
     confidential: bool = False
     direct_answer: str | None = None  # set to close a consultation at once (直接办结)
+    article_id: int | None = None  # the knowledge-base article the direct answer cites (its answer if none typed)
 
 
 @dataclass
@@ -68,6 +69,9 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
     """Log a call. The ticket is committed before routing is enqueued, so that it
     is kept even when Redis is down; the sweeper enqueues it later."""
     access.require_role(actor, *access.INTAKE_ROLES)
+    citation = knowledge.citation_for(intake.article_id, intake.type)
+    if citation is not None and not (intake.direct_answer or "").strip():
+        intake = replace(intake, direct_answer=citation.version.answer)
     fields = _validated_intake(intake)
     now = utcnow()
     ticket = Ticket(
@@ -84,7 +88,11 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
         ticket.status = Status.CLOSED
         ticket.resolution = answer
         ticket.resolved_at = ticket.closed_at = now
-        record_event(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, {"answer": answer}, at=now)
+        data: dict[str, Any] = {"answer": answer}
+        if citation is not None:  # the article, counted in the same transaction
+            data["article"] = citation.event_data()
+            knowledge.record_use(citation, ticket, actor, now)
+        record_event(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data, at=now)
     db.session.commit()
     queued = False
     if ticket.status == Status.NEW:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline.extensions import db
-from hotline.models import ApiToken, Department, Role, User
+from hotline.models import ApiToken, Department, Role, RoleChange, User
 from hotline.models.types import utcnow
+from hotline.services import passwords
 from hotline.services.directory import by_code
-from hotline.services.errors import InvalidInput
+from hotline.services.errors import InvalidInput, PermissionDenied
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
@@ -30,8 +34,7 @@ def create_user(
         raise InvalidInput(_("A user needs a name."), field="username")
     if role not in Role.ALL:
         raise InvalidInput(_("Role must be one of: %(roles)s.", roles=", ".join(Role.ALL)), field="role")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password")
+    passwords.check(password, username)
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise InvalidInput(_("User “%(name)s” exists already.", name=username), field="username")
     department = None
@@ -57,7 +60,10 @@ def issue_token(user: User) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.digest == ApiToken.digest_of(token)))
+    # The user in the same query: every API call authenticates, so one round trip, not two.
+    row = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.digest == ApiToken.digest_of(token))
+    )
     if row is None or not row.user.active:
         return None
     now = utcnow()
@@ -70,6 +76,81 @@ def user_for_token(token: str) -> User | None:
 
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        # Hash anyway, so that an unknown name takes as long as a wrong password: the answer's
+        # timing must not tell which accounts exist.
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.active or not user.check_password(password or ""):
         return None
     return user
+
+
+def _dummy_hash() -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    cached = current_app.extensions.get("hotline_dummy_hash")
+    if cached is None or cached[0] != method:
+        cached = (method, generate_password_hash(secrets.token_urlsafe(16), method=method))
+        current_app.extensions["hotline_dummy_hash"] = cached
+    return cached[1]
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password for `user`, under the password policy (`services.passwords`)."""
+    passwords.check(password, user.username)
+    user.set_password(password)
+    db.session.commit()
+
+
+def change_role(
+    actor: User | None,
+    user: User,
+    role: str,
+    department_code: str | None,
+    active: bool,
+    reason: str,
+    via: str = "web",
+) -> RoleChange | None:
+    """Give `user` a role (and department), or (de)activate them, and log it with the reason.
+
+    `actor` is the administrator (None on the command line). None when nothing changed.
+    Administrators cannot change their own role nor deactivate themselves: another
+    administrator must, so that no one locks the hotline out of its own administration.
+    """
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_("Only administrators change roles."))
+    if role not in Role.ALL:
+        raise InvalidInput(_("Role must be one of: %(roles)s.", roles=", ".join(Role.ALL)), field="role")
+    department = None
+    if role == Role.DEPARTMENT:
+        if not department_code:
+            raise InvalidInput(_("Department staff belong to a department: give its code."), field="department")
+        department = by_code(Department, department_code, "department")
+    elif department_code:
+        raise InvalidInput(_("Only department staff belong to a department."), field="department")
+    old = (user.role, user.department.code if user.department else "", user.active)
+    new = (role, department.code if department else "", active)
+    if old == new:
+        return None
+    if actor is not None and actor.id == user.id:
+        raise PermissionDenied(_("Another administrator must change your own role or deactivate you."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why: the reason is kept in the log of role changes."), field="reason")
+    change = RoleChange(
+        user=user,
+        changed_by=actor,
+        at=utcnow(),
+        old_role=old[0],
+        new_role=new[0],
+        old_department=old[1],
+        new_department=new[1],
+        old_active=old[2],
+        new_active=new[2],
+        reason=reason[:2000],
+        via=via,
+    )
+    user.role, user.department, user.active = role, department, active
+    db.session.add(change)
+    db.session.commit()
+    return change

@@ -21,16 +21,20 @@ MACHINE_PREFIXES = ("/api/", "/open311/", "/twilio/")
 def register_blueprints(app: Flask) -> None:
     from hotline.web import (
         admin_calendar,
+        admin_users,
         auth,
         console,
         dispatch,
         formatting,
         home,
+        hotspots,
         intake,
+        knowledge,
         outbox,
         policies,
         reports,
         rules,
+        search,
         supervision,
         tickets,
     )
@@ -42,6 +46,10 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(hotspots.bp)
+    app.register_blueprint(knowledge.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(admin_users.bp)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

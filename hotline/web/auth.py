@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from hotline.extensions import db
+from hotline.services import login_throttle
 from hotline.services.users import authenticate
 from hotline.web.forms import LocaleForm, LoginForm, LogoutForm
 from hotline.web.guards import safe_next
@@ -23,16 +25,35 @@ def login():
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form)
     error = None
+    status = 200
     if form.validate_on_submit():
-        user = authenticate(form.username.data or "", form.password.data or "")
-        if user is not None:
-            login_user(user)
-            return redirect(safe_next(form.next.data) or url_for("home.index"))
-        error = _("Wrong username or password.")
+        username, address = form.username.data or "", request.remote_addr or ""
+        # Refused before the password is even looked at: once blocked, guessing gains nothing.
+        block = login_throttle.blocked(username, address)
+        if block is not None:
+            error = ngettext(
+                "Too many failed logins. Try again in %(num)d minute.",
+                "Too many failed logins. Try again in %(num)d minutes.",
+                block.minutes,
+            )
+            status = 429
+        else:
+            user = authenticate(username, form.password.data or "")
+            if user is not None:
+                login_throttle.succeeded(username)
+                # A fresh session at login: nothing carried over from before (fixation) but the language.
+                locale = session.get("locale")
+                session.clear()
+                if locale:
+                    session["locale"] = locale
+                login_user(user)
+                return redirect(safe_next(form.next.data) or url_for("home.index"))
+            login_throttle.failed(username, address)
+            error = _("Wrong username or password.")
     else:
         error = _("The form has expired; please try again.")
     form.password.data = ""
-    return render_template("auth/login.html", form=form, error=error)
+    return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")

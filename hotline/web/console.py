@@ -154,7 +154,7 @@ def _intake_url(call: Call) -> str:
 
 
 def _key(*parts) -> str:
-    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+    return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _epoch_ms(moment) -> int:

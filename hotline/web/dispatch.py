@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Blueprint, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
 from hotline.extensions import db
@@ -74,6 +75,8 @@ def queue():
             exclude_id=ticket.id,
             limit=DUPLICATES_SHOWN,
         )
+        # A confidential ticket the dispatcher may not see is no candidate: its text stays hidden.
+        row.duplicates = [likely for likely in row.duplicates if access.can_see(current_user, likely.ticket)]
         # Preselect the category's default department, else the best suggestion. A returned
         # ticket is not offered back to the department that returned it.
         default = ticket.category.routing_department

@@ -93,6 +93,7 @@ def likely_duplicates():
         form["description"][: tickets.DESCRIPTION_MAX],
         limit=DUPLICATES_SHOWN,
     )
+    found = [likely for likely in found if access.can_see(current_user, likely.ticket)]  # no confidential leaks
     return jsonify(
         {
             "searched": phone is not None or category is not None,
@@ -127,7 +128,8 @@ def caller_history_for(raw: str | None) -> list[Ticket] | None:
         phone = normalise_phone(raw or "")
     except InvalidInput:
         return None
-    return tickets.earlier_tickets(phone)
+    # Confidential tickets only for those who may see them (access.can_see).
+    return [t for t in tickets.earlier_tickets(phone) if access.can_see(current_user, t)]
 
 
 def _intake_from(form: IntakeForm) -> Intake:
@@ -143,7 +145,18 @@ def _intake_from(form: IntakeForm) -> Intake:
         channel=form.channel.data or "phone",
         confidential=bool(form.confidential.data),
         direct_answer=form.direct_answer.data or None,
+        article_id=_article_id(request.form.get("article_id")),
     )
+
+
+def _article_id(raw: str | None) -> int | None:
+    """The knowledge-base article the answer cites (set by the suggestions panel's button)."""
+    raw = no_nul(raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise InvalidInput(_("No approved article %(id)s in the knowledge base.", id=raw[:20]), field="article_id")
+    return int(raw)
 
 
 def _form_again(form: IntakeForm) -> str:

@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response
 
 from hotline.extensions import db
 from hotline.models import Category, Department, Role, Status, Ticket, TicketAssist
+from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import access, assists, deadlines, merging, returns, sla, tickets
+from hotline.services import access, assists, audit, deadlines, merging, returns, sla, tickets
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.web.forms import (
@@ -78,13 +79,15 @@ def index():
         query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False
     )
     departments = list(db.session.scalars(select(Department).order_by(Department.name)))
-    return render_template(
+    html = render_template(
         "tickets/index.html",
         pagination=pagination,
         departments=departments,
         filters={"status": status, "department": department, "q": search},
         now=utcnow(),
     )
+    audit.record_list(current_user, pagination.items, ViewChannel.LIST)  # the callers' numbers it shows
+    return html
 
 
 def _workbench(page: int):
@@ -114,14 +117,18 @@ def _workbench(page: int):
     )
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     tab_counts = {name: sum(counts.get(s, 0) for s in statuses) for name, statuses in WORKBENCH_TABS.items()}
-    return render_template(
+    html = render_template(
         "tickets/workbench.html", pagination=pagination, tab=tab, tab_counts=tab_counts, now=utcnow()
     )
+    # Numbers are masked here: only confidential tickets' lines are recorded.
+    audit.record_list(current_user, pagination.items, ViewChannel.LIST)
+    return html
 
 
 def _search_clause(search: str):
-    """A ticket number (or its start), or the caller's phone number in any usual spelling."""
-    clauses = [Ticket.number.startswith(search, autoescape=True)]
+    """A ticket number (or its start), an imported ticket's id in its old system, or the
+    caller's phone number in any usual spelling."""
+    clauses = [Ticket.number.startswith(search, autoescape=True), Ticket.external_id == search]
     with contextlib.suppress(InvalidInput):  # not a phone number: search by number only
         clauses.append(Ticket.caller_phone == normalise_phone(search))
     return or_(*clauses)
@@ -181,11 +188,15 @@ def show(number: str):
     )
     earlier = []
     if not access.masks_caller(current_user):
-        earlier = [t for t in tickets.earlier_tickets(ticket.caller_phone, limit=11) if t.id != ticket.id][:10]
+        earlier = [
+            t
+            for t in tickets.earlier_tickets(ticket.caller_phone, limit=11)
+            if t.id != ticket.id and access.can_see(current_user, t)
+        ][:10]
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     return_reasons = {r.code: r.name for r in returns.reasons()}
     now = utcnow()
-    return render_template(
+    html = render_template(
         "tickets/show.html",
         ticket=ticket,
         forms=forms,
@@ -199,8 +210,21 @@ def show(number: str):
         used=sla.time_used(ticket, now) if ticket.status in Status.WITH_DEPARTMENT else None,
         policy_category=_policy_category(ticket),
         return_window=returns.window_closes_at(ticket) if ticket.status in Status.WITH_DEPARTMENT else None,
+        may_audit=current_user.has_role(*access.AUDIT_ROLES),
         now=now,
     )
+    # Recorded (and committed) before the page goes out: a view that cannot be recorded is not shown.
+    audit.record_view(current_user, ticket, ViewChannel.PAGE)
+    return html
+
+
+@bp.get("/tickets/<number>/views")
+@roles_required(*access.AUDIT_ROLES)
+def views(number: str):
+    """Who viewed this ticket's personal data: when, what, how, from where."""
+    ticket = access.ticket_for(current_user, number)
+    result = audit.views_of(ticket, page=request.args.get("page", 1, type=int))
+    return render_template("tickets/views.html", ticket=ticket, result=result)
 
 
 def _policy_category(ticket: Ticket) -> Category | None:
@@ -324,6 +348,15 @@ def dispatch(number: str):
         ),
         lambda ticket: _(
             "Ticket %(number)s dispatched to %(department)s.", number=ticket.number, department=ticket.department.name
+        ),
+        # A dispatched confidential ticket is no longer the dispatcher's to see: back to the desk.
+        after=lambda ticket: (
+            safe_next(request.form.get("next"))
+            or (
+                url_for("tickets.show", number=ticket.number)
+                if access.can_see(current_user, ticket)
+                else url_for("dispatch.queue")
+            )
         ),
     )
 
