@@ -125,6 +125,8 @@ class Config:
         self.HOTLINE_SURVEY_DAYS = env_int("HOTLINE_SURVEY_DAYS", 3)
         # Hotspot detection (day, week and month windows) runs this often; 0: not scheduled.
         self.HOTLINE_HOTSPOT_EVERY_MINUTES = env_int("HOTLINE_HOTSPOT_EVERY_MINUTES", 60)
+        # A knowledge-base article unused this many days is flagged for its owner.
+        self.HOTLINE_KNOWLEDGE_STALE_DAYS = env_int("HOTLINE_KNOWLEDGE_STALE_DAYS", 90)
         # Deployment (docs/production.md): log format (text or json lines), and the proxy headers
         # to trust: off unless HOTLINE_PROXY_FIX or HOTLINE_TRUSTED_PROXIES says how many proxies.
         self.HOTLINE_LOG_FORMAT = env_str("HOTLINE_LOG_FORMAT", "text")

@@ -104,8 +104,9 @@ def redis_server(workdir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def postgres_cluster(workdir: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (as `scripts/test.sh` makes one), stopped on the way out."""
+def postgres_cluster(workdir: Path | None = None, settings: str = "") -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (as `scripts/test.sh` makes one), stopped on the way out;
+    `settings` adds server options ("-c shared_buffers=1GB ...")."""
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
     if not bins:
         raise SystemExit("no PostgreSQL binaries under /usr/lib/postgresql: apt-get install postgresql")
@@ -121,7 +122,7 @@ def postgres_cluster(workdir: Path) -> Iterator[str]:
         [*as_pg, pgbin / "initdb", "-D", data / "data", "-U", "app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
         **run,
     )
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off {settings}"
     subprocess.run(
         [*as_pg, pgbin / "pg_ctl", "-D", data / "data", "-l", data / "log", "-w", "start", "-o", options], **run
     )

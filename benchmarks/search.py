@@ -28,9 +28,7 @@ import csv
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.routing_backlog import postgres_cluster  # noqa: E402
 
 # Words of the loaded tickets (category names, roads, the templates, real messages) and
 # words that match little or nothing, so both the common and the rare paths are timed.
@@ -60,47 +60,8 @@ def percentile(values: list[float], fraction: float) -> float:
 # --- the database ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (as `scripts/test.sh` makes one), stopped on the way out."""
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    if not bins:
-        raise SystemExit("no PostgreSQL binaries under /usr/lib/postgresql: apt-get install postgresql")
-    pgbin = bins[-1]
-    data = Path(tempfile.mkdtemp(prefix="hotline-bench-pg-"))  # postgres must own it: not under /root
-    as_pg: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres", "postgres")
-        as_pg = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    run = {"cwd": data, "check": True, "stdout": subprocess.DEVNULL}
-    subprocess.run(
-        [*as_pg, pgbin / "initdb", "-D", data / "data", "-U", "app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
-        **run,
-    )
-    options = (
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-        "-c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB"
-    )
-    subprocess.run(
-        [*as_pg, pgbin / "pg_ctl", "-D", data / "data", "-l", data / "log", "-w", "start", "-o", options], **run
-    )
-    try:
-        subprocess.run([pgbin / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "app", "bench"], **run)
-        yield f"postgresql+psycopg://app@127.0.0.1:{port}/bench"
-    finally:
-        subprocess.run(
-            [*as_pg, pgbin / "pg_ctl", "-D", data / "data", "stop", "-m", "immediate"],
-            cwd=data,
-            stdout=subprocess.DEVNULL,
-        )
-        shutil.rmtree(data, ignore_errors=True)
+# A bigger cache than the routing benchmark's cluster: the index of millions of documents.
+PG_SETTINGS = "-c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB"
 
 
 @contextmanager
@@ -112,7 +73,7 @@ def database(choice: str) -> Iterator[str]:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     elif choice == "postgresql":
-        with postgres_cluster() as url:
+        with postgres_cluster(settings=PG_SETTINGS) as url:
             yield url
     else:
         yield choice

@@ -37,13 +37,7 @@ def create_user(
     passwords.check(password, username)
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise InvalidInput(_("User “%(name)s” exists already.", name=username), field="username")
-    department = None
-    if role == Role.DEPARTMENT:
-        if not department_code:
-            raise InvalidInput(_("Department staff belong to a department: give its code."), field="department")
-        department = by_code(Department, department_code, "department")
-    elif department_code:
-        raise InvalidInput(_("Only department staff belong to a department."), field="department")
+    department = _department_for(role, department_code)
     user = User(username=username, role=role, department=department, display_name=display_name or username)
     user.set_password(password)
     db.session.add(user)
@@ -121,13 +115,7 @@ def change_role(
         raise PermissionDenied(_("Only administrators change roles."))
     if role not in Role.ALL:
         raise InvalidInput(_("Role must be one of: %(roles)s.", roles=", ".join(Role.ALL)), field="role")
-    department = None
-    if role == Role.DEPARTMENT:
-        if not department_code:
-            raise InvalidInput(_("Department staff belong to a department: give its code."), field="department")
-        department = by_code(Department, department_code, "department")
-    elif department_code:
-        raise InvalidInput(_("Only department staff belong to a department."), field="department")
+    department = _department_for(role, department_code)
     old = (user.role, user.department.code if user.department else "", user.active)
     new = (role, department.code if department else "", active)
     if old == new:
@@ -154,3 +142,14 @@ def change_role(
     db.session.add(change)
     db.session.commit()
     return change
+
+
+def _department_for(role: str, department_code: str | None) -> Department | None:
+    """Department staff belong to exactly one department; nobody else belongs to any."""
+    if role == Role.DEPARTMENT:
+        if not department_code:
+            raise InvalidInput(_("Department staff belong to a department: give its code."), field="department")
+        return by_code(Department, department_code, "department")
+    if department_code:
+        raise InvalidInput(_("Only department staff belong to a department."), field="department")
+    return None
