@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -80,7 +80,7 @@ class ReportRow:
     accepted: int
     resolved: int
     open: int
-    overdue_open: int
+    overdue_open: int | None  # None where not asked for (report(overdue=False))
     direct_answers: int
     returned: int
     reopened: int
@@ -132,7 +132,7 @@ def _rounded(value: float | None, scale: float = 1.0) -> float | None:
     return None if value is None else round(value / scale, 2)
 
 
-def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, overdue: int) -> ReportRow:
+def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, overdue: int | None) -> ReportRow:
     c = tally.counts
     dispatch = tally.percentiles("dispatch", (0.5, 0.9))
     accept = tally.percentiles("accept", (0.5, 0.9))
@@ -193,6 +193,7 @@ def report(
     exact: bool = False,
     now: datetime | None = None,
     tz: str | None = None,
+    overdue: bool = True,
 ) -> list[ReportRow]:
     """One row per group (and period, if asked), sorted by period then code; `group_by`
     "all" gives the whole city's row(s). Days are local to the hotline's time zone (`tz`
@@ -201,12 +202,22 @@ def report(
     zone = ZoneInfo(tz) if tz else timezone()
     dim = "all" if group_by == "all" else group_by
     tallies = _exact_tallies(start, end, dim, period, now, zone) if exact else _fact_tallies(start, end, dim, period)
-    overdue = _overdue_now(start, end, dim, period, now, zone)
+    # Overdue now is live; a comparison with an earlier period can go without it (overdue=False).
+    overdue_now = _overdue_now(start, end, dim, period, now, zone) if overdue else {}
     names = group_names(dim)
     rows = []
-    for period_key, key in sorted(set(tallies) | set(overdue), key=lambda k: (k[0] or date.min, k[1])):
+    for period_key, key in sorted(set(tallies) | set(overdue_now), key=lambda k: (k[0] or date.min, k[1])):
         tally = tallies.get((period_key, key)) or Tally(values={c: [] for c in CLOCKS} if exact else None)
-        rows.append(_row(dim, key, names.get(key) or key, period_key, tally, overdue.get((period_key, key), 0)))
+        rows.append(
+            _row(
+                dim,
+                key,
+                names.get(key) or key,
+                period_key,
+                tally,
+                overdue_now.get((period_key, key), 0) if overdue else None,
+            )
+        )
     return rows
 
 
@@ -278,6 +289,18 @@ _GROUP_COLUMNS = {
 }
 
 
+def _whole_hours(zone: ZoneInfo, low: datetime, high: datetime) -> bool:
+    """Whether local days start on a whole UTC hour over the range (Beijing: always)."""
+    return all(zone.utcoffset(at.replace(tzinfo=None)).total_seconds() % 3600 == 0 for at in (low, high))
+
+
+def _utc_hour(dialect: str):
+    """The UTC hour a ticket was created in, as text "YYYY-MM-DD HH" (times are stored naive UTC)."""
+    if dialect == "postgresql":
+        return func.to_char(Ticket.created_at, "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", Ticket.created_at)
+
+
 def _overdue_now(
     start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
 ) -> dict[tuple[Any, str], int]:
@@ -299,8 +322,16 @@ def _overdue_now(
     elif period is None:
         counted = db.session.execute(select(column, func.count()).where(*where).group_by(column))
         dated = [(None, g, n) for g, n in counted]
-    else:  # two narrow columns per overdue ticket; the local day is worked out here
+    elif _whole_hours(zone, low, high):  # counted per UTC hour by the database, hours put in local days here
+        hour = _utc_hour(db.session.get_bind().dialect.name)
         grouped: dict[tuple[date | None, Any], int] = defaultdict(int)
+        rows = db.session.execute(select(hour, group.label("g"), func.count()).where(*where).group_by(hour, group))
+        for started, g, n in rows:
+            at = datetime.strptime(started, "%Y-%m-%d %H").replace(tzinfo=UTC)
+            grouped[(period_start(local_day(at, zone), period), g)] += n
+        dated = [(p, g, n) for (p, g), n in grouped.items()]
+    else:  # a zone a half hour off UTC: the local day of each overdue ticket, worked out here
+        grouped = defaultdict(int)
         for g, created in db.session.execute(select(group.label("g"), Ticket.created_at).where(*where)):
             grouped[(period_start(local_day(created, zone), period), g)] += 1
         dated = [(p, g, n) for (p, g), n in grouped.items()]

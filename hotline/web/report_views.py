@@ -267,9 +267,10 @@ def build_dashboard(query: Query) -> Dashboard:
     if query.group_by == "category" and query.level != "all":
         rows = _at_most_level(rows, int(query.level))
     city = _only(report(span.start, span.end, "all"))
-    previous_city = _only(report(previous.start, previous.end, "all"))
+    # The previous period without "overdue now" (live, and no comparison for it: it is now).
+    previous_city = _only(report(previous.start, previous.end, "all", overdue=False))
     departments = rows if query.group_by == "department" else report(span.start, span.end, "department")
-    ranking = rank_departments(departments, report(previous.start, previous.end, "department"))
+    ranking = rank_departments(departments, report(previous.start, previous.end, "department", overdue=False))
     by_department = report(span.start, span.end, "department", query.trend)
     if query.focus:
         if query.group_by == "department":

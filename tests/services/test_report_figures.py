@@ -277,3 +277,18 @@ def test_rebuild_recomputes_every_day_and_drops_stale_rows(history):
     result = report_figures.rebuild()
     assert result.days == 3 and result.tickets == 60 and result.rows == rows
     assert db.session.scalar(select(func.count()).select_from(ReportFact)) == rows
+
+
+@pytest.mark.parametrize("group_by", ["all", "department", "category"])
+def test_overdue_per_day_matches_the_drill_down_of_each_day(history, group_by):
+    start, end = history
+    now = datetime.now(UTC) + timedelta(days=30)  # every open ticket with a deadline is overdue by then
+    per_day = reports.report(start, end, group_by, "day", now=now)
+    assert sum(row.overdue_open for row in per_day) > 0
+    for row in per_day:
+        listed = db.session.scalar(
+            select(func.count()).select_from(
+                reports.drill_down(row.period, row.period, group_by, row.key, "overdue", now=now).subquery()
+            )
+        )
+        assert listed == row.overdue_open, (row.period, row.key)
