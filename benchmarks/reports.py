@@ -296,7 +296,7 @@ def _measure(
 
     baseline = results[targets[0][0]][0]
     print(
-        f"\n{kind}, {args.tickets:,} tickets; {args.requests} requests each after {args.warmups} warm-ups "
+        f"\n{kind}, {'the existing database' if args.existing else f'{args.tickets:,} tickets'}; {args.requests} requests each after {args.warmups} warm-ups "
         f"(load average {load_before:.1f} before, {load_after:.1f} after)"
     )
     print(f"{'':42} {'median ms':>10} {'p95 ms':>9} {'x baseline':>11} {'KiB':>8}")
