@@ -95,6 +95,8 @@ class Ticket(db.Model):
         Index("ix_ticket_status_created", "status", "created_at"),
         Index("ix_ticket_department_status", "department_id", "status"),
         Index("ix_ticket_status_resolve_amber", "status", "resolve_amber_at"),
+        # Reports' "overdue now": open tickets past their deadline, then the days they came in.
+        Index("ix_ticket_status_resolve_due_created", "status", "resolve_due_at", "created_at"),
         # Report drill-downs: a group's tickets over a range of days.
         Index("ix_ticket_department_created", "department_id", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
