@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select
+from flask import has_request_context, request
+from sqlalchemy import Select, and_, false, func, or_, select
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
@@ -279,16 +280,6 @@ def _exact_tallies(
     return tallies
 
 
-_GROUP_COLUMNS = {
-    "department": Ticket.department_id,
-    "category": Ticket.category_id,
-    "district": Ticket.district_id,
-    "channel": Ticket.channel,
-    "type": Ticket.type,
-    "operator": Ticket.created_by_id,
-}
-
-
 def _whole_hours(zone: ZoneInfo, low: datetime, high: datetime) -> bool:
     """Whether local days start on a whole UTC hour over the range (Beijing: always)."""
     return all(zone.utcoffset(at.replace(tzinfo=None)).total_seconds() % 3600 == 0 for at in (low, high))
@@ -301,40 +292,60 @@ def _utc_hour(dialect: str):
     return func.strftime("%Y-%m-%d %H", Ticket.created_at)
 
 
-def _overdue_now(
-    start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
-) -> dict[tuple[Any, str], int]:
-    """Open tickets past their resolve deadline right now, by group: read live, counted by the
-    database per group column (an index on status and creation time keeps it to the open
-    tickets of the range); ids become codes once per group, categories count for ancestors."""
-    low, high = day_bounds(start, end, zone)
-    column = _GROUP_COLUMNS.get(dim)
-    group = column if column is not None else literal("")
+_OVERDUE_GROUPS = (
+    Ticket.department_id,
+    Ticket.category_id,
+    Ticket.district_id,
+    Ticket.channel,
+    Ticket.type,
+    Ticket.created_by_id,
+)
+_OVERDUE_INDEX = {"department": 0, "category": 1, "district": 2, "channel": 3, "type": 4, "operator": 5}
+
+
+def _overdue_by_day(low: datetime, high: datetime, now: datetime, zone: ZoneInfo) -> dict[tuple, int]:
+    """Open tickets past their resolve deadline now, created in [low, high), counted per local
+    day and every group column at once: one query serves every report of a page (kept on the
+    request), counted per UTC hour by the database where local days start on whole hours."""
+    cache = request.__dict__.setdefault("_hotline_overdue", {}) if has_request_context() else {}
+    found = cache.get((low, high))
+    if found is not None:
+        return found
     where = (
         Ticket.status.in_(Status.OPEN),
         Ticket.created_at >= low,
         Ticket.created_at < high,
         Ticket.resolve_due_at < now,
     )
-    dated: list[tuple[date | None, Any, int]]
-    if period is None and column is None:
-        dated = [(None, "", db.session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)]
-    elif period is None:
-        counted = db.session.execute(select(column, func.count()).where(*where).group_by(column))
-        dated = [(None, g, n) for g, n in counted]
-    elif _whole_hours(zone, low, high):  # counted per UTC hour by the database, hours put in local days here
+    counts: dict[tuple, int] = defaultdict(int)
+    if _whole_hours(zone, low, high):
         hour = _utc_hour(db.session.get_bind().dialect.name)
-        grouped: dict[tuple[date | None, Any], int] = defaultdict(int)
-        rows = db.session.execute(select(hour, group.label("g"), func.count()).where(*where).group_by(hour, group))
-        for started, g, n in rows:
-            at = datetime.strptime(started, "%Y-%m-%d %H").replace(tzinfo=UTC)
-            grouped[(period_start(local_day(at, zone), period), g)] += n
-        dated = [(p, g, n) for (p, g), n in grouped.items()]
+        query = select(hour, *_OVERDUE_GROUPS, func.count()).where(*where).group_by(hour, *_OVERDUE_GROUPS)
+        days: dict[str, date] = {}
+        for started, *groups, n in db.session.execute(query):
+            day = days.get(started)
+            if day is None:
+                day = days[started] = local_day(datetime.strptime(started, "%Y-%m-%d %H").replace(tzinfo=UTC), zone)
+            counts[(day, *groups)] += n
     else:  # a zone a half hour off UTC: the local day of each overdue ticket, worked out here
-        grouped = defaultdict(int)
-        for g, created in db.session.execute(select(group.label("g"), Ticket.created_at).where(*where)):
-            grouped[(period_start(local_day(created, zone), period), g)] += 1
-        dated = [(p, g, n) for (p, g), n in grouped.items()]
+        for created, *groups in db.session.execute(select(Ticket.created_at, *_OVERDUE_GROUPS).where(*where)):
+            counts[(local_day(created, zone), *groups)] += 1
+    cache[(low, high)] = counts
+    return counts
+
+
+def _overdue_now(
+    start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
+) -> dict[tuple[Any, str], int]:
+    """Open tickets past their resolve deadline right now, by group: read live (an index on
+    status, deadline and creation keeps it to the overdue tickets of the range); ids become
+    codes once per group, categories count for their ancestors."""
+    low, high = day_bounds(start, end, zone)
+    index = _OVERDUE_INDEX.get(dim)
+    grouped: dict[tuple[date | None, Any], int] = defaultdict(int)
+    for (day, *groups), n in _overdue_by_day(low, high, now, zone).items():
+        grouped[(period_start(day, period), groups[index] if index is not None else "")] += n
+    dated = [(p, g, n) for (p, g), n in grouped.items()]
     codes = Codes.for_request() if dim in ("department", "category", "district", "operator") else None
     counts: dict[tuple[Any, str], int] = defaultdict(int)
     for p, g, n in dated:
