@@ -6,6 +6,7 @@ reaches the service, which answers with its clear, field-specific message.
 
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -26,6 +27,7 @@ from hotline.extensions import db
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Category, Department, District
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services import returns
+from hotline.services.errors import ServiceError
 
 
 def no_nul(value):
@@ -287,3 +289,13 @@ def district_choices() -> list[tuple[str, str]]:
 
 def department_choices() -> list[tuple[str, str]]:
     return [(d.code, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
+
+
+def show_service_error(form: FlaskForm, error: ServiceError) -> None:
+    """A service's refusal beside the field it names, or as a flash message when it names none
+    of the form's fields."""
+    if error.field and error.field in form._fields:
+        field = form[error.field]
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "danger")

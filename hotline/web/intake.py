@@ -15,7 +15,7 @@ from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.services.tickets import Intake
 from hotline.web.formatting import local_time, status_colour
-from hotline.web.forms import IntakeForm, no_nul
+from hotline.web.forms import IntakeForm, no_nul, show_service_error
 from hotline.web.guards import roles_required
 
 bp = Blueprint("intake", __name__)
@@ -40,11 +40,7 @@ def new_ticket():
             raise InvalidInput(_("Choose a category."), field="category")
         result = tickets.create_ticket(current_user, _intake_from(form))
     except InvalidInput as error:
-        if error.field in form._fields:
-            field = form[error.field]
-            field.errors = [*field.errors, error.message]
-        else:
-            flash(error.message, "danger")
+        show_service_error(form, error)
         return _form_again(form)
     except ServiceError as error:
         flash(error.message, "danger")

@@ -20,7 +20,7 @@ from hotline.extensions import db
 from hotline.models import Article, ArticleStatus, ArticleVersion, Category, Department, VersionState
 from hotline.services import access, knowledge
 from hotline.services.errors import NotFound, ServiceError
-from hotline.web.forms import HotlineForm, category_choices, department_choices, no_nul
+from hotline.web.forms import HotlineForm, category_choices, department_choices, no_nul, show_service_error
 from hotline.web.guards import roles_required, safe_next
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -291,10 +291,7 @@ def _save(form: ArticleForm, article: Article | None) -> Article | None:
             flash(_("Version %(number)d saved as a draft.", number=number), "success")
     except ServiceError as error:
         db.session.rollback()
-        if error.field and error.field in form._fields:
-            form[error.field].errors = [*form[error.field].errors, error.message]
-        else:
-            flash(error.message, "danger")
+        show_service_error(form, error)
         return None
     return article
 

@@ -11,7 +11,7 @@ from hotline.extensions import db
 from hotline.models import Role, SlaPolicy
 from hotline.services import policies, sla
 from hotline.services.errors import NotFound, ServiceError
-from hotline.web.forms import DeleteForm, PolicyForm
+from hotline.web.forms import DeleteForm, PolicyForm, show_service_error
 from hotline.web.guards import roles_required
 
 bp = Blueprint("policies", __name__, url_prefix="/admin/sla-policies")
@@ -123,10 +123,7 @@ def _save(form: PolicyForm, policy: SlaPolicy | None) -> bool:
             policies.update_policy(current_user, policy, values)
     except ServiceError as error:
         db.session.rollback()
-        if error.field and error.field in form._fields:
-            form[error.field].errors = [*form[error.field].errors, error.message]
-        else:
-            flash(error.message, "danger")
+        show_service_error(form, error)
         return False
     return True
 

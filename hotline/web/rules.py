@@ -12,7 +12,7 @@ from hotline.extensions import db
 from hotline.models import Role, RoutingRule
 from hotline.services import routing
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
-from hotline.web.forms import DeleteForm, RuleForm, RuleTryForm
+from hotline.web.forms import DeleteForm, RuleForm, RuleTryForm, show_service_error
 from hotline.web.guards import roles_required
 
 bp = Blueprint("rules", __name__, url_prefix="/admin/routing-rules")
@@ -60,7 +60,7 @@ def _try(form: RuleTryForm) -> routing.Decision | None:
     try:
         return routing.try_rules(sample)
     except InvalidInput as error:
-        _field_error(form, error)
+        show_service_error(form, error)
         return None
 
 
@@ -136,7 +136,7 @@ def _save(form: RuleForm, rule: RoutingRule | None) -> RoutingRule | None:
         return routing.save_rule(fields, rule)
     except ServiceError as error:
         db.session.rollback()
-        _field_error(form, error)
+        show_service_error(form, error)
         return None
 
 
@@ -173,11 +173,3 @@ def _fields_of(form: RuleForm) -> dict | None:
 
 def split_keywords(text: str | None) -> list[str]:
     return [word.strip() for word in KEYWORD_SEPARATORS.split(text or "") if word.strip()]
-
-
-def _field_error(form, error: ServiceError) -> None:
-    if error.field and error.field in form._fields:
-        field = form[error.field]
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "danger")
