@@ -12,6 +12,7 @@ definitions are in report_figures.py and printed on the dashboard.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -57,7 +58,17 @@ MEASURES = (
     "unsatisfied",
 )
 
-__all__ = ["GROUPINGS", "MEASURES", "PERIODS", "ReportRow", "drill_down", "percentile", "report", "response_times"]
+__all__ = [
+    "GROUPINGS",
+    "MEASURES",
+    "PERIODS",
+    "ReportRow",
+    "drill_down",
+    "percentile",
+    "report",
+    "report_page",
+    "response_times",
+]
 
 
 def period_start(day: date, period: str | None) -> date | None:
@@ -195,19 +206,51 @@ def report(
     now: datetime | None = None,
     tz: str | None = None,
     overdue: bool = True,
+    keys: Collection[str] | None = None,
 ) -> list[ReportRow]:
     """One row per group (and period, if asked), sorted by period then code; `group_by`
     "all" gives the whole city's row(s). Days are local to the hotline's time zone (`tz`
-    only changes that for exact figures: the day rows are made in the hotline's zone)."""
+    only changes that for exact figures: the day rows are made in the hotline's zone).
+    `keys` keeps only those groups (the first level of the category tree, say)."""
+    return report_page(start, end, group_by, period, exact, now, tz, overdue, keys)[0]
+
+
+def report_page(
+    start: date,
+    end: date,
+    group_by: str = "department",
+    period: str | None = None,
+    exact: bool = False,
+    now: datetime | None = None,
+    tz: str | None = None,
+    overdue: bool = True,
+    keys: Collection[str] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[ReportRow], int]:
+    """`limit` rows of the report from `offset` on, and how many rows it has in all. The
+    counts of every row are summed by the database (cheap); the histograms, the costly part,
+    are read and merged for the rows of the page only."""
     now = now or utcnow()
     zone = ZoneInfo(tz) if tz else timezone()
     dim = "all" if group_by == "all" else group_by
-    tallies = _exact_tallies(start, end, dim, period, now, zone) if exact else _fact_tallies(start, end, dim, period)
+    wanted = frozenset(keys) if keys is not None else None
+    if exact:
+        tallies = _exact_tallies(start, end, dim, period, now, zone)
+    else:
+        tallies = _fact_sums(start, end, dim, period, wanted)
     # Overdue now is live; a comparison with an earlier period can go without it (overdue=False).
     overdue_now = _overdue_now(start, end, dim, period, now, zone) if overdue else {}
+    groups = sorted(set(tallies) | set(overdue_now), key=lambda k: (k[0] or date.min, k[1]))
+    if wanted is not None:
+        groups = [group for group in groups if group[1] in wanted]
+    total = len(groups)
+    groups = groups[offset : None if limit is None else offset + limit]
+    if not exact:
+        _add_histograms(start, end, dim, period, tallies, groups)
     names = group_names(dim)
     rows = []
-    for period_key, key in sorted(set(tallies) | set(overdue_now), key=lambda k: (k[0] or date.min, k[1])):
+    for period_key, key in groups:
         tally = tallies.get((period_key, key)) or Tally(values={c: [] for c in CLOCKS} if exact else None)
         rows.append(
             _row(
@@ -219,7 +262,7 @@ def report(
                 overdue_now.get((period_key, key), 0) if overdue else None,
             )
         )
-    return rows
+    return rows, total
 
 
 def response_times(start: date, end: date, tz: str | None = None, now: datetime | None = None) -> list[ReportRow]:
@@ -227,33 +270,83 @@ def response_times(start: date, end: date, tz: str | None = None, now: datetime 
     return report(start, end, "department", exact=True, now=now, tz=tz)
 
 
-def _fact_tallies(start: date, end: date, dim: str, period: str | None) -> dict[tuple[date | None, str], Tally]:
-    """Counts and sums added up by the database; histograms merged with numpy. Per period,
-    the database groups by day and the days fold into weeks or months here."""
-    in_range = (ReportFact.dim == dim, ReportFact.day >= start, ReportFact.day <= end)
+def categories_to_level(level: int) -> set[str]:
+    """The codes of the categories down to a level of the tree (1: the first level), and ""
+    (tickets without a category keep their row)."""
+    lineages = Codes.for_request().category_lineage.values()
+    return {lineage[0] for lineage in lineages if lineage and len(lineage) <= level} | {""}
+
+
+# Past this many groups an IN list costs more than reading the day's other rows.
+_MOST_KEYS_IN_SQL = 500
+
+
+def _fact_sums(
+    start: date, end: date, dim: str, period: str | None, keys: frozenset[str] | None
+) -> dict[tuple[date | None, str], Tally]:
+    """Counts and sums of seconds per group, added up by the database. Per period, the
+    database groups by day and the days fold into weeks or months here."""
+    in_range = [ReportFact.dim == dim, ReportFact.day >= start, ReportFact.day <= end]
+    if keys is not None and len(keys) <= _MOST_KEYS_IN_SQL:
+        in_range.append(ReportFact.key.in_(sorted(keys)))
     by_day = period is not None
     sums = [func.sum(getattr(ReportFact, name)).label(name) for name in COUNTS] + [
         func.sum(getattr(ReportFact, f"{clock}_seconds")).label(f"{clock}_seconds") for clock in CLOCKS
     ]
-    keys = (ReportFact.day, ReportFact.key) if by_day else (ReportFact.key,)
+    group_keys = (ReportFact.day, ReportFact.key) if by_day else (ReportFact.key,)
     tallies: dict[tuple[date | None, str], Tally] = {}
-    for row in db.session.execute(select(*keys, *sums).where(*in_range).group_by(*keys)):
+    for row in db.session.execute(select(*group_keys, *sums).where(*in_range).group_by(*group_keys)):
         tally = tallies.setdefault((period_start(row.day, period) if by_day else None, row.key), Tally())
         for name in COUNTS:
             tally.counts[name] += int(row._mapping[name])
         for clock in CLOCKS:
             tally.seconds[clock] += float(row._mapping[f"{clock}_seconds"])
+    return tallies
+
+
+def _add_histograms(
+    start: date,
+    end: date,
+    dim: str,
+    period: str | None,
+    tallies: dict[tuple[date | None, str], Tally],
+    groups: list[tuple[date | None, str]],
+) -> None:
+    """Merge the day rows' histograms into the tallies of `groups` (a page of the report):
+    only the days and keys those groups cover are read."""
+    wanted = {group for group in groups if group in tallies}
+    if not wanted:
+        return
+    low, high = start, end
+    if period is not None:  # the days of the page's periods only
+        low = max(start, min(p for p, _k in wanted))
+        high = min(end, _period_end(max(p for p, _k in wanted), period))
+    where = [ReportFact.dim == dim, ReportFact.day >= low, ReportFact.day <= high]
+    keys = {key for _p, key in wanted}
+    if len(keys) <= _MOST_KEYS_IN_SQL:
+        where.append(ReportFact.key.in_(sorted(keys)))
     blobs: dict[tuple[date | None, str], dict[str, list[bytes]]] = defaultdict(lambda: {c: [] for c in CLOCKS})
     histograms = (ReportFact.dispatch_hist, ReportFact.accept_hist, ReportFact.resolve_hist)
-    for row in db.session.execute(select(ReportFact.day, ReportFact.key, *histograms).where(*in_range)):
-        lists = blobs[(period_start(row.day, period), row.key)]
+    for row in db.session.execute(select(ReportFact.day, ReportFact.key, *histograms).where(*where)):
+        group = (period_start(row.day, period), row.key)
+        if group not in wanted:
+            continue
+        lists = blobs[group]
         lists["dispatch"].append(row.dispatch_hist)
         lists["accept"].append(row.accept_hist)
         lists["resolve"].append(row.resolve_hist)
     for group, lists in blobs.items():
         for clock in CLOCKS:
             tallies[group].histograms[clock] = merge_packed(lists[clock])
-    return tallies
+
+
+def _period_end(first: date, period: str) -> date:
+    """The last day of the period that starts on `first`."""
+    if period == "week":
+        return first + timedelta(days=6)
+    if period == "month":
+        return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first
 
 
 def _exact_tallies(

@@ -17,8 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hotline.services import report_figures
-from hotline.services.report_figures import Codes
-from hotline.services.reports import ReportRow, period_start, report
+from hotline.services.reports import ReportRow, categories_to_level, period_start, report
 from hotline.web.formatting import local_time
 from hotline.web.report_params import GROUP_LABELS, Query, Span, group_label, hotline_today, with_paths
 
@@ -263,31 +262,25 @@ def build_dashboard(query: Query) -> Dashboard:
     city, the previous period for the city and by department, the departments now (unless
     grouped so already), and the trends for the city and per department."""
     span, previous = query.span, query.previous
-    rows = with_paths(report(span.start, span.end, query.group_by))
-    if query.group_by == "category" and query.level != "all":
-        rows = _at_most_level(rows, int(query.level))
+    rows = with_paths(report(span.start, span.end, query.group_by, keys=shown_keys(query)))
     city = _only(report(span.start, span.end, "all"))
     # The previous period without "overdue now" (live, and no comparison for it: it is now).
     previous_city = _only(report(previous.start, previous.end, "all", overdue=False))
     departments = rows if query.group_by == "department" else report(span.start, span.end, "department")
     ranking = rank_departments(departments, report(previous.start, previous.end, "department", overdue=False))
-    by_department = report(span.start, span.end, "department", query.trend)
+    worst_keys = [entry.row.key for entry in ranking if entry.position is not None][:WORST_CHARTED]
     if query.focus:
-        if query.group_by == "department":
-            focused = by_department
-        else:
-            focused = report(span.start, span.end, query.group_by, query.trend)
+        focused = report(span.start, span.end, query.group_by, query.trend, keys={query.focus})
         trend = trend_of(focused, query.focus, span, query.trend)
         names = {row.key: row.name for row in rows}
         trend_name = group_label(query.group_by, query.focus, names.get(query.focus, ""))
     else:
         trend = trend_of(report(span.start, span.end, "all", query.trend), "", span, query.trend)
         trend_name = str(GROUP_LABELS["all"])
-    worst = [
-        (entry.row.name or entry.row.key, trend_of(by_department, entry.row.key, span, query.trend))
-        for entry in ranking
-        if entry.position is not None
-    ][:WORST_CHARTED]
+    # Trends of the departments charted only: per day, all of them are hundreds of rows.
+    by_department = report(span.start, span.end, "department", query.trend, keys=set(worst_keys))
+    department_names = {entry.row.key: entry.row.name or entry.row.key for entry in ranking}
+    worst = [(department_names[key], trend_of(by_department, key, span, query.trend)) for key in worst_keys]
     return Dashboard(
         query=query,
         rows=rows,
@@ -303,15 +296,12 @@ def build_dashboard(query: Query) -> Dashboard:
     )
 
 
-def _at_most_level(rows: list[ReportRow], level: int) -> list[ReportRow]:
-    """Category rows down to a level of the tree (1: the first level)."""
-    depth = {code: len(lineage) for code, lineage in _category_lineages().items()}
-    return [row for row in rows if depth.get(row.key, 1) <= level]
-
-
-def _category_lineages() -> dict[str, list[str]]:
-    codes = Codes.for_request()
-    return {lineage[0]: lineage for lineage in codes.category_lineage.values() if lineage}
+def shown_keys(query: Query) -> set[str] | None:
+    """The groups the page shows: categories down to the chosen level of the tree, so that
+    the deeper ones are not even added up; every group otherwise."""
+    if query.group_by != "category" or query.level == "all":
+        return None
+    return categories_to_level(int(query.level))
 
 
 def _only(rows: list[ReportRow]) -> ReportRow | None:

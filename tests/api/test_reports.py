@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -160,6 +161,40 @@ def test_other_groupings_and_periods(api, city, day):
     assert sum(row["tickets"] for row in channels) == 8
     operators = client.get(f"{URL}?{week}&group_by=operator").get_json()
     assert [(row["operator"], row["tickets"]) for row in operators] == [("operator", 8)]
+
+
+def test_level_keeps_the_first_levels_of_the_category_tree(api, city, day):
+    client = api(city.supervisor)
+    week = f"from={day - timedelta(days=3)}&to={day + timedelta(days=3)}"
+    every = {row["category"]: row for row in client.get(f"{URL}?{week}&group_by=category").get_json()}
+    first = {row["category"]: row for row in client.get(f"{URL}?{week}&group_by=category&level=1").get_json()}
+    assert "potholes" in every and "potholes" not in first  # potholes sits under infrastructure
+    assert set(first) == {"infrastructure", "water-supply", "other"}
+    assert first == {code: every[code] for code in first}  # the same figures, fewer rows
+
+
+def test_pages_of_rows_add_up_to_the_whole_report(api, city, day):
+    client = api(city.supervisor)
+    query = f"{URL}?from={day - timedelta(days=3)}&to={day + timedelta(days=3)}&group_by=category&period=day"
+    whole = client.get(query)
+    assert whole.headers["X-Total-Count"] == str(len(whole.get_json())) and "Link" not in whole.headers
+    assert len(whole.get_json()) >= 5
+    pages, url = [], f"{query}&per_page=2"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["X-Total-Count"] == str(len(whole.get_json()))
+        pages.append(response.get_json())
+        links = {rel: href for href, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers.get("Link", ""))}
+        assert ("prev" in links) == (len(pages) > 1)
+        url = links.get("next", "").replace("http://localhost", "")
+    assert all(len(page) == 2 for page in pages[:-1]) and 1 <= len(pages[-1]) <= 2
+    assert [row for page in pages for row in page] == whole.get_json()
+    assert client.get(f"{query}&page=99").get_json() == []
+
+
+@pytest.mark.parametrize(("query", "field"), [("level=x", "level"), ("page=0", "page"), ("per_page=-1", "per_page")])
+def test_bad_levels_and_pages_are_400s(api, city, query, field):
+    assert_error(api(city.supervisor).get(f"{URL}?group_by=category&{query}"), 400, "invalid_input", field)
 
 
 @pytest.mark.parametrize(("query", "field"), [("group_by=agency", "group_by"), ("period=year", "period")])
