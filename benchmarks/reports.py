@@ -269,10 +269,24 @@ def _measure(
             ("page: 30 days by department", web, f"{base}{page}?range=30d&group_by=department", {}),
             ("page: 30 days by category", web, f"{base}{page}?range=30d&group_by=category", {}),
             ("API: 30 days by department", api, f"{base}/api/v1{page}?{span(last30, today)}", bearer),
+            # Every category per day is over 9,000 rows: a page of the default 1,000, the last page
+            # (how a client paging through the whole answer ends), and the first level only.
             (
-                "API: 30 days by category per day",
+                "API: 30 days, every category per day, p.1",
                 api,
                 f"{base}/api/v1{page}?{span(last30, today)}&group_by=category&period=day",
+                bearer,
+            ),
+            (
+                "API: ... the same, page 9",
+                api,
+                f"{base}/api/v1{page}?{span(last30, today)}&group_by=category&period=day&page=9",
+                bearer,
+            ),
+            (
+                "API: 30 days, 1st-level categories per day",
+                api,
+                f"{base}/api/v1{page}?{span(last30, today)}&group_by=category&period=day&level=1",
                 bearer,
             ),
             ("API: 366 days by department", api, f"{base}/api/v1{page}?{span(last366, today)}", bearer),
