@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/intake.py [--database sqlite,postgresql] [--seconds 15]
         [--connections 50] [--workers 2] [--worker-class sync|gthread] [--threads 4]
         [--config production|development] [--profile]
+    .venv/bin/python benchmarks/intake.py --cpu [--requests 500] [--database sqlite,postgresql] [--profile]
 
 For each database (SQLite: a temporary file; PostgreSQL: a throwaway cluster, as
 scripts/test.sh makes one; or a URL of a database that is EMPTIED first) it starts a
@@ -22,6 +23,14 @@ ratio intake/trivial (goal: at least 0.25, with intake's p99 under 100 ms), the
 peak memory (VmHWM) of each gunicorn worker and of the RQ worker, and then checks
 that every ticket accepted was stored once and routed once. `--profile` runs the
 web workers under pyinstrument (HOTLINE_PROFILE_DIR) and prints where intake's time goes.
+
+`--cpu` measures what the load on a shared machine cannot blur: the CPU time per request
+(time.process_time) in one process, through the Flask test client, with the production
+config (JSON log lines, written to a file), Redis and a fake Twilio configured, on each
+database: ping, then intake, `--requests` of each after a warm-up. It prints the CPU
+milliseconds of each and the ratio intake/ping (goal: at most 4, which is what a quarter of
+ping's throughput needs on CPU-bound workers). With `--profile` it also prints cProfile's
+profile of intake (pyinstrument).
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, redirect_stderr, suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +62,7 @@ BODIES = 400  # distinct request bodies cycled through
 GOAL_RATIO = 0.25
 GOAL_P99_MS = 100.0
 MEMORY_LIMIT_MB = 200
+GOAL_CPU_RATIO = 4.0  # intake's CPU per request against ping's: a quarter of the throughput
 
 
 # --- preparing the database ----------------------------------------------------------------
@@ -430,6 +440,128 @@ def report(label: str, result: dict, connections: int) -> bool:
     return once and not result["waiting"] and intake["non_2xx"] == 0
 
 
+# --- CPU per request, in one process ---------------------------------------------------------
+
+
+def cpu_one(database_url: str, args: argparse.Namespace, workdir: Path) -> dict:
+    """CPU milliseconds per request of ping and of intake, in this process (test client)."""
+    from hotline import create_app
+    from hotline.extensions import db
+    from tests import fake_twilio
+
+    with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server(workdir))
+        token, bodies = prepare(database_url, redis_url)
+        _reset_logging()  # the migrations' logging config: its console handler would log each line twice
+        fake = fake_twilio.FakeTwilio().start()
+        stack.callback(fake.stop)
+        os.environ.update(
+            HOTLINE_CONFIG="production",
+            SECRET_KEY="bench-secret-key",
+            DATABASE_URL=database_url,
+            REDIS_URL=redis_url,
+            HOTLINE_RQ_QUEUE=QUEUE_NAME,
+            TWILIO_ACCOUNT_SID=fake.account_sid,
+            TWILIO_AUTH_TOKEN=fake.auth_token,
+            TWILIO_FROM_NUMBER=fake_twilio.FROM_NUMBER,
+            TWILIO_API_BASE_URL=fake.url,
+        )
+        from config import ProductionConfig
+
+        app = create_app(ProductionConfig())
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        log = stack.enter_context((workdir / "cpu.log").open("w"))
+        stack.enter_context(redirect_stderr(log))  # the JSON lines go to a file, as under gunicorn
+
+        def ping() -> None:
+            response = client.get("/api/v1/ping")
+            assert response.status_code == 200, response.data
+
+        def intake(i: int) -> None:
+            response = client.post("/api/v1/tickets", data=bodies[i % len(bodies)].encode(), headers=headers)
+            assert response.status_code == 201, response.data
+
+        def measure(call, n: int, profile: bool = False) -> tuple[float, float]:
+            profiler = None
+            if profile:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.0001)
+            if profiler:
+                profiler.start()
+            cpu, wall = time.process_time(), time.perf_counter()
+            for i in range(n):
+                call(i)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            if profiler:
+                profiler.stop()
+                print(profiler.output_text(unicode=True, color=False, show_all=False, time="percent_of_total"))
+            return cpu * 1000 / n, wall * 1000 / n
+
+        warm = max(20, args.requests // 10)
+        measure(lambda i: ping(), warm)
+        measure(intake, warm)
+        ping_cpu, ping_wall = measure(lambda i: ping(), args.requests)
+        intake_cpu, intake_wall = measure(lambda i: intake(i + warm), args.requests)
+        statements = count_statements(app, lambda i: intake(i + warm + args.requests), 20)
+        if args.profile:
+            measure(lambda i: intake(i + warm + args.requests + 20), min(args.requests, 200), profile=True)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    return {"ping": (ping_cpu, ping_wall), "intake": (intake_cpu, intake_wall), "statements": statements}
+
+
+def count_statements(app, call, n: int) -> float:
+    """SQL statements per request (apart from the timed runs: counting costs CPU too)."""
+    from sqlalchemy import event
+
+    from hotline.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def count(*_args) -> None:
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for i in range(n):
+            call(i)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen) / n
+
+
+def _reset_logging() -> None:
+    import logging
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for logger in logging.Logger.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger):
+            logger.disabled = False
+
+
+def report_cpu(label: str, result: dict, requests: int) -> bool:
+    (ping_cpu, ping_wall), (intake_cpu, intake_wall) = result["ping"], result["intake"]
+    ratio = intake_cpu / ping_cpu if ping_cpu else float("inf")
+    print(f"\n== {label}: CPU per request, in one process ({requests} requests each)")
+    print(f"{'endpoint':<28}{'CPU ms':>10}{'wall ms':>10}")
+    print(f"{'GET /api/v1/ping (trivial)':<28}{ping_cpu:>10.2f}{ping_wall:>10.2f}")
+    print(f"{'POST /api/v1/tickets':<28}{intake_cpu:>10.2f}{intake_wall:>10.2f}")
+    print(f"SQL statements per intake: {result['statements']:.1f} (COMMIT not counted)")
+    ok = ratio <= GOAL_CPU_RATIO
+    print(
+        f"intake/ping CPU: {ratio:.1f}x (goal <= {GOAL_CPU_RATIO:.0f}x: {'met' if ok else 'NOT met'}); "
+        f"throughput ratio at most {1 / ratio:.2f}"
+    )
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql, a URL")
@@ -442,7 +574,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--python-load", action="store_true", help="the Python load generator even if wrk is there")
     parser.add_argument("--profile", action="store_true", help="profile intake with pyinstrument in the web workers")
+    parser.add_argument("--cpu", action="store_true", help="CPU per request in one process instead of gunicorn")
+    parser.add_argument("--requests", type=int, default=500, help="--cpu: requests per endpoint (default 500)")
     args = parser.parse_args(argv)
+    if args.cpu:
+        return main_cpu(args)
 
     wrk = None if args.python_load else ensure_wrk(install=not args.no_install)
     print(
@@ -465,6 +601,25 @@ def main(argv: list[str] | None = None) -> int:
                     url, label = choice, choice.split("@")[-1]
                 result = bench_one(label.replace(" ", "-").replace("/", "-"), url, args, workdir, wrk)
                 ok &= report(label, result, args.connections)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+def main_cpu(args: argparse.Namespace) -> int:
+    print(f"CPU per request (time.process_time), production config, {os.cpu_count()} CPUs", flush=True)
+    ok = True
+    for choice in [c.strip() for c in args.database.split(",") if c.strip()]:
+        workdir = Path(tempfile.mkdtemp(prefix="hotline-intake-cpu-"))
+        try:
+            with ExitStack() as stack:
+                if choice == "sqlite":
+                    url, label = f"sqlite:///{workdir / 'bench.db'}", "SQLite"
+                elif choice == "postgresql":
+                    url, label = stack.enter_context(postgres_cluster(workdir)), "PostgreSQL"
+                else:
+                    url, label = choice, choice.split("@")[-1]
+                ok &= report_cpu(label, cpu_one(url, args, workdir), args.requests)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0 if ok else 1

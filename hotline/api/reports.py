@@ -16,6 +16,7 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
 from hotline.services import access
+from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.reports import GROUPINGS, PERIODS, categories_to_level, misrouting, report_page
 
 DEFAULT_DAYS = 30
@@ -114,7 +115,11 @@ def _date_arg(name: str) -> date | None:
     try:
         if not _DATE.match(raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
+        # Days near date.min/max have no UTC bounds (OverflowError, a 500): no report reaches them.
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(raw)
+        return day
     except ValueError:
         raise ApiError(
             400, "invalid_input", _("“%(field)s” must be a date as YYYY-MM-DD.", field=name), field=name

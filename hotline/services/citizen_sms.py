@@ -22,9 +22,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from flask import current_app, render_template
+from babel import Locale
+from flask import current_app
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import select
@@ -66,9 +68,20 @@ _EDGE_PUNCTUATION = " \t\r\n.。!！,，;；:：、~～\"'“”‘’()（）[]
 # -- outgoing ------------------------------------------------------------------------------
 
 
-def ticket_created(ticket: Ticket) -> OutboundMessage | None:
-    """Queue the ticket number for the caller. Never raises: intake must not fail for a text."""
-    return _safely(_ticket_created, ticket)
+def ticket_created(ticket: Ticket, commit: bool = True) -> OutboundMessage | None:
+    """Queue the ticket number for the caller. Never raises: intake must not fail for a text.
+
+    `commit=False` (intake): the text joins the ticket's transaction, not yet flushed, so that
+    one flush and one commit keep both; the caller commits and then enqueues its sending (see
+    `outbox.queue_message`). A failure here then leaves the ticket's transaction as it was. The
+    text is deduplicated by the ticket's number, which it has before it is written."""
+    if commit:
+        return _safely(_ticket_created, ticket)
+    try:
+        return _ticket_created(ticket, commit=False)
+    except Exception:  # nothing of the text was added: the ticket is committed without it
+        log.exception("could not queue the text for ticket %s", getattr(ticket, "number", "?"))
+        return None
 
 
 def ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
@@ -76,21 +89,24 @@ def ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
     return _safely(_ticket_resolved, ticket)
 
 
-def _ticket_created(ticket: Ticket) -> OutboundMessage | None:
+def _ticket_created(ticket: Ticket, commit: bool = True) -> OutboundMessage | None:
     if ticket.status == Status.CLOSED:
         return None  # answered on the phone at once (直接办结): nothing to follow
-    if not may_text(ticket):
+    if ticket.confidential:
+        return None
+    caller = caller_for(ticket.caller_phone)  # one look-up for both the opt-out and the language
+    if caller is not None and caller.opted_out:
         return None
     public = (current_app.config.get("HOTLINE_PUBLIC_URL") or "").rstrip("/")
     body = render(
         "created",
-        locale_for(ticket.caller_phone),
+        _locale_of(caller),
         ticket=ticket,
         number=ticket.number,
         status_url=f"{public}/status" if public else None,  # the public status page
     )
     message, _ = outbox.queue_message(
-        "created", ticket.caller_phone, body, ticket=ticket, dedupe_key=f"created:{ticket.id}"
+        "created", ticket.caller_phone, body, ticket=ticket, dedupe_key=f"created:{ticket.number}", commit=commit
     )
     return message
 
@@ -162,25 +178,40 @@ def caller_for(phone: str) -> Caller | None:
 
 
 def locale_for(phone: str) -> str:
-    languages = current_app.config["HOTLINE_LANGUAGES"]
-    caller = caller_for(phone)
-    if caller is not None and caller.locale in languages:
+    return _locale_of(caller_for(phone))
+
+
+def _locale_of(caller: Caller | None) -> str:
+    if caller is not None and caller.locale in current_app.config["HOTLINE_LANGUAGES"]:
         return caller.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def render(kind: str, locale: str, **context: Any) -> str:
     """The text of `templates/sms/<kind>.<locale>.txt` (the default locale's if that one is
-    missing), with labels such as the status in the same language; blank lines dropped."""
+    missing), with labels such as the status in the same language; blank lines dropped.
+
+    Rendered from the Jinja environment directly, not through `render_template`: a text needs
+    none of the pages' context processors (the menu, the language switch), which cost more than
+    the text itself at every intake (benchmarks/intake.py)."""
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(locale):
+    environment = current_app.jinja_env
+    with force_locale(_babel_locale(locale)):
         try:
-            text = render_template(f"sms/{kind}.{locale}.txt", **context)
+            template = environment.get_template(f"sms/{kind}.{locale}.txt")
         except TemplateNotFound:
             if locale == default:
                 raise
-            text = render_template(f"sms/{kind}.{default}.txt", **context)
+            template = environment.get_template(f"sms/{kind}.{default}.txt")
+        text = template.render(context)
     return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+@lru_cache(maxsize=16)
+def _babel_locale(code: str) -> Locale:
+    """Parsed once: `force_locale` takes the parsed locale as it is (parsing costs more than
+    rendering the text)."""
+    return Locale.parse(code)
 
 
 def shorten(text: str, limit: int = SUMMARY_MAX) -> str:

@@ -57,11 +57,17 @@ def queue_message(
     ticket: Ticket | None = None,
     dedupe_key: str | None = None,
     channel: str = "sms",
+    commit: bool = True,
 ) -> tuple[OutboundMessage, bool]:
     """Put a message in the outbox and commit; then enqueue its sending job (Redis may be down:
     the sweep sends it later). Returns (message, created): the same dedupe key again returns the
-    message queued first. With no sender configured the message is `held` at once."""
-    if dedupe_key:
+    message queued first. With no sender configured the message is `held` at once.
+
+    `commit=False` (intake: the text about a ticket created in the same transaction) only adds
+    the message to the caller's transaction: no look-up, since nothing can have been queued for
+    a row that did not exist (the unique key still guards it), no commit and no job; the caller
+    commits, then enqueues its sending if it is `queued` (`queueing.enqueue_send`)."""
+    if dedupe_key and commit:
         existing = by_dedupe_key(dedupe_key)
         if existing is not None:
             return existing, False
@@ -78,6 +84,8 @@ def queue_message(
         created_at=utcnow(),
     )
     db.session.add(message)
+    if not commit:
+        return message, True
     try:
         db.session.commit()
     except IntegrityError:

@@ -13,10 +13,13 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
@@ -62,6 +65,50 @@ def enqueue_routing(ticket_id: int) -> bool:
     return True
 
 
+@dataclass
+class RoundTrip:
+    """What `one_round_trip` did: `ok` is False when Redis refused the pipeline at the end."""
+
+    ok: bool = True
+
+
+_shared_pipeline: ContextVar[Pipeline | None] = ContextVar("hotline_shared_pipeline", default=None)
+
+
+@contextmanager
+def one_round_trip() -> Iterator[RoundTrip]:
+    """The jobs enqueued inside (`enqueue_routing`, `enqueue_send`) go to Redis together when it
+    ends, in one pipeline: intake's routing job and its text's job cost one round trip, not two.
+    When that fails, neither went (the sweep enqueues both later) and `ok` says so: the
+    functions inside answered True for a job that was only added to the pipeline."""
+    trip = RoundTrip()
+    queue = jobs.queue
+    if queue is None or _shared_pipeline.get() is not None or _recently_down(queue):
+        yield trip  # nothing to share: each call goes (or not) on its own
+        return
+    pipe = queue.connection.pipeline()
+    token = _shared_pipeline.set(pipe)
+    try:
+        yield trip
+    except BaseException:
+        pipe.reset()
+        raise
+    finally:
+        _shared_pipeline.reset(token)
+    if _recently_down(queue):  # a call inside failed already (RQ asks the server's version once)
+        trip.ok = False
+        pipe.reset()
+        return
+    try:
+        pipe.execute()
+    except RedisError as error:
+        trip.ok = False
+        _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
+        log.warning("jobs not enqueued, Redis unavailable: %s", error)
+    finally:
+        pipe.reset()
+
+
 def _recently_down(queue: Queue) -> bool:
     until = _down_until.get(queue.connection)
     if until is None:
@@ -75,11 +122,14 @@ def _recently_down(queue: Queue) -> bool:
 def _enqueue_routing(queue: Queue, ticket_id: int) -> None:
     from hotline.jobs import route_ticket_job
 
+    options = {"retry": ROUTING_RETRY, "description": f"route ticket {ticket_id}"}
+    shared = _shared_pipeline.get()
+    if shared is not None:  # inside one_round_trip: sent with the others at its end
+        queue.enqueue(route_ticket_job, ticket_id, pipeline=shared, **options)
+        return
     # In one pipeline: one round trip to Redis instead of RQ's two, on every ticket logged.
     with queue.connection.pipeline() as pipe:
-        queue.enqueue(
-            route_ticket_job, ticket_id, retry=ROUTING_RETRY, description=f"route ticket {ticket_id}", pipeline=pipe
-        )
+        queue.enqueue(route_ticket_job, ticket_id, pipeline=pipe, **options)
         pipe.execute()
 
 
@@ -222,7 +272,10 @@ def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None, job
     from hotline.outbox_jobs import send_message_job
 
     options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
-    if at is None:
+    shared = _shared_pipeline.get()
+    if at is None and shared is not None:  # inside one_round_trip: sent with the others at its end
+        queue.enqueue(send_message_job, message_id, pipeline=shared, job_id=job_id, **options)
+    elif at is None:
         with queue.connection.pipeline() as pipe:  # one round trip, as for routing
             queue.enqueue(send_message_job, message_id, pipeline=pipe, job_id=job_id, **options)
             pipe.execute()

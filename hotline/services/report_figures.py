@@ -27,13 +27,14 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import delete, event, exists, func, insert, select
+from sqlalchemy import Insert, delete, event, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from hotline.extensions import db
@@ -439,17 +440,22 @@ def mark_days(days: Iterable[date], session: Session | None = None) -> None:
     if not days:
         return
     connection = (session or db.session).connection()
-    if connection.dialect.name == "postgresql":
+    now = utcnow()
+    rows = [{"day": d, "generation": 1, "marked_at": now} for d in days]
+    connection.execute(_mark_statement(connection.dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _mark_statement(dialect: str) -> Insert:
+    """Built once per dialect: every intake runs it, and building it cost more than running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    now = utcnow()
-    statement = upsert(ReportDirtyDay).values([{"day": d, "generation": 1, "marked_at": now} for d in days])
-    statement = statement.on_conflict_do_update(
+    return upsert(ReportDirtyDay).on_conflict_do_update(
         index_elements=[ReportDirtyDay.day],
         set_={"generation": ReportDirtyDay.generation + 1},
     )
-    connection.execute(statement)
 
 
 def mark_tickets_changed(tickets: Iterable[Ticket], session: Session | None = None) -> None:

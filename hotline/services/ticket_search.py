@@ -95,10 +95,13 @@ def refresh(connection: Connection, ticket_ids: Iterable[int]) -> None:
 def _keep_in_step(session: Session, flush_context: Any) -> None:
     changed: set[int] = set()
     removed: set[int] = set()
+    inserted: dict[int, Ticket] = {}
+    worded: list[TicketEvent] = []
     for obj in session.new:
         if isinstance(obj, Ticket):
-            changed.add(obj.id)
+            inserted[obj.id] = obj
         elif isinstance(obj, TicketEvent) and obj.kind in WORDED_EVENTS:
+            worded.append(obj)
             changed.add(obj.ticket_id if obj.ticket_id is not None else obj.ticket.id)
     for obj in session.dirty:
         if isinstance(obj, Ticket) and _words_changed(obj):
@@ -106,10 +109,24 @@ def _keep_in_step(session: Session, flush_context: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Ticket):
             removed.add(obj.id)
-    if changed or removed:
+    if changed or removed or inserted:
         connection = session.connection()
         search_index.remove(connection, TICKETS, removed)
-        refresh(connection, changed - removed)
+        # A ticket inserted by this flush has all its words in memory (its events can only be new
+        # too): its document is made from them, without reading back what was just written.
+        search_index.write(connection, TICKETS, _new_documents(inserted, worded))
+        refresh(connection, changed - removed - set(inserted))
+
+
+def _new_documents(tickets: dict[int, Ticket], events: list[TicketEvent]) -> dict[int, str]:
+    """The documents of tickets inserted by this flush, as `documents_for` would read them."""
+    texts = {ticket_id: [t.description, t.address, t.resolution] for ticket_id, t in tickets.items()}
+    for worded in sorted(events, key=lambda e: e.id):
+        words = (worded.data or {}).get(WORDED_EVENTS[worded.kind])
+        ticket_texts = texts.get(worded.ticket_id)
+        if isinstance(words, str) and ticket_texts is not None and words not in ticket_texts:
+            ticket_texts.append(words)
+    return {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -371,6 +388,10 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        # Days near date.min/max have no UTC bounds (OverflowError, a 500): refuse them as typos.
+        if not 1900 <= day.year <= 2200:
+            raise ValueError(value)
+        return day
     except ValueError:
         raise InvalidInput(_("“%(field)s” must be a date like 2026-11-25.", field=name), field=name) from None

@@ -7,7 +7,7 @@ and commits; two people acting at once: one wins, the other gets a Conflict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from hotline.models import (
     Category,
     Department,
     District,
+    OutboundMessage,
     Status,
     Ticket,
     TicketEvent,
@@ -63,11 +64,15 @@ class Intake:
 class IntakeResult:
     ticket: Ticket
     routing_queued: bool
+    # What intake wrote beside the ticket, as written: its answer is built from them, unread.
+    events: list[TicketEvent] = field(default_factory=list)
+    messages: list[OutboundMessage] = field(default_factory=list)
 
 
 def create_ticket(actor: User, intake: Intake) -> IntakeResult:
-    """Log a call. The ticket is committed before routing is enqueued, so that it
-    is kept even when Redis is down; the sweeper enqueues it later."""
+    """Log a call. The ticket, its events and the text that tells the caller its number are
+    one transaction, committed before routing and sending are enqueued, so that they are kept
+    even when Redis is down; the sweeper enqueues them later."""
     access.require_role(actor, *access.INTAKE_ROLES)
     citation = knowledge.citation_for(intake.article_id, intake.type)
     if citation is not None and not (intake.direct_answer or "").strip():
@@ -82,7 +87,7 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
         **fields,
     )
     db.session.add(ticket)
-    record_event(ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel}, at=now)
+    events = [record_event(ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel}, at=now)]
     answer = (intake.direct_answer or "").strip()
     if answer:
         ticket.status = Status.CLOSED
@@ -92,13 +97,20 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
         if citation is not None:  # the article, counted in the same transaction
             data["article"] = citation.event_data()
             knowledge.record_use(citation, ticket, actor, now)
-        record_event(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data, at=now)
+        events.append(record_event(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data, at=now))
+    # The ticket number by text, in the same flush and commit as the ticket; never raises. No
+    # autoflush meanwhile: the caller's look-up must not flush the ticket on its own.
+    with db.session.no_autoflush:
+        message = citizen_sms.ticket_created(ticket, commit=False)
     db.session.commit()
     queued = False
-    if ticket.status == Status.NEW:
-        queued = queueing.enqueue_routing(ticket.id)
-    citizen_sms.ticket_created(ticket)  # the ticket number by text; never raises
-    return IntakeResult(ticket=ticket, routing_queued=queued)
+    with queueing.one_round_trip() as trip:  # both jobs in one round trip to Redis
+        if ticket.status == Status.NEW:
+            queued = queueing.enqueue_routing(ticket.id)
+        if message is not None and message.status == OutboundMessage.QUEUED:
+            queueing.enqueue_send(message.id)  # False when Redis is down: the sweep sends it later
+    queued = queued and trip.ok
+    return IntakeResult(ticket=ticket, routing_queued=queued, events=events, messages=[message] if message else [])
 
 
 def _validated_intake(intake: Intake) -> dict[str, Any]:
