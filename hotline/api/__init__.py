@@ -17,6 +17,7 @@ from hotline.api import (  # noqa: E402, F401
     errors,
     knowledge,
     merging,
+    openapi,
     ping,
     policies,
     reports,

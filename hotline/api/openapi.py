@@ -1,0 +1,618 @@
+"""`GET /api/v1/openapi.json`: the OpenAPI 3.1 description of every /api/v1 route, without auth.
+
+Assembled with apispec from the tables below and the schemas in `openapi_schemas`;
+docs/api.md stays the prose reference. tests/api/test_openapi.py fails when a route
+has no description here (or the other way round), and tests/api/test_api_fuzz.py
+holds the API to it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from apispec import APISpec
+from flask import Response
+
+from hotline.api import bp
+from hotline.api.openapi_schemas import ACTION_BODIES, DATE, ID, SCHEMAS, STATUS, Schema, action_body, ref
+from hotline.api.responses import json_response
+from hotline.models import Role
+from hotline.services import access
+from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.reports import GROUPINGS, PERIODS
+
+ANY = ()  # any user with a valid token
+PUBLIC = None  # no token at all
+DEPARTMENT = (Role.DEPARTMENT,)
+ADMIN = (Role.ADMIN,)
+SEES_ALL = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+
+ERRORS = {
+    400: "Bad input: a field or parameter missing, of the wrong type, unknown or refused (`field` names it).",
+    401: "No token, or not a valid one.",
+    403: "The user's role may not do this (or not to this ticket).",
+    404: "No such resource, or one the user may not see.",
+    409: "A stale `version`, or the ticket's state does not allow the action.",
+    413: "The body is over 256 KiB.",
+    415: "A body that is not application/json.",
+}
+
+
+def _param(
+    name: str, where: str, schema: Schema, description: str = "", required: bool = False, example: Any = None
+) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": where, "schema": schema, "required": required or where == "path"}
+    if description:
+        param["description"] = description
+    if example is not None:
+        param["example"] = example
+    return param
+
+
+# The examples of docs/api.md, in the codes of its example city (potholes, east, roads, water).
+BODY_EXAMPLES: dict[str, Any] = {
+    "create_ticket": {
+        "caller_phone": "13800138000",
+        "caller_name": "张三",
+        "type": "complaint",
+        "category": "potholes",
+        "district": "east",
+        "address": "东城区人民路 12 号",
+        "description": "人民路路面有一个大坑，晚上很危险。",
+        "channel": "phone",
+    },
+    "dispatch": {"department": "water", "assisting": ["roads"]},
+    "accept": {},
+    "resolve": {"resolution": "已更换破损水管，恢复供水。"},
+    "return_to_dispatch": {"reason": "属于燃气公司管辖", "reason_code": "not_our_remit"},
+    "add_note": {"text": "市民第二次来电催问"},
+    "request_extension": {"days": 3, "reason": "需要协调施工单位"},
+    "approve_extension": {"note": "同意延期"},
+    "refuse_extension": {"reason": "请按期办结"},
+    "urge": {"text": "市民第三次来电，请尽快处理"},
+    "wait_on_citizen": {"reason": "请市民补充现场照片"},
+    "resume": {},
+    "approve_return": {"note": "同意退回"},
+    "refuse_return": {"reason": "属于你单位职责，请继续办理"},
+    "assist_done": {"reply": "已配合完成现场勘查。"},
+    "merge": {"into": "20261125-000001"},
+    "create_rule": {
+        "priority": 10,
+        "name": "供水管道",
+        "category": "infrastructure",
+        "keywords": ["水管", "漏水"],
+        "urgency": "urgent",
+        "department": "water",
+        "assisting": ["roads"],
+    },
+    "update_rule": {"priority": 20, "active": False},
+    "test_rules": {
+        "sample": {"category": "potholes", "district": "east", "description": "小区里水管漏水"},
+        "rules": [
+            {"id": 1, "priority": 5, "keywords": ["路灯"], "department": "roads"},
+            {"id": 2, "priority": 9, "keywords": ["漏水"], "department": "water"},
+        ],
+    },
+    "create_policy": {
+        "category": "infrastructure",
+        "urgency": "normal",
+        "accept_amount": 2,
+        "accept_unit": "working_hours",
+        "resolve_amount": 3,
+        "resolve_unit": "working_days",
+    },
+    "update_policy": {"resolve_amount": 4, "max_extension_days": 5},
+    "set_calendar_day": {"off": True, "name": "防汛停工"},
+    "load_calendar_years": {"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": True}]},
+}
+
+
+NUMBER = _param("number", "path", {"type": "string"}, "The ticket's number, e.g. 20261125-000042.")
+IF_MATCH = _param(
+    "If-Match", "header", {"type": "string"}, 'The ticket\'s version, as `3`, `"3"` or `W/"3"`; `*`: any.'
+)
+PAGE = _param("page", "query", {"type": "integer", "minimum": 1}, "From 1; past the end: an empty list.")
+
+
+def _per_page(default: str) -> dict[str, Any]:
+    return _param("per_page", "query", {"type": "integer", "minimum": 1}, f"Default {default}; larger is capped.")
+
+
+def _limit(default: int, cap: int) -> dict[str, Any]:
+    return _param("limit", "query", {"type": "integer", "minimum": 1}, f"Default {default}, capped at {cap}.")
+
+
+DATE_RANGE = [
+    _param("from", "query", DATE, "First local date of creation; default 29 days before `to`."),
+    _param("to", "query", DATE, "Last local date of creation, inclusive; default today. At most 366 days."),
+]
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    roles: tuple[str, ...] | None,
+    *,
+    tag: str,
+    ok: tuple[int, Schema | None] = (200, None),
+    errors: tuple[int, ...] = (),
+    params: list[dict[str, Any]] | None = None,
+    body: Schema | None = None,
+    body_required: bool = True,
+    description: str = "",
+    location: bool = False,
+    also: tuple[int, Schema] | None = None,
+    headers: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    status, schema = ok
+    who = "no token needed" if roles is None else ("any user" if not roles else ", ".join(roles))
+    responses: dict[str, Any] = {str(status): {"description": "OK" if status < 300 else "Done"}}
+    if schema is not None:
+        responses[str(status)]["content"] = _json(schema)
+    if location:
+        headers = {**(headers or {}), "Location": {"schema": {"type": "string"}, "description": "Its URL."}}
+    if headers:
+        responses[str(status)]["headers"] = headers
+    if also is not None:
+        responses[str(also[0])] = {"description": "Accepted", "content": _json(also[1])}
+    codes = set(errors)
+    if roles is not None:
+        codes.add(401)
+    if roles:
+        codes.add(403)
+    if params or body is not None:
+        codes.add(400)
+    if any(p["in"] == "path" for p in params or ()):
+        codes.add(404)  # an unknown id, or a value that makes the path match no route
+    if body is not None:
+        codes.update((413, 415))
+    for code in sorted(codes):
+        responses[str(code)] = {"$ref": f"#/components/responses/{code}"}
+    result: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": (description + "\n\n" if description else "") + f"Roles: {who}.",
+        "tags": [tag],
+        "responses": responses,
+        "security": [] if roles is None else [{"bearerAuth": []}],
+    }
+    if params:
+        result["parameters"] = params
+    if body is not None:
+        content = _json(body)
+        if operation_id in BODY_EXAMPLES:
+            content["application/json"]["example"] = BODY_EXAMPLES[operation_id]
+        result["requestBody"] = {"required": body_required, "content": content}
+    return result
+
+
+def _array(name: str) -> Schema:
+    return {"type": "array", "items": ref(name)}
+
+
+ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # path tail: (operationId, summary, roles)
+    "dispatch": (
+        "dispatch",
+        "Dispatch a ticket to a department (with assisting ones), or reassign it",
+        access.DISPATCH_ROLES,
+    ),
+    "accept": ("accept", "Sign for a ticket (签收)", DEPARTMENT),
+    "resolve": ("resolve", "Reply and finish the work (办结)", DEPARTMENT),
+    "notes": ("add_note", "Add an internal note", ANY),
+    "extend": ("request_extension", "Ask for more working days (延期)", DEPARTMENT),
+    "approve-extension": ("approve_extension", "Grant the pending extension", access.SUPERVISE_ROLES),
+    "refuse-extension": ("refuse_extension", "Refuse the pending extension", access.SUPERVISE_ROLES),
+    "urge": ("urge", "Press the department (催办)", access.SUPERVISE_ROLES),
+    "wait-on-citizen": ("wait_on_citizen", "Pause the clocks until the citizen answers", DEPARTMENT),
+    "resume": ("resume", "Run the clocks again", DEPARTMENT),
+    "approve-return": ("approve_return", "Grant a return asked for after the window", access.SUPERVISE_ROLES),
+    "refuse-return": ("refuse_return", "Refuse a late return, saying why", access.SUPERVISE_ROLES),
+    "merge": ("merge", "Merge a duplicate into the ticket that answers for it (重复件)", access.DISPATCH_ROLES),
+}
+
+
+def _paths() -> dict[str, dict[str, dict[str, Any]]]:
+    paths: dict[str, dict[str, dict[str, Any]]] = {
+        "/api/v1/ping": {
+            "get": _operation(
+                "ping", "Liveness: touches neither database nor Redis", PUBLIC, tag="meta", ok=(200, ref("Ping"))
+            )
+        },
+        "/api/v1/openapi.json": {
+            "get": _operation("openapi", "This description", PUBLIC, tag="meta", ok=(200, {"type": "object"}))
+        },
+        "/api/v1/tickets": {
+            "post": _operation(
+                "create_ticket",
+                "Log a call as a ticket",
+                access.INTAKE_ROLES,
+                tag="tickets",
+                ok=(201, ref("NewTicket")),
+                body=ref("TicketInput"),
+                location=True,
+            ),
+            "get": _operation(
+                "list_tickets",
+                "List the visible tickets, newest first, paged",
+                ANY,
+                tag="tickets",
+                ok=(200, ref("TicketPage")),
+                errors=(403,),  # department staff filtering by caller
+                params=[
+                    _param(
+                        "status",
+                        "query",
+                        {"type": "array", "items": STATUS},
+                        "One or several (repeated or comma-separated).",
+                    ),
+                    _param("department", "query", {"type": "string"}, "The code of the department holding it."),
+                    _param(
+                        "caller_phone", "query", {"type": "string"}, "The caller's tickets; not for department staff."
+                    ),
+                    PAGE,
+                    _per_page("HOTLINE_API_PAGE_SIZE (50), at most 100"),
+                ],
+            ),
+        },
+        "/api/v1/tickets/{number}": {
+            "get": _operation(
+                "get_ticket", "One ticket with its events", ANY, tag="tickets", ok=(200, ref("Ticket")), params=[NUMBER]
+            )
+        },
+        "/api/v1/tickets/{number}/views": {
+            "get": _operation(
+                "ticket_views",
+                "Who viewed the ticket's personal data, newest first",
+                access.AUDIT_ROLES,
+                tag="tickets",
+                ok=(200, ref("ViewPage")),
+                params=[NUMBER, PAGE, _per_page("100, at most 500")],
+            )
+        },
+        "/api/v1/tickets/{number}/return": {
+            "post": _operation(
+                "return_to_dispatch",
+                "Hand a misrouted ticket back (退单); after the window, ask a supervisor to",
+                DEPARTMENT,
+                tag="lifecycle",
+                ok=(200, ref("Ticket")),
+                errors=(409,),
+                params=[NUMBER, IF_MATCH],
+                body=action_body("return"),
+                also=(202, ref("Ticket")),
+                description="200: back at the desk. 202: after the return window the ticket stays, with its "
+                "`return_request` waiting for a supervisor.",
+            )
+        },
+        "/api/v1/tickets/{number}/assist-done": {
+            "post": _operation(
+                "assist_done",
+                "Reply with an assisting department's part (协办)",
+                DEPARTMENT,
+                tag="routing",
+                ok=(200, ref("Ticket")),
+                errors=(409,),
+                params=[NUMBER],
+                body=ref("AssistReply"),
+            )
+        },
+        "/api/v1/tickets/{number}/duplicates": {
+            "get": _operation(
+                "duplicates",
+                "Likely duplicates of a ticket, most likely first",
+                SEES_ALL,
+                tag="routing",
+                ok=(200, _array("Duplicate")),
+                params=[NUMBER, _limit(10, 50)],
+            )
+        },
+        "/api/v1/tickets/{number}/suggestions": {
+            "get": _operation(
+                "ticket_suggestions",
+                "The departments a trained model suggests",
+                access.DISPATCH_ROLES,
+                tag="routing",
+                ok=(200, _array("Suggestion")),
+                params=[NUMBER, _limit(3, 10)],
+            )
+        },
+        "/api/v1/notices": {
+            "get": _operation(
+                "list_notices",
+                "The current user's notices, newest first",
+                ANY,
+                tag="deadlines",
+                ok=(200, _array("Notice")),
+            )
+        },
+        "/api/v1/return-reasons": {
+            "get": _operation(
+                "list_return_reasons",
+                "The reasons a department may give for a return",
+                ANY,
+                tag="routing",
+                ok=(200, _array("ReturnReason")),
+            )
+        },
+        "/api/v1/routing-rules": {
+            "get": _operation(
+                "list_rules",
+                "The routing rules, in the order they are tried",
+                access.DISPATCH_ROLES,
+                tag="routing",
+                ok=(200, _array("RoutingRule")),
+            ),
+            "post": _operation(
+                "create_rule",
+                "Add a routing rule",
+                ADMIN,
+                tag="routing",
+                ok=(201, ref("RoutingRule")),
+                body=ref("RoutingRuleInput"),
+                location=True,
+            ),
+        },
+        "/api/v1/routing-rules/test": {
+            "post": _operation(
+                "test_rules",
+                "Which department would get a sample, and why",
+                access.DISPATCH_ROLES,
+                tag="routing",
+                ok=(200, ref("RoutingDecision")),
+                body=ref("RoutingTest"),
+            )
+        },
+        "/api/v1/routing-rules/{rule_id}": {
+            "get": _operation(
+                "get_rule",
+                "One routing rule",
+                access.DISPATCH_ROLES,
+                tag="routing",
+                ok=(200, ref("RoutingRule")),
+                params=[_id("rule_id")],
+            ),
+            "put": _operation(
+                "update_rule",
+                "Change the fields given of a routing rule",
+                ADMIN,
+                tag="routing",
+                ok=(200, ref("RoutingRule")),
+                params=[_id("rule_id")],
+                body=ref("RoutingRuleChange"),
+            ),
+            "delete": _operation(
+                "delete_rule", "Delete a routing rule", ADMIN, tag="routing", ok=(204, None), params=[_id("rule_id")]
+            ),
+        },
+        "/api/v1/calendar/{year}": {
+            "get": _operation(
+                "calendar_year",
+                "The holiday calendar's exceptions in a year",
+                ANY,
+                tag="calendar",
+                ok=(200, ref("CalendarYear")),
+                params=[_param("year", "path", {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR})],
+            )
+        },
+        "/api/v1/calendar/days/{day}": {
+            "put": _operation(
+                "set_calendar_day",
+                "Correct one day of the calendar",
+                ADMIN,
+                tag="calendar",
+                ok=(200, ref("CalendarDay")),
+                params=[
+                    _param("day", "path", DATE, f"YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}.", example="2026-12-31")
+                ],
+                body=ref("CalendarDayInput"),
+            )
+        },
+        "/api/v1/calendar/years": {
+            "post": _operation(
+                "load_calendar_years",
+                "Load years' holiday lists (holiday-cn JSON); each year given replaces its exceptions",
+                ADMIN,
+                tag="calendar",
+                ok=(200, ref("HolidayCounts")),
+                body=ref("HolidayFile"),
+            )
+        },
+        "/api/v1/sla-policies": {
+            "get": _operation("list_policies", "The SLA policies", ANY, tag="policies", ok=(200, _array("SlaPolicy"))),
+            "post": _operation(
+                "create_policy",
+                "Add an SLA policy",
+                ADMIN,
+                tag="policies",
+                ok=(201, ref("SlaPolicy")),
+                errors=(409,),
+                body=ref("SlaPolicyInput"),
+            ),
+        },
+        "/api/v1/sla-policies/{policy_id}": {
+            "put": _operation(
+                "update_policy",
+                "Change the fields given of an SLA policy",
+                ADMIN,
+                tag="policies",
+                ok=(200, ref("SlaPolicy")),
+                errors=(409,),
+                params=[_id("policy_id")],
+                body=ref("SlaPolicyChange"),
+            ),
+            "delete": _operation(
+                "delete_policy",
+                "Delete an SLA policy",
+                ADMIN,
+                tag="policies",
+                ok=(204, None),
+                params=[_id("policy_id")],
+            ),
+        },
+        "/api/v1/departments": {
+            "get": _operation(
+                "list_departments", "The departments, by code", ANY, tag="directory", ok=(200, _array("Department"))
+            )
+        },
+        "/api/v1/districts": {
+            "get": _operation(
+                "list_districts", "The districts, by code", ANY, tag="directory", ok=(200, _array("District"))
+            )
+        },
+        "/api/v1/categories": {
+            "get": _operation(
+                "list_categories", "The category tree, by code", ANY, tag="directory", ok=(200, _array("Category"))
+            )
+        },
+        "/api/v1/reports/response-times": {
+            "get": _operation(
+                "response_times_report",
+                "Received, resolved, open and overdue tickets, the three clocks and the rates, per group",
+                access.REPORT_ROLES,
+                tag="reports",
+                ok=(200, _array("ResponseTimeRow")),
+                params=[
+                    *DATE_RANGE,
+                    _param("group_by", "query", {"type": "string", "enum": ["all", *GROUPINGS]}, "Default department."),
+                    _param(
+                        "period", "query", {"type": "string", "enum": list(PERIODS)}, "One row per period and group."
+                    ),
+                    _param(
+                        "exact", "query", {"type": "string", "enum": ["0", "1", "true", "false"]}, "Read the tickets."
+                    ),
+                    _param(
+                        "level",
+                        "query",
+                        {"type": "string", "enum": ["all", *(str(n) for n in range(1, 10))]},
+                        "With group_by=category: only the categories down to this level of the tree.",
+                    ),
+                    PAGE,
+                    _per_page("1000, at most 5000"),
+                ],
+                headers={
+                    "X-Total-Count": {"schema": {"type": "string"}, "description": "Rows in all pages."},
+                    "Link": {"schema": {"type": "string"}, "description": 'The next and previous pages (rel="next").'},
+                },
+            )
+        },
+        "/api/v1/reports/misrouting": {
+            "get": _operation(
+                "misrouting_report",
+                "Returns and reassignments per routing rule and per category",
+                access.REPORT_ROLES,
+                tag="reports",
+                ok=(200, ref("MisroutingReport")),
+                params=DATE_RANGE,
+            )
+        },
+        "/api/v1/search/tickets": {
+            "get": _operation(
+                "search_tickets",
+                "Tickets by their words, best first, within the user's rights",
+                ANY,
+                tag="search",
+                ok=(200, ref("SearchPage")),
+                params=[
+                    _param(
+                        "q", "query", {"type": "string", "minLength": 1, "maxLength": 200}, "Words, all required.", True
+                    ),
+                    _param("status", "query", {"type": "array", "items": STATUS}),
+                    _param("category", "query", {"type": "string"}, "Its subcategories too."),
+                    _param("department", "query", {"type": "string"}),
+                    _param("district", "query", {"type": "string"}),
+                    *DATE_RANGE,
+                    PAGE,
+                    _per_page("20, at most 100"),
+                ],
+            )
+        },
+        "/api/v1/knowledge/articles": {
+            "get": _operation(
+                "list_articles",
+                "Approved articles in force; with `q`, the best matches first",
+                ANY,
+                tag="knowledge",
+                ok=(200, ref("ArticlePage")),
+                params=[
+                    _param("q", "query", {"type": "string", "maxLength": 2000}, example="停水"),
+                    _param("category", "query", {"type": "string"}, "Articles filed under it or below."),
+                    PAGE,
+                    _per_page("HOTLINE_API_PAGE_SIZE (50), at most 100"),
+                ],
+            )
+        },
+        "/api/v1/knowledge/articles/{article_id}": {
+            "get": _operation(
+                "get_article",
+                "One approved article (an expired one says in_force false)",
+                ANY,
+                tag="knowledge",
+                ok=(200, ref("Article")),
+                params=[_id("article_id")],
+            )
+        },
+    }
+    for tail, (operation_id, summary, roles) in ACTIONS.items():
+        required, _optional = ACTION_BODIES[tail]
+        paths[f"/api/v1/tickets/{{number}}/{tail}"] = {
+            "post": _operation(
+                operation_id,
+                summary,
+                roles,
+                tag="lifecycle",
+                ok=(200, ref("Ticket")),
+                errors=(409,),
+                params=[NUMBER, IF_MATCH],
+                body=action_body(tail),
+                body_required=bool(required),
+            )
+        }
+    return paths
+
+
+def _id(name: str) -> dict[str, Any]:
+    return _param(name, "path", ID)
+
+
+def _components(spec: APISpec) -> None:
+    for name, schema in SCHEMAS.items():
+        spec.components.schema(name, schema)
+    spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "A per-user token: `flask users token NAME`."},
+    )
+    error = _json(ref("Error"))
+    for code, description in ERRORS.items():
+        response: dict[str, Any] = {"description": description, "content": error}
+        if code == 401:
+            response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        spec.components.response(str(code), response)
+
+
+@cache
+def document() -> dict[str, Any]:
+    spec = APISpec(
+        title="Hotline API",
+        version="1",
+        openapi_version="3.1.0",
+        info={
+            "description": "The JSON API of Hotline, the city's 12345/311 ticketing system; "
+            'docs/api.md is the reference in prose. Errors are `{"error", "detail", "field"}`.'
+        },
+        security=[{"bearerAuth": []}],
+    )
+    _components(spec)
+    for path, operations in _paths().items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return json_response(document())
