@@ -127,7 +127,7 @@ class ReportRow:
         return self.key
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(vars(self))  # every field is a plain value: no deep copy (asdict's) needed
         data["period"] = self.period.isoformat() if self.period else None
         data["tickets"] = self.received
         if self.group_by != "all":
@@ -235,18 +235,20 @@ def report_page(
     zone = ZoneInfo(tz) if tz else timezone()
     dim = "all" if group_by == "all" else group_by
     wanted = frozenset(keys) if keys is not None else None
+    sums: dict[tuple[date | None, str], list[tuple]] = {}
     if exact:
         tallies = _exact_tallies(start, end, dim, period, now, zone)
     else:
-        tallies = _fact_sums(start, end, dim, period, wanted)
+        sums = _fact_sums(start, end, dim, period, wanted)
     # Overdue now is live; a comparison with an earlier period can go without it (overdue=False).
     overdue_now = _overdue_now(start, end, dim, period, now, zone) if overdue else {}
-    groups = sorted(set(tallies) | set(overdue_now), key=lambda k: (k[0] or date.min, k[1]))
+    groups = sorted(set(tallies if exact else sums) | set(overdue_now), key=lambda k: (k[0] or date.min, k[1]))
     if wanted is not None:
         groups = [group for group in groups if group[1] in wanted]
     total = len(groups)
     groups = groups[offset : None if limit is None else offset + limit]
-    if not exact:
+    if not exact:  # tallies for the rows of the page only
+        tallies = {group: _summed(sums[group]) for group in groups if group in sums}
         _add_histograms(start, end, dim, period, tallies, groups)
     names = group_names(dim)
     rows = []
@@ -283,25 +285,38 @@ _MOST_KEYS_IN_SQL = 500
 
 def _fact_sums(
     start: date, end: date, dim: str, period: str | None, keys: frozenset[str] | None
-) -> dict[tuple[date | None, str], Tally]:
-    """Counts and sums of seconds per group, added up by the database. Per period, the
-    database groups by day and the days fold into weeks or months here."""
+) -> dict[tuple[date | None, str], list[tuple]]:
+    """The counts and sums of seconds per group, added up by the database, as its rows: per
+    period it groups by day, and the days of a week or month are added up by `_summed`, for
+    the rows of a page only (30 days of every category per day is over 9,000 groups)."""
     in_range = [ReportFact.dim == dim, ReportFact.day >= start, ReportFact.day <= end]
     if keys is not None and len(keys) <= _MOST_KEYS_IN_SQL:
         in_range.append(ReportFact.key.in_(sorted(keys)))
-    by_day = period is not None
-    sums = [func.sum(getattr(ReportFact, name)).label(name) for name in COUNTS] + [
-        func.sum(getattr(ReportFact, f"{clock}_seconds")).label(f"{clock}_seconds") for clock in CLOCKS
+    columns = [getattr(ReportFact, name) for name in COUNTS] + [
+        getattr(ReportFact, f"{clock}_seconds") for clock in CLOCKS
     ]
-    group_keys = (ReportFact.day, ReportFact.key) if by_day else (ReportFact.key,)
-    tallies: dict[tuple[date | None, str], Tally] = {}
-    for row in db.session.execute(select(*group_keys, *sums).where(*in_range).group_by(*group_keys)):
-        tally = tallies.setdefault((period_start(row.day, period) if by_day else None, row.key), Tally())
-        for name in COUNTS:
-            tally.counts[name] += int(row._mapping[name])
-        for clock in CLOCKS:
-            tally.seconds[clock] += float(row._mapping[f"{clock}_seconds"])
-    return tallies
+    grouped: dict[tuple[date | None, str], list[tuple]] = defaultdict(list)
+    if period is not None:  # a day row is one group's day already: no GROUP BY (and its sort)
+        for row in db.session.execute(select(ReportFact.day, ReportFact.key, *columns).where(*in_range)):
+            grouped[(period_start(row[0], period), row[1])].append(row[2:])
+        return grouped
+    sums = [func.sum(column) for column in columns]
+    query = select(ReportFact.key, *sums).where(*in_range).group_by(ReportFact.key)
+    for row in db.session.execute(query):
+        grouped[(None, row[0])].append(row[1:])
+    return grouped
+
+
+def _summed(rows: list[tuple]) -> Tally:
+    """A group's Tally from its rows of `_fact_sums` (one per day, or one in all)."""
+    tally = Tally()
+    counts, seconds = tally.counts, tally.seconds
+    for values in rows:
+        for name, value in zip(COUNTS, values, strict=False):
+            counts[name] += int(value)
+        for clock, value in zip(CLOCKS, values[len(COUNTS) :], strict=True):
+            seconds[clock] += float(value)
+    return tally
 
 
 def _add_histograms(
