@@ -18,7 +18,7 @@ from hotline.models import HotspotWindow
 from hotline.services import hotspots
 
 JOB_ID = "hotline-hotspots"
-# A month of a large hotline is a million tickets: minutes of tokenising; RQ's 180 s would kill it.
+# A month of a large hotline is a million tickets: a few minutes (benchmarks/README.md), past RQ's 180 s.
 TIMEOUT = 3600
 FIRST_RUN_AFTER = timedelta(minutes=1)
 

@@ -3,34 +3,35 @@
 Shared by the hotspot detection (`services.hotspots`) and its benchmark, so that the
 figures the benchmark prints describe what supervisors see:
 
-- text: TF-IDF over the words of the routing model's tokenizer (`textmodel.words`, jieba),
-  without stop words (function words and the hotline's own formulas: 反映, 希望, 相关部门…)
-  and numbers (house numbers and dates tell nothing about the problem);
+- text: TF-IDF over the words of the routing model's tokenizer (`textmodel.words`: jieba's
+  words, segmented here by rjieba, its Rust port, for speed), counted in one pass over texts
+  that may be streamed from the database, without stop words (function words and the
+  hotline's own formulas: 反映, 希望, 相关部门…) and numbers (house numbers and dates tell
+  nothing about the problem);
 - place: tickets are grouped only within one block, the district (tickets without one form a
   block of their own); the address is part of the text, so the same road or estate counts;
 - grouping that scales: inside a block, tickets are split into partitions of at most
-  `partition` tickets by a mini-batch k-means on the TF-IDF vectors (recursively, at most 32
-  parts at a time), then, inside each partition, every pair of tickets is compared (one
-  sparse product) and tickets at least `similarity` alike are grouped around the ticket with
-  the most such neighbours (star clustering: each group has a centre that all its members
-  resemble, so unlike the connected components of the graph, A~B~C does not chain A to C).
-  Groups split across partitions join again when their centroids are `merge` alike (star
-  clustering of the groups). Last,
-  each ticket of the block joins the group whose centroid it resembles most, at least
-  `assign`: the same rule that counts the window before, so that growth compares like with
-  like;
+  `partition` tickets by a mini-batch k-means on the TF-IDF vectors (learnt on a sample of
+  at most `KMEANS_SAMPLE` tickets; recursively, at most 32 parts at a time), then, inside
+  each partition, every pair of tickets is compared (one sparse product) and tickets at
+  least `similarity` alike are grouped around the ticket with the most such neighbours
+  (star clustering: each group has a centre that all its members resemble, so unlike the
+  connected components of the graph, A~B~C does not chain A to C). Groups split across
+  partitions join again when their centroids are `merge` alike (star clustering of the
+  groups). Last, each ticket of the block joins the group whose centroid it resembles most,
+  at least `assign`: the same rule that counts the window before, so that growth compares
+  like with like;
 - a group needs `min_size` tickets; its label is its centroid's heaviest terms.
 
-scikit-learn, scipy, numpy and jieba are imported inside the functions: a web process never
-needs them.
+scikit-learn, scipy, numpy, rjieba and jieba are imported inside the functions: a web
+process never needs them.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +53,9 @@ STOP_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a list of 200 quoted words would be unreadable)
 )
 _NUMBER = re.compile(r"^[\d.,:/\-]+[a-z]?$|^[a-z]$")
-# Below this many texts, tokenising in worker processes costs more than it saves.
-PARALLEL_FROM = 20_000
-CHUNK = 2_000
+_UNSEEN: Any = object()
 TERMS_KEPT = 20  # per group: enough to match it again in the next run
+KMEANS_SAMPLE = 20_000  # tickets the partitioning k-means learns its centres from
 PREFILTER_TERMS = 3  # a text with none of a group's three heaviest terms is not counted for it
 
 
@@ -72,7 +72,6 @@ class Params:
     partition: int = 2_000  # all pairs are compared within at most this many tickets
     label_terms: int = 4
     seed: int = 0
-    processes: int = 0  # tokenising processes; 0: one per CPU for large inputs
 
 
 @dataclass
@@ -87,92 +86,193 @@ class Group:
         return len(self.members)
 
 
+def _cutter() -> Callable[[str], list[str]]:
+    """The word segmenter: rjieba (jieba's algorithm and dictionary in Rust, about 15 times
+    faster: a million tickets in seconds rather than minutes of CPU), or jieba itself where
+    rjieba is not installed. They agree on Chinese words; they differ on a few runs of digits
+    and signs, which `features` drops as numbers anyway."""
+    try:
+        import rjieba
+    except ImportError:  # pragma: no cover (rjieba is in requirements.txt)
+        return textmodel._jieba().lcut
+    return rjieba.cut
+
+
+def _keep(token: str) -> str | None:
+    """What a segmenter's token counts as: the routing model's word (lower-cased, no
+    punctuation), unless it is a stop word or a number."""
+    word = token.strip().lower()
+    if not word or textmodel._NOISE.match(word) or word in STOP_WORDS or _NUMBER.match(word):
+        return None
+    return word
+
+
 def features(text: str) -> list[str]:
     """The words that count: the routing model's words without stop words and numbers."""
-    return [w for w in textmodel.words(text) if w not in STOP_WORDS and not _NUMBER.match(w)]
+    return [w for w in map(_keep, _cutter()(text or "")) if w]
 
 
-def _features_of(texts: list[str]) -> list[list[str]]:
-    return [features(t) for t in texts]
+def tokenised(texts: Iterable[str]) -> Iterator[list[str]]:
+    """Each text's features, in order. A generator: a million texts' words are never all held
+    at once. Each distinct token is judged once (a month repeats the same few thousand words)."""
+    cut = _cutter()
+    kept: dict[str, str | None] = {}
+    for text in texts:
+        words = []
+        for token in cut(text or ""):
+            word = kept.get(token, _UNSEEN)
+            if word is _UNSEEN:
+                word = kept[token] = _keep(token)
+            if word:
+                words.append(word)
+        yield words
 
 
-def tokenised(texts: Sequence[str], processes: int = 0) -> Iterator[list[str]]:
-    """Each text's features, in order; in several processes for a large input (jieba holds
-    the GIL). A generator: a million texts' words are never all held at once."""
-    textmodel._jieba()  # the dictionary loads once here; forked processes inherit it
-    if not processes:
-        processes = (os.cpu_count() or 1) if len(texts) >= PARALLEL_FROM else 1
-    chunks = (list(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK))
-    if processes <= 1:
-        for chunk in chunks:
-            yield from _features_of(chunk)
-        return
-    import multiprocessing
+class Vocabulary:
+    """TF-IDF as scikit-learn's `TfidfVectorizer(min_df=2, max_df, max_features, sublinear_tf=True)`
+    weighs it (smoothed idf, rows L2-normalised, columns in alphabetical order), but counted in
+    one pass over streamed token lists: the texts of a million tickets are never all held, and
+    the counts go straight into flat arrays instead of a Counter per text."""
 
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        for result in pool.imap(_features_of, chunks):
-            yield from result
+    def __init__(self, terms: list[str], idf: Any) -> None:
+        self.terms = terms  # by column
+        self.columns = {term: j for j, term in enumerate(terms)}
+        self.idf = idf
+
+    @classmethod
+    def fit(cls, token_lists: Iterable[list[str]], params: Params) -> tuple[Vocabulary, Any]:
+        """The vocabulary of these texts and their TF-IDF matrix; ValueError when no word is
+        left (no word occurs in two texts: nothing can be alike)."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        seen: dict[str, int] = {}
+        counts = _count(token_lists, seen, grow=True)
+        counts.sum_duplicates()  # a word twice in one text is one text for its df
+        n = counts.shape[0]
+        if not seen:
+            raise ValueError("empty vocabulary")
+        df = np.bincount(counts.indices, minlength=len(seen))
+        most = 0.2 * n if n >= 1_000 else n  # in a fifth of all tickets: a formula, not a problem
+        kept = (df >= 2) & (df <= most)  # a word in one ticket links it to no other
+        if kept.sum() > params.max_features:
+            frequency = np.asarray(counts.sum(axis=0)).ravel()
+            top = np.flatnonzero(kept)[np.argsort(-frequency[kept], kind="stable")[: params.max_features]]
+            kept = np.zeros_like(kept)
+            kept[top] = True
+        if not kept.any():
+            raise ValueError("no word in two texts")
+        words = np.array(list(seen), dtype=object)
+        old = np.flatnonzero(kept)
+        old = old[np.argsort(words[old].astype(str), kind="stable")]
+        idf = (np.log((1 + n) / (1 + df[old])) + 1).astype(np.float32)
+        vocabulary = cls([str(w) for w in words[old]], idf)
+        del seen, words, df, kept
+        # Renumber the kept columns in place of a fancy column index (which copies it twice).
+        column = np.full(counts.shape[1], -1, dtype=np.int32)
+        column[old] = np.arange(len(old), dtype=np.int32)
+        new = column[counts.indices]
+        keep = new >= 0
+        before = np.concatenate(([0], np.cumsum(keep, dtype=np.int32)))
+        counts = sp.csr_matrix((counts.data[keep], new[keep], before[counts.indptr]), shape=(n, len(old)), copy=False)
+        del new, keep, before
+        return vocabulary, vocabulary._weigh(counts)
+
+    def transform(self, token_lists: Iterable[list[str]]) -> Any:
+        return self._weigh(_count(token_lists, self.columns, grow=False))
+
+    def _weigh(self, counts: Any) -> Any:
+        """Counts (float32) to L2-normalised TF-IDF rows, in place: no per-entry row array
+        (a million texts have some 12 million entries)."""
+        import numpy as np
+
+        X = counts
+        X.sum_duplicates()
+        np.log(X.data, out=X.data)
+        X.data += 1
+        X.data *= self.idf[X.indices]
+        lengths = np.diff(X.indptr)
+        filled = np.flatnonzero(lengths)
+        norms = np.ones(X.shape[0], dtype=np.float32)
+        norms[filled] = np.sqrt(np.add.reduceat(X.data * X.data, X.indptr[filled]))
+        X.data /= np.repeat(norms, lengths)
+        return X
 
 
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
+def _count(token_lists: Iterable[list[str]], columns: dict[str, int], grow: bool) -> Any:
+    """The texts' word counts, a row each (duplicates not summed yet); `grow`: new words get
+    new columns, otherwise they are left out."""
+    from array import array
 
-
-def _vectorizer(params: Params, n: int):
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    import scipy.sparse as sp
 
-    return TfidfVectorizer(
-        analyzer=_identity,
-        min_df=2,  # a word in one ticket links it to no other
-        max_df=0.2 if n >= 1_000 else 1.0,  # in a fifth of all tickets: a formula, not a problem
-        max_features=params.max_features,
-        sublinear_tf=True,
-        dtype=np.float32,
+    # 32-bit offsets like the columns: scipy would otherwise copy both to 64 bits (a month of
+    # tickets has some 12 million entries, far from 2**31).
+    indices, indptr = array("i"), array("i", [0])
+    if grow:
+        add = columns.setdefault
+        for words in token_lists:
+            indices.extend([add(w, len(columns)) for w in words])
+            indptr.append(len(indices))
+    else:
+        get = columns.get
+        for words in token_lists:
+            indices.extend([j for j in map(get, words) if j is not None])
+            indptr.append(len(indices))
+    column_array = np.frombuffer(indices, dtype=np.int32) if len(indices) else np.zeros(0, dtype=np.int32)
+    return sp.csr_matrix(
+        (np.ones(len(column_array), dtype=np.float32), column_array, np.frombuffer(indptr, dtype=np.int32)),
+        shape=(len(indptr) - 1, len(columns)),
+        copy=False,
     )
 
 
 class Found:
     """The groups of one input, and what is needed to count like tickets elsewhere."""
 
-    def __init__(self, groups: list[Group], vectorizer: Any, centroids: list[Any], params: Params) -> None:
+    def __init__(
+        self, groups: list[Group], vocabulary: Vocabulary | None, centroids: list[Any], params: Params
+    ) -> None:
         self.groups = groups
-        self.vectorizer = vectorizer
+        self.vocabulary = vocabulary
         self._centroids = centroids  # one sparse row per group, L2-normalised
         self.params = params
 
-    def count_similar(self, groups: list[Group], texts: Sequence[str], blocks: Sequence[Any]) -> list[int]:
+    def count_similar(self, groups: list[Group], rows: Iterable[tuple[str, Any]]) -> list[int]:
         """For each of `groups` (some of self.groups), how many of these other tickets (the
-        window before) resemble its centroid most, at least `assign`, within its block."""
+        window before: (text, block) pairs, possibly streamed) resemble its centroid most, at
+        least `assign`, within its block."""
         import numpy as np
         import scipy.sparse as sp
 
         counts = [0] * len(groups)
         # Only texts holding one of a group's heaviest terms (in its block) can resemble it
-        # enough: a substring test spares tokenising the rest, most of a month before.
-        hints: dict[Any, set[str]] = {}
+        # enough: a substring test spares tokenising (and holding) the rest, most of a month.
+        hints: dict[int, tuple[str, ...]] = {}
         for group in groups:
-            hints.setdefault(_block_key(group.block), set()).update(list(group.terms)[:PREFILTER_TERMS])
-        keep = [
-            i
-            for i, (text, block) in enumerate(zip(texts, blocks, strict=True))
-            if any(term in text for term in hints.get(_block_key(block), ()))
-        ]
-        if not groups or not keep:
+            key = _block_key(group.block)
+            hints[key] = tuple(dict.fromkeys(hints.get(key, ()) + tuple(list(group.terms)[:PREFILTER_TERMS])))
+        texts: list[str] = []
+        blocks: list[Any] = []
+        for text, block in rows:
+            if any(term in text for term in hints.get(_block_key(block), ())):
+                texts.append(text)
+                blocks.append(block)
+        if not groups or not texts or self.vocabulary is None:
             return counts
-        texts, blocks = [texts[i] for i in keep], [blocks[i] for i in keep]
         index_of = {id(g): i for i, g in enumerate(self.groups)}
-        X = self.vectorizer.transform(tokenised(texts, self.params.processes))
+        X = self.vocabulary.transform(tokenised(texts))
         block_array = _block_array(blocks)
         by_block: dict[Any, list[int]] = {}
         for position, group in enumerate(groups):
             by_block.setdefault(group.block, []).append(position)
         for block, positions in by_block.items():
-            rows = np.flatnonzero(block_array == _block_key(block))
-            if not len(rows):
+            found = np.flatnonzero(block_array == _block_key(block))
+            if not len(found):
                 continue
             C = sp.vstack([self._centroids[index_of[id(groups[p])]] for p in positions]).tocsr()
-            best, score = _best_match(X[rows], C)
+            best, score = _best_match(X[found], C)
             for k, p in enumerate(positions):
                 counts[p] = int(np.count_nonzero((best == k) & (score >= self.params.assign)))
         return counts
@@ -188,33 +288,62 @@ def _block_array(blocks: Sequence[Any]):
     return np.fromiter((_block_key(b) for b in blocks), dtype=np.int64, count=len(blocks))
 
 
-def _best_match(X, C, chunk: int = 20_000):
-    """For each row of X, the row of C it is most alike (cosine, both normalised) and how much."""
+def _best_match(X, C, chunk: int = 5_000):
+    """For each row of X, the row of C it is most alike (cosine, both normalised) and how much
+    (0 when it shares no term with any). Row maxima by `reduceat` on the product's data: scipy's
+    sparse argmax walks the rows in Python-like steps, several times slower on a million. In
+    chunks of rows: a ticket with common words shares some with hundreds of groups."""
     import numpy as np
 
     best = np.zeros(X.shape[0], dtype=np.int64)
     score = np.zeros(X.shape[0], dtype=np.float32)
     for s in range(0, X.shape[0], chunk):
         P = (X[s : s + chunk] @ C.T).tocsr()
-        if P.nnz:
-            best[s : s + chunk] = np.asarray(P.argmax(axis=1)).ravel()
-            score[s : s + chunk] = P.max(axis=1).toarray().ravel()
+        P.eliminate_zeros()
+        if not P.nnz:
+            continue
+        lengths = np.diff(P.indptr)
+        filled = np.flatnonzero(lengths)
+        top = np.maximum.reduceat(P.data, P.indptr[filled])
+        row_of = np.repeat(np.arange(P.shape[0]), lengths)
+        at_top = np.flatnonzero(P.data == np.repeat(top, lengths[filled]))
+        # Ties go to the lowest column (the larger group), whatever order the product stored.
+        at_top = at_top[np.lexsort((P.indices[at_top], row_of[at_top]))]
+        first = at_top[np.unique(row_of[at_top], return_index=True)[1]]
+        best[s + filled] = P.indices[first]
+        score[s + filled] = top
     return best, score
 
 
-def find_groups(texts: Sequence[str], blocks: Sequence[Any], params: Params | None = None) -> Found:
-    """Group the texts (one block each: the district, or None); largest groups first."""
+def _one_thread():
+    """numpy's BLAS and scikit-learn's OpenMP on one thread: the job shares its machine with the
+    web and the other jobs, and OpenMP threads that wait for a busy core spin (on a loaded
+    2-core machine, k-means took several times longer on two threads than on one)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def find_groups(texts: Iterable[str], blocks: Sequence[Any], params: Params | None = None) -> Found:
+    """Group the texts (one block each: the district, or None); largest groups first. The texts
+    may be an iterator (read from the database in batches): they are tokenised as they come."""
+    with _one_thread():
+        return _find_groups(texts, blocks, params or Params())
+
+
+def _find_groups(texts: Iterable[str], blocks: Sequence[Any], params: Params) -> Found:
     import numpy as np
 
-    params = params or Params()
-    vectorizer = _vectorizer(params, len(texts))
-    if len(texts) < max(2, params.min_size):
-        return Found([], vectorizer, [], params)
     try:
-        X = vectorizer.fit_transform(tokenised(texts, params.processes)).tocsr()
+        vocabulary, X = Vocabulary.fit(tokenised(texts), params)
     except ValueError:  # no word occurs twice: nothing can be alike
-        return Found([], vectorizer, [], params)
-    terms = vectorizer.get_feature_names_out()
+        return Found([], None, [], params)
+    # `blocks` is read only now: a caller streaming the texts fills it as they are read.
+    if len(blocks) != X.shape[0]:
+        raise ValueError(f"{X.shape[0]} texts but {len(blocks)} blocks")
+    if X.shape[0] < max(2, params.min_size):
+        return Found([], vocabulary, [], params)
+    terms = vocabulary.terms
     block_array = _block_array(blocks)
     found: list[tuple[Any, np.ndarray]] = []
     for key in np.unique(block_array):
@@ -230,7 +359,7 @@ def find_groups(texts: Sequence[str], blocks: Sequence[Any], params: Params | No
         label = " ".join([t for t in weights if len(t) > 1][: params.label_terms] or list(weights)[:1])
         groups.append(Group(block, [int(m) for m in members], label, weights))
         centroids.append(centroid)
-    return Found(groups, vectorizer, centroids, params)
+    return Found(groups, vocabulary, centroids, params)
 
 
 def _block_groups(X, rows, params: Params) -> list[Any]:
@@ -265,12 +394,20 @@ def _partitions(X, rows, params: Params, depth: int = 0) -> Iterator[Any]:
     if len(rows) <= params.partition:
         yield rows
         return
+    import numpy as np
     from sklearn.cluster import MiniBatchKMeans
 
     k = min(32, math.ceil(len(rows) / (params.partition / 2)))
-    labels = MiniBatchKMeans(
-        n_clusters=k, random_state=params.seed + depth, n_init=1, batch_size=4096, max_iter=20
-    ).fit_predict(X[rows])
+    # Centres learnt from a sample, then every ticket placed once: the partitions only need to
+    # keep alike tickets together (groups split between two are joined again by `_merged`),
+    # and epochs of k-means over a district of 200,000 tickets were most of a month's time.
+    sample = rows
+    if len(rows) > KMEANS_SAMPLE:
+        sample = np.sort(np.random.default_rng(params.seed + depth).choice(rows, KMEANS_SAMPLE, replace=False))
+    model = MiniBatchKMeans(
+        n_clusters=k, random_state=params.seed + depth, n_init=1, batch_size=4096, max_iter=20, compute_labels=False
+    ).fit(X[sample])
+    labels = model.predict(X[rows])
     parts = [rows[labels == j] for j in range(k)]
     if depth >= 8 or max(len(p) for p in parts) == len(rows):
         # Nothing splits them (the same text many times): fixed slices; the merge rejoins them.
@@ -285,11 +422,10 @@ def _partitions(X, rows, params: Params, depth: int = 0) -> Iterator[Any]:
 def _stars(Xp, threshold: float) -> list[Any]:
     """Star clustering of one partition: positions (into Xp's rows) of groups of two or more."""
     import numpy as np
-    import scipy.sparse as sp
 
     S = (Xp @ Xp.T).tocsr()
-    S = (S - sp.diags(S.diagonal())).tocsr()
-    S.data[S.data < threshold] = 0
+    row_of = np.repeat(np.arange(S.shape[0]), np.diff(S.indptr))
+    S.data[(S.data < threshold) | (S.indices == row_of)] = 0  # a ticket is not its own neighbour
     S.eliminate_zeros()
     degree = np.diff(S.indptr)
     taken = np.zeros(Xp.shape[0], dtype=bool)

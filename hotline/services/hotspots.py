@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from hotline.extensions import db
 from hotline.models import (
@@ -95,7 +96,8 @@ def window_bounds(window: str, now: datetime | None = None) -> tuple[datetime, d
 
 @dataclass
 class TicketRows:
-    """The columns detection needs, as parallel lists (a million ORM objects would not fit)."""
+    """The columns detection needs, as parallel lists (a million ORM objects would not fit).
+    `texts` stays empty when the texts were streamed (see `stream_tickets`)."""
 
     ids: list[int]
     texts: list[str]
@@ -104,10 +106,14 @@ class TicketRows:
     categories: list[int]
 
 
-def read_tickets(start: datetime, end: datetime, districts: set[int | None] | None = None) -> TicketRows:
-    """The tickets logged in [start, end): merged ones (counted in their parent) and proactive
-    cases (our own answer to a hotspot) left out. Read in id batches, columns only."""
-    rows = TicketRows([], [], [], [], [])
+def stream_tickets(
+    start: datetime, end: datetime, rows: TicketRows, districts: set[int | None] | None = None
+) -> Iterator[str]:
+    """The texts of the tickets logged in [start, end), one at a time, each ticket's other
+    columns appended to `rows` as it is read: merged ones (counted in their parent) and
+    proactive cases (our own answer to a hotspot) left out. Read in id batches, columns only,
+    so that a month's million texts are never all in memory (the clustering tokenises them as
+    they come)."""
     query = (
         select(
             Ticket.id, Ticket.description, Ticket.address, Ticket.district_id, Ticket.department_id, Ticket.category_id
@@ -120,20 +126,30 @@ def read_tickets(start: datetime, end: datetime, districts: set[int | None] | No
         )
         .order_by(Ticket.id)
     )
+    if districts is not None:
+        # A handful of districts: the database leaves the others out (None is "no district").
+        known = [d for d in districts if d is not None]
+        place = Ticket.district_id.in_(known)
+        query = query.where(or_(place, Ticket.district_id.is_(None)) if None in districts else place)
     last = 0
     while True:
         batch = db.session.execute(query.where(Ticket.id > last).limit(READ_BATCH)).all()
         for ticket_id, description, address, district_id, department_id, category_id in batch:
-            if districts is not None and district_id not in districts:
-                continue
             rows.ids.append(ticket_id)
-            rows.texts.append(f"{description or ''} {address or ''}")
             rows.districts.append(district_id)
             rows.departments.append(department_id)
             rows.categories.append(category_id)
+            yield f"{description or ''} {address or ''}"
         if len(batch) < READ_BATCH:
-            return rows
+            return
         last = batch[-1][0]
+
+
+def read_tickets(start: datetime, end: datetime, districts: set[int | None] | None = None) -> TicketRows:
+    """The same tickets as `stream_tickets`, texts included, all at once."""
+    rows = TicketRows([], [], [], [], [])
+    rows.texts.extend(stream_tickets(start, end, rows, districts))
+    return rows
 
 
 def detect(
@@ -143,16 +159,19 @@ def detect(
     started = time.perf_counter()
     start, end = window_bounds(window, now)
     params = params or hotspot_clustering.Params()
-    current = read_tickets(start, end)
-    found = hotspot_clustering.find_groups(current.texts, current.districts, params)
+    current = TicketRows([], [], [], [], [])
+    # The districts are filled as the texts are read: find_groups reads them after the texts.
+    found = hotspot_clustering.find_groups(stream_tickets(start, end, current), current.districts, params)
     kept = found.groups[: params.max_groups]
     previous_ticket_count = 0
     previous_counts = [0] * len(kept)
     if kept:
         # Only the previous window's tickets in the kept groups' districts can count for them.
-        previous = read_tickets(start - (end - start), start, {group.block for group in kept})
+        previous = TicketRows([], [], [], [], [])
+        texts = stream_tickets(start - (end - start), start, previous, {group.block for group in kept})
+        # Each text is yielded after its district was appended: the last one is its own.
+        previous_counts = found.count_similar(kept, ((text, previous.districts[-1]) for text in texts))
         previous_ticket_count = len(previous.ids)
-        previous_counts = found.count_similar(kept, previous.texts, previous.districts)
     created, updated, removed = _store(window, start, end, current, kept, previous_counts)
     return DetectionResult(
         window=window,

@@ -113,6 +113,21 @@ def test_growth_counts_the_same_problem_in_the_window_before(city) -> None:
     assert noisy.growth == pytest.approx(1.5)
 
 
+def test_growth_of_a_hotspot_without_a_district_counts_only_tickets_without_one(city) -> None:
+    """The window before is read district by district in SQL; "no district" is a place too."""
+    now = utcnow()
+    log(city, NOISE, "", at=now)
+    log(city, NOISE[:3], "", at=now - timedelta(days=7))
+    log(city, NOISE[3:], "east", at=now - timedelta(days=7))  # a district: another place
+
+    result = hotspots.detect("week", now)
+
+    (noisy,) = active("week")
+    assert noisy.district_id is None
+    assert (noisy.ticket_count, noisy.previous_count) == (5, 3)
+    assert result.previous_tickets == 3  # only the tickets that could count were read
+
+
 def test_departments_involved_are_those_holding_the_tickets(city) -> None:
     now = utcnow()
     made = log(city, NOISE, "east", at=now)
