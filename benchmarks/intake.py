@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, redirect_stderr, suppress
 from pathlib import Path
 
@@ -588,9 +589,20 @@ def main(argv: list[str] | None = None) -> int:
         + f"; config {args.config}; {os.cpu_count()} CPUs",
         flush=True,
     )
+
+    def run(label: str, url: str, workdir: Path) -> bool:
+        result = bench_one(label.replace(" ", "-").replace("/", "-"), url, args, workdir, wrk)
+        return report(label, result, args.connections)
+
+    return 0 if for_each_database(args.database, "hotline-intake-", run) else 1
+
+
+def for_each_database(databases: str, prefix: str, run: Callable[[str, str, Path], bool]) -> bool:
+    """run(label, url, workdir) on each of the comma-separated databases (sqlite, postgresql: a
+    throwaway cluster, or a URL) in a temporary directory removed afterwards; all ok or not."""
     ok = True
-    for choice in [c.strip() for c in args.database.split(",") if c.strip()]:
-        workdir = Path(tempfile.mkdtemp(prefix="hotline-intake-"))
+    for choice in [c.strip() for c in databases.split(",") if c.strip()]:
+        workdir = Path(tempfile.mkdtemp(prefix=prefix))
         try:
             with ExitStack() as stack:
                 if choice == "sqlite":
@@ -599,30 +611,19 @@ def main(argv: list[str] | None = None) -> int:
                     url, label = stack.enter_context(postgres_cluster(workdir)), "PostgreSQL"
                 else:
                     url, label = choice, choice.split("@")[-1]
-                result = bench_one(label.replace(" ", "-").replace("/", "-"), url, args, workdir, wrk)
-                ok &= report(label, result, args.connections)
+                ok &= run(label, url, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    return ok
 
 
 def main_cpu(args: argparse.Namespace) -> int:
     print(f"CPU per request (time.process_time), production config, {os.cpu_count()} CPUs", flush=True)
-    ok = True
-    for choice in [c.strip() for c in args.database.split(",") if c.strip()]:
-        workdir = Path(tempfile.mkdtemp(prefix="hotline-intake-cpu-"))
-        try:
-            with ExitStack() as stack:
-                if choice == "sqlite":
-                    url, label = f"sqlite:///{workdir / 'bench.db'}", "SQLite"
-                elif choice == "postgresql":
-                    url, label = stack.enter_context(postgres_cluster(workdir)), "PostgreSQL"
-                else:
-                    url, label = choice, choice.split("@")[-1]
-                ok &= report_cpu(label, cpu_one(url, args, workdir), args.requests)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+
+    def run(label: str, url: str, workdir: Path) -> bool:
+        return report_cpu(label, cpu_one(url, args, workdir), args.requests)
+
+    return 0 if for_each_database(args.database, "hotline-intake-cpu-", run) else 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 #   2. the venv (make venv) and compiled translations (make translations)
 #   3. ruff check + ruff format --check, then bandit (high severity) and pip-audit
 #   4. a throwaway redis-server and PostgreSQL cluster on free ports, stopped at exit
-#   5. pytest on SQLite (browser tests included), then on PostgreSQL (browser tests excluded)
+#   5. pytest on SQLite (browser tests included) and on PostgreSQL (browser tests excluded), side by side
 # Arguments go to both pytest runs: scripts/test.sh -k api -x
 # Exits non-zero if any step fails; the services are stopped whatever happens.
 set -euo pipefail
@@ -213,10 +213,12 @@ start_postgres() {
         cat "$PGDIR/initdb.log" >&2
         return 1
     fi
+    # autovacuum off: tests empty their tables with DELETE, and a vacuum between two tests would
+    # let new rows fill the old ones' space, so that a query without ORDER BY changed its order.
     for attempt in 1 2 3 4 5; do
         port=$(free_port "$port")
         if as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgres.log" -w -t 30 start \
-            -o "-p $port -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+            -o "-p $port -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off" \
             > /dev/null; then
             "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U app hotline_test
             PG_PORT=$port
@@ -250,23 +252,54 @@ run_pytest() { # run_pytest NAME [env arguments] COMMAND...
     local started=$SECONDS
     log "pytest on $name"
     timeout --foreground --signal=INT --kill-after=60 "$RUN_TIMEOUT" env "$@" || code=$?
-    if [ $code -eq 0 ]; then
-        record "pytest $name" ok $((SECONDS - started))
-    elif [ $code -eq 5 ] && [ ${#PYTEST_ARGS[@]} -gt 0 ]; then
-        record "pytest $name (none selected)" ok $((SECONDS - started)) # ARGS filtered them all out
+    record_pytest "$name" $code $((SECONDS - started))
+}
+record_pytest() { # record_pytest NAME EXIT_CODE SECONDS
+    if [ "$2" -eq 0 ]; then
+        record "pytest $1" ok "$3"
+    elif [ "$2" -eq 5 ] && [ ${#PYTEST_ARGS[@]} -gt 0 ]; then
+        record "pytest $1 (none selected)" ok "$3" # ARGS filtered them all out
     else
-        [ $code -eq 124 ] && echo "pytest on $name timed out after $RUN_TIMEOUT" >&2
-        record "pytest $name (exit $code)" FAIL $((SECONDS - started))
+        [ "$2" -eq 124 ] && echo "pytest on $1 timed out after $RUN_TIMEOUT" >&2
+        record "pytest $1 (exit $2)" FAIL "$3"
     fi
 }
 
 # PostgreSQL-only tests belong to the second run; browser tests to the first (one is enough).
-run_pytest sqlite -u TEST_DATABASE_URL HOTLINE_REQUIRE_SERVICES=1 \
-    TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-    "$BIN/pytest" -m "not postgres" "${PYTEST_ARGS[@]}"
-run_pytest postgresql HOTLINE_REQUIRE_SERVICES=1 \
-    TEST_DATABASE_URL="postgresql+psycopg://app@127.0.0.1:$PG_PORT/hotline_test" \
-    TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/1" \
-    "$BIN/pytest" -m "not browser" "${PYTEST_ARGS[@]}"
+SQLITE_RUN=(-u TEST_DATABASE_URL HOTLINE_REQUIRE_SERVICES=1
+    TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+    "$BIN/pytest" -m "not postgres" --basetemp="$SERVICES/tmp-sqlite" "${PYTEST_ARGS[@]}")
+POSTGRES_RUN=(HOTLINE_REQUIRE_SERVICES=1
+    TEST_DATABASE_URL="postgresql+psycopg://app@127.0.0.1:$PG_PORT/hotline_test"
+    TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/1"
+    "$BIN/pytest" -m "not browser" --basetemp="$SERVICES/tmp-postgresql" "${PYTEST_ARGS[@]}")
+
+run_logged() { # run_logged LOG [env arguments] COMMAND...: exit code and seconds go to LOG.rc
+    local out=$1 code=0 started=$SECONDS
+    shift
+    timeout --signal=INT --kill-after=60 "$RUN_TIMEOUT" env "$@" > "$out" 2>&1 < /dev/null || code=$?
+    echo "$code $((SECONDS - started))" > "$out.rc"
+}
+
+if [ "${HOTLINE_TEST_SERIAL:-}" = 1 ]; then
+    run_pytest sqlite "${SQLITE_RUN[@]}"
+    run_pytest postgresql "${POSTGRES_RUN[@]}"
+else
+    # Side by side: each run waits on its database, Redis, workers and the browser part of the
+    # time, so two of them fill two cores better than one after the other. Each writes its own
+    # log, printed when both are done (HOTLINE_TEST_SERIAL=1 runs them one after the other).
+    log "pytest on SQLite and on PostgreSQL, side by side"
+    run_logged "$SERVICES/pytest-sqlite.log" "${SQLITE_RUN[@]}" &
+    sqlite_pid=$!
+    run_logged "$SERVICES/pytest-postgresql.log" "${POSTGRES_RUN[@]}" &
+    postgres_pid=$!
+    wait $sqlite_pid $postgres_pid || true
+    for name in sqlite postgresql; do
+        log "pytest on $name"
+        cat "$SERVICES/pytest-$name.log"
+        read -r code seconds < "$SERVICES/pytest-$name.log.rc" || { code=1; seconds=0; }
+        record_pytest "$name" "$code" "$seconds"
+    done
+fi
 
 exit $FAILED

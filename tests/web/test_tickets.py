@@ -9,7 +9,8 @@ from tests.web.conftest import reload, text_of, version_on_page
 
 
 def _events(ticket) -> list[str]:
-    return [e.kind for e in db.session.scalars(db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
+    events = db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    return [e.kind for e in db.session.scalars(events)]
 
 
 def test_workbench_shows_own_department_only_and_masks_the_phone(login, city):
