@@ -140,6 +140,7 @@ def requeue_command() -> None:
 
 def register_commands(app: Flask) -> None:
     from hotline.commands.calendar import calendar_cli
+    from hotline.commands.directory import directory_cli
     from hotline.commands.hotspots import hotspots_cli
     from hotline.commands.importing import import_csv_command
     from hotline.commands.reports import reports_cli
@@ -149,6 +150,7 @@ def register_commands(app: Flask) -> None:
     from hotline.commands.suggestions import suggestions_cli
 
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(hotspots_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(search_cli)
