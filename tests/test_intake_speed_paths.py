@@ -21,17 +21,9 @@ from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket
 from hotline.services import queueing, tickets
 from tests import factories, fake_twilio
+from tests.api.test_create import CALL as API_CALL
 
-CALL = {
-    "caller_phone": "138 0013 8000",
-    "caller_name": "张三",
-    "type": "complaint",
-    "category": "potholes",
-    "district": "east",
-    "address": "东城区人民路 12 号",
-    "description": "人民路路面有一个大坑，晚上很危险。",
-    "urgency": "urgent",
-}
+CALL = {key: value for key, value in API_CALL.items() if key != "channel"}  # the channel's default too
 
 
 @pytest.fixture
