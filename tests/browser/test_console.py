@@ -18,7 +18,7 @@ from hotline.extensions import db
 from hotline.models import Call, Ticket
 from hotline.services import calls
 from tests import factories
-from tests.browser.test_end_to_end import TIMEOUT_MS, browser, live_server  # noqa: F401 - fixtures
+from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser]
 
@@ -31,15 +31,11 @@ def test_a_ringing_call_is_answered_into_the_intake_form(app, city, live_server,
     db.session.commit()
     db.session.close()  # no open read transaction may block the server's writes on SQLite
 
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = new_page(browser)
     print(f"screenshots in {tmp_path}")
 
     page.goto(f"{live_server}/console/")
-    page.fill("#username", "operator")
-    page.fill("#password", factories.PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, "operator")
     expect(page).to_have_url(re.compile(r"/console/$"))
     expect(page.locator("#live-empty")).to_be_visible()
     expect(page.locator("nav .nav-link.active")).to_have_text("来电面板")
@@ -85,4 +81,4 @@ def test_a_ringing_call_is_answered_into_the_intake_form(app, city, live_server,
     db.session.close()
     expect(row).to_have_count(0)
     expect(page.locator("#live-empty")).to_be_visible()
-    context.close()
+    page.context.close()

@@ -13,7 +13,7 @@ from flask import url_for
 
 from hotline.extensions import db
 from tests import factories
-from tests.browser.test_end_to_end import TIMEOUT_MS, browser, live_server  # noqa: F401 - fixtures
+from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser]
 
@@ -70,15 +70,11 @@ def test_no_page_breaks_under_the_policy(app, city, live_server, browser):  # no
 
     violations: list[str] = []
     for role in dict.fromkeys(role for role, _ in pages):
-        context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
+        page = new_page(browser, "en-US")
         page.on("console", _watcher(violations, role, page))
         page.goto(f"{live_server}/login")
         assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
-        page.fill("#username", role)
-        page.fill("#password", factories.PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
+        log_in(page, role)
         expect(page).not_to_have_url(re.compile(r"/login"))
         for page_role, path in pages:
             if page_role != role:
@@ -97,5 +93,5 @@ def test_no_page_breaks_under_the_policy(app, city, live_server, browser):  # no
             page.goto(f"{live_server}/tickets")
             page.click("text=Administration")
             expect(page.locator("a.dropdown-item[href='/admin/users/']")).to_be_visible()
-        context.close()
+        page.context.close()
     assert violations == []

@@ -37,6 +37,20 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
+def new_page(browser, locale: str = "zh-CN", **options):
+    """A page in a fresh context (no cookies) at a laptop's size, with the tests' timeout."""
+    context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900}, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def log_in(page, username: str) -> None:
+    """Fill the login form the page shows (the locale switch has a submit button of its own)."""
+    page.fill("#username", username)
+    page.fill("#password", factories.PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+
+
 def need_chromium() -> None:
     if not os.path.exists(CHROMIUM):
         message = f"Chromium not available: install it at {CHROMIUM} (apt-get install chromium)"
@@ -87,18 +101,11 @@ def test_call_to_report(redis_url, app, city, live_server, browser, tmp_path: Pa
     db.session.commit()
     db.session.close()  # no open read transaction may block the server's writes on SQLite
 
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = new_page(browser)
     shots = iter(range(1, 100))
 
     def shot(name: str) -> None:
         page.screenshot(path=str(tmp_path / f"{next(shots):02d}-{name}.png"), full_page=True)
-
-    def log_in(username: str) -> None:
-        page.fill("#username", username)
-        page.fill("#password", factories.PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
 
     def log_out() -> None:
         page.click("form[action='/logout'] button")
@@ -109,7 +116,7 @@ def test_call_to_report(redis_url, app, city, live_server, browser, tmp_path: Pa
     # The CTI system opens the intake form with the caller's number; the operator logs in first.
     page.goto(f"{live_server}/tickets/new?phone=13800138000")
     expect(page).to_have_url(re.compile(r"/login\?next="))
-    log_in("operator")
+    log_in(page, "operator")
     expect(page).to_have_url(re.compile(r"/tickets/new\?phone=13800138000$"))
     expect(page.locator("#caller_phone")).to_have_value("13800138000")
     expect(page.locator("#caller-history")).to_contain_text(earlier_number)
@@ -141,7 +148,7 @@ def test_call_to_report(redis_url, app, city, live_server, browser, tmp_path: Pa
     db.session.close()
 
     # The department signs for it on its workbench and replies.
-    log_in("roads_staff")
+    log_in(page, "roads_staff")
     expect(page).to_have_url(re.compile(r"/tickets$"))
     row = page.locator("tr", has=page.locator(f"a:text-is('{number}')"))
     expect(row).to_contain_text("138****8000")
@@ -162,7 +169,7 @@ def test_call_to_report(redis_url, app, city, live_server, browser, tmp_path: Pa
     # The supervisor's report counts it, once the sweep has refreshed the day's figures.
     report_figures.refresh_dirty()
     db.session.close()
-    log_in("supervisor")
+    log_in(page, "supervisor")
     expect(page).to_have_url(re.compile(r"/reports/response-times$"))
     roads = page.locator("#table-volumes tr[data-department='roads']")
     expect(roads.locator("td").nth(0)).to_have_text("道路管理局")
@@ -175,4 +182,4 @@ def test_call_to_report(redis_url, app, city, live_server, browser, tmp_path: Pa
     ticket = db.session.scalar(db.select(Ticket).where(Ticket.number == number))
     assert ticket.status == Status.RESOLVED
     assert [event.kind for event in ticket.events] == ["created", "routed", "accepted", "resolved"]
-    context.close()
+    page.context.close()

@@ -18,8 +18,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Article, ArticleUse, Status, Ticket
 from hotline.services import knowledge
-from tests import factories
-from tests.browser.test_end_to_end import TIMEOUT_MS, browser, live_server  # noqa: F401 - fixtures
+from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 from tests.knowledge_factories import make_city_articles
 
 pytestmark = [pytest.mark.browser]
@@ -37,15 +36,11 @@ def test_an_operator_answers_a_call_with_an_article(app, city, live_server, brow
     db.session.commit()
     db.session.close()  # no open read transaction may block the server's writes on SQLite
 
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = new_page(browser)
     print(f"screenshots in {tmp_path}")
 
     page.goto(f"{live_server}/tickets/new?phone=13800138000")
-    page.fill("#username", "operator")
-    page.fill("#password", factories.PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, "operator")
     expect(page).to_have_url(re.compile(r"/tickets/new\?phone=13800138000$"))
     panel = page.locator("#knowledge-suggestions")
 
@@ -90,4 +85,4 @@ def test_an_operator_answers_a_call_with_an_article(app, city, live_server, brow
     expect(page.locator("#use-count")).to_have_text("1")
     expect(page.locator("#citations")).to_contain_text(number)
     page.screenshot(path=str(tmp_path / "04-article.png"), full_page=True)
-    context.close()
+    page.context.close()

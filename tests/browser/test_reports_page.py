@@ -15,8 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from hotline.extensions import db
-from tests import factories
-from tests.browser.test_end_to_end import TIMEOUT_MS, browser, live_server  # noqa: F401 - fixtures
+from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 from tests.web.report_data import END, START, make_data
 
 pytestmark = [pytest.mark.browser]
@@ -30,15 +29,11 @@ def test_supervisor_drills_down_and_exports(app, city, live_server, browser, tmp
     db.session.commit()
     db.session.close()  # no open read transaction may block the server on SQLite
 
-    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = new_page(browser, "en-US", accept_downloads=True)
     print(f"screenshots in {tmp_path}")
 
     page.goto(f"{live_server}/reports/response-times?from={START}&to={END}")
-    page.fill("#username", "supervisor")
-    page.fill("#password", factories.PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, "supervisor")
     expect(page).to_have_url(re.compile(rf"/reports/response-times\?from={START}&to={END}$"))
 
     # Charts drawn on the server, and the table per department.
@@ -78,4 +73,4 @@ def test_supervisor_drills_down_and_exports(app, city, live_server, browser, tmp
     table = {row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert table["roads"]["Received"] == 3
     assert table["roads"]["Resolved on time"] == 0.5
-    context.close()
+    page.context.close()
