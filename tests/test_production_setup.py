@@ -52,7 +52,7 @@ def empty_database(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def production_env(empty_database: str) -> dict[str, str]:
+def production_env(empty_database: str) -> Iterator[dict[str, str]]:
     redis_url = need_service("TEST_REDIS_URL", "Redis").rsplit("/", 1)[0] + "/5"  # a Redis db of its own
     import redis
 
