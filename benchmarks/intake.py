@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/intake.py [--database sqlite,postgresql] [--seconds 15]
         [--connections 50] [--workers 2] [--worker-class sync|gthread] [--threads 4]
-        [--config production|development] [--profile]
+        [--config production|development] [--routing during|after] [--profile]
     .venv/bin/python benchmarks/intake.py --cpu [--requests 500] [--database sqlite,postgresql] [--profile]
 
 For each database (SQLite: a temporary file; PostgreSQL: a throwaway cluster, as
@@ -10,7 +10,9 @@ scripts/test.sh makes one; or a URL of a database that is EMPTIED first) it star
 throwaway Redis, migrates, loads the demo city with the routing rules of
 routing_backlog.py, issues an operator's API token, starts the app under gunicorn
 (`--workers` workers) on 127.0.0.1, one RQ worker (`python -m workers.worker`) that
-routes the tickets and sends their texts to a fake Twilio meanwhile, and drives with
+routes the tickets and sends their texts to a fake Twilio meanwhile (`--routing after`:
+started once the load is over, so that intake alone is measured, as when the workers run on
+other machines; it then routes the pile), and drives with
 `wrk` (installed with apt-get if missing and allowed; else a Python asyncio load
 generator) at `--connections` connections:
 
@@ -335,8 +337,10 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
             web_argv += ["--threads", str(args.threads)]
         web = start("web", web_argv, env, web_log)
         stack.callback(stop, web)
-        worker = start("worker", [PYTHON, "-m", "workers.worker"], env, worker_log)
-        stack.callback(stop, worker)
+        worker_argv = [PYTHON, "-m", "workers.worker"]
+        if args.routing == "during":
+            worker = start("worker", worker_argv, env, worker_log)
+            stack.callback(stop, worker)
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/api/v1/ping", web, web_log)
         web_workers = children(web.pid)
@@ -354,6 +358,9 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
         load("/api/v1/ping", "GET", seconds=3)  # warm-up: imports, first connections
         trivial = load("/api/v1/ping", "GET")
         intake = load("/api/v1/tickets", "POST")
+        if args.routing == "after":  # intake alone was measured: now the worker routes the pile
+            worker = start("worker", worker_argv, env, worker_log)
+            stack.callback(stop, worker)
         memory = {f"gunicorn worker {pid}": peak_rss_mb(pid) for pid in web_workers}
         memory[f"gunicorn master {web.pid}"] = peak_rss_mb(web.pid)
         memory[f"rq worker {worker.pid}"] = peak_rss_mb(worker.pid)
@@ -575,6 +582,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--python-load", action="store_true", help="the Python load generator even if wrk is there")
     parser.add_argument("--profile", action="store_true", help="profile intake with pyinstrument in the web workers")
+    parser.add_argument(
+        "--routing",
+        default="during",
+        choices=["during", "after"],
+        help="run the RQ worker during the load (default: it shares the CPUs) or start it after (intake alone)",
+    )
     parser.add_argument("--cpu", action="store_true", help="CPU per request in one process instead of gunicorn")
     parser.add_argument("--requests", type=int, default=500, help="--cpu: requests per endpoint (default 500)")
     args = parser.parse_args(argv)
@@ -586,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load: {'wrk' if wrk else 'Python asyncio generator'}, {args.connections} connections, {args.seconds} s "
         f"per endpoint; gunicorn {args.workers} x {args.worker_class}"
         + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
-        + f"; config {args.config}; {os.cpu_count()} CPUs",
+        + f"; config {args.config}; RQ worker {args.routing} the load; {os.cpu_count()} CPUs",
         flush=True,
     )
 

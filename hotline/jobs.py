@@ -10,11 +10,12 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from hotline.extensions import db, jobs
-from hotline.services import deadlines, queueing, report_figures, survey, tickets
+from hotline.services import deadlines, intake, queueing, report_figures, survey, tickets
 
 # HOTLINE_SWEEP_SECONDS / HOTLINE_SWEEP_GRACE_SECONDS shorten them (benchmarks/soak.py does).
 SWEEP_EVERY = timedelta(seconds=int(os.environ.get("HOTLINE_SWEEP_SECONDS") or 60))
@@ -26,6 +27,14 @@ def route_ticket_job(ticket_id: int) -> str | None:
     try:
         ticket = tickets.route(ticket_id)
         return ticket.status if ticket else None
+    finally:
+        db.session.remove()
+
+
+def drain_intake_job() -> dict[str, int]:
+    """Route and text a batch of the tickets that intake handed over (queueing.enqueue_intake)."""
+    try:
+        return intake.hand_over_batch()
     finally:
         db.session.remove()
 
@@ -69,6 +78,7 @@ def sweep_job() -> dict[str, int]:
     clocks amber and red, close resolved tickets left unrated, then schedule itself again."""
     try:
         requeued = queueing.requeue_waiting(SWEEP_GRACE)
+        _drain_if_waiting()
         levels = deadlines.sweep_deadlines()
         unrated = survey.close_unrated()
         refreshed = refresh_reports()
@@ -79,6 +89,13 @@ def sweep_job() -> dict[str, int]:
         "sweep: %d re-enqueued, %s, %d unrated closed, %d report days refreshed", requeued, levels, unrated, refreshed
     )
     return {"requeued": requeued, **levels, "closed_unrated": unrated, "report_days": refreshed}
+
+
+def _drain_if_waiting() -> None:
+    try:
+        queueing.drain_if_waiting()
+    except RedisError as error:  # the next sweep tries again; the tickets themselves are swept above
+        current_app.logger.warning("could not check intake's list: %s", error)
 
 
 REBUILD_TIMEOUT = 6 * 3600  # tens of millions of tickets take minutes; leave ample room

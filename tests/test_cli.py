@@ -211,7 +211,7 @@ def test_requeue_when_redis_is_down_stops_at_the_first_failure(invoke, city, no_
 
 @pytest.mark.redis
 def test_requeue_enqueues_every_waiting_ticket(invoke, city, queue: Queue):
-    waiting = [factories.make_ticket(city.operator) for _ in range(2)]  # each enqueued once at intake
+    waiting = [factories.make_ticket(city.operator) for _ in range(2)]  # handed over at intake
     factories.make_routed_ticket(city.operator)
     queued_at_intake = queue.count
     result = invoke("requeue")
@@ -221,4 +221,4 @@ def test_requeue_enqueues_every_waiting_ticket(invoke, city, queue: Queue):
         "no messages are waiting to be sent",  # no Twilio in tests: the texts are held, not waiting
     ]
     assert queue.count == queued_at_intake + 2
-    assert {job.args[0] for job in queue.get_jobs()} >= {t.id for t in waiting}
+    assert {job.args[0] for job in queue.get_jobs() if job.args} == {t.id for t in waiting}

@@ -120,14 +120,20 @@ def test_three_workers_on_duplicated_jobs_route_once_and_text_once(city, queue: 
     logged = [tickets.create_ticket(city.operator, factories.intake(category="potholes")).ticket for _ in range(count)]
     ids = [ticket.id for ticket in logged]
     messages = db.session.scalars(select(OutboundMessage.id)).all()
-    assert len(messages) == count and queue.count == 2 * count  # a routing job and a text job each
-    # Every job again, on purpose (a redelivery, a sweep racing intake), and the backlog in batches.
+    # Handed over: the ids in intake's list, one drain job for them.
+    assert len(messages) == count and queue.count == 1
+    assert queue.connection.llen(queueing.intake_key(queue)) == count
+    # Every ticket again, on purpose, each way there is (a drain delivered twice, a redelivered
+    # job, a sweep racing intake), and the backlog in batches.
+    queue.connection.rpush(queueing.intake_key(queue), *ids)
+    for _ in range(3):
+        queueing._enqueue_drain(queue)
     for ticket_id in ids:
         queueing._enqueue_routing(queue, ticket_id)
     for message_id in messages:
         queueing._enqueue_send(queue, message_id)
     queueing.enqueue_routing_batches(queue, ids, limit=4)
-    assert queue.count > 4 * count
+    assert queue.count == 1 + 3 + count + count + 6  # 4 drains, a job per ticket and per text, 6 batches of 2
 
     workers = [
         subprocess.Popen(

@@ -2,8 +2,8 @@
 
 The answer to POST /api/v1/tickets is built from the rows as written, without reading them
 back: it must be the ticket as stored. The ticket, its event and its text are one commit, and
-its two jobs (routing, sending the text) go to Redis in one round trip: both, or neither,
-with the sweep as the safety net.
+the ticket is handed to the workers with one push to Redis; the workers route and text it in
+batches, with the sweep as the safety net when Redis or a worker lost it.
 """
 
 from __future__ import annotations
@@ -82,29 +82,61 @@ def test_a_text_that_cannot_be_written_leaves_the_ticket(city, no_queue, twilio,
     assert result.messages == [] and stored_messages() == []
 
 
+def commands_sent(queue: Queue, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The commands sent to Redis on their own (not in a pipeline) from now on."""
+    sent: list[str] = []
+    connection = queue.connection
+    execute = connection.execute_command
+
+    def counting(*args, **options):
+        sent.append(str(args[0]))
+        return execute(*args, **options)
+
+    monkeypatch.setattr(connection, "execute_command", counting)
+    return sent
+
+
 @pytest.mark.redis
-def test_both_jobs_go_in_one_round_trip(city, queue: Queue, twilio, monkeypatch):
-    executed = []
-    execute = Pipeline.execute
+def test_intake_hands_a_ticket_over_with_one_push_and_arms_one_drain(city, queue: Queue, twilio, monkeypatch):
+    pushed = commands_sent(queue, monkeypatch)
+    first = tickets.create_ticket(city.operator, factories.intake())
+    assert first.routing_queued
+    assert pushed[0] == "RPUSH"  # the list was empty: a drain job is enqueued (a pipeline) after it
+    [job] = [queue.fetch_job(job_id) for job_id in queue.job_ids]
+    assert job.func_name.endswith("drain_intake_job")
 
-    def counting(self, *args, **kwargs):
-        executed.append(len(self.command_stack))
-        return execute(self, *args, **kwargs)
-
-    monkeypatch.setattr(Pipeline, "execute", counting)
-    result = tickets.create_ticket(city.operator, factories.intake())
-    assert result.routing_queued
-    assert len(executed) == 1  # one round trip for the routing job and the text's job
-    jobs = [queue.fetch_job(job_id) for job_id in queue.job_ids]
-    [message] = stored_messages()
-    assert sorted((job.func_name.rsplit(".", 1)[-1], job.args) for job in jobs) == [
-        ("route_ticket_job", (result.ticket.id,)),
-        ("send_message_job", (message.id,)),
+    pushed.clear()
+    second = tickets.create_ticket(city.operator, factories.intake())
+    assert second.routing_queued and pushed == ["RPUSH"]
+    assert queue.count == 1  # a drain is due already: no second job
+    assert [int(i) for i in queue.connection.lrange(queueing.intake_key(queue), 0, -1)] == [
+        first.written.id,
+        second.written.id,
     ]
 
 
 @pytest.mark.redis
-def test_when_that_round_trip_fails_neither_job_went_and_the_sweep_sends_both(city, queue: Queue, twilio, monkeypatch):
+def test_a_drain_routes_its_batch_and_enqueues_the_texts_once(city, queue: Queue, twilio):
+    made = [tickets.create_ticket(city.operator, factories.intake()) for _ in range(3)]
+    assert queueing.take_intake(limit=2) == [made[0].written.id, made[1].written.id]
+    # One left: the drain enqueued the next one, so a second worker may take it meanwhile.
+    assert sum(job.func_name.endswith("drain_intake_job") for job in queue.jobs) == 2
+    from hotline.services import intake
+
+    counts = intake.hand_over_batch()  # the third
+    assert counts == {Status.DISPATCHED: 1} or sum(counts.values()) == 1
+    db.session.expire_all()
+    assert db.session.get(Ticket, made[2].written.id).status != Status.NEW
+    sends = [job for job in queue.jobs if job.func_name.endswith("send_messages_job")]
+    [message] = [m for m in stored_messages() if m.ticket_id == made[2].written.id]
+    assert [job.args for job in sends] == [([message.id],)]
+    assert intake.hand_over_batch() == {}  # nothing left: a drain delivered twice does nothing
+
+
+@pytest.mark.redis
+def test_when_redis_refuses_the_ticket_is_kept_and_the_sweep_routes_and_texts_it(
+    city, queue: Queue, twilio, monkeypatch
+):
     def refused(self, *args, **kwargs):
         raise RedisConnectionError("Redis went away")
 
@@ -122,3 +154,16 @@ def test_when_that_round_trip_fails_neither_job_went_and_the_sweep_sends_both(ci
     swept = queueing.requeue()
     assert (swept.waiting, swept.enqueued, swept.messages_waiting, swept.messages_enqueued) == (1, 1, 1, 1)
     assert queue.count == 2
+
+
+@pytest.mark.parametrize("answer", [None, "办事指南请见政务服务网。"])
+def test_intake_indexes_the_ticket_as_the_index_would_read_it(city, no_queue, answer):
+    from hotline.services import search_index, ticket_search
+
+    kind = {"type": "consultation", "category": "other", "direct_answer": answer} if answer else {}
+    result = tickets.create_ticket(city.operator, factories.intake(address="人民路12号", **kind))
+    connection = db.session.connection()
+    documents = ticket_search.TICKETS.documents()
+    written = connection.execute(select(documents.c.document).where(documents.c.id == result.written.id)).scalar_one()
+    assert written == ticket_search.documents_for(connection, [result.written.id])[result.written.id]
+    assert search_index.tokens("人民路")[0] in written.split()

@@ -432,7 +432,7 @@ def test_after_the_workers_were_down_the_sweep_routes_the_pile_first(own_app: Fl
     city = factories.make_city()
     queue = jobs.queue
     assert queue is not None
-    # Redis is up but no worker runs: one routing job per ticket piles up.
+    # Redis is up but no worker runs: the tickets pile up in intake's list, behind one drain job.
     results = [
         tickets.create_ticket(
             city.operator, factories.intake(category=CATEGORIES[i % 4], caller_phone=f"1380013{i:04d}")
@@ -442,9 +442,9 @@ def test_after_the_workers_were_down_the_sweep_routes_the_pile_first(own_app: Fl
     assert all(result.routing_queued for result in results)
     ticket_ids = [result.ticket.id for result in results]
     singles = queue.get_job_ids()
-    assert len(singles) == 24
+    assert len(singles) == 1 and queue.connection.llen(queueing.intake_key(queue)) == 24
 
-    # The sweep's batches go ahead of that pile, oldest tickets first.
+    # The sweep's batches go ahead of the drain job, oldest tickets first.
     assert queueing.requeue(timedelta(0)).enqueued == 24
     queued = queue.get_jobs()
     batches = queued[: queueing.ROUTING_SPREAD]

@@ -21,7 +21,7 @@ from hotline.models.types import utcnow
 from hotline.services import deadlines, tickets
 from hotline.services.calendar import work_calendar
 from tests import factories
-from tests.workers import run_burst_worker
+from tests.workers import empty_queue, run_burst_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
 
@@ -50,7 +50,7 @@ def test_the_sweep_turns_clocks_amber_and_red_notifies_once_and_reschedules_itse
     set_clocks(made["waiting"], now - timedelta(days=2), now - timedelta(hours=1))
     db.session.commit()
     waiting_new = factories.make_ticket(city.operator)  # still new: Redis was there, but no worker yet
-    queue.empty()  # its routing job is lost (as if Redis had been down): the sweep's grace has not passed
+    empty_queue(queue)  # its hand-over is lost (as if Redis had been down): the sweep's grace has not passed
 
     job = queue.enqueue(sweep_job)
     output = run_burst_worker()

@@ -11,6 +11,7 @@ from pathlib import Path
 from rq import Queue
 
 from hotline.extensions import db
+from hotline.services import queueing
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_TIMEOUT = 60  # seconds for a burst worker to drain the queue
@@ -18,8 +19,9 @@ WORKER_TIMEOUT = 60  # seconds for a burst worker to drain the queue
 
 def empty_queue(queue: Queue) -> None:
     """Other tests leave jobs behind (for ticket ids that no longer exist), and their
-    workers schedule sweeps and retries: clear the queue and every registry."""
+    workers schedule sweeps and retries: clear the queue, every registry and intake's list."""
     queue.empty()
+    queue.connection.delete(queueing.intake_key(queue))  # tickets handed over by intake
     for registry in (
         queue.scheduled_job_registry,
         queue.started_job_registry,

@@ -29,7 +29,7 @@ from babel import Locale
 from flask import current_app
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.extensions import db
@@ -68,20 +68,10 @@ _EDGE_PUNCTUATION = " \t\r\n.。!！,，;；:：、~～\"'“”‘’()（）[]
 # -- outgoing ------------------------------------------------------------------------------
 
 
-def ticket_created(ticket: Ticket, commit: bool = True) -> OutboundMessage | None:
-    """Queue the ticket number for the caller. Never raises: intake must not fail for a text.
-
-    `commit=False` (intake): the text joins the ticket's transaction, not yet flushed, so that
-    one flush and one commit keep both; the caller commits and then enqueues its sending (see
-    `outbox.queue_message`). A failure here then leaves the ticket's transaction as it was. The
-    text is deduplicated by the ticket's number, which it has before it is written."""
-    if commit:
-        return _safely(_ticket_created, ticket)
-    try:
-        return _ticket_created(ticket, commit=False)
-    except Exception:  # nothing of the text was added: the ticket is committed without it
-        log.exception("could not queue the text for ticket %s", getattr(ticket, "number", "?"))
-        return None
+def ticket_created(ticket: Ticket) -> OutboundMessage | None:
+    """Queue the ticket number for the caller. Never raises: a lost text is logged. (Intake
+    writes the same text in the ticket's own transaction: services/intake.py.)"""
+    return _safely(_ticket_created, ticket)
 
 
 def ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
@@ -89,24 +79,44 @@ def ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
     return _safely(_ticket_resolved, ticket)
 
 
-def _ticket_created(ticket: Ticket, commit: bool = True) -> OutboundMessage | None:
-    if ticket.status == Status.CLOSED:
-        return None  # answered on the phone at once (直接办结): nothing to follow
-    if ticket.confidential:
+def caller_settings(phone: str) -> Row | None:
+    """The caller's opt-out and language (`opted_out_at`, `locale`), None for a caller never
+    seen: one look-up of two columns, as every intake runs it."""
+    return db.session.connection().execute(_CALLER_STATEMENT, {"phone": phone}).first()
+
+
+def created_text(ticket: Ticket, caller: Row | None) -> str | None:
+    """The text that tells the caller the ticket's number; None when none is due: a call
+    answered at once (直接办结), a confidential ticket, a caller who opted out. `caller` is
+    `caller_settings(ticket.caller_phone)`."""
+    if ticket.status == Status.CLOSED or ticket.confidential:
         return None
-    caller = caller_for(ticket.caller_phone)  # one look-up for both the opt-out and the language
-    if caller is not None and caller.opted_out:
+    if caller is not None and caller.opted_out_at is not None:
         return None
     public = (current_app.config.get("HOTLINE_PUBLIC_URL") or "").rstrip("/")
-    body = render(
+    return render(
         "created",
         _locale_of(caller),
         ticket=ticket,
         number=ticket.number,
         status_url=f"{public}/status" if public else None,  # the public status page
     )
+
+
+_CALLER_STATEMENT = select(Caller.opted_out_at, Caller.locale).where(Caller.phone == bindparam("phone"))
+
+
+def created_key(number: str) -> str:
+    """The outbox's dedupe key of the created text: one per ticket, whoever writes it."""
+    return f"created:{number}"
+
+
+def _ticket_created(ticket: Ticket) -> OutboundMessage | None:
+    body = created_text(ticket, caller_settings(ticket.caller_phone))
+    if body is None:
+        return None
     message, _ = outbox.queue_message(
-        "created", ticket.caller_phone, body, ticket=ticket, dedupe_key=f"created:{ticket.number}", commit=commit
+        "created", ticket.caller_phone, body, ticket=ticket, dedupe_key=created_key(ticket.number)
     )
     return message
 
@@ -181,7 +191,7 @@ def locale_for(phone: str) -> str:
     return _locale_of(caller_for(phone))
 
 
-def _locale_of(caller: Caller | None) -> str:
+def _locale_of(caller: Caller | Row | None) -> str:
     if caller is not None and caller.locale in current_app.config["HOTLINE_LANGUAGES"]:
         return caller.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]

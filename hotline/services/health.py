@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket
 from hotline.models.types import utcnow
+from hotline.services import queueing
 
 TIMEOUT_SECONDS = 1.0
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
@@ -40,6 +41,7 @@ class Health:
     database: dict[str, Any]
     redis: dict[str, Any]
     queues: dict[str, int] = field(default_factory=dict)
+    intake_waiting: int | None = None  # tickets handed over by intake, not yet taken by a drain
     scheduled_jobs: int | None = None
     failed_jobs: int | None = None
     workers: int | None = None
@@ -53,6 +55,7 @@ class Health:
             "database": self.database,
             "redis": self.redis,
             "queues": self.queues,
+            "intake_waiting": self.intake_waiting,
             "scheduled_jobs": self.scheduled_jobs,
             "failed_jobs": self.failed_jobs,
             "workers": self.workers,
@@ -130,7 +133,8 @@ def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
         pipe.zcard(queue.scheduled_job_registry.key)
         pipe.zcard(queue.failed_job_registry.key)
         pipe.scard(f"rq:workers:{queue.name}")
-        depth, head, tail, scheduled, failed, workers = pipe.execute()
+        pipe.llen(queueing.intake_key(queue))
+        depth, head, tail, scheduled, failed, workers, intake_waiting = pipe.execute()
         # The queue's ends: jobs go to the back, the sweep's batches to the front, so the
         # longest-waiting job is at one end or the other (an estimate, at O(1) cost).
         ages = [age for job_id in {head, tail} if job_id for age in [_enqueued_age(client, job_id)] if age is not None]
@@ -140,6 +144,7 @@ def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
         {"ok": True, "latency_ms": round((time.monotonic() - started) * 1000, 1)},
         {
             "queues": {queue.name: depth},
+            "intake_waiting": intake_waiting,
             "scheduled_jobs": scheduled,
             "failed_jobs": failed,
             "workers": workers,

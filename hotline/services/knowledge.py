@@ -529,10 +529,10 @@ def citation_for(article_id: int | None, ticket_type: str) -> Citation | None:
     return Citation(article, version)
 
 
-def record_use(citation: Citation, ticket: Ticket, actor: User, at: datetime) -> None:
+def record_use(citation: Citation, ticket_id: int, actor: User, at: datetime) -> None:
     """Count the use, in the ticket's transaction (the caller commits)."""
     article = citation.article
-    db.session.add(ArticleUse(article=article, version=citation.version, ticket=ticket, operator=actor, at=at))
+    db.session.add(ArticleUse(article=article, version=citation.version, ticket_id=ticket_id, operator=actor, at=at))
     article.use_count = Article.use_count + 1  # in SQL: two operators at once both count
     article.last_used_at = at
 

@@ -20,7 +20,7 @@ from hotline.models import TicketCounter
 def next_ticket_number(now: datetime, tz: str) -> str:
     day = now.astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
     statement = _next_statement(db.session.get_bind().dialect.name)
-    last = db.session.execute(statement, {"day": day}).scalar_one()
+    last = db.session.connection().execute(statement, {"day": day}).scalar_one()
     return f"{day}-{last:06d}"
 
 

@@ -15,10 +15,11 @@ have gone out; an administrator decides.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline.extensions import db
@@ -57,35 +58,16 @@ def queue_message(
     ticket: Ticket | None = None,
     dedupe_key: str | None = None,
     channel: str = "sms",
-    commit: bool = True,
 ) -> tuple[OutboundMessage, bool]:
     """Put a message in the outbox and commit; then enqueue its sending job (Redis may be down:
     the sweep sends it later). Returns (message, created): the same dedupe key again returns the
-    message queued first. With no sender configured the message is `held` at once.
-
-    `commit=False` (intake: the text about a ticket created in the same transaction) only adds
-    the message to the caller's transaction: no look-up, since nothing can have been queued for
-    a row that did not exist (the unique key still guards it), no commit and no job; the caller
-    commits, then enqueues its sending if it is `queued` (`queueing.enqueue_send`)."""
-    if dedupe_key and commit:
+    message queued first. With no sender configured the message is `held` at once."""
+    if dedupe_key:
         existing = by_dedupe_key(dedupe_key)
         if existing is not None:
             return existing, False
-    held = not senders.configured()
-    message = OutboundMessage(
-        ticket=ticket,
-        channel=channel,
-        kind=kind,
-        to=to,
-        body=body[:BODY_MAX],
-        status=Message.HELD if held else Message.QUEUED,
-        last_error=senders.NO_SENDER if held else None,
-        dedupe_key=dedupe_key,
-        created_at=utcnow(),
-    )
+    message = OutboundMessage(ticket=ticket, **_new_values(kind, to, body, dedupe_key, channel))
     db.session.add(message)
-    if not commit:
-        return message, True
     try:
         db.session.commit()
     except IntegrityError:
@@ -95,9 +77,51 @@ def queue_message(
         if existing is None:
             raise
         return existing, False
-    if not held:
+    if message.status == Message.QUEUED:
         queueing.enqueue_send(message.id)
     return message, True
+
+
+def write_for_new_ticket(
+    connection: Connection, kind: str, to: str, body: str, *, ticket_id: int, dedupe_key: str
+) -> OutboundMessage:
+    """Intake's text about the ticket it is writing, in the same transaction, with one INSERT
+    (see services/intake.py): no look-up, since nothing can be queued yet for a ticket that did
+    not exist (the unique key still guards it), no commit and no job (intake hands the ticket
+    over, and the drain enqueues its texts: `queued_for_tickets`). Returns the row as written,
+    not attached to the session."""
+    values = {"ticket_id": ticket_id, **_new_values(kind, to, body, dedupe_key, "sms")}
+    table = OutboundMessage.__table__
+    values["id"] = connection.execute(insert(table).returning(table.c.id), values).scalar_one()
+    return OutboundMessage(**values)
+
+
+def _new_values(kind: str, to: str, body: str, dedupe_key: str | None, channel: str) -> dict:
+    held = not senders.configured()
+    return {
+        "channel": channel,
+        "kind": kind,
+        "to": to,
+        "body": body[:BODY_MAX],
+        "status": Message.HELD if held else Message.QUEUED,
+        "last_error": senders.NO_SENDER if held else None,
+        "dedupe_key": dedupe_key,
+        "created_at": utcnow(),
+        "attempts": 0,
+    }
+
+
+def queued_for_tickets(ticket_ids: Sequence[int]) -> list[int]:
+    """The messages about these tickets still queued (to be sent), oldest first."""
+    if not ticket_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(OutboundMessage.id)
+            .where(OutboundMessage.ticket_id.in_(list(ticket_ids)), OutboundMessage.status == Message.QUEUED)
+            .order_by(OutboundMessage.id)
+        )
+    )
 
 
 def record_reply(kind: str, to: str, body: str, *, ticket: Ticket | None, dedupe_key: str) -> OutboundMessage:

@@ -13,13 +13,10 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
@@ -65,48 +62,104 @@ def enqueue_routing(ticket_id: int) -> bool:
     return True
 
 
-@dataclass
-class RoundTrip:
-    """What `one_round_trip` did: `ok` is False when Redis refused the pipeline at the end."""
+# -- intake's hand-over: one push per ticket, routed and texted in batches ------------------
+#
+# Intake is what operators wait on, so it hands a new ticket over with one Redis command: its
+# id pushed onto a list. Only the push that finds the list empty enqueues a drain job; while
+# ids wait, a drain is due already. A drain job takes up to DRAIN_BATCH ids and, when more
+# wait, enqueues the next drain first (so that other workers share a backlog), then routes its
+# batch in one transaction and enqueues the texts. Under load most tickets cost intake one
+# push and no job, and a worker a fraction of a job. The rows stay the source of truth: ids
+# lost with Redis, or taken by a drain that failed or was killed, belong to tickets still new,
+# which the sweep routes after its grace, and their texts are queued rows that it sends; the
+# sweep also enqueues a drain for ids left waiting without one (`drain_if_waiting`). A failed
+# drain does not put its ids back: with the database away, that would spin.
+DRAIN_BATCH = ROUTING_BATCH
+SEND_BATCH = 10  # texts per sending job: a slow Twilio holds up at most this many
 
-    ok: bool = True
+
+def intake_key(queue: Queue) -> str:
+    """The list of ticket ids handed over by intake and not yet taken, per queue."""
+    return f"hotline:intake:{queue.name}"
 
 
-_shared_pipeline: ContextVar[Pipeline | None] = ContextVar("hotline_shared_pipeline", default=None)
-
-
-@contextmanager
-def one_round_trip() -> Iterator[RoundTrip]:
-    """The jobs enqueued inside (`enqueue_routing`, `enqueue_send`) go to Redis together when it
-    ends, in one pipeline: intake's routing job and its text's job cost one round trip, not two.
-    When that fails, neither went (the sweep enqueues both later) and `ok` says so: the
-    functions inside answered True for a job that was only added to the pipeline."""
-    trip = RoundTrip()
+def enqueue_intake(ticket_id: int) -> bool:
+    """Hand a ticket just committed to the workers (routing, if new, and its texts). False when
+    Redis is down or absent: the ticket is kept, and the sweep hands it over later."""
     queue = jobs.queue
-    if queue is None or _shared_pipeline.get() is not None or _recently_down(queue):
-        yield trip  # nothing to share: each call goes (or not) on its own
-        return
-    pipe = queue.connection.pipeline()
-    token = _shared_pipeline.set(pipe)
+    if queue is None:
+        return False
+    if _recently_down(queue):
+        log.info("ticket %s not handed over: Redis failed moments ago", ticket_id)
+        return False
     try:
-        yield trip
-    except BaseException:
-        pipe.reset()
-        raise
-    finally:
-        _shared_pipeline.reset(token)
-    if _recently_down(queue):  # a call inside failed already (RQ asks the server's version once)
-        trip.ok = False
-        pipe.reset()
-        return
-    try:
-        pipe.execute()
+        if queue.connection.rpush(intake_key(queue), ticket_id) == 1:  # none waited: no drain due
+            _enqueue_drain(queue)
     except RedisError as error:
-        trip.ok = False
         _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
-        log.warning("jobs not enqueued, Redis unavailable: %s", error)
-    finally:
-        pipe.reset()
+        log.warning("ticket %s not handed over, Redis unavailable: %s", ticket_id, error)
+        return False
+    return True
+
+
+def take_intake(limit: int = DRAIN_BATCH) -> list[int]:
+    """Take up to `limit` handed-over ticket ids, oldest first, in one transaction; when more
+    wait, enqueue the next drain for them."""
+    queue = jobs.queue
+    if queue is None:
+        return []
+    key = intake_key(queue)
+    with queue.connection.pipeline() as pipe:  # MULTI/EXEC
+        pipe.lrange(key, 0, limit - 1)
+        pipe.ltrim(key, limit, -1)
+        pipe.llen(key)
+        ids, _trimmed, left = pipe.execute()
+    if left:
+        _enqueue_drain(queue)
+    return [int(i) for i in ids]
+
+
+def drain_if_waiting() -> int:
+    """The sweep's part: enqueue a drain when ids wait (their drain job was lost, say).
+    Returns how many wait; 0 without Redis."""
+    queue = jobs.queue
+    if queue is None:
+        return 0
+    waiting = queue.connection.llen(intake_key(queue))
+    if waiting:
+        _enqueue_drain(queue)
+    return waiting
+
+
+def _enqueue_drain(queue: Queue) -> None:
+    from hotline.jobs import drain_intake_job
+
+    with queue.connection.pipeline() as pipe:  # one round trip instead of RQ's two
+        queue.enqueue(drain_intake_job, retry=ROUTING_RETRY, description="route and text new tickets", pipeline=pipe)
+        pipe.execute()
+
+
+def enqueue_sends(message_ids: Sequence[int]) -> bool:
+    """Enqueue the sending of these messages, SEND_BATCH to a job, in one round trip. False
+    when Redis is down or absent: they stay queued in the outbox and the sweep sends them."""
+    from hotline.outbox_jobs import send_messages_job
+
+    queue = jobs.queue
+    if queue is None:
+        return False
+    if not message_ids:
+        return True
+    chunks = [list(message_ids[i : i + SEND_BATCH]) for i in range(0, len(message_ids), SEND_BATCH)]
+    data = [
+        Queue.prepare_data(send_messages_job, (chunk,), retry=SEND_RETRY, description=f"send {len(chunk)} messages")
+        for chunk in chunks
+    ]
+    try:
+        queue.enqueue_many(data)
+    except RedisError as error:
+        log.warning("%d messages not enqueued, Redis unavailable: %s", len(message_ids), error)
+        return False
+    return True
 
 
 def _recently_down(queue: Queue) -> bool:
@@ -123,10 +176,6 @@ def _enqueue_routing(queue: Queue, ticket_id: int) -> None:
     from hotline.jobs import route_ticket_job
 
     options = {"retry": ROUTING_RETRY, "description": f"route ticket {ticket_id}"}
-    shared = _shared_pipeline.get()
-    if shared is not None:  # inside one_round_trip: sent with the others at its end
-        queue.enqueue(route_ticket_job, ticket_id, pipeline=shared, **options)
-        return
     # In one pipeline: one round trip to Redis instead of RQ's two, on every ticket logged.
     with queue.connection.pipeline() as pipe:
         queue.enqueue(route_ticket_job, ticket_id, pipeline=pipe, **options)
@@ -272,10 +321,7 @@ def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None, job
     from hotline.outbox_jobs import send_message_job
 
     options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
-    shared = _shared_pipeline.get()
-    if at is None and shared is not None:  # inside one_round_trip: sent with the others at its end
-        queue.enqueue(send_message_job, message_id, pipeline=shared, job_id=job_id, **options)
-    elif at is None:
+    if at is None:
         with queue.connection.pipeline() as pipe:  # one round trip, as for routing
             queue.enqueue(send_message_job, message_id, pipeline=pipe, job_id=job_id, **options)
             pipe.execute()

@@ -7,7 +7,6 @@ and commits; two people acting at once: one wins, the other gets a Conflict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,131 +18,21 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.extensions import db
 from hotline.models import (
-    CHANNELS,
-    TICKET_TYPES,
-    URGENCIES,
     Category,
     Department,
-    District,
-    OutboundMessage,
     Status,
     Ticket,
     TicketEvent,
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, knowledge, queueing, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, returns, routing, sla
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput, PermissionDenied
-from hotline.services.numbering import next_ticket_number
-from hotline.services.phones import normalise_phone
+
+# Intake is the lifecycle's entry; it has a module of its own (it writes without the ORM).
+from hotline.services.intake import DESCRIPTION_MAX, Intake, IntakeResult, create_ticket  # noqa: F401
 from hotline.services.transition import check_state, commit_transition, record_event
-
-DESCRIPTION_MAX = 5000
-
-
-@dataclass
-class Intake:
-    """What an operator (or a CTI system over the API) reports about a call."""
-
-    caller_phone: str
-    type: str
-    category: str
-    description: str
-    caller_name: str = ""
-    district: str | None = None
-    address: str = ""
-    urgency: str = "normal"
-    channel: str = "phone"
-    confidential: bool = False
-    direct_answer: str | None = None  # set to close a consultation at once (直接办结)
-    article_id: int | None = None  # the knowledge-base article the direct answer cites (its answer if none typed)
-
-
-@dataclass
-class IntakeResult:
-    ticket: Ticket
-    routing_queued: bool
-    # What intake wrote beside the ticket, as written: its answer is built from them, unread.
-    events: list[TicketEvent] = field(default_factory=list)
-    messages: list[OutboundMessage] = field(default_factory=list)
-
-
-def create_ticket(actor: User, intake: Intake) -> IntakeResult:
-    """Log a call. The ticket, its events and the text that tells the caller its number are
-    one transaction, committed before routing and sending are enqueued, so that they are kept
-    even when Redis is down; the sweeper enqueues them later."""
-    access.require_role(actor, *access.INTAKE_ROLES)
-    citation = knowledge.citation_for(intake.article_id, intake.type)
-    if citation is not None and not (intake.direct_answer or "").strip():
-        intake = replace(intake, direct_answer=citation.version.answer)
-    fields = _validated_intake(intake)
-    now = utcnow()
-    ticket = Ticket(
-        number=next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"]),
-        status=Status.NEW,
-        created_at=now,
-        created_by=actor,
-        **fields,
-    )
-    db.session.add(ticket)
-    events = [record_event(ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel}, at=now)]
-    answer = (intake.direct_answer or "").strip()
-    if answer:
-        ticket.status = Status.CLOSED
-        ticket.resolution = answer
-        ticket.resolved_at = ticket.closed_at = now
-        data: dict[str, Any] = {"answer": answer}
-        if citation is not None:  # the article, counted in the same transaction
-            data["article"] = citation.event_data()
-            knowledge.record_use(citation, ticket, actor, now)
-        events.append(record_event(ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data, at=now))
-    # The ticket number by text, in the same flush and commit as the ticket; never raises. No
-    # autoflush meanwhile: the caller's look-up must not flush the ticket on its own.
-    with db.session.no_autoflush:
-        message = citizen_sms.ticket_created(ticket, commit=False)
-    db.session.commit()
-    queued = False
-    with queueing.one_round_trip() as trip:  # both jobs in one round trip to Redis
-        if ticket.status == Status.NEW:
-            queued = queueing.enqueue_routing(ticket.id)
-        if message is not None and message.status == OutboundMessage.QUEUED:
-            queueing.enqueue_send(message.id)  # False when Redis is down: the sweep sends it later
-    queued = queued and trip.ok
-    return IntakeResult(ticket=ticket, routing_queued=queued, events=events, messages=[message] if message else [])
-
-
-def _validated_intake(intake: Intake) -> dict[str, Any]:
-    if intake.type not in TICKET_TYPES:
-        raise InvalidInput(_("Unknown ticket type “%(type)s”.", type=intake.type), field="type")
-    if intake.urgency not in URGENCIES:
-        raise InvalidInput(_("Urgency must be normal or urgent."), field="urgency")
-    if intake.channel not in CHANNELS:
-        raise InvalidInput(_("Unknown channel “%(channel)s”.", channel=intake.channel), field="channel")
-    description = (intake.description or "").strip()
-    if not description:
-        raise InvalidInput(_("Describe what the caller reports."), field="description")
-    if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput(
-            _("The description is longer than %(n)d characters.", n=DESCRIPTION_MAX),
-            field="description",
-        )
-    if (intake.direct_answer or "").strip() and intake.type != "consultation":
-        raise InvalidInput(_("Only a consultation can be closed at once as a direct answer."), field="direct_answer")
-    category = by_code(Category, intake.category, "category", required=True)
-    district = by_code(District, intake.district, "district")
-    return {
-        "caller_phone": normalise_phone(intake.caller_phone),
-        "caller_name": (intake.caller_name or "").strip()[:120],
-        "type": intake.type,
-        "category": category,
-        "district": district,
-        "address": (intake.address or "").strip()[:300],
-        "description": description,
-        "urgency": intake.urgency,
-        "channel": intake.channel,
-        "confidential": bool(intake.confidential),
-    }
 
 
 def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | None:

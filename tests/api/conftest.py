@@ -10,7 +10,7 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def _no_routing_queue(monkeypatch):
     """The API tests route by calling the service; nothing goes to Redis, even when `make test` runs one."""
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: False)
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: False)
 
 
 @pytest.fixture

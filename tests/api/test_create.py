@@ -37,7 +37,7 @@ def call(**changes):
 @pytest.mark.parametrize("queued", [True, False])
 def test_create_returns_201_with_the_ticket(api, city, monkeypatch, queued):
     enqueued = []
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: enqueued.append(ticket_id) or queued)
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: enqueued.append(ticket_id) or queued)
     response = api(city.operator).post("/api/v1/tickets", json=CALL)
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
@@ -96,7 +96,7 @@ def test_confidential_is_kept(api, city):
 
 def test_a_direct_answer_closes_a_consultation_at_once(api, city, monkeypatch):
     enqueued = []
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: enqueued.append(ticket_id) or True)
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: enqueued.append(ticket_id) or True)
     response = api(city.operator).post(
         "/api/v1/tickets", json=call(type="consultation", direct_answer="办理时间为工作日 9:00-17:00。")
     )

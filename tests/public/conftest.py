@@ -27,7 +27,7 @@ def _fresh_request_caches(app):
 @pytest.fixture(autouse=True)
 def _no_routing_queue(monkeypatch):
     """Tickets are routed by calling the service; nothing goes to Redis."""
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: False)
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: False)
 
 
 @pytest.fixture(autouse=True)

@@ -157,6 +157,7 @@ class TestWhatIsQueued:
             raise RuntimeError("outbox table is on fire")
 
         monkeypatch.setattr(outbox, "queue_message", broken)
+        monkeypatch.setattr(citizen_sms, "created_text", broken)  # intake's own text
         ticket = factories.make_ticket(city.operator)
         assert db.session.get(Ticket, ticket.id).status == Status.NEW
         ticket = factories.make_routed_ticket(city.operator)

@@ -49,10 +49,10 @@ def test_operator_is_told_when_routing_is_delayed(login, city, monkeypatch):
     from hotline.services import queueing
 
     client = login(city.operator)
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: False)  # Redis down
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: False)  # Redis down
     response = client.post("/tickets/new", data=FORM, follow_redirects=True)
     assert "Routing is delayed" in text_of(response)
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: True)
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: True)
     response = client.post("/tickets/new", data=FORM, follow_redirects=True)
     assert "Routing is delayed" not in text_of(response)
     assert [t.status for t in db.session.scalars(db.select(Ticket))] == [Status.NEW, Status.NEW]

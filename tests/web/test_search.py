@@ -15,7 +15,7 @@ from tests.web.conftest import text_of
 def _no_routing_queue(monkeypatch):
     from hotline.services import queueing
 
-    monkeypatch.setattr(queueing, "enqueue_routing", lambda ticket_id: False)
+    monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: False)
 
 
 @pytest.fixture
