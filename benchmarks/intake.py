@@ -29,7 +29,9 @@ web workers under pyinstrument (HOTLINE_PROFILE_DIR) and prints where intake's t
 `--cpu` measures what the load on a shared machine cannot blur: the CPU time per request
 (time.process_time) in one process, through the Flask test client, with the production
 config (JSON log lines, written to a file), Redis and a fake Twilio configured, on each
-database: ping, then intake, `--requests` of each after a warm-up. It prints the CPU
+database: ping, the floor (POST /bench/floor, added for this run only: the same token check,
+the JSON body, one upsert and a commit, a JSON answer: the least an authenticated write
+costs in this stack), then intake, `--requests` of each after a warm-up. It prints the CPU
 milliseconds of each and the ratio intake/ping (goal: at most 4, which is what a quarter of
 ping's throughput needs on CPU-bound workers). With `--profile` it also prints cProfile's
 profile of intake (pyinstrument).
@@ -477,6 +479,7 @@ def cpu_one(database_url: str, args: argparse.Namespace, workdir: Path) -> dict:
         from config import ProductionConfig
 
         app = create_app(ProductionConfig())
+        _add_floor_endpoint(app)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         log = stack.enter_context((workdir / "cpu.log").open("w"))
@@ -485,6 +488,10 @@ def cpu_one(database_url: str, args: argparse.Namespace, workdir: Path) -> dict:
         def ping() -> None:
             response = client.get("/api/v1/ping")
             assert response.status_code == 200, response.data
+
+        def floor(i: int) -> None:
+            response = client.post("/bench/floor", data=bodies[i % len(bodies)].encode(), headers=headers)
+            assert response.status_code == 201, response.data
 
         def intake(i: int) -> None:
             response = client.post("/api/v1/tickets", data=bodies[i % len(bodies)].encode(), headers=headers)
@@ -510,7 +517,9 @@ def cpu_one(database_url: str, args: argparse.Namespace, workdir: Path) -> dict:
         warm = max(20, args.requests // 10)
         measure(lambda i: ping(), warm)
         measure(intake, warm)
+        measure(floor, warm)
         ping_cpu, ping_wall = measure(lambda i: ping(), args.requests)
+        floor_cpu, floor_wall = measure(floor, args.requests)
         intake_cpu, intake_wall = measure(lambda i: intake(i + warm), args.requests)
         statements = count_statements(app, lambda i: intake(i + warm + args.requests), 20)
         if args.profile:
@@ -518,7 +527,38 @@ def cpu_one(database_url: str, args: argparse.Namespace, workdir: Path) -> dict:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    return {"ping": (ping_cpu, ping_wall), "intake": (intake_cpu, intake_wall), "statements": statements}
+    return {
+        "ping": (ping_cpu, ping_wall),
+        "floor": (floor_cpu, floor_wall),
+        "intake": (intake_cpu, intake_wall),
+        "statements": statements,
+    }
+
+
+def _add_floor_endpoint(app) -> None:
+    """POST /bench/floor, for this benchmark only: the least an authenticated write can cost in
+    this stack (the same bearer-token check, the JSON body parsed, one upsert (the day's
+    ticket counter) and a commit, a JSON answer). What intake costs above it is intake's own."""
+    from flask import Blueprint, request
+
+    from hotline.api.auth import api_roles, api_user
+    from hotline.api.responses import json_response
+    from hotline.extensions import csrf, db
+    from hotline.models.types import utcnow
+    from hotline.services.numbering import next_ticket_number
+
+    floor = Blueprint("bench_floor", __name__)
+
+    @floor.post("/bench/floor")
+    @api_roles()
+    def write_once():
+        body = request.get_json()
+        number = next_ticket_number(utcnow(), app.config["HOTLINE_TIMEZONE"])
+        db.session.commit()
+        return json_response({"number": number, "by": api_user().username, "fields": len(body)}, 201)
+
+    csrf.exempt(floor)
+    app.register_blueprint(floor)
 
 
 def count_statements(app, call, n: int) -> float:
@@ -560,7 +600,12 @@ def report_cpu(label: str, result: dict, requests: int) -> bool:
     print(f"\n== {label}: CPU per request, in one process ({requests} requests each)")
     print(f"{'endpoint':<28}{'CPU ms':>10}{'wall ms':>10}")
     print(f"{'GET /api/v1/ping (trivial)':<28}{ping_cpu:>10.2f}{ping_wall:>10.2f}")
+    floor_cpu, floor_wall = result["floor"]
+    print(f"{'POST /bench/floor (1 write)':<28}{floor_cpu:>10.2f}{floor_wall:>10.2f}")
     print(f"{'POST /api/v1/tickets':<28}{intake_cpu:>10.2f}{intake_wall:>10.2f}")
+    print(
+        f"the floor (auth, one write, commit) is {floor_cpu / ping_cpu:.1f}x ping; intake {intake_cpu / floor_cpu:.1f}x the floor"
+    )
     print(f"SQL statements per intake: {result['statements']:.1f} (COMMIT not counted)")
     ok = ratio <= GOAL_CPU_RATIO
     print(
