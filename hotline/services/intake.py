@@ -49,6 +49,7 @@ from hotline.services import (
     report_figures,
     search_index,
     ticket_search,
+    write_turns,
 )
 from hotline.services.directory import id_by_code
 from hotline.services.errors import InvalidInput
@@ -114,22 +115,23 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
     document = search_index.prepare(values["description"], values["address"], values.get("resolution"))
     caller = citizen_sms.caller_settings(values["caller_phone"])
 
-    connection = db.session.connection()
-    values["number"] = next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"])
-    ticket = _insert(connection, Ticket, values)
-    ticket.category = Category(id=ticket.category_id, code=intake.category)
-    ticket.district = District(id=ticket.district_id, code=intake.district) if ticket.district_id else None
-    events = [_event(connection, ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel})]
-    if answer:
-        data: dict[str, Any] = {"answer": answer}
-        if citation is not None:  # the article, counted in the same transaction
-            data["article"] = citation.event_data()
-            knowledge.record_use(citation, ticket.id, actor, now)
-        events.append(_event(connection, ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data))
-    messages = _created_text(connection, ticket, caller)
-    search_index.write(connection, ticket_search.TICKETS, {ticket.id: document})
-    report_figures.mark_tickets_changed([ticket])
-    _commit_keeping_loaded()
+    with write_turns.write_turn():  # SQLite: intakes queue for the file's lock (see write_turns)
+        connection = db.session.connection()
+        values["number"] = next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"])
+        ticket = _insert(connection, Ticket, values)
+        ticket.category = Category(id=ticket.category_id, code=intake.category)
+        ticket.district = District(id=ticket.district_id, code=intake.district) if ticket.district_id else None
+        events = [_event(connection, ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel})]
+        if answer:
+            data: dict[str, Any] = {"answer": answer}
+            if citation is not None:  # the article, counted in the same transaction
+                data["article"] = citation.event_data()
+                knowledge.record_use(citation, ticket.id, actor, now)
+            events.append(_event(connection, ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data))
+        messages = _created_text(connection, ticket, caller)
+        search_index.write(connection, ticket_search.TICKETS, {ticket.id: document})
+        report_figures.mark_tickets_changed([ticket])
+        _commit_keeping_loaded()
     # A call answered at once has nothing left to route and no text to send.
     handed_over = ticket.status == Status.NEW and queueing.enqueue_intake(ticket.id)
     return IntakeResult(written=ticket, routing_queued=handed_over, events=events, messages=messages)
