@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.worker]
 
 def test_the_job_detects_every_window_and_schedules_itself_again(app, city, queue: Queue) -> None:
     made = log(city, NOISE, "east", at=utcnow())
-    queue.empty()  # the tickets' routing jobs: not what this test is about
+    queue.empty()  # the tickets' drain job: not what this test is about
 
     job = queue.enqueue(detect_hotspots_job)
     output = run_burst_worker()
