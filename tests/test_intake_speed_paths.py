@@ -167,3 +167,29 @@ def test_intake_indexes_the_ticket_as_the_index_would_read_it(city, no_queue, an
     written = connection.execute(select(documents.c.document).where(documents.c.id == result.written.id)).scalar_one()
     assert written == ticket_search.documents_for(connection, [result.written.id])[result.written.id]
     assert search_index.tokens("人民路")[0] in written.split()
+
+
+@pytest.mark.redis
+def test_a_drain_routes_in_short_transactions_and_a_failing_one_stops_none_of_the_others(
+    city, queue: Queue, monkeypatch
+):
+    from hotline.services import intake
+
+    made = [tickets.create_ticket(city.operator, factories.intake()).written.id for _ in range(25)]
+    route_batch = tickets.route_batch
+    chunks: list[list[int]] = []
+
+    def spying(ticket_ids: list[int]) -> dict[str, int]:
+        chunks.append(list(ticket_ids))
+        if made[12] in ticket_ids:
+            raise tickets.BatchRoutingFailed({made[12]: "the database went away"})
+        return route_batch(ticket_ids)
+
+    monkeypatch.setattr(tickets, "route_batch", spying)
+    with pytest.raises(tickets.BatchRoutingFailed) as failed:
+        intake.hand_over_batch()
+    assert [len(chunk) for chunk in chunks] == [10, 10, 5] and sum(chunks, []) == made
+    assert list(failed.value.failed) == [made[12]]
+    db.session.expire_all()
+    statuses = {ticket_id: db.session.get(Ticket, ticket_id).status for ticket_id in made}
+    assert [i for i, status in statuses.items() if status == Status.NEW] == made[10:20]  # left for the sweep

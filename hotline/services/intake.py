@@ -18,6 +18,7 @@ not attached to the session (with its category and district as codes the caller 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -57,6 +58,8 @@ from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
 
 log = logging.getLogger(__name__)
+
+ROUTE_CHUNK = 10  # tickets per routing transaction in a drain (see hand_over_batch)
 
 DESCRIPTION_MAX = 5000
 Written = TypeVar("Written", Ticket, TicketEvent)
@@ -143,11 +146,22 @@ def hand_over_batch() -> dict[str, int]:
     from hotline.services import tickets  # routing lives with the lifecycle, which imports intake
 
     ticket_ids = queueing.take_intake()
-    if not ticket_ids:
-        return {}
-    counts = tickets.route_batch(ticket_ids)
+    counts: Counter[str] = Counter()
+    # A few tickets per transaction: a routing commit holds the day's report row (and, on
+    # SQLite, the file's write lock) that every intake writes too, so a batch of a hundred in
+    # one transaction kept intake waiting for its whole length (benchmarks/intake.py). On
+    # SQLite each takes its turn with the intakes (write_turns), so that neither side sleeps.
+    failed: dict[int, str] = {}
+    for start in range(0, len(ticket_ids), ROUTE_CHUNK):
+        try:
+            with write_turns.write_turn():
+                counts.update(tickets.route_batch(ticket_ids[start : start + ROUTE_CHUNK]))
+        except tickets.BatchRoutingFailed as error:  # the rest still go; those stay new for the sweep
+            failed |= error.failed
     queueing.enqueue_sends(outbox.queued_for_tickets(ticket_ids))
-    return counts
+    if failed:
+        raise tickets.BatchRoutingFailed(failed)
+    return dict(counts)
 
 
 def _commit_keeping_loaded() -> None:
