@@ -292,3 +292,20 @@ def test_overdue_per_day_matches_the_drill_down_of_each_day(history, group_by):
             )
         )
         assert listed == row.overdue_open, (row.period, row.key)
+
+
+def test_a_new_ticket_marks_its_day_when_routed_and_a_direct_answer_at_intake(city):
+    report_figures.refresh_dirty()  # the first run builds everything
+    logged = tickets.create_ticket(city.operator, factories.intake(category="potholes"))
+    day = logged.written.created_at.astimezone(SHANGHAI).date()
+    assert db.session.get(ReportDirtyDay, day) is None  # its routing marks it, in its own transaction
+    tickets.route(logged.written.id)
+    assert db.session.get(ReportDirtyDay, day) is not None
+    report_figures.refresh_dirty()
+    assert city_row(day).received == 1
+
+    answered = factories.intake(type="consultation", category="other", direct_answer="办事指南见官网。")
+    tickets.create_ticket(city.operator, answered)  # nothing follows it: marked at once
+    assert db.session.get(ReportDirtyDay, day) is not None
+    report_figures.refresh_dirty()
+    assert city_row(day).received == 2
