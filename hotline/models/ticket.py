@@ -103,6 +103,9 @@ class Ticket(db.Model):
         Index("ix_ticket_district_created", "district_id", "created_at"),
         # Imported tickets: one per (old id, source); also finds a ticket by its old id alone.
         Index("uq_ticket_external_id_source", "external_id", "source", unique=True),
+        # Search's date filter as id bounds, from the index alone (PostgreSQL only: SQLite's
+        # index on created_at holds the rowid already). Migration a7f1c0de0006.
+        Index("ix_ticket_created_id", "created_at", "id").ddl_if(dialect="postgresql"),
     )
 
     @property

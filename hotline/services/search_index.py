@@ -20,6 +20,13 @@ the usual case for a precise query, are all ranked.
 A kind of document (tickets here; articles can reuse it) is a table `<kind>_search`
 (`id` the owner's id, `document` the prepared text), kept in step by its owner; the
 per-database index follows it (triggers on SQLite, a generated column on PostgreSQL).
+A full rebuild (`rebuild`) writes every document through the bulk path and builds the
+index once at the end.
+
+PostgreSQL's GIN index answers unordered: for the "newest first" walk each tsvector also
+holds its id bucket (`#<id // ID_BUCKET>`), and older matches are asked for a window of
+buckets at a time, newest first, so that a search fetches a window's matches rather than
+every match of its words (what FTS5 does by walking its doclists in rowid order).
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, Table, column, func, literal_column, select, table, text
+from sqlalchemy import Connection, Table, cast, column, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
@@ -44,6 +52,10 @@ QUERY_MAX = 200  # characters of a query
 QUERY_GROUPS_MAX = 12  # runs (words) of a query
 WORD_MAX = 64  # a longer Latin "word" (a URL, a hash) is cut: both databases cap token length
 DOCUMENT_TOKENS_MAX = 16_000  # PostgreSQL keeps positions up to 16383
+# PostgreSQL: a document's tsvector also holds `#<id // ID_BUCKET>` (migration a7f1c0de0006), so
+# that the GIN index can keep a word's matches to a range of ids (match). Changing it needs a
+# migration that rewrites the generated column.
+ID_BUCKET = 65_536
 
 
 # --- text preparation (pure functions) ------------------------------------------------
@@ -66,26 +78,18 @@ def normalise(value: str) -> str:
     return unicodedata.normalize("NFKC", value).casefold()
 
 
+_CJK_RANGES = "\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002fa1f\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+# A run of CJK characters (is_cjk), or of other letters and digits (str.isalnum: \w less "_").
+# One regex pass rather than a loop over characters: a bulk reindex prepares millions of texts.
+_RUN = re.compile(f"([{_CJK_RANGES}]+)|([^\\W_{_CJK_RANGES}]+)")
+
+
 def runs(value: str) -> Iterator[tuple[bool, str]]:
     """(is_cjk, run) for each run of CJK characters or of other letters and digits;
     anything else (spaces, punctuation, symbols) separates runs."""
-    current: list[str] = []
-    current_cjk = False
-    for char in normalise(value):
-        if is_cjk(char):
-            kind: bool | None = True
-        elif char.isalnum():
-            kind = False
-        else:
-            kind = None
-        if current and kind is not current_cjk:
-            yield current_cjk, "".join(current)
-            current = []
-        if kind is not None:
-            current.append(char)
-            current_cjk = kind
-    if current:
-        yield current_cjk, "".join(current)
+    for found in _RUN.finditer(normalise(value)):
+        cjk = found.group(1)
+        yield (True, cjk) if cjk is not None else (False, found.group(2))
 
 
 def run_tokens(cjk: bool, run: str) -> list[str]:
@@ -240,8 +244,8 @@ def create_statements(kind: Kind, dialect: str) -> list[str]:
     for a migration of a new kind (a migration keeps its own copy of what it ran)."""
     if dialect == "postgresql":
         return [
-            f"ALTER TABLE {kind.table} ADD COLUMN terms tsvector "
-            f"GENERATED ALWAYS AS (to_tsvector('simple', document)) STORED",
+            f"ALTER TABLE {kind.table} ADD COLUMN terms tsvector GENERATED ALWAYS AS "
+            f"(to_tsvector('simple', document) || array_to_tsvector(ARRAY['#' || (id / {ID_BUCKET})::text])) STORED",
             f"CREATE INDEX ix_{kind.table}_terms ON {kind.table} USING gin (terms)",
         ]
     return [
@@ -278,6 +282,39 @@ def write(connection: Connection, kind: Kind, documents: dict[int, str]) -> None
     connection.execute(statement, [{"id": key, "document": value} for key, value in documents.items()])
 
 
+def rebuild(connection: Connection, kind: Kind, batches: Iterable[list[tuple[int, str]]]) -> int:
+    """Replace every document by these (id, prepared text) batches, in the caller's transaction,
+    and build the index once at the end rather than row by row: on SQLite the sync triggers are
+    dropped, the rows written with executemany and FTS5's 'rebuild' run, then the triggers put
+    back; on PostgreSQL the GIN index is dropped, the rows COPYed and the index created again.
+    Other writers to the documents wait for the transaction (SQLite's write lock, PostgreSQL's
+    TRUNCATE lock) and then apply their change on top. Returns the documents written."""
+    written = 0
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS ix_{kind.table}_terms")
+        connection.exec_driver_sql(f"TRUNCATE {kind.table}")
+        raw = connection.connection.driver_connection
+        for rows in batches:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {kind.table} (id, document) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            written += len(rows)
+        connection.exec_driver_sql(f"CREATE INDEX ix_{kind.table}_terms ON {kind.table} USING gin (terms)")
+        connection.exec_driver_sql(f"ANALYZE {kind.table}")
+        return written
+    for suffix in ("ai", "ad", "au"):
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {kind.table}_{suffix}")
+    connection.exec_driver_sql(f"DELETE FROM {kind.table}")
+    for rows in batches:
+        connection.exec_driver_sql(f"INSERT INTO {kind.table} (id, document) VALUES (?, ?)", rows)
+        written += len(rows)
+    # 'rebuild' reads the content table once and writes the index anew (no per-row merges).
+    connection.exec_driver_sql(f"INSERT INTO {kind.fts}({kind.fts}) VALUES ('rebuild')")
+    for statement in create_statements(kind, "sqlite")[1:]:  # the triggers, as the migration made them
+        connection.exec_driver_sql(statement)
+    return written
+
+
 def remove(connection: Connection, kind: Kind, ids: Iterable[int]) -> None:
     ids = list(ids)
     if ids:
@@ -302,26 +339,47 @@ def match(
     join: tuple[FromClause, ColumnElement[int]] | None = None,
     where: Sequence[ColumnElement[bool]] = (),
     limit: int | None = None,
+    low: int | None = None,
+    high: int | None = None,
 ) -> list[tuple[int, float]]:
     """(id, score) of the newest `limit` documents matching the query, best score first.
 
     `join` = (the owner's table, its id column) and `where` filter the matches on the
-    owner's columns (the rights, the filters), in the same query."""
+    owner's columns (the rights, the filters), in the same query. `low` and `high` bound the
+    ids (inclusive) when the caller knows that no document outside passes `where` (a date
+    range's ids): the walk down the index stops there instead of at the oldest match."""
     limit = CANDIDATES if limit is None else limit
+    if low is not None and high is not None and low > high:
+        return []
     if connection.dialect.name != "postgresql":
-        statement = _candidates_sqlite(kind, query, join, limit).where(*where)
+        statement = _candidates_sqlite(kind, query, join, limit, low, high).where(*where)
         return rank(query, [row for row in connection.execute(statement) if query.matches(row.document)])
     # PostgreSQL: GIN gives its matches unordered, and the planner, misled by pairs that
     # always come together (人民, 民路), can fetch and sort every match of a common word.
     # So the newest RECENT documents are walked first, newest first, stopping at the limit;
-    # only a word too rare to fill it there goes through the index for the older ones.
+    # a word too rare to fill it there goes through the index for the older ones, a window
+    # of id buckets at a time, each twice the last (8 windows for 10 million), newest first:
+    # the GIN index itself keeps the word's matches to the window's buckets (their `#n`
+    # lexemes), so what is fetched and sorted is a window's matches, not the word's all.
     documents = kind.documents()
-    newest = connection.scalar(select(func.max(documents.c.id))) or 0
-    recent = _recent_postgresql(kind, query, join, limit, newest - RECENT).where(*where)
+    oldest, newest = connection.execute(select(func.min(documents.c.id), func.max(documents.c.id))).one()
+    if newest is None:
+        return []
+    if high is not None:
+        newest = min(newest, high)
+    floor = oldest if low is None else max(oldest, low)
+    after = max(newest - RECENT, floor - 1)
+    recent = _recent_postgresql(kind, query, join, limit, after, newest).where(*where)
     rows = [row for row in connection.execute(recent) if query.matches(row.document)]
-    if len(rows) < limit:
-        older = _candidates_postgresql(kind, query, join, limit - len(rows), newest - RECENT).where(*where)
-        rows += [row for row in connection.execute(older) if query.matches(row.document)]
+    buckets = 1
+    while len(rows) < limit and after >= floor:
+        top = after // ID_BUCKET
+        bottom = max(top - buckets + 1, floor // ID_BUCKET)
+        lower = max(bottom * ID_BUCKET, floor)
+        older = _candidates_postgresql(kind, query, join, limit - len(rows), lower, after, range(bottom, top + 1))
+        rows += [row for row in connection.execute(older.where(*where)) if query.matches(row.document)]
+        after = lower - 1
+        buckets *= 2
     return rank(query, rows)
 
 
@@ -349,38 +407,50 @@ def match_among(
     return rank(query, rows)
 
 
-def _candidates_sqlite(kind: Kind, query: Query, join, limit: int):
+def _candidates_sqlite(kind: Kind, query: Query, join, limit: int, low: int | None, high: int | None):
     fts = table(kind.fts, column("rowid"), column("document"))
     matching = text(f"{kind.fts} MATCH :expression").bindparams(expression=query.fts5())
-    # FTS5 walks its doclists newest (highest rowid) first and stops at the limit.
+    # FTS5 walks its doclists newest (highest rowid) first and stops at the limit, or at a
+    # rowid bound: it seeks to `high` and ends below `low`.
     statement = (
         select(fts.c.rowid.label("id"), fts.c.document).where(matching).order_by(fts.c.rowid.desc()).limit(limit)
     )
+    if low is not None:
+        statement = statement.where(fts.c.rowid >= low)
+    if high is not None:
+        statement = statement.where(fts.c.rowid <= high)
     return statement.select_from(fts.join(join[0], join[1] == fts.c.rowid) if join else fts)
 
 
-def _candidates_postgresql(kind: Kind, query: Query, join, limit: int, before: int):
+def _candidates_postgresql(kind: Kind, query: Query, join, limit: int, lower: int, upper: int, buckets: range):
     documents = table(kind.table, column("id"), column("document"), column("terms"))
-    tsquery = func.to_tsquery(literal_column("'simple'"), query.tsquery())
+    words = func.to_tsquery(literal_column("'simple'"), query.tsquery())
+    # The bucket lexemes as they are stored ('#12'): cast, not parsed (to_tsquery drops the '#').
+    within = cast(" | ".join(f"'#{bucket}'" for bucket in buckets), TSQUERY)
     statement = (
         select(documents.c.id, documents.c.document)
-        .where(documents.c.terms.op("@@")(tsquery), documents.c.id <= before)
+        .where(documents.c.terms.op("@@")(words.op("&&")(within)), documents.c.id.between(lower, upper))
         # id + 0: not the primary key's order, or the planner, hoping for an early stop, may
-        # walk all the older rows for a word that is rare there (it was, in the newest).
+        # walk all the window's rows for a word that is rare there.
         .order_by((documents.c.id + 0).desc())
         .limit(limit)
     )
-    return statement.select_from(documents.join(join[0], join[1] == documents.c.id) if join else documents)
+    if not join:
+        return statement.select_from(documents)
+    # The window on the owner's side too, so that its filters are read for the window only.
+    return statement.select_from(documents.join(join[0], join[1] == documents.c.id)).where(
+        join[1].between(lower, upper)
+    )
 
 
-def _recent_postgresql(kind: Kind, query: Query, join, limit: int, after: int):
+def _recent_postgresql(kind: Kind, query: Query, join, limit: int, after: int, newest: int):
     documents = table(kind.table, column("id"), column("document"), column("terms"))
     tsquery = func.to_tsquery(literal_column("'simple'"), query.tsquery())
     # OFFSET 0 keeps the subquery whole: the word is checked row by row on the walk down the
     # primary key, never looked up in the GIN index.
     walk = (
         select(documents.c.id, documents.c.document, documents.c.terms)
-        .where(documents.c.id > after)
+        .where(documents.c.id > after, documents.c.id <= newest)
         .order_by(documents.c.id.desc())
         .offset(0)
         .subquery("recent")

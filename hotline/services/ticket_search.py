@@ -8,7 +8,13 @@ the caller they are not shown.
 
 Every flush that inserts, edits or deletes a ticket (its words) or adds a worded event
 rewrites that ticket's document in the same transaction (`_keep_in_step`); tickets
-written around the ORM (bulk loaders) are indexed by `reindex` (`flask search reindex`).
+written around the ORM (bulk loaders) are indexed by `reindex` (`flask search reindex`),
+whose full rebuild reads plain rows and writes through the database's bulk path; both
+make a document with `_documents`, so they cannot differ.
+
+Filters are checked on the ticket row in the same query as the words; a date range also
+bounds the ids that the index walk visits (`id_bounds`), so that a word common outside the
+range is not walked back to the oldest ticket.
 
 Rights: `access.visible_tickets` (department staff: their department's tickets and those
 they assist on), and confidential tickets only for supervisors, administrators and the
@@ -17,14 +23,14 @@ department that holds them; operators and dispatchers never find them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import Connection, Result, delete, event, false, inspect, not_, or_, select
+from sqlalchemy import Connection, Result, delete, event, false, func, inspect, not_, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from hotline.extensions import db
@@ -47,8 +53,11 @@ WORDED_FIELDS = ("description", "address", "resolution")
 CONFIDENTIAL_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 PER_PAGE_MAX = 100
 REINDEX_BATCH = 2000
+FULL_REINDEX_BATCH = 50_000  # tickets per read of a full reindex
 # Fewer tickets than this pass the rights and filters: they are matched one by one (_few_passing).
 SELECTIVE = 5_000
+# A date range holding fewer tickets than this gives the index walk id bounds (id_bounds).
+ID_BOUNDS_SPAN = 1_000_000
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -60,24 +69,28 @@ def documents_for(connection: Connection, ticket_ids: Sequence[int]) -> dict[int
         return {}
     tickets = Ticket.__table__
     events = TicketEvent.__table__
-    texts: dict[int, list[str | None]] = {}
     rows = connection.execute(
         select(tickets.c.id, tickets.c.description, tickets.c.address, tickets.c.resolution).where(
             tickets.c.id.in_(ticket_ids)
         )
     )
-    for row in rows:
-        texts[row.id] = [row.description, row.address, row.resolution]
-    rows = connection.execute(
+    worded = connection.execute(
         select(events.c.ticket_id, events.c.kind, events.c.data)
         .where(events.c.kind.in_(list(WORDED_EVENTS)), events.c.ticket_id.in_(ticket_ids))
         .order_by(events.c.id)
     )
-    for row in rows:
-        words = (row.data or {}).get(WORDED_EVENTS[row.kind])
+    return _documents(rows, worded)
+
+
+def _documents(ticket_rows: Iterable[Any], event_rows: Iterable[Any]) -> dict[int, str]:
+    """Documents from (id, description, address, resolution) rows and their worded events'
+    (ticket_id, kind, data) rows in event order: what `documents_for` and `reindex` share."""
+    texts: dict[int, list[str | None]] = {row[0]: [row[1], row[2], row[3]] for row in ticket_rows}
+    for ticket_id, kind, data in event_rows:
+        words = (data or {}).get(WORDED_EVENTS[kind])
         # A resolution already in the ticket's field is not counted twice (it would weigh double).
-        if isinstance(words, str) and row.ticket_id in texts and words not in texts[row.ticket_id]:
-            texts[row.ticket_id].append(words)
+        if isinstance(words, str) and ticket_id in texts and words not in texts[ticket_id]:
+            texts[ticket_id].append(words)
     return {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
 
 
@@ -147,10 +160,22 @@ def _words_changed(ticket: Ticket) -> bool:
     return any(state.attrs[name].history.has_changes() for name in WORDED_FIELDS)
 
 
-def reindex(batch: int = REINDEX_BATCH, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
-    """Rebuild every ticket's document, a batch of tickets per transaction (bounded memory,
-    the index stays usable meanwhile); documents already right are left alone, and those of
-    tickets that no longer exist are dropped. Returns (tickets read, documents written)."""
+def reindex(
+    batch: int = REINDEX_BATCH, progress: Callable[[int, int], None] | None = None, full: bool | None = None
+) -> tuple[int, int]:
+    """Rebuild every ticket's document. Returns (tickets read, documents written).
+
+    `full` (the default when no ticket is indexed yet, as after a bulk load): every document
+    is written anew in one transaction, the session's (committed at the end), and the index
+    built once at the end (`rebuild`), 10,000 to 20,000 tickets a second here; meanwhile
+    searches see the old index on SQLite and wait on PostgreSQL, and writers wait. Otherwise
+    a batch of tickets per transaction (bounded memory, the index stays usable meanwhile):
+    documents already right are left alone, and those of tickets that no longer exist are
+    dropped."""
+    if full is None:
+        full = db.session.scalar(select(TicketSearch.id).limit(1)) is None
+    if full:
+        return _reindex_full(max(batch, FULL_REINDEX_BATCH), progress)
     read = written = 0
     last = 0
     while True:
@@ -175,6 +200,50 @@ def reindex(batch: int = REINDEX_BATCH, progress: Callable[[int, int], None] | N
             progress(read, written)
     with db.engine.begin() as connection:
         connection.execute(delete(TicketSearch).where(TicketSearch.id.not_in(select(Ticket.__table__.c.id))))
+    return read, written
+
+
+def _reindex_full(batch: int, progress: Callable[[int, int], None] | None) -> tuple[int, int]:
+    """Every document from plain rows (Core, no ORM objects), a range of ids at a time, handed
+    to `search_index.rebuild` as they are made."""
+    tickets = Ticket.__table__
+    events = TicketEvent.__table__
+    read = 0
+
+    def batches(connection: Connection) -> Iterator[list[tuple[int, str]]]:
+        nonlocal read
+        last = 0
+        while True:
+            rows = connection.execute(
+                select(tickets.c.id, tickets.c.description, tickets.c.address, tickets.c.resolution)
+                .where(tickets.c.id > last)
+                .order_by(tickets.c.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            first, last = rows[0][0], rows[-1][0]
+            # The batch's worded events by id range: ix_ticket_event_kind_ticket, one range per kind.
+            worded = connection.execute(
+                select(events.c.ticket_id, events.c.kind, events.c.data)
+                .where(events.c.kind.in_(list(WORDED_EVENTS)), events.c.ticket_id.between(first, last))
+                .order_by(events.c.id)
+            ).all()
+            documents = _documents(rows, worded)
+            read += len(rows)
+            yield list(documents.items())
+            if progress:
+                progress(read, read)
+
+    # In the session's own transaction, committed here: on PostgreSQL a read that the session
+    # held open on the documents would otherwise block the index's DROP for good.
+    connection = db.session.connection()
+    try:
+        written = search_index.rebuild(connection, TICKETS, batches(connection))
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
     return read, written
 
 
@@ -277,8 +346,15 @@ def search(
     if few is not None:
         matches = search_index.match_among(connection, TICKETS, query, few)
     else:
+        low, high = id_bounds(connection, filters or Filters())
         matches = search_index.match(
-            connection, TICKETS, query, join=(Ticket.__table__, Ticket.__table__.c.id), where=conditions
+            connection,
+            TICKETS,
+            query,
+            join=(Ticket.__table__, Ticket.__table__.c.id),
+            where=conditions,
+            low=low,
+            high=high,
         )
     chosen = matches[(page - 1) * per_page : page * per_page]
     tickets = {
@@ -296,6 +372,35 @@ def search(
         if ticket_id in tickets
     ]
     return Results(query, hits, page, per_page, total=len(matches), capped=len(matches) >= search_index.CANDIDATES)
+
+
+def id_bounds(connection: Connection, filters: Filters) -> tuple[int | None, int | None]:
+    """The lowest and highest ids of the tickets created within the filters' dates, when that
+    range holds fewer than ID_BOUNDS_SPAN tickets (read from the created_at index): the
+    index walk then stops at the range's ends instead of going on to the oldest match. Ids
+    mostly follow creation, but not always (imports): the bounds are the range's true
+    extremes, so nothing in it is missed. (None, None) when there is no date or the range
+    is too wide to be worth reading; an empty range gives (1, 0), which matches nothing."""
+    table_ = Ticket.__table__
+    created = table_.c.created_at
+    low = high = None
+    for edge, bound in ((filters.created_from, "low"), (filters.created_before, "high")):
+        if edge is None:
+            continue
+        inside = created >= edge if bound == "low" else created < edge
+        order = created.asc() if bound == "low" else created.desc()
+        span = select(table_.c.id).where(inside).order_by(order).limit(ID_BOUNDS_SPAN).subquery()
+        count, lowest, highest = connection.execute(
+            select(func.count(), func.min(span.c.id), func.max(span.c.id))
+        ).one()
+        if count == 0:
+            return 1, 0
+        if count < ID_BOUNDS_SPAN:
+            if bound == "low":
+                low = lowest
+            else:
+                high = highest
+    return low, high
 
 
 def _few_passing(connection: Connection, conditions: list) -> list[int] | None:

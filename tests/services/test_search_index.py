@@ -418,3 +418,166 @@ def test_the_reindex_command(runner, city, make):
     assert result.exit_code == 0, result.output
     assert "reindexed 1 tickets (1 documents written)" in result.output
     assert found(city.supervisor, "噪音") != set()
+
+
+# --- the fast paths: text preparation in one regex pass, the full reindex, id bounds of dates ---------
+
+
+def _runs_by_character(value: str) -> list[tuple[bool, str]]:
+    """The character loop that `runs` replaced (one regex pass): the reference it must equal."""
+    found: list[tuple[bool, str]] = []
+    current: list[str] = []
+    current_cjk = False
+    for char in search_index.normalise(value):
+        kind = True if search_index.is_cjk(char) else (False if char.isalnum() else None)
+        if current and kind is not current_cjk:
+            found.append((current_cjk, "".join(current)))
+            current = []
+        if kind is not None:
+            current.append(char)
+            current_cjk = kind
+    if current:
+        found.append((current_cjk, "".join(current)))
+    return found
+
+
+def test_runs_are_those_of_the_character_loop():
+    import random
+
+    rng = random.Random(7)
+    # ASCII and Latin-1 (with "_" and symbols), CJK punctuation and kana edges (・, ゛), ideographs,
+    # full-width forms, circled digits, hangul, an extension-B ideograph, Arabic-Indic digits.
+    pool = [
+        chr(c) for c in [*range(0x20, 0x180), *range(0x3000, 0x3100), *range(0x4E00, 0x4E20), *range(0xFF00, 0xFF66)]
+    ]
+    pool += ["\u2460", "\uac00", "\U00020000", "\u0663", "\u00b2", "\U0001d7d8", "\u30fb", "\u309b"]
+    for _ in range(20_000):
+        value = "".join(rng.choice(pool) for _ in range(rng.randint(0, 24)))
+        assert list(search_index.runs(value)) == _runs_by_character(value), value
+
+
+def _documents() -> dict[int, str]:
+    db.session.expire_all()
+    return dict(db.session.execute(select(TicketSearch.id, TicketSearch.document)).all())
+
+
+def test_a_full_reindex_writes_exactly_the_documents_kept_in_step(city, make):
+    """Every kind of worded event, written by the services (the in-step path), then the whole
+    index rebuilt from plain rows (the bulk path): the same documents, the same results."""
+    from hotline.services.transition import record_event
+
+    make("楼下烧烤店深夜噪音扰民，影响休息。")
+    routed = tickets.route(make("路灯不亮", address="东城区幸福路 88 号").id)
+    tickets.add_note(city.dispatcher, routed, "市民说 lamp post 已倾斜")
+    tickets.accept(city.roads_staff, routed)
+    tickets.resolve(city.roads_staff, routed, "已更换灯泡，恢复照明。")
+    shared = make("路灯和水管都坏了", category="other")
+    tickets.route(shared.id)
+    tickets.dispatch(city.dispatcher, shared, "water", assisting=["roads"])
+    assists.mark_done(city.roads_staff, shared, "路灯线路已抢修")
+    messaged = make("Ｗｉ－Ｆｉ 信号差", confidential=True)
+    record_event(messaged, None, "citizen_message", None, None, {"text": "还是没有信号 WiFi", "channel": "sms"})
+    record_event(messaged, None, "voicemail_transcribed", None, None, {"text": "请回电"})
+    record_event(messaged, None, "note", None, None, {"text": None})  # no words: nothing added
+    db.session.commit()
+    parent = make("人民路路灯不亮")
+    merging.merge_into(city.dispatcher, make("人民路路灯坏了好几天"), parent.number)
+    in_step = _documents()
+    queries = ["噪音", "路灯", "倾斜", "灯泡", "抢修", "wifi", "请回电", "好几天"]
+    before = {q: numbers(search(city.supervisor, q)) for q in queries}
+    assert ticket_search.reindex(full=True) == (len(in_step), len(in_step))
+    assert _documents() == in_step
+    assert {q: numbers(search(city.supervisor, q)) for q in queries} == before
+
+
+def test_an_empty_index_is_rebuilt_whole_and_stays_in_step_afterwards(city, make):
+    make("楼下噪音扰民")
+    edited = make("路灯不亮")
+    db.session.execute(TicketSearch.__table__.delete())  # as after a bulk load around the ORM
+    db.session.commit()
+    assert ticket_search.reindex() == (2, 2)  # an empty index: the full path
+    assert found(city.supervisor, "噪音") != set()
+    # The index is kept in step again (SQLite's triggers, PostgreSQL's GIN index are back).
+    fresh = make("窨井盖缺失")
+    edited.description = "井盖松动"
+    db.session.commit()
+    assert found(city.supervisor, "窨井盖") == {fresh.number}
+    assert found(city.supervisor, "井盖") == {fresh.number, edited.number}
+    assert found(city.supervisor, "路灯") == set()
+    if db.session.connection().dialect.name == "postgresql":
+        assert db.session.scalar(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_ticket_search_terms'"))
+    else:
+        triggers = db.session.scalars(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ticket_search'")
+        ).all()
+        assert sorted(triggers) == ["ticket_search_ad", "ticket_search_ai", "ticket_search_au"]
+
+
+def test_the_reindex_command_full_and_incremental(runner, city, make):
+    make("楼下噪音扰民")
+    result = runner.invoke(args=["search", "reindex", "--quiet", "--full"])
+    assert result.exit_code == 0, result.output
+    assert "reindexed 1 tickets (1 documents written)" in result.output
+    result = runner.invoke(args=["search", "reindex", "--quiet", "--incremental"])
+    assert "reindexed 1 tickets (0 documents written)" in result.output
+    assert found(city.supervisor, "噪音") != set()
+
+
+def _created(ticket: Ticket, at: datetime) -> None:
+    db.session.execute(text("UPDATE ticket SET created_at = :at WHERE id = :id"), {"at": at, "id": ticket.id})
+    db.session.commit()
+
+
+@pytest.mark.parametrize("span", [ticket_search.ID_BOUNDS_SPAN, 2, 1])
+def test_date_filters_find_tickets_whose_ids_do_not_follow_their_dates(city, make, monkeypatch, span):
+    """Ids give the date range's bounds to the index walk, but an imported ticket's id can be
+    newer than its date (or older): the bounds are the range's extremes, nothing is missed;
+    a range wider than ID_BOUNDS_SPAN tickets is walked without bounds."""
+    monkeypatch.setattr(ticket_search, "ID_BOUNDS_SPAN", span)
+    early_id_late_date = make("路灯不亮 一")
+    middle = make("路灯不亮 二")
+    late_id_early_date = make("路灯不亮 三")
+    outside = make("路灯不亮 四")
+    _created(early_id_late_date, datetime(2026, 3, 20, 2, 0))
+    _created(middle, datetime(2026, 3, 10, 2, 0))
+    _created(late_id_early_date, datetime(2026, 3, 2, 2, 0))
+    _created(outside, datetime(2026, 2, 10, 2, 0))
+    march = filters_from(created_from="2026-03-01", created_to="2026-03-31")
+    expected = {early_id_late_date.number, middle.number, late_id_early_date.number}
+    assert set(numbers(search(city.supervisor, "路灯", march, per_page=100))) == expected
+    since = filters_from(created_from="2026-03-05")
+    assert set(numbers(search(city.supervisor, "路灯", since))) == {early_id_late_date.number, middle.number}
+    until = filters_from(created_to="2026-03-05")
+    assert set(numbers(search(city.supervisor, "路灯", until))) == {late_id_early_date.number, outside.number}
+    nothing = filters_from(created_from="2025-01-01", created_to="2025-01-31")
+    assert search(city.supervisor, "路灯", nothing).hits == []
+
+
+def test_id_bounds_of_a_date_range(city, make):
+    first, second = make("一"), make("二")
+    _created(first, datetime(2026, 3, 20, 2, 0))
+    _created(second, datetime(2026, 3, 2, 2, 0))
+    connection = db.session.connection()
+    assert ticket_search.id_bounds(connection, Filters()) == (None, None)
+    march = filters_from(created_from="2026-03-01", created_to="2026-03-31")
+    assert ticket_search.id_bounds(connection, march) == (first.id, second.id)
+    assert ticket_search.id_bounds(connection, filters_from(created_from="2027-01-01")) == (1, 0)
+
+
+def test_older_matches_are_found_across_id_buckets(city, make, monkeypatch):
+    """PostgreSQL walks the index a window of id buckets (ID_BUCKET ids each) at a time, newest
+    first: tickets far apart in ids are all found, the newest first when capped."""
+    postgresql = db.session.connection().dialect.name == "postgresql"
+    made = []
+    for start in (None, 140_000, 300_000, 300_001):
+        if start is not None and postgresql:
+            db.session.execute(text("SELECT setval(pg_get_serial_sequence('ticket', 'id'), :id)"), {"id": start})
+            db.session.commit()
+        made.append(make(f"路灯不亮 {start}"))
+    make("别的事情")
+    if postgresql:
+        assert made[1].id // search_index.ID_BUCKET == 2 and made[2].id // search_index.ID_BUCKET == 4
+    assert found(city.supervisor, "路灯") == {t.number for t in made}
+    assert found(city.supervisor, "路灯", statuses=[Status.NEW]) == {t.number for t in made}
+    monkeypatch.setattr(search_index, "CANDIDATES", 3)
+    assert found(city.supervisor, "路灯") == {t.number for t in made[1:]}
