@@ -181,10 +181,16 @@ def _check_report(now: datetime) -> None:
     rows = reports.response_times(today - timedelta(days=29), today, "Asia/Shanghai", now=now)
     assert {row.department for row in rows} == set(db.session.scalars(select(Department.code)))
     for row in rows:
-        assert row.tickets > 0 and row.resolved > 0
-        assert 0 < row.accept_p50_minutes <= row.accept_p90_minutes
-        assert 0 < row.resolve_p50_hours <= row.resolve_p90_hours
-        assert 0 <= row.resolved_on_time_rate <= 1
+        assert row.tickets > 0
+        if row.accepted:
+            assert 0 < row.accept_p50_minutes <= row.accept_p90_minutes
+        if row.resolved:
+            assert 0 < row.resolve_p50_hours <= row.resolve_p90_hours
+            assert 0 <= row.resolved_on_time_rate <= 1
+    # A department called twice in the month may have nothing resolved yet, depending on the
+    # hour the city is seeded at (the gas company once had two tickets, both in hand): the rest do.
+    assert sum(1 for row in rows if row.resolved) >= len(rows) - 2
+    assert sum(1 for row in rows if row.accepted) >= len(rows) - 1
 
 
 @pytest.mark.parametrize(
