@@ -27,6 +27,14 @@ PostgreSQL's GIN index answers unordered: for the "newest first" walk each tsvec
 holds its id bucket (`#<id // ID_BUCKET>`), and older matches are asked for a window of
 buckets at a time, newest first, so that a search fetches a window's matches rather than
 every match of its words (what FTS5 does by walking its doclists in rowid order).
+
+A kind may be `scoped` (tickets): on PostgreSQL its documents also carry `scopes`, lexemes
+that no prepared word can be (`@d<department id>`: the ticket's department and its assisting
+ones), added to the tsvector like the bucket. A search within a scope (department staff) asks
+the GIN index for the words *and* the scope, so that a word common in the city but rare in
+the department is not walked match by match; the rights are still checked exactly on the
+owner's row, the scope only narrows the walk (it must hold at least what the rights let
+through). SQLite does not need it (FTS5 meets the goal by its rowid-ordered walk).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import Connection, Table, cast, column, func, literal_column, select, table, text
+from sqlalchemy import Connection, String, Table, bindparam, cast, column, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
@@ -56,6 +64,17 @@ DOCUMENT_TOKENS_MAX = 16_000  # PostgreSQL keeps positions up to 16383
 # that the GIN index can keep a word's matches to a range of ids (match). Changing it needs a
 # migration that rewrites the generated column.
 ID_BUCKET = 65_536
+# PostgreSQL, within a scope (match): after the windows of fewer than this many buckets, the
+# rest is asked for at once when it should hold at most SCOPED_REST matches at the density seen.
+SCOPED_SAMPLE_BUCKETS = 8
+SCOPED_REST = 5_000
+# The tsvector of a document on PostgreSQL (a migration keeps its own copy of what it ran):
+# its words, its id bucket and, for a scoped kind, its scopes (space-separated lexemes).
+BUCKETED = f"to_tsvector('simple', document) || array_to_tsvector(ARRAY['#' || (id / {ID_BUCKET})::text])"
+SCOPED = (
+    f"to_tsvector('simple', document) || array_to_tsvector(ARRAY['#' || (id / {ID_BUCKET})::text] "
+    "|| coalesce(string_to_array(scopes, ' '), '{}'))"
+)
 
 
 # --- text preparation (pure functions) ------------------------------------------------
@@ -226,6 +245,7 @@ class Kind:
     table `<name>_search_fts` over it (external content, rowid = id)."""
 
     name: str
+    scoped: bool = False  # PostgreSQL: documents carry `scopes` (see the module's docstring)
 
     @property
     def table(self) -> str:
@@ -238,14 +258,24 @@ class Kind:
     def documents(self) -> Table:
         return table(self.table, column("id"), column("document"))
 
+    def scoped_documents(self) -> Table:
+        return table(self.table, column("id"), column("document"), column("scopes"))
+
+
+def uses_scopes(connection: Connection, kind: Kind) -> bool:
+    """Whether this kind's documents carry scopes on this database (PostgreSQL only)."""
+    return kind.scoped and connection.dialect.name == "postgresql"
+
 
 def create_statements(kind: Kind, dialect: str) -> list[str]:
     """The index over an existing `<kind>_search(id INTEGER PRIMARY KEY, document TEXT)` table:
     for a migration of a new kind (a migration keeps its own copy of what it ran)."""
     if dialect == "postgresql":
+        scopes = [f"ALTER TABLE {kind.table} ADD COLUMN scopes text"] if kind.scoped else []
         return [
+            *scopes,
             f"ALTER TABLE {kind.table} ADD COLUMN terms tsvector GENERATED ALWAYS AS "
-            f"(to_tsvector('simple', document) || array_to_tsvector(ARRAY['#' || (id / {ID_BUCKET})::text])) STORED",
+            f"({SCOPED if kind.scoped else BUCKETED}) STORED",
             f"CREATE INDEX ix_{kind.table}_terms ON {kind.table} USING gin (terms)",
         ]
     return [
@@ -267,14 +297,27 @@ def drop_statements(kind: Kind, dialect: str) -> list[str]:
     return [f"DROP TABLE IF EXISTS {kind.fts}"]  # the triggers go with their table
 
 
-def write(connection: Connection, kind: Kind, documents: dict[int, str]) -> None:
-    """Insert or replace these documents (id -> prepared text), in the caller's transaction."""
+def write(
+    connection: Connection, kind: Kind, documents: dict[int, str], scopes: dict[int, str | None] | None = None
+) -> None:
+    """Insert or replace these documents (id -> prepared text), in the caller's transaction.
+    `scopes` (id -> scopes, for a scoped kind on PostgreSQL; ignored elsewhere) are written
+    with them; without it a new document has none and an existing one keeps its own."""
     if not documents:
         return
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
+    if scopes is not None and uses_scopes(connection, kind):
+        target = kind.scoped_documents()
+        statement = upsert(target).on_conflict_do_update(
+            index_elements=[target.c.id],
+            set_={"document": literal_column("excluded.document"), "scopes": literal_column("excluded.scopes")},
+        )
+        rows = [{"id": key, "document": value, "scopes": scopes.get(key)} for key, value in documents.items()]
+        connection.execute(statement, rows)
+        return
     target = kind.documents()
     statement = upsert(target).on_conflict_do_update(
         index_elements=[target.c.id], set_={"document": literal_column("excluded.document")}
@@ -282,8 +325,20 @@ def write(connection: Connection, kind: Kind, documents: dict[int, str]) -> None
     connection.execute(statement, [{"id": key, "document": value} for key, value in documents.items()])
 
 
-def rebuild(connection: Connection, kind: Kind, batches: Iterable[list[tuple[int, str]]]) -> int:
-    """Replace every document by these (id, prepared text) batches, in the caller's transaction,
+def write_scopes(connection: Connection, kind: Kind, scopes: dict[int, str | None]) -> None:
+    """Set the scopes of these existing documents (a no-op where the kind has none); a row
+    whose scopes are already these is not rewritten (its tsvector and GIN entries stay)."""
+    if not scopes or not uses_scopes(connection, kind):
+        return
+    connection.execute(
+        text(f"UPDATE {kind.table} SET scopes = :scopes WHERE id = :id AND scopes IS DISTINCT FROM :scopes"),
+        [{"id": key, "scopes": value} for key, value in scopes.items()],
+    )
+
+
+def rebuild(connection: Connection, kind: Kind, batches: Iterable[list[tuple[Any, ...]]]) -> int:
+    """Replace every document by these (id, prepared text) batches, (id, prepared text,
+    scopes) for a scoped kind on PostgreSQL, in the caller's transaction,
     and build the index once at the end rather than row by row: on SQLite the sync triggers are
     dropped, the rows written with executemany and FTS5's 'rebuild' run, then the triggers put
     back; on PostgreSQL the GIN index is dropped, the rows COPYed and the index created again.
@@ -294,8 +349,9 @@ def rebuild(connection: Connection, kind: Kind, batches: Iterable[list[tuple[int
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS ix_{kind.table}_terms")
         connection.exec_driver_sql(f"TRUNCATE {kind.table}")
         raw = connection.connection.driver_connection
+        columns = "id, document, scopes" if kind.scoped else "id, document"
         for rows in batches:
-            with raw.cursor() as cursor, cursor.copy(f"COPY {kind.table} (id, document) FROM STDIN") as copy:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {kind.table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             written += len(rows)
@@ -322,10 +378,19 @@ def remove(connection: Connection, kind: Kind, ids: Iterable[int]) -> None:
         connection.execute(target.delete().where(target.c.id.in_(ids)))
 
 
-def unchanged(connection: Connection, kind: Kind, documents: dict[int, str]) -> set[int]:
-    """The ids whose stored document is already this one (a rerun of a reindex writes nothing)."""
+def unchanged(
+    connection: Connection, kind: Kind, documents: dict[int, str], scopes: dict[int, str | None] | None = None
+) -> set[int]:
+    """The ids whose stored document (and scopes, when given and used) is already this one (a
+    rerun of a reindex writes nothing)."""
     if not documents:
         return set()
+    if scopes is not None and uses_scopes(connection, kind):
+        target = kind.scoped_documents()
+        rows = connection.execute(
+            select(target.c.id, target.c.document, target.c.scopes).where(target.c.id.in_(list(documents)))
+        )
+        return {row.id for row in rows if documents.get(row.id) == row.document and scopes.get(row.id) == row.scopes}
     target = kind.documents()
     rows = connection.execute(select(target.c.id, target.c.document).where(target.c.id.in_(list(documents))))
     return {row.id for row in rows if documents.get(row.id) == row.document}
@@ -341,13 +406,16 @@ def match(
     limit: int | None = None,
     low: int | None = None,
     high: int | None = None,
+    scopes: Sequence[str] = (),
 ) -> list[tuple[int, float]]:
     """(id, score) of the newest `limit` documents matching the query, best score first.
 
     `join` = (the owner's table, its id column) and `where` filter the matches on the
     owner's columns (the rights, the filters), in the same query. `low` and `high` bound the
     ids (inclusive) when the caller knows that no document outside passes `where` (a date
-    range's ids): the walk down the index stops there instead of at the oldest match."""
+    range's ids): the walk down the index stops there instead of at the oldest match.
+    `scopes` (a scoped kind, PostgreSQL): only documents carrying one of them can pass
+    `where`, so the index is asked for the words within them (see the module's docstring)."""
     limit = CANDIDATES if limit is None else limit
     if low is not None and high is not None and low > high:
         return []
@@ -361,6 +429,7 @@ def match(
     # of id buckets at a time, each twice the last (8 windows for 10 million), newest first:
     # the GIN index itself keeps the word's matches to the window's buckets (their `#n`
     # lexemes), so what is fetched and sorted is a window's matches, not the word's all.
+    within = list(scopes) if uses_scopes(connection, kind) else []
     documents = kind.documents()
     oldest, newest = connection.execute(select(func.min(documents.c.id), func.max(documents.c.id))).one()
     if newest is None:
@@ -369,14 +438,25 @@ def match(
         newest = min(newest, high)
     floor = oldest if low is None else max(oldest, low)
     after = max(newest - RECENT, floor - 1)
-    recent = _recent_postgresql(kind, query, join, limit, after, newest).where(*where)
+    recent = _recent_postgresql(kind, query, join, limit, after, newest, within).where(*where)
     rows = [row for row in connection.execute(recent) if query.matches(row.document)]
     buckets = 1
     while len(rows) < limit and after >= floor:
+        if within and buckets >= SCOPED_SAMPLE_BUCKETS:
+            # Within a scope, once the newest windows have shown the words to be rare there, the
+            # rest is one query without buckets: a window's bucket lexemes are what the GIN
+            # index walks first (the rarest entries), all of their ids, which for 64 buckets
+            # (4 million ids) costs more than the few matches of the words and the scope.
+            walked = newest - after
+            if (len(rows) + 1) * (after - floor + 1) <= SCOPED_REST * walked:
+                rest = _candidates_postgresql(kind, query, join, limit - len(rows), floor, after, None, within)
+                rows += [row for row in connection.execute(rest.where(*where)) if query.matches(row.document)]
+                break
         top = after // ID_BUCKET
         bottom = max(top - buckets + 1, floor // ID_BUCKET)
         lower = max(bottom * ID_BUCKET, floor)
-        older = _candidates_postgresql(kind, query, join, limit - len(rows), lower, after, range(bottom, top + 1))
+        window = range(bottom, top + 1)
+        older = _candidates_postgresql(kind, query, join, limit - len(rows), lower, after, window, within)
         rows += [row for row in connection.execute(older.where(*where)) if query.matches(row.document)]
         after = lower - 1
         buckets *= 2
@@ -422,14 +502,41 @@ def _candidates_sqlite(kind: Kind, query: Query, join, limit: int, low: int | No
     return statement.select_from(fts.join(join[0], join[1] == fts.c.rowid) if join else fts)
 
 
-def _candidates_postgresql(kind: Kind, query: Query, join, limit: int, lower: int, upper: int, buckets: range):
+def _any_of(lexemes: Iterable[str], inline: bool = False) -> ColumnElement[Any]:
+    """A tsquery for any of these lexemes as they are stored ('#12', '@d5'): cast, not parsed
+    (to_tsquery would drop the '#' and the '@')."""
+    value = " | ".join(f"'{lexeme}'" for lexeme in lexemes)
+    return cast(bindparam(None, value, type_=String, literal_execute=inline), TSQUERY)
+
+
+def _tsquery(query: Query, scopes: Sequence[str], inline: bool = False) -> ColumnElement[Any]:
+    """`inline`: the values written into the statement (escaped) rather than bound, so that
+    PostgreSQL plans it for these words each time: psycopg prepares a statement run five
+    times, and the generic plan of the scoped rest query (match) walked 700 ms where the
+    words' own plan takes 10."""
+    words = func.to_tsquery(
+        literal_column("'simple'"), bindparam(None, query.tsquery(), type_=String, literal_execute=inline)
+    )
+    return words.op("&&")(_any_of(scopes, inline)) if scopes else words
+
+
+def _candidates_postgresql(
+    kind: Kind,
+    query: Query,
+    join,
+    limit: int,
+    lower: int,
+    upper: int,
+    buckets: range | None,
+    scopes: Sequence[str] = (),
+):
     documents = table(kind.table, column("id"), column("document"), column("terms"))
-    words = func.to_tsquery(literal_column("'simple'"), query.tsquery())
-    # The bucket lexemes as they are stored ('#12'): cast, not parsed (to_tsquery drops the '#').
-    within = cast(" | ".join(f"'#{bucket}'" for bucket in buckets), TSQUERY)
+    tsquery = _tsquery(query, scopes, inline=buckets is None)
+    if buckets is not None:
+        tsquery = tsquery.op("&&")(_any_of(f"#{bucket}" for bucket in buckets))
     statement = (
         select(documents.c.id, documents.c.document)
-        .where(documents.c.terms.op("@@")(words.op("&&")(within)), documents.c.id.between(lower, upper))
+        .where(documents.c.terms.op("@@")(tsquery), documents.c.id.between(lower, upper))
         # id + 0: not the primary key's order, or the planner, hoping for an early stop, may
         # walk all the window's rows for a word that is rare there.
         .order_by((documents.c.id + 0).desc())
@@ -443,9 +550,9 @@ def _candidates_postgresql(kind: Kind, query: Query, join, limit: int, lower: in
     )
 
 
-def _recent_postgresql(kind: Kind, query: Query, join, limit: int, after: int, newest: int):
+def _recent_postgresql(kind: Kind, query: Query, join, limit: int, after: int, newest: int, scopes: Sequence[str] = ()):
     documents = table(kind.table, column("id"), column("document"), column("terms"))
-    tsquery = func.to_tsquery(literal_column("'simple'"), query.tsquery())
+    tsquery = _tsquery(query, scopes)
     # OFFSET 0 keeps the subquery whole: the word is checked row by row on the walk down the
     # primary key, never looked up in the GIN index.
     walk = (

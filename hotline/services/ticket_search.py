@@ -19,6 +19,11 @@ range is not walked back to the oldest ticket.
 Rights: `access.visible_tickets` (department staff: their department's tickets and those
 they assist on), and confidential tickets only for supervisors, administrators and the
 department that holds them; operators and dispatchers never find them.
+
+On PostgreSQL a document also carries its ticket's scopes, `@d<id>` for its department and
+each assisting one (`scopes_of`), so that department staff's searches ask the GIN index for
+the words within their department (search_index's docstring). They are kept in step by the
+same hooks, on any change of a ticket's department or of its assists, and by `reindex`.
 """
 
 from __future__ import annotations
@@ -34,12 +39,12 @@ from sqlalchemy import Connection, Result, delete, event, false, func, inspect, 
 from sqlalchemy.orm import ORMExecuteState, Session, selectinload
 
 from hotline.extensions import db
-from hotline.models import Category, Role, Ticket, TicketEvent, TicketSearch, User
+from hotline.models import Category, Role, Ticket, TicketAssist, TicketEvent, TicketSearch, User
 from hotline.services import access, search_index
 from hotline.services.errors import InvalidInput
 from hotline.services.search_index import Query
 
-TICKETS = search_index.Kind("ticket")
+TICKETS = search_index.Kind("ticket", scoped=True)
 # The events whose words belong to the ticket's document, and where their words are.
 WORDED_EVENTS = {
     "note": "text",
@@ -94,14 +99,52 @@ def _documents(ticket_rows: Iterable[Any], event_rows: Iterable[Any]) -> dict[in
     return {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
 
 
+def scope(department_ids: Iterable[int | None]) -> str | None:
+    """The scopes of a ticket held by or assisted by these departments: `@d<id>` each, by id."""
+    found = sorted({d for d in department_ids if d is not None})
+    return " ".join(f"@d{d}" for d in found) or None
+
+
+def scopes_of(connection: Connection, ticket_ids: Sequence[int]) -> dict[int, str | None]:
+    """The scopes of each of these tickets that exists (PostgreSQL; {} where unused)."""
+    if not ticket_ids or not search_index.uses_scopes(connection, TICKETS):
+        return {}
+    tickets = Ticket.__table__
+    assists = TicketAssist.__table__
+    held = connection.execute(select(tickets.c.id, tickets.c.department_id).where(tickets.c.id.in_(ticket_ids)))
+    assisted = connection.execute(
+        select(assists.c.ticket_id, assists.c.department_id).where(assists.c.ticket_id.in_(ticket_ids))
+    )
+    return _scopes(held, assisted)
+
+
+def _scopes(ticket_rows: Iterable[Any], assist_rows: Iterable[Any]) -> dict[int, str | None]:
+    """Scopes from (id, department_id) rows and (ticket_id, department_id) assist rows."""
+    departments: dict[int, list[int | None]] = {row[0]: [row[1]] for row in ticket_rows}
+    for ticket_id, department_id in assist_rows:
+        if ticket_id in departments:
+            departments[ticket_id].append(department_id)
+    return {ticket_id: scope(found) for ticket_id, found in departments.items()}
+
+
 def refresh(connection: Connection, ticket_ids: Iterable[int]) -> None:
-    """Rewrite these tickets' documents (and drop those of tickets that no longer exist)."""
+    """Rewrite these tickets' documents and scopes (and drop those of tickets that no longer
+    exist)."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return
     documents = documents_for(connection, ids)
-    search_index.write(connection, TICKETS, documents)
+    scopes = scopes_of(connection, ids) if search_index.uses_scopes(connection, TICKETS) else None
+    search_index.write(connection, TICKETS, documents, scopes)
     search_index.remove(connection, TICKETS, [i for i in ids if i not in documents])
+
+
+def refresh_scopes(connection: Connection, ticket_ids: Iterable[int]) -> None:
+    """Rewrite these tickets' scopes only (their department or assists changed, not their
+    words): no document is prepared again."""
+    ids = sorted({i for i in ticket_ids if i is not None})
+    if ids and search_index.uses_scopes(connection, TICKETS):
+        search_index.write_scopes(connection, TICKETS, scopes_of(connection, ids))
 
 
 @event.listens_for(Session, "after_flush")
@@ -110,49 +153,105 @@ def _keep_in_step(session: Session, flush_context: Any) -> None:
     removed: set[int] = set()
     inserted: dict[int, Ticket] = {}
     worded: list[TicketEvent] = []
+    # Tickets whose department or assists changed (their scopes), and the new assists.
+    moved: set[int] = set()
+    new_assists: list[TicketAssist] = []
     for obj in session.new:
         if isinstance(obj, Ticket):
             inserted[obj.id] = obj
         elif isinstance(obj, TicketEvent) and obj.kind in WORDED_EVENTS:
             worded.append(obj)
             changed.add(obj.ticket_id if obj.ticket_id is not None else obj.ticket.id)
+        elif isinstance(obj, TicketAssist):
+            new_assists.append(obj)
+            moved.add(obj.ticket_id)
     for obj in session.dirty:
-        if isinstance(obj, Ticket) and _words_changed(obj):
-            changed.add(obj.id)
+        if isinstance(obj, Ticket):
+            if _words_changed(obj):
+                changed.add(obj.id)
+            if inspect(obj).attrs.department_id.history.has_changes():
+                moved.add(obj.id)
+        elif isinstance(obj, TicketAssist):
+            state = inspect(obj)
+            if state.attrs.department_id.history.has_changes() or state.attrs.ticket_id.history.has_changes():
+                moved.update([obj.ticket_id, *state.attrs.ticket_id.history.deleted])
     for obj in session.deleted:
         if isinstance(obj, Ticket):
             removed.add(obj.id)
-    if changed or removed or inserted:
+        elif isinstance(obj, TicketAssist):
+            moved.add(obj.ticket_id)
+    if changed or removed or inserted or moved:
         connection = session.connection()
         search_index.remove(connection, TICKETS, removed)
         # A ticket inserted by this flush has all its words in memory (its events can only be new
         # too): its document is made from them, without reading back what was just written.
-        search_index.write(connection, TICKETS, _new_documents(inserted, worded))
+        documents, scopes = _new_documents(inserted, worded, new_assists)
+        search_index.write(connection, TICKETS, documents, scopes)
         refresh(connection, changed - removed - set(inserted))
+        # A refreshed document got its scopes with it.
+        refresh_scopes(connection, moved - changed - removed - set(inserted))
 
 
-def _new_documents(tickets: dict[int, Ticket], events: list[TicketEvent]) -> dict[int, str]:
-    """The documents of tickets inserted by this flush, as `documents_for` would read them."""
+def _new_documents(
+    tickets: dict[int, Ticket], events: list[TicketEvent], assists: list[TicketAssist]
+) -> tuple[dict[int, str], dict[int, str | None]]:
+    """The documents and scopes of tickets inserted by this flush, as `documents_for` and
+    `scopes_of` would read them (their assists, like their events, can only be new)."""
     texts = {ticket_id: [t.description, t.address, t.resolution] for ticket_id, t in tickets.items()}
     for worded in sorted(events, key=lambda e: e.id):
         words = (worded.data or {}).get(WORDED_EVENTS[worded.kind])
         ticket_texts = texts.get(worded.ticket_id)
         if isinstance(words, str) and ticket_texts is not None and words not in ticket_texts:
             ticket_texts.append(words)
-    return {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
+    documents = {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
+    scopes = _scopes(
+        [(ticket_id, t.department_id) for ticket_id, t in tickets.items()],
+        [(a.ticket_id, a.department_id) for a in assists],
+    )
+    return documents, scopes
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_events_in_step(state: ORMExecuteState) -> Result | None:
     """`session.execute(insert(TicketEvent), rows)` (the demo city) bypasses the flush: its
-    worded events are indexed right after, in the same transaction."""
-    if not state.is_insert or state.bind_mapper is not inspect(TicketEvent):
+    worded events are indexed right after, in the same transaction. So are, on PostgreSQL,
+    the scopes of tickets whose assists a statement inserts, changes or deletes
+    (`assists.replace`), or whose department a statement sets."""
+    if state.is_select or not (state.is_insert or state.is_update or state.is_delete):
         return None
+    mapper = state.bind_mapper
     rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-    changed = {row.get("ticket_id") for row in rows if row.get("kind") in WORDED_EVENTS}
+    if state.is_insert and mapper is inspect(TicketEvent):
+        changed = {row.get("ticket_id") for row in rows if row.get("kind") in WORDED_EVENTS}
+        result = state.invoke_statement()
+        refresh(state.session.connection(), [ticket_id for ticket_id in changed if ticket_id is not None])
+        return result
+    if mapper not in (inspect(TicketAssist), inspect(Ticket)) or state.session.get_bind().dialect.name != "postgresql":
+        return None  # scopes are PostgreSQL's (search_index.uses_scopes)
+    if mapper is inspect(TicketAssist) and state.is_insert:
+        result = state.invoke_statement()
+        refresh_scopes(state.session.connection(), [row.get("ticket_id") for row in rows])
+        return result
+    if mapper is inspect(Ticket) and not (state.is_update and _sets_department(state, rows)):
+        return None
+    # The tickets the statement touches, read before it runs (a delete leaves nothing to read).
+    key = Ticket.id if mapper is inspect(Ticket) else TicketAssist.ticket_id
+    if rows and all("id" in row for row in rows):  # an UPDATE by primary keys (executemany)
+        ids = [row["id"] for row in rows]
+        touched = select(key).where((Ticket.id if mapper is inspect(Ticket) else TicketAssist.id).in_(ids))
+    else:
+        where = state.statement.whereclause
+        touched = select(key) if where is None else select(key).where(where)
+    ticket_ids = list(state.session.scalars(touched, execution_options={"autoflush": False}))
     result = state.invoke_statement()
-    refresh(state.session.connection(), [ticket_id for ticket_id in changed if ticket_id is not None])
+    refresh_scopes(state.session.connection(), ticket_ids)
     return result
+
+
+def _sets_department(state: ORMExecuteState, rows: list[dict[str, Any]]) -> bool:
+    values = getattr(state.statement, "_values", None) or {}  # .values(department_id=...)
+    names = {getattr(key, "key", key) for key in values}
+    return "department_id" in names or any("department_id" in row for row in rows)
 
 
 def _words_changed(ticket: Ticket) -> bool:
@@ -190,9 +289,10 @@ def reindex(
             if not ids:
                 break
             documents = documents_for(connection, ids)
-            for same in search_index.unchanged(connection, TICKETS, documents):
+            scopes = scopes_of(connection, ids) if search_index.uses_scopes(connection, TICKETS) else None
+            for same in search_index.unchanged(connection, TICKETS, documents, scopes):
                 del documents[same]
-            search_index.write(connection, TICKETS, documents)
+            search_index.write(connection, TICKETS, documents, scopes)
         read += len(ids)
         written += len(documents)
         last = ids[-1]
@@ -208,14 +308,22 @@ def _reindex_full(batch: int, progress: Callable[[int, int], None] | None) -> tu
     to `search_index.rebuild` as they are made."""
     tickets = Ticket.__table__
     events = TicketEvent.__table__
+    assists = TicketAssist.__table__
     read = 0
 
-    def batches(connection: Connection) -> Iterator[list[tuple[int, str]]]:
+    def batches(connection: Connection) -> Iterator[list[tuple[Any, ...]]]:
         nonlocal read
         last = 0
+        scoped = search_index.uses_scopes(connection, TICKETS)
         while True:
             rows = connection.execute(
-                select(tickets.c.id, tickets.c.description, tickets.c.address, tickets.c.resolution)
+                select(
+                    tickets.c.id,
+                    tickets.c.description,
+                    tickets.c.address,
+                    tickets.c.resolution,
+                    tickets.c.department_id,
+                )
                 .where(tickets.c.id > last)
                 .order_by(tickets.c.id)
                 .limit(batch)
@@ -231,7 +339,14 @@ def _reindex_full(batch: int, progress: Callable[[int, int], None] | None) -> tu
             ).all()
             documents = _documents(rows, worded)
             read += len(rows)
-            yield list(documents.items())
+            if not scoped:
+                yield list(documents.items())
+            else:
+                assisted = connection.execute(
+                    select(assists.c.ticket_id, assists.c.department_id).where(assists.c.ticket_id.between(first, last))
+                )
+                scopes = _scopes([(row[0], row[4]) for row in rows], assisted)
+                yield [(ticket_id, document, scopes[ticket_id]) for ticket_id, document in documents.items()]
             if progress:
                 progress(read, read)
 
@@ -341,8 +456,14 @@ def search(
     per_page = max(1, min(per_page, PER_PAGE_MAX))
     page = max(1, page)
     connection = db.session.connection()
-    conditions = [*rights(actor), *conditions_for(filters or Filters())]
-    few = _few_passing(connection, conditions)
+    filtering = conditions_for(filters or Filters())
+    conditions = [*rights(actor), *filtering]
+    # Department staff see no ticket outside their department's scope: the index walk keeps to it.
+    within = scope([actor.department_id]) if actor.role == Role.DEPARTMENT else None
+    if within and not filtering and _holds_many(connection, actor.department_id):
+        few = None  # its own tickets alone pass the rights: not few (a cheaper probe than _few_passing's)
+    else:
+        few = _few_passing(connection, conditions)
     if few is not None:
         matches = search_index.match_among(connection, TICKETS, query, few)
     else:
@@ -355,6 +476,7 @@ def search(
             where=conditions,
             low=low,
             high=high,
+            scopes=[within] if within else [],
         )
     chosen = matches[(page - 1) * per_page : page * per_page]
     tickets = {
@@ -415,6 +537,14 @@ def _few_passing(connection: Connection, conditions: list) -> list[int] | None:
     # ticket that does not pass, rather than use the filters' indexes.
     ids = connection.scalars(select(table_.c.id).where(*conditions).limit(SELECTIVE)).all()
     return sorted(ids, reverse=True) if len(ids) < SELECTIVE else None
+
+
+def _holds_many(connection: Connection, department_id: int | None) -> bool:
+    """Whether the department holds at least SELECTIVE tickets: read from the index on
+    (department_id, status) alone, where `_few_passing` reads the rights' rows from the table."""
+    table_ = Ticket.__table__
+    held = select(table_.c.department_id).where(table_.c.department_id == department_id).limit(SELECTIVE)
+    return connection.scalar(select(func.count()).select_from(held.subquery())) >= SELECTIVE
 
 
 def _event_texts(ticket_ids: list[int]) -> dict[int, list[str]]:

@@ -483,10 +483,12 @@ def test_a_full_reindex_writes_exactly_the_documents_kept_in_step(city, make):
     parent = make("人民路路灯不亮")
     merging.merge_into(city.dispatcher, make("人民路路灯坏了好几天"), parent.number)
     in_step = _documents()
+    scopes = _scopes_in_step()  # PostgreSQL: each ticket's departments
     queries = ["噪音", "路灯", "倾斜", "灯泡", "抢修", "wifi", "请回电", "好几天"]
     before = {q: numbers(search(city.supervisor, q)) for q in queries}
     assert ticket_search.reindex(full=True) == (len(in_step), len(in_step))
     assert _documents() == in_step
+    assert _scopes() == scopes
     assert {q: numbers(search(city.supervisor, q)) for q in queries} == before
 
 
@@ -581,3 +583,203 @@ def test_older_matches_are_found_across_id_buckets(city, make, monkeypatch):
     assert found(city.supervisor, "路灯", statuses=[Status.NEW]) == {t.number for t in made}
     monkeypatch.setattr(search_index, "CANDIDATES", 3)
     assert found(city.supervisor, "路灯") == {t.number for t in made[1:]}
+
+
+# --- department scopes (PostgreSQL) ---------------------------------------------------------
+
+
+def _scopes() -> dict[int, str | None]:
+    """Each document's stored scopes (PostgreSQL); {} where the database does not use them."""
+    db.session.expire_all()
+    connection = db.session.connection()
+    if not search_index.uses_scopes(connection, ticket_search.TICKETS):
+        return {}
+    return dict(connection.execute(text("SELECT id, scopes FROM ticket_search")).all())
+
+
+def _scopes_in_step() -> dict[int, str | None]:
+    """The stored scopes, checked against those read afresh from the tickets and their assists."""
+    stored = _scopes()
+    assert stored == ticket_search.scopes_of(db.session.connection(), list(stored))
+    return stored
+
+
+def _scope(*departments) -> str | None:
+    return ticket_search.scope(d.id for d in departments)
+
+
+def test_scopes_are_the_department_and_the_assisting_ones_by_id():
+    assert ticket_search.scope([]) is None
+    assert ticket_search.scope([None]) is None
+    assert ticket_search.scope([12, None, 3, 12]) == "@d3 @d12"
+    # Not a word: no prepared token can hold "@", so no query can match a scope.
+    assert "@d3" not in tokens("@d3 d3") and tokens("@d3") == ["d3"]
+
+
+def test_a_tickets_scopes_follow_its_department_and_assists_on_every_path(city):
+    from sqlalchemy import insert, update
+
+    from hotline.models import TicketAssist
+
+    postgresql = db.session.connection().dialect.name == "postgresql"
+
+    def scope_of(ticket: Ticket) -> str | None:
+        return _scopes_in_step().get(ticket.id) if postgresql else None
+
+    def expect(ticket: Ticket, *departments) -> None:
+        if postgresql:
+            assert scope_of(ticket) == _scope(*departments)
+        else:
+            assert _scopes_in_step() == {}
+
+    ticket = factories.make_ticket(city.operator, description="路灯不亮")  # intake's Core path
+    expect(ticket)
+    tickets.route(ticket.id)  # routing
+    expect(ticket, city.roads)
+    tickets.dispatch(city.dispatcher, ticket, "water", assisting=["roads"])  # reassigned, an assist
+    expect(ticket, city.water, city.roads)
+    tickets.dispatch(city.dispatcher, ticket, "roads")  # reassigned, assists cleared
+    expect(ticket, city.roads)
+    tickets.return_to_dispatch(city.roads_staff, ticket, "属于供水", reason_code="not_our_remit")
+    expect(ticket)  # back with the dispatcher: no department
+    tickets.dispatch(city.dispatcher, ticket, "roads", assisting=["water"])
+    expect(ticket, city.roads, city.water)
+    assists.replace(ticket, [])  # assists removed by a statement
+    db.session.commit()
+    expect(ticket, city.roads)
+    db.session.execute(insert(TicketAssist), [{"ticket_id": ticket.id, "department_id": city.water.id}])
+    db.session.commit()
+    expect(ticket, city.roads, city.water)
+    helper = db.session.scalar(select(TicketAssist).where(TicketAssist.ticket_id == ticket.id))
+    db.session.delete(helper)  # an assist deleted by the flush
+    db.session.commit()
+    expect(ticket, city.roads)
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(department_id=city.water.id))
+    db.session.commit()
+    expect(ticket, city.water)
+    version = db.session.get(Ticket, ticket.id).version
+    by_key = {"id": ticket.id, "version": version, "department_id": city.roads.id}
+    db.session.execute(update(Ticket), [by_key])  # by primary key (executemany)
+    db.session.commit()
+    expect(ticket, city.roads)
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(urge_count=Ticket.urge_count + 1))
+    db.session.commit()
+    expect(ticket, city.roads)  # not about the department: left alone
+    ticket = db.session.get(Ticket, ticket.id)
+    ticket.department_id = city.water.id
+    db.session.commit()
+    expect(ticket, city.water)
+    ticket = db.session.get(Ticket, ticket.id)
+    ticket.department_id = None  # the column itself, through the flush
+    db.session.commit()
+    expect(ticket)
+    # A merge keeps the merged ticket's department; both documents stay in step.
+    parent = tickets.route(factories.make_ticket(city.operator, description="人民路路灯不亮").id)
+    child = tickets.route(factories.make_ticket(city.operator, description="人民路路灯坏了").id)
+    merging.merge_into(city.dispatcher, child, parent.number)
+    expect(child, city.roads)
+    expect(parent, city.roads)
+    # A batch of routings (the drain): one flush, every ticket's scopes.
+    batch = [factories.make_ticket(city.operator, description=f"路灯不亮 {n}").id for n in range(3)]
+    tickets.route_batch(batch)
+    for ticket_id in batch:
+        expect(db.session.get(Ticket, ticket_id), city.roads)
+
+
+def test_a_full_reindex_writes_the_scopes_kept_in_step_and_an_incremental_one_mends_them(city, make):
+    shared = make("路灯和水管都坏了", category="other")
+    tickets.route(shared.id)
+    tickets.dispatch(city.dispatcher, shared, "water", assisting=["roads"])
+    tickets.route(make("路灯不亮").id)
+    make("楼下噪音扰民")  # no department
+    in_step = _scopes_in_step()
+    assert ticket_search.reindex(full=True) == (3, 3)
+    assert _scopes() == in_step
+    if db.session.connection().dialect.name != "postgresql":
+        return
+    assert in_step[shared.id] == _scope(city.water, city.roads)
+    db.session.execute(text("UPDATE ticket_search SET scopes = NULL"))
+    db.session.commit()
+    assert ticket_search.reindex(full=False) == (3, 2)  # the two with a department rewritten
+    assert _scopes() == in_step
+    assert ticket_search.reindex(full=False) == (3, 0)
+
+
+def test_the_migration_fills_the_scopes_as_they_are_kept_in_step(city, make):
+    import importlib
+
+    if db.session.connection().dialect.name != "postgresql":
+        pytest.skip("scopes are PostgreSQL's")
+    migration = importlib.import_module("migrations.versions.a7f1c0de0007_search_department_scopes")
+    assert migration.SCOPED == search_index.SCOPED
+    shared = make("路灯和水管都坏了", category="other")
+    tickets.route(shared.id)
+    tickets.dispatch(city.dispatcher, shared, "water", assisting=["roads"])
+    tickets.route(make("路灯不亮").id)
+    make("楼下噪音扰民")
+    in_step = _scopes_in_step()
+    db.session.execute(text("UPDATE ticket_search SET scopes = NULL"))
+    db.session.execute(text(migration.FILL))
+    db.session.commit()
+    assert _scopes() == in_step
+
+
+def test_department_staff_search_within_their_scope_and_the_rights_stay_exact(city, make, monkeypatch):
+    """Through the index (no few-passing shortcut, no walk of the newest): on PostgreSQL the GIN
+    index is asked for the words within the staff's department. A scope only narrows the walk:
+    too wide a scope never lets a ticket of another department through."""
+    monkeypatch.setattr(ticket_search, "SELECTIVE", 0)
+    monkeypatch.setattr(search_index, "RECENT", 1)
+    roads = tickets.route(make("路灯不亮").id)
+    water = tickets.route(make("路灯旁水管漏水", category="water-supply").id)
+    secret = make("举报路灯工程贪污", confidential=True, category="other")
+    tickets.route(secret.id)
+    tickets.dispatch(city.dispatcher, secret, "water", assisting=["roads"])
+    assert found(city.roads_staff, "路灯") == {roads.number}  # the confidential one is water's
+    assert found(city.water_staff, "路灯") == {water.number, secret.number}
+    if db.session.connection().dialect.name != "postgresql":
+        return
+    # Every document in every scope: the rights alone decide, the same answers.
+    everywhere = _scope(city.roads, city.water)
+    db.session.execute(text("UPDATE ticket_search SET scopes = :s"), {"s": everywhere})
+    db.session.commit()
+    assert found(city.roads_staff, "路灯") == {roads.number}
+    assert found(city.water_staff, "路灯") == {water.number, secret.number}
+    # The index walk does keep to the scope: a document without it is not reached.
+    db.session.execute(text("UPDATE ticket_search SET scopes = NULL WHERE id = :id"), {"id": roads.id})
+    db.session.commit()
+    assert found(city.roads_staff, "路灯") == set()
+    assert found(city.supervisor, "路灯") == {roads.number, water.number, secret.number}
+
+
+@pytest.mark.parametrize("rest", [0, 10**9], ids=["windows only", "the rest at once"])
+def test_department_staff_find_older_matches_across_id_buckets(city, make, monkeypatch, rest):
+    """Within a scope, PostgreSQL walks the newest windows, then asks for the rest at once when
+    the words are rare there (SCOPED_REST): the same tickets either way, the newest first."""
+    monkeypatch.setattr(ticket_search, "SELECTIVE", 0)
+    monkeypatch.setattr(search_index, "RECENT", 1)
+    monkeypatch.setattr(search_index, "SCOPED_SAMPLE_BUCKETS", 1)
+    monkeypatch.setattr(search_index, "SCOPED_REST", rest)
+    postgresql = db.session.connection().dialect.name == "postgresql"
+    made, others = [], []
+    for start in (None, 140_000, 300_000, 400_000):
+        if start is not None and postgresql:
+            db.session.execute(text("SELECT setval(pg_get_serial_sequence('ticket', 'id'), :id)"), {"id": start})
+            db.session.commit()
+        made.append(tickets.route(make(f"路灯不亮 {start}").id))  # roads
+        others.append(tickets.route(make(f"路灯旁水管漏水 {start}", category="water-supply").id))
+    make("别的事情")
+    windows: list[range | None] = []
+    candidates = search_index._candidates_postgresql
+
+    def spying(kind, query, join, limit, lower, upper, buckets, scopes=()):
+        windows.append(buckets)
+        return candidates(kind, query, join, limit, lower, upper, buckets, scopes)
+
+    monkeypatch.setattr(search_index, "_candidates_postgresql", spying)
+    assert found(city.roads_staff, "路灯") == {t.number for t in made}
+    assert found(city.water_staff, "路灯") == {t.number for t in others}
+    if postgresql:
+        assert (None in windows) == (rest > 0)  # the rest at once: a query without buckets
+    monkeypatch.setattr(search_index, "CANDIDATES", 2)
+    assert found(city.roads_staff, "路灯") == {t.number for t in made[2:]}
