@@ -129,7 +129,7 @@ def test_three_workers_on_duplicated_jobs_route_once_and_text_once(city, queue: 
     for _ in range(3):
         queueing._enqueue_drain(queue)
     for ticket_id in ids:
-        queueing._enqueue_routing(queue, ticket_id)
+        queueing.enqueue_routing_batches(queue, [ticket_id])
     for message_id in messages:
         queueing._enqueue_send(queue, message_id)
     queueing.enqueue_routing_batches(queue, ids, limit=4)

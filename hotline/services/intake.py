@@ -3,10 +3,11 @@
 Operators wait on nothing else, so intake writes with plain INSERTs rather than through the
 ORM's unit of work, which cost most of a request (benchmarks/intake.py --cpu --profile): the
 ticket, its "created" event (and "direct_answer" for a call answered at once), the text that
-tells the caller the number, the ticket's search document and its report day, then one commit.
-The ORM's after-flush hooks that keep the search index and the report days in step see no
-Core INSERT, so intake calls the same services itself (`ticket_search.refresh`,
-`report_figures.mark_days`). After the commit the ticket is handed to the workers with one
+tells the caller the number and the ticket's search document, then one commit. The ORM's
+after-flush hooks that keep the search index and the report days in step see no Core INSERT,
+so intake writes the document itself (`search_index.write`) and marks the report day of a call
+answered at once (`report_figures.mark_tickets_changed`); a new ticket's day is marked by its
+routing. After the commit the ticket is handed to the workers with one
 push to Redis (`queueing.enqueue_intake`): routing and sending happen there, in batches; when
 Redis is down the ticket is kept all the same and the sweep hands it over later.
 
@@ -147,7 +148,8 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
 
 def hand_over_batch() -> dict[str, int]:
     """A worker's part (the drain job): take a batch of tickets intake handed over, route the
-    new ones in one transaction and enqueue their texts. Returns the count per status."""
+    new ones ROUTE_CHUNK to a transaction and enqueue their texts. Returns the count per
+    status; raises BatchRoutingFailed, after the rest are routed, for tickets that failed."""
     from hotline.services import tickets  # routing lives with the lifecycle, which imports intake
 
     ticket_ids = queueing.take_intake()

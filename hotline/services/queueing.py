@@ -46,29 +46,13 @@ DOWN_MEMO_SECONDS = 10.0
 _down_until: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Redis client -> monotonic deadline
 
 
-def enqueue_routing(ticket_id: int) -> bool:
-    queue = jobs.queue
-    if queue is None:
-        return False
-    if _recently_down(queue):
-        log.info("routing of ticket %s not enqueued: Redis failed moments ago", ticket_id)
-        return False
-    try:
-        _enqueue_routing(queue, ticket_id)
-    except RedisError as error:
-        _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
-        log.warning("routing of ticket %s not enqueued, Redis unavailable: %s", ticket_id, error)
-        return False
-    return True
-
-
 # -- intake's hand-over: one push per ticket, routed and texted in batches ------------------
 #
 # Intake is what operators wait on, so it hands a new ticket over with one Redis command: its
 # id pushed onto a list. Only the push that finds the list empty enqueues a drain job; while
 # ids wait, a drain is due already. A drain job takes up to DRAIN_BATCH ids and, when more
 # wait, enqueues the next drain first (so that other workers share a backlog), then routes its
-# batch in one transaction and enqueues the texts. Under load most tickets cost intake one
+# batch, ten tickets per transaction, and enqueues the texts. Under load most tickets cost intake one
 # push and no job, and a worker a fraction of a job. The rows stay the source of truth: ids
 # lost with Redis, or taken by a drain that failed or was killed, belong to tickets still new,
 # which the sweep routes after its grace, and their texts are queued rows that it sends; the
@@ -170,16 +154,6 @@ def _recently_down(queue: Queue) -> bool:
         return True
     _down_until.pop(queue.connection, None)
     return False
-
-
-def _enqueue_routing(queue: Queue, ticket_id: int) -> None:
-    from hotline.jobs import route_ticket_job
-
-    options = {"retry": ROUTING_RETRY, "description": f"route ticket {ticket_id}"}
-    # In one pipeline: one round trip to Redis instead of RQ's two, on every ticket logged.
-    with queue.connection.pipeline() as pipe:
-        queue.enqueue(route_ticket_job, ticket_id, pipeline=pipe, **options)
-        pipe.execute()
 
 
 def batches(ids: Sequence[int], limit: int = ROUTING_BATCH, spread: int = ROUTING_SPREAD) -> list[Sequence[int]]:
