@@ -25,13 +25,19 @@ def routed_events(ticket_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+# Process-wide caches read these when they are first used or when their recheck time comes,
+# whichever batch that falls in (they have their own tests).
+PROCESS_CACHED = ("FROM calendar_day", "FROM calendar_year", "FROM routing_classifier")
+
+
 @contextmanager
 def selects() -> Iterator[list[str]]:
-    """The SELECT statements the database receives meanwhile."""
+    """The SELECT statements the database receives meanwhile, apart from the process caches'."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        cached = any(table in statement for table in PROCESS_CACHED)
+        if statement.lstrip().upper().startswith("SELECT") and not cached:
             seen.append(statement)
 
     engine = db.engine
@@ -108,7 +114,8 @@ def test_a_batch_reads_the_same_few_times_however_large(city, mixed: list[int]) 
     db.session.remove()
     with selects() as large:
         tickets.route_batch(mixed[3:])
-    assert len(large) == len(small) <= 8  # rules, their helpers, categories, departments, policies, tickets
+    # rules, their helpers, categories, departments, policies, tickets; on PostgreSQL their scopes too
+    assert len(large) == len(small) <= 8
 
 
 def test_a_batch_delivered_twice_routes_once(city, mixed: list[int]) -> None:
