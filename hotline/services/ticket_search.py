@@ -89,7 +89,8 @@ def documents_for(connection: Connection, ticket_ids: Sequence[int]) -> dict[int
 
 def _documents(ticket_rows: Iterable[Any], event_rows: Iterable[Any]) -> dict[int, str]:
     """Documents from (id, description, address, resolution) rows and their worded events'
-    (ticket_id, kind, data) rows in event order: what `documents_for` and `reindex` share."""
+    (ticket_id, kind, data) rows in event order: what `documents_for`, `reindex` and the flush
+    hook (`_new_documents`) share."""
     texts: dict[int, list[str | None]] = {row[0]: [row[1], row[2], row[3]] for row in ticket_rows}
     for ticket_id, kind, data in event_rows:
         words = (data or {}).get(WORDED_EVENTS[kind])
@@ -134,8 +135,7 @@ def refresh(connection: Connection, ticket_ids: Iterable[int]) -> None:
     if not ids:
         return
     documents = documents_for(connection, ids)
-    scopes = scopes_of(connection, ids) if search_index.uses_scopes(connection, TICKETS) else None
-    search_index.write(connection, TICKETS, documents, scopes)
+    search_index.write(connection, TICKETS, documents, scopes_of(connection, ids))
     search_index.remove(connection, TICKETS, [i for i in ids if i not in documents])
 
 
@@ -143,8 +143,7 @@ def refresh_scopes(connection: Connection, ticket_ids: Iterable[int]) -> None:
     """Rewrite these tickets' scopes only (their department or assists changed, not their
     words): no document is prepared again."""
     ids = sorted({i for i in ticket_ids if i is not None})
-    if ids and search_index.uses_scopes(connection, TICKETS):
-        search_index.write_scopes(connection, TICKETS, scopes_of(connection, ids))
+    search_index.write_scopes(connection, TICKETS, scopes_of(connection, ids))
 
 
 @event.listens_for(Session, "after_flush")
@@ -197,13 +196,10 @@ def _new_documents(
 ) -> tuple[dict[int, str], dict[int, str | None]]:
     """The documents and scopes of tickets inserted by this flush, as `documents_for` and
     `scopes_of` would read them (their assists, like their events, can only be new)."""
-    texts = {ticket_id: [t.description, t.address, t.resolution] for ticket_id, t in tickets.items()}
-    for worded in sorted(events, key=lambda e: e.id):
-        words = (worded.data or {}).get(WORDED_EVENTS[worded.kind])
-        ticket_texts = texts.get(worded.ticket_id)
-        if isinstance(words, str) and ticket_texts is not None and words not in ticket_texts:
-            ticket_texts.append(words)
-    documents = {ticket_id: search_index.prepare(*values) for ticket_id, values in texts.items()}
+    documents = _documents(
+        [(ticket_id, t.description, t.address, t.resolution) for ticket_id, t in tickets.items()],
+        [(e.ticket_id, e.kind, e.data) for e in sorted(events, key=lambda e: e.id)],
+    )
     scopes = _scopes(
         [(ticket_id, t.department_id) for ticket_id, t in tickets.items()],
         [(a.ticket_id, a.department_id) for a in assists],
@@ -289,7 +285,7 @@ def reindex(
             if not ids:
                 break
             documents = documents_for(connection, ids)
-            scopes = scopes_of(connection, ids) if search_index.uses_scopes(connection, TICKETS) else None
+            scopes = scopes_of(connection, ids)
             for same in search_index.unchanged(connection, TICKETS, documents, scopes):
                 del documents[same]
             search_index.write(connection, TICKETS, documents, scopes)
