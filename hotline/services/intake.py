@@ -21,12 +21,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Row, Table, insert
+from sqlalchemy import Connection, Row
 
 from hotline.extensions import db
 from hotline.models import (
@@ -57,13 +56,13 @@ from hotline.services.directory import id_by_code
 from hotline.services.errors import InvalidInput
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
+from hotline.services.row_inserts import insert_row
 
 log = logging.getLogger(__name__)
 
 ROUTE_CHUNK = 10  # tickets per routing transaction in a drain (see hand_over_batch)
 
 DESCRIPTION_MAX = 5000
-Written = TypeVar("Written", Ticket, TicketEvent)
 
 
 @dataclass
@@ -122,7 +121,7 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
     with write_turns.write_turn():  # SQLite: intakes queue for the file's lock (see write_turns)
         connection = db.session.connection()
         values["number"] = next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"])
-        ticket = _insert(connection, Ticket, values)
+        ticket = insert_row(connection, Ticket, values)
         ticket.category = Category(id=ticket.category_id, code=intake.category)
         ticket.district = District(id=ticket.district_id, code=intake.district) if ticket.district_id else None
         events = [_event(connection, ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel})]
@@ -231,7 +230,7 @@ def _event(
         "data": data,
         "at": ticket.created_at,
     }
-    event = _insert(connection, TicketEvent, values)
+    event = insert_row(connection, TicketEvent, values)
     event.actor = actor
     return event
 
@@ -252,30 +251,3 @@ def _created_text(connection: Connection, ticket: Ticket, caller: Row | None) ->
             connection, "created", ticket.caller_phone, body, ticket_id=ticket.id, dedupe_key=key
         )
     ]
-
-
-def _insert(connection: Connection, model: type[Written], values: dict[str, Any]) -> Written:
-    """INSERT one row with the model's defaults for the columns not given; returns an instance
-    of the model holding the row as written (with its id), not attached to the session."""
-    table = model.__table__
-    row = _defaults(table) | values
-    row["id"] = connection.execute(_insert_statement(table), row).scalar_one()
-    return model(**row)
-
-
-@lru_cache(maxsize=8)
-def _insert_statement(table: Table):
-    return insert(table).returning(table.c.id)
-
-
-@lru_cache(maxsize=8)
-def _defaults(table: Table) -> dict[str, Any]:
-    """Every column but the id: its scalar default, else None (a call-time default such as
-    `created_at`'s is always given by intake)."""
-    defaults: dict[str, Any] = {}
-    for column in table.columns:
-        if column.primary_key:
-            continue
-        default = column.default
-        defaults[column.name] = default.arg if default is not None and default.is_scalar else None
-    return defaults

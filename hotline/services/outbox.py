@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline.extensions import db
@@ -27,6 +27,7 @@ from hotline.models import OutboundMessage, Ticket
 from hotline.models.types import utcnow
 from hotline.services import queueing, senders
 from hotline.services.errors import Conflict, NotFound
+from hotline.services.row_inserts import insert_row
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +92,7 @@ def write_for_new_ticket(
     over, and the drain enqueues its texts: `queued_for_tickets`). Returns the row as written,
     not attached to the session."""
     values = {"ticket_id": ticket_id, **_new_values(kind, to, body, dedupe_key, "sms")}
-    values["id"] = connection.execute(_INSERT_RETURNING_ID, values).scalar_one()
-    return OutboundMessage(**values)
-
-
-# Built once: building it cost about as much as running it, at every intake.
-_INSERT_RETURNING_ID = insert(OutboundMessage.__table__).returning(OutboundMessage.__table__.c.id)
+    return insert_row(connection, OutboundMessage, values)
 
 
 def _new_values(kind: str, to: str, body: str, dedupe_key: str | None, channel: str) -> dict:
@@ -110,7 +106,6 @@ def _new_values(kind: str, to: str, body: str, dedupe_key: str | None, channel: 
         "last_error": senders.NO_SENDER if held else None,
         "dedupe_key": dedupe_key,
         "created_at": utcnow(),
-        "attempts": 0,
     }
 
 
