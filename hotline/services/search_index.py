@@ -309,20 +309,17 @@ def write(
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    if scopes is not None and uses_scopes(connection, kind):
-        target = kind.scoped_documents()
-        statement = upsert(target).on_conflict_do_update(
-            index_elements=[target.c.id],
-            set_={"document": literal_column("excluded.document"), "scopes": literal_column("excluded.scopes")},
-        )
-        rows = [{"id": key, "document": value, "scopes": scopes.get(key)} for key, value in documents.items()]
-        connection.execute(statement, rows)
-        return
-    target = kind.documents()
+    with_scopes = scopes is not None and uses_scopes(connection, kind)
+    target = kind.scoped_documents() if with_scopes else kind.documents()
+    written = [c.name for c in target.c if c.name != "id"]
     statement = upsert(target).on_conflict_do_update(
-        index_elements=[target.c.id], set_={"document": literal_column("excluded.document")}
+        index_elements=[target.c.id], set_={name: literal_column(f"excluded.{name}") for name in written}
     )
-    connection.execute(statement, [{"id": key, "document": value} for key, value in documents.items()])
+    rows = [{"id": key, "document": value} for key, value in documents.items()]
+    if with_scopes:
+        for row in rows:
+            row["scopes"] = scopes.get(row["id"])
+    connection.execute(statement, rows)
 
 
 def write_scopes(connection: Connection, kind: Kind, scopes: dict[int, str | None]) -> None:
@@ -385,15 +382,14 @@ def unchanged(
     rerun of a reindex writes nothing)."""
     if not documents:
         return set()
-    if scopes is not None and uses_scopes(connection, kind):
-        target = kind.scoped_documents()
-        rows = connection.execute(
-            select(target.c.id, target.c.document, target.c.scopes).where(target.c.id.in_(list(documents)))
-        )
-        return {row.id for row in rows if documents.get(row.id) == row.document and scopes.get(row.id) == row.scopes}
-    target = kind.documents()
-    rows = connection.execute(select(target.c.id, target.c.document).where(target.c.id.in_(list(documents))))
-    return {row.id for row in rows if documents.get(row.id) == row.document}
+    with_scopes = scopes is not None and uses_scopes(connection, kind)
+    target = kind.scoped_documents() if with_scopes else kind.documents()
+    rows = connection.execute(select(target).where(target.c.id.in_(list(documents))))
+    return {
+        row.id
+        for row in rows
+        if documents.get(row.id) == row.document and (not with_scopes or scopes.get(row.id) == row.scopes)
+    }
 
 
 def match(
