@@ -118,8 +118,13 @@ def drain_if_waiting() -> int:
 def _enqueue_drain(queue: Queue) -> None:
     from hotline.jobs import drain_intake_job
 
-    with queue.connection.pipeline() as pipe:  # one round trip instead of RQ's two
-        queue.enqueue(drain_intake_job, retry=ROUTING_RETRY, description="route and text new tickets", pipeline=pipe)
+    _enqueue_now(queue, drain_intake_job, retry=ROUTING_RETRY, description="route and text new tickets")
+
+
+def _enqueue_now(queue: Queue, func, *args, **options) -> None:
+    """`queue.enqueue` in one pipeline: one round trip to Redis instead of RQ's two."""
+    with queue.connection.pipeline() as pipe:
+        queue.enqueue(func, *args, pipeline=pipe, **options)
         pipe.execute()
 
 
@@ -296,9 +301,7 @@ def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None, job
 
     options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
     if at is None:
-        with queue.connection.pipeline() as pipe:  # one round trip, as for routing
-            queue.enqueue(send_message_job, message_id, pipeline=pipe, job_id=job_id, **options)
-            pipe.execute()
+        _enqueue_now(queue, send_message_job, message_id, job_id=job_id, **options)
     else:
         queue.enqueue_at(at, send_message_job, message_id, **options)
 
