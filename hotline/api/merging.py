@@ -26,7 +26,13 @@ def duplicates(number: str) -> Response:
     limit = query_int("limit", 10, maximum=MAX_DUPLICATES)
     ticket = access.ticket_for(api_user(), number)
     found = merging.find_duplicates(
-        ticket.caller_phone, ticket.category, ticket.address, ticket.description, exclude_id=ticket.id, limit=limit
+        api_user(),
+        ticket.caller_phone,
+        ticket.category,
+        ticket.address,
+        ticket.description,
+        exclude_id=ticket.id,
+        limit=limit,
     )
     return json_response(
         [

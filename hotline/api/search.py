@@ -11,7 +11,7 @@ from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
-from hotline.api.serializers import iso
+from hotline.api.serializers import iso, parent_number
 from hotline.models.audit import ViewChannel
 from hotline.services import audit, search_index, ticket_search
 
@@ -54,7 +54,7 @@ def search_tickets() -> Response:
                     "status": hit.ticket.status,
                     "category": hit.ticket.category.code,
                     "department": hit.ticket.department.code if hit.ticket.department else None,
-                    "parent": hit.ticket.parent.number if hit.ticket.parent is not None else None,
+                    "parent": parent_number(hit.ticket, api_user()),
                     "created_at": iso(hit.ticket.created_at),
                     "snippet": search_index.plain(hit.snippet),
                     "snippet_html": str(hit.snippet) if hit.snippet is not None else None,

@@ -59,7 +59,7 @@ def ticket_json(
         "department": ticket.department.code if ticket.department else None,
         "routed_by": ticket.routed_by,  # rule | category_default | suggestion | dispatcher, null before
         "routing_rule": ticket.routing_rule_id,
-        "parent": ticket.parent.number if ticket.parent_id is not None else None,
+        "parent": parent_number(ticket, viewer),
         # Imported history: the old system's name and its id for the ticket; null for our own.
         "source": ticket.source or None,
         "external_id": ticket.external_id,
@@ -89,8 +89,10 @@ def ticket_json(
         "version": ticket.version,
     }
     if events:
-        data["children"] = [child.number for child in merging.children(ticket)]
-        data["events"] = [event_json(event) for event in ticket.events]
+        data["children"] = [child.number for child in merging.children(viewer, ticket)]
+        named = merging.numbers_in_events(ticket)
+        hidden = named - access.visible_numbers(viewer, named)
+        data["events"] = [event_json(event, hidden) for event in ticket.events]
         # The texts sent (or waiting) to the caller, from the outbox; numbers masked as above.
         data["notifications"] = [notification_json(m, masked) for m in outbox.for_ticket(ticket)]
     return data
@@ -180,15 +182,29 @@ def policy_json(policy: SlaPolicy) -> dict[str, Any]:
     }
 
 
-def event_json(event: TicketEvent) -> dict[str, Any]:
+def event_json(event: TicketEvent, hidden: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`hidden`: ticket numbers the viewer may not see; a merge event naming one names none."""
+    data = dict(event.data or {})
+    name = merging.MERGE_EVENT_FIELDS.get(event.kind)
+    if name and data.get(name) in hidden:
+        data[name] = None
     return {
         "kind": event.kind,
         "at": iso(event.at),
         "actor": event.actor.username if event.actor else None,  # null: the system (routing, jobs)
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "data": event.data or {},
+        "data": data,
     }
+
+
+def parent_number(ticket: Ticket, viewer: User) -> str | None:
+    """The number of the ticket it was merged into; null, as if it had none, when the viewer may
+    not see that one."""
+    if ticket.parent_id is None:
+        return None
+    parent = access.shown(viewer, ticket.parent)
+    return parent.number if parent is not None else None
 
 
 def department_json(department: Department) -> dict[str, Any]:

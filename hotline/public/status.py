@@ -2,9 +2,11 @@
 
 What a citizen sees: the status in plain words, the department, the dates and the
 department's reply (`resolution`). Never the description, the address, internal
-notes, the caller's name or number, nor anything of another citizen's ticket (a
-merged ticket shows its parent's progress, not its parent's number). A confidential
-ticket (保密件) shows nothing: its caller is answered by phone only, as by SMS.
+notes, the caller's name or number, nor anything of another citizen's ticket: a ticket
+merged into one of the same caller's shows that one's progress; merged into another
+citizen's ticket, or into a confidential one, it shows a neutral message with its own
+number (`access.answering_for_citizen`). A confidential ticket (保密件) shows nothing:
+its caller is answered by phone only, as by SMS.
 
 A wrong number and wrong digits give the very same answer, so the page cannot
 tell a guesser which half was right; every look-up counts against a limit per
@@ -32,7 +34,7 @@ from wtforms import StringField, SubmitField
 from hotline.extensions import db
 from hotline.models import Status, Ticket
 from hotline.public import bp
-from hotline.services import ratelimit
+from hotline.services import access, ratelimit
 
 # Look-ups allowed per IP address and per ticket number in each window; the app's
 # config may override them (HOTLINE_STATUS_LOOKUPS, HOTLINE_STATUS_WINDOW_SECONDS).
@@ -43,7 +45,6 @@ WINDOW_SECONDS = 600
 _NUMBER = re.compile(r"^[0-9A-Z-]{1,32}$")
 _DIGITS = re.compile(r"^[0-9]{4}$")
 _SPACES = re.compile(r"\s+")
-MAX_PARENT_HOPS = 5
 
 # The status in the citizen's words: a short label and what it means for them.
 CITIZEN_STATUS = {
@@ -92,11 +93,41 @@ class CitizenView:
     expected_by: datetime | None  # the resolve deadline while a department holds it
     reply: str | None
     merged: bool
+    neutral: bool = False  # merged into a ticket the citizen may not follow: nothing of it shown
+
+
+# A ticket merged into one the citizen may not follow (another citizen's, a confidential one).
+MERGED_ELSEWHERE = (
+    _l("Handled with a similar request"),
+    _l(
+        "Your request was joined with a similar one about the same problem and is handled with it. "
+        "For its progress and answer, please call the hotline."
+    ),
+)
 
 
 def citizen_view(ticket: Ticket) -> CitizenView:
-    """What the status page (or an SMS answer) may tell the citizen who filed `ticket`."""
-    source = answering_ticket(ticket)
+    """What the status page may tell the citizen who filed `ticket`."""
+    source = access.answering_for_citizen(ticket)
+    if source is None:
+        # Nothing of the other ticket: no department, no dates, no reply; their own number only.
+        label, explanation = MERGED_ELSEWHERE
+        return CitizenView(
+            number=ticket.number,
+            status=ticket.status,
+            label=str(label),
+            explanation=str(explanation),
+            category=ticket.category.path_name,
+            department=None,
+            created_at=ticket.created_at,
+            dispatched_at=None,
+            resolved_at=None,
+            closed_at=None,
+            expected_by=None,
+            reply=None,
+            merged=False,
+            neutral=True,
+        )
     label, explanation = CITIZEN_STATUS.get(source.status, CITIZEN_STATUS[Status.NEW])
     return CitizenView(
         number=ticket.number,
@@ -113,16 +144,6 @@ def citizen_view(ticket: Ticket) -> CitizenView:
         reply=source.resolution if source.status in (Status.RESOLVED, Status.CLOSED) else None,
         merged=ticket.status == Status.MERGED and source is not ticket,
     )
-
-
-def answering_ticket(ticket: Ticket) -> Ticket:
-    """The ticket whose progress answers for this one: its parent (and on up) when merged."""
-    current = ticket
-    for _hop in range(MAX_PARENT_HOPS):
-        if current.status != Status.MERGED or current.parent is None:
-            break
-        current = current.parent
-    return current
 
 
 def find_for_citizen(number: str, digits: str) -> Ticket | None:

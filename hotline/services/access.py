@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
@@ -82,8 +84,58 @@ def require_own_department(actor: User, ticket: Ticket) -> None:
 
 def ticket_for(actor: User, number: str) -> Ticket:
     """The ticket with this number, if the actor may see it; 404 either way otherwise,
-    so that department staff cannot probe other departments' numbers."""
+    so that department staff cannot probe other departments' numbers.
+
+    Every look-up by number goes through here: the ticket in the address and a second one
+    named in a form or body alike (a merge's parent), so that a ticket the actor may not see
+    answers exactly as one that does not exist."""
     ticket = db.session.scalars(visible_tickets(actor).where(Ticket.number == number)).first()
     if ticket is None:
         raise NotFound(_("No ticket %(number)s.", number=number))
     return ticket
+
+
+def shown(actor: User, ticket: Ticket | None) -> Ticket | None:
+    """A related ticket (a parent, a call's ticket) as the actor may see it: itself, or None,
+    as if there were none, so that a page never names a ticket its reader could not open."""
+    if ticket is None or not can_see(actor, ticket):
+        return None
+    return ticket
+
+
+def visible_numbers(actor: User, numbers: Iterable[str]) -> set[str]:
+    """Those of these ticket numbers (named in events: a merge's parent or child) the actor may see."""
+    wanted = {number for number in numbers if number}
+    if not wanted:
+        return set()
+    return set(
+        db.session.scalars(visible_tickets(actor).where(Ticket.number.in_(wanted)).with_only_columns(Ticket.number))
+    )
+
+
+# --- citizens ---------------------------------------------------------------------------------
+# A citizen (the public status page, an SMS status reply, a text when their ticket is answered)
+# sees their own ticket, and of a ticket it was merged into only what is theirs as well.
+
+MAX_PARENT_HOPS = 5
+
+
+def citizen_may_follow(own: Ticket, related: Ticket) -> bool:
+    """Whether the citizen who filed `own` may follow `related` (the ticket it was merged into):
+    only a ticket of their own (the same phone) that is not confidential. Another citizen's
+    ticket, or a confidential one, shows them nothing of itself: department, dates, reply."""
+    if related is own:
+        return True
+    return not related.confidential and bool(own.caller_phone) and related.caller_phone == own.caller_phone
+
+
+def answering_for_citizen(ticket: Ticket) -> Ticket | None:
+    """The ticket whose progress answers to the citizen who filed `ticket`: itself, or the ticket
+    it was merged into (and on up) when that is theirs too; None when it was merged into a
+    ticket they may not follow, who then get a neutral message with their own number."""
+    current = ticket
+    for _hop in range(MAX_PARENT_HOPS):
+        if current.status != Status.MERGED or current.parent is None:
+            break
+        current = current.parent
+    return current if citizen_may_follow(ticket, current) else None

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.extensions import db
 from hotline.models import Caller, InboundMessage, OutboundMessage, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import deadlines, outbox, survey
+from hotline.services import access, deadlines, outbox, survey
 from hotline.services.errors import Conflict
 from hotline.services.phones import normalise_phone
 from hotline.services.transition import record_event
@@ -144,19 +144,15 @@ def _ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
 
 
 def _tell_merged_callers(parent: Ticket) -> None:
-    """Callers of merged duplicates (重复件) are told with the parent, under their own number;
-    the survey stays with the parent's caller."""
+    """Callers of merged duplicates (重复件) are told that it was handled, under their own number;
+    the survey stays with the parent's caller. The parent is another citizen's ticket: its
+    reply is not theirs to read (access.citizen_may_follow), they call the hotline for it."""
     told = {parent.caller_phone}
     for child in db.session.scalars(select(Ticket).where(Ticket.parent_id == parent.id).order_by(Ticket.id)):
         if child.caller_phone in told or not child.caller_phone or not may_text(child):
             continue
         told.add(child.caller_phone)
-        body = render(
-            "resolved_merged",
-            locale_for(child.caller_phone),
-            number=child.number,
-            resolution=shorten(parent.resolution or ""),
-        )
+        body = render("resolved_merged", locale_for(child.caller_phone), number=child.number)
         outbox.queue_message(
             "resolved_merged",
             child.caller_phone,
@@ -336,7 +332,7 @@ def _handle(message_sid: str, phone: str, body: str, now: datetime) -> Reply:
             return Reply("status", "unknown_ticket", context={"number": number})
         inbound.ticket_id = ticket.id
         db.session.commit()
-        return Reply("status", "status_reply", ticket=ticket, context=_status_context(ticket))
+        return _status_reply(ticket)
 
     ticket = _current_ticket(phone) if text else None
     if ticket is None:
@@ -380,17 +376,20 @@ def _current_ticket(phone: str) -> Ticket | None:
     return open_ticket or _awaiting_rating(phone)
 
 
-def _status_context(ticket: Ticket) -> dict[str, Any]:
-    shown = ticket
-    if ticket.status == Status.MERGED and ticket.parent is not None:
-        shown = ticket.parent  # a duplicate is answered by the ticket it was merged into
+def _status_reply(ticket: Ticket) -> Reply:
+    # A duplicate is answered by the ticket it was merged into when that is the same caller's;
+    # merged into another citizen's or a confidential ticket, a neutral text with their own number.
+    shown = access.answering_for_citizen(ticket)
+    if shown is None:
+        return Reply("status", "status_merged", ticket=ticket, context={"ticket": ticket, "number": ticket.number})
     answered = shown.status in (Status.RESOLVED, Status.CLOSED)
-    return {
+    context = {
         "ticket": ticket,
         "number": ticket.number,
-        # Never the other ticket's number: it is another citizen's (as on the public status page).
+        # Never the other ticket's number (as on the public status page).
         "merged": shown is not ticket,
         "status": shown.status,  # the template shows its label, in the text's language
         "resolution": shorten(shown.resolution or "") if answered else "",
         "awaiting_rating": shown is ticket and shown.status == Status.RESOLVED,
     }
+    return Reply("status", "status_reply", ticket=ticket, context=context)

@@ -336,10 +336,10 @@ def followed(actor: User) -> list[Hotspot]:
     )
 
 
-def tickets_query(hotspot: Hotspot):
-    """The tickets behind a hotspot, newest first (a select, for paging)."""
+def tickets_query(actor: User, hotspot: Hotspot):
+    """The tickets behind a hotspot that the actor may see, newest first (a select, for paging)."""
     return (
-        select(Ticket)
+        access.visible_tickets(actor)
         .join(HotspotTicket, HotspotTicket.ticket_id == Ticket.id)
         .where(HotspotTicket.hotspot_id == hotspot.id)
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
@@ -463,7 +463,8 @@ def _main_address(hotspot: Hotspot) -> str:
     address = db.session.scalar(
         select(Ticket.address)
         .join(HotspotTicket, HotspotTicket.ticket_id == Ticket.id)
-        .where(HotspotTicket.hotspot_id == hotspot.id, Ticket.address != "")
+        # Not a confidential report's address: the case goes to a department.
+        .where(HotspotTicket.hotspot_id == hotspot.id, Ticket.address != "", Ticket.confidential.is_(False))
         .group_by(Ticket.address)
         .order_by(func.count().desc(), Ticket.address)
         .limit(1)
@@ -472,7 +473,14 @@ def _main_address(hotspot: Hotspot) -> str:
 
 
 def _case_description(hotspot: Hotspot, note: str) -> str:
-    examples = db.session.scalars(tickets_query(hotspot).with_only_columns(Ticket.number).limit(5)).all()
+    # The case goes to a department, who may see none of the members: it names no confidential one.
+    examples = db.session.scalars(
+        select(Ticket.number)
+        .join(HotspotTicket, HotspotTicket.ticket_id == Ticket.id)
+        .where(HotspotTicket.hotspot_id == hotspot.id, Ticket.confidential.is_(False))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(5)
+    ).all()
     district = db.session.get(District, hotspot.district_id) if hotspot.district_id else None
     lines = [
         _(

@@ -20,7 +20,7 @@ from hotline.extensions import db
 from hotline.models import Category, Status, Ticket, User
 from hotline.models.types import utcnow
 from hotline.services import access, sla
-from hotline.services.errors import Conflict, InvalidInput, NotFound
+from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.transition import check_state, commit_transition, record_event
 
 TEXT_SIMILARITY = 0.5  # Jaccard similarity of character bigrams that counts as "very similar"
@@ -36,6 +36,7 @@ class Likely:
 
 
 def find_duplicates(
+    actor: User,
     phone: str | None,
     category: Category | None,
     address: str,
@@ -43,7 +44,8 @@ def find_duplicates(
     exclude_id: int | None = None,
     limit: int = 10,
 ) -> list[Likely]:
-    """Open tickets that may be the same request, most likely first."""
+    """Open tickets that may be the same request, most likely first: only those the actor may see
+    (a confidential ticket is no candidate for those it is kept from, its text stays hidden)."""
     since = utcnow() - timedelta(days=current_app.config["HOTLINE_DUPLICATE_WINDOW_DAYS"])
     conditions = []
     if phone:
@@ -53,7 +55,7 @@ def find_duplicates(
     if not conditions:
         return []
     query = (
-        select(Ticket)
+        access.visible_tickets(actor)
         .where(Ticket.status.in_(Status.OPEN), Ticket.created_at >= since, or_(*conditions))
         .order_by(Ticket.created_at.desc())
         .limit(CANDIDATE_LIMIT)
@@ -82,9 +84,9 @@ def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version
     access.require_role(actor, *access.DISPATCH_ROLES)
     if not isinstance(parent_number, str) or not parent_number.strip():
         raise InvalidInput(_("Give the number of the ticket to merge into."), field="into")
-    parent = db.session.scalar(select(Ticket).where(Ticket.number == parent_number.strip()))
-    if parent is None:
-        raise NotFound(_("No ticket %(number)s.", number=parent_number))
+    # The one look-up by number: a parent the actor may not see is no parent, exactly as a
+    # number that does not exist (a merge must not tell whether a confidential number exists).
+    parent = access.ticket_for(actor, parent_number.strip())
     if parent.id == ticket.id:
         raise InvalidInput(_("A ticket cannot be merged into itself."), field="into")
     if parent.status in (Status.MERGED, Status.CLOSED):
@@ -95,7 +97,8 @@ def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version
     ticket.status = Status.MERGED
     ticket.parent = parent
     sla.stop_clocks(ticket)
-    # A ticket that had duplicates of its own hands them on: the tree stays one level deep.
+    # A ticket that had duplicates of its own hands them on, all of them (seen or not by the
+    # actor: this keeps the tree, it shows nothing): the tree stays one level deep.
     for child in db.session.scalars(select(Ticket).where(Ticket.parent_id == ticket.id)):
         child.parent = parent
     record_event(ticket, actor, "merged", before, Status.MERGED, {"into": parent.number}, at=now)
@@ -103,8 +106,24 @@ def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version
     return commit_transition(ticket)
 
 
-def children(ticket: Ticket) -> list[Ticket]:
-    return list(db.session.scalars(select(Ticket).where(Ticket.parent_id == ticket.id).order_by(Ticket.id)))
+def children(actor: User, ticket: Ticket) -> list[Ticket]:
+    """The duplicates merged into `ticket` that the actor may see."""
+    query = access.visible_tickets(actor).where(Ticket.parent_id == ticket.id).order_by(Ticket.id)
+    return list(db.session.scalars(query))
+
+
+# The events that name the other ticket of a merge, and the field that names it.
+MERGE_EVENT_FIELDS = {"merged": "into", "merge_received": "child"}
+
+
+def numbers_in_events(ticket: Ticket) -> set[str]:
+    """The numbers of the other tickets that this ticket's merge events name."""
+    found = set()
+    for event in ticket.events:
+        name = MERGE_EVENT_FIELDS.get(event.kind)
+        if name and isinstance((event.data or {}).get(name), str):
+            found.add(event.data[name])
+    return found
 
 
 def _normalise(text: str) -> str:

@@ -219,16 +219,13 @@ def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | Non
     return ticket
 
 
-def earlier_tickets(phone: str, limit: int = 10) -> list[Ticket]:
-    """The caller's most recent tickets, for the operator who has them on the line.
-    A withheld number (stored empty) is nobody in particular: no history."""
+def earlier_tickets(actor: User, phone: str, limit: int = 10) -> list[Ticket]:
+    """The caller's most recent tickets that the actor may see, for the operator who has them on
+    the line. A withheld number (stored empty) is nobody in particular: no history."""
     if not phone:
         return []
-    return list(
-        db.session.scalars(
-            select(Ticket).where(Ticket.caller_phone == phone).order_by(Ticket.created_at.desc()).limit(limit)
-        )
-    )
+    query = access.visible_tickets(actor).where(Ticket.caller_phone == phone)
+    return list(db.session.scalars(query.order_by(Ticket.created_at.desc()).limit(limit)))
 
 
 def _assign(

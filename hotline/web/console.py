@@ -106,6 +106,7 @@ def _rows() -> tuple[list[dict], list[dict], int]:
 
 def _base_row(call: Call) -> dict:
     phone = display_phone(call.from_number) if call.from_number else ""
+    ticket = access.shown(current_user, call.ticket)  # another operator's confidential ticket: none
     return {
         "sid": call.call_sid,
         "status": call.status,
@@ -116,8 +117,8 @@ def _base_row(call: Call) -> dict:
         "started_day": local_time(call.started_at, "%Y-%m-%d %H:%M"),
         "started_ms": _epoch_ms(call.started_at),
         "answered": call.answered_at is not None,
-        "ticket": call.ticket.number if call.ticket else None,
-        "ticket_url": url_for("tickets.show", number=call.ticket.number) if call.ticket else None,
+        "ticket": ticket.number if ticket else None,
+        "ticket_url": url_for("tickets.show", number=ticket.number) if ticket else None,
         "intake_url": _intake_url(call),
     }
 

@@ -68,6 +68,7 @@ def queue():
             (departments[s.department], s.confidence) for s in suggestions_for(ticket) if s.department in departments
         ][:SUGGESTIONS_SHOWN]
         row.duplicates = merging.find_duplicates(
+            current_user,
             ticket.caller_phone,
             ticket.category,
             ticket.address,
@@ -75,8 +76,6 @@ def queue():
             exclude_id=ticket.id,
             limit=DUPLICATES_SHOWN,
         )
-        # A confidential ticket the dispatcher may not see is no candidate: its text stays hidden.
-        row.duplicates = [likely for likely in row.duplicates if access.can_see(current_user, likely.ticket)]
         # Preselect the category's default department, else the best suggestion. A returned
         # ticket is not offered back to the department that returned it.
         default = ticket.category.routing_department

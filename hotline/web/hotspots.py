@@ -79,7 +79,9 @@ def index():
 def show(hotspot_id: int):
     hotspot = hotspots.get(current_user, hotspot_id)
     page = request.args.get("page", 1, type=int)
-    pagination = db.paginate(hotspots.tickets_query(hotspot), page=page, per_page=PAGE_SIZE, error_out=False)
+    pagination = db.paginate(
+        hotspots.tickets_query(current_user, hotspot), page=page, per_page=PAGE_SIZE, error_out=False
+    )
     return render_template(
         "hotspots/show.html",
         hotspot=hotspot,

@@ -83,13 +83,13 @@ def likely_duplicates():
     code = form["category"]
     category = db.session.scalar(select(Category).where(Category.code == code)) if code else None
     found = merging.find_duplicates(
+        current_user,
         phone,
         category,
         form["address"][:300],
         form["description"][: tickets.DESCRIPTION_MAX],
         limit=DUPLICATES_SHOWN,
     )
-    found = [likely for likely in found if access.can_see(current_user, likely.ticket)]  # no confidential leaks
     return jsonify(
         {
             "searched": phone is not None or category is not None,
@@ -124,8 +124,7 @@ def caller_history_for(raw: str | None) -> list[Ticket] | None:
         phone = normalise_phone(raw or "")
     except InvalidInput:
         return None
-    # Confidential tickets only for those who may see them (access.can_see).
-    return [t for t in tickets.earlier_tickets(phone) if access.can_see(current_user, t)]
+    return tickets.earlier_tickets(current_user, phone)  # only those the user may see
 
 
 def _intake_from(form: IntakeForm) -> Intake:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from hotline.api.queries import categories, departments, districts
 from hotline.labels import STATUS_LABELS
 from hotline.models.audit import ViewChannel
-from hotline.services import audit, ticket_search
+from hotline.services import access, audit, ticket_search
 from hotline.services.errors import InvalidInput
 from hotline.web.guards import roles_required
 
@@ -35,10 +35,16 @@ def index():
             )
         except InvalidInput as problem:
             error = problem.message
+    # The tickets they were merged into, by number: only those the user may see.
+    hits = results.hits if results is not None else []
+    parents = {
+        hit.ticket.id: parent.number for hit in hits if (parent := access.shown(current_user, hit.ticket.parent))
+    }
     page = render_template(
         "search/index.html",
         form=form,
         results=results,
+        parents=parents,
         error=error,
         statuses=STATUS_LABELS,
         categories=categories(),

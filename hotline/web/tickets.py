@@ -189,9 +189,7 @@ def show(number: str):
     earlier = []
     if not access.masks_caller(current_user):
         earlier = [
-            t
-            for t in tickets.earlier_tickets(ticket.caller_phone, limit=11)
-            if t.id != ticket.id and access.can_see(current_user, t)
+            t for t in tickets.earlier_tickets(current_user, ticket.caller_phone, limit=11) if t.id != ticket.id
         ][:10]
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     return_reasons = {r.code: r.name for r in returns.reasons()}
@@ -206,7 +204,10 @@ def show(number: str):
         departments=departments,
         return_reasons=return_reasons,
         assists=ticket_assists,
-        children=merging.children(ticket),
+        parent=access.shown(current_user, ticket.parent),  # None, as if none, if the user may not see it
+        children=merging.children(current_user, ticket),
+        # The tickets its merge events name, of those the user may see: the others stay unnamed.
+        related=access.visible_numbers(current_user, merging.numbers_in_events(ticket)),
         used=sla.time_used(ticket, now) if ticket.status in Status.WITH_DEPARTMENT else None,
         policy_category=_policy_category(ticket),
         return_window=returns.window_closes_at(ticket) if ticket.status in Status.WITH_DEPARTMENT else None,

@@ -91,7 +91,9 @@ def test_citizen_labels_for_each_stage(client, city, dispatched):
     assert "Closed" in page and "办事时间为工作日九点到五点。" in page
 
 
-def test_a_merged_ticket_follows_its_parent_without_naming_it(client, city, dispatched):
+def test_a_ticket_merged_into_another_citizens_shows_nothing_of_it(client, city, dispatched):
+    """Issue 14: neither the other citizen's reply, nor its department, nor its dates; a neutral
+    message under the citizen's own number."""
     child = factories.make_ticket(
         city.operator, caller_phone="13900139123", caller_name="李四", description="人民路又有坑"
     )
@@ -99,10 +101,34 @@ def test_a_merged_ticket_follows_its_parent_without_naming_it(client, city, disp
     tickets.accept(city.roads_staff, dispatched)
     tickets.resolve(city.roads_staff, dispatched, "已修复。")
     page = text(look_up(client, child.number, "9123"))
+    assert "Handled with a similar request" in page and "please call the hotline" in page
+    assert child.number in page and local(child.created_at) in page
+    # No dates of it either (the times fall in the same minute here: the labels say it).
+    for hidden in (dispatched.number, "已修复。", "道路管理局", "Answered", "Passed to the department", "Department"):
+        assert hidden not in page
+
+
+def test_a_ticket_merged_into_a_confidential_one_shows_nothing_of_it(client, city):
+    secret = factories.make_routed_ticket(city.operator, confidential=True, caller_phone="13700137000")
+    child = factories.make_ticket(city.operator, caller_phone="13900139123", description="人民路又有坑")
+    merging.merge_into(city.supervisor, child, secret.number)
+    tickets.accept(city.roads_staff, secret)
+    tickets.resolve(city.roads_staff, secret, "已约谈当事人。")
+    page = text(look_up(client, child.number, "9123"))
+    assert "Handled with a similar request" in page and child.number in page
+    for hidden in (secret.number, "已约谈当事人。", "道路管理局", "Answered", "Passed to the department", "Department"):
+        assert hidden not in page
+
+
+def test_a_ticket_merged_into_the_same_callers_follows_it(client, city, dispatched):
+    child = factories.make_ticket(city.operator, description="人民路又有坑")  # the same phone as `dispatched`
+    merging.merge_into(city.dispatcher, child, dispatched.number)
+    tickets.accept(city.roads_staff, dispatched)
+    tickets.resolve(city.roads_staff, dispatched, "已修复。")
+    page = text(look_up(client, child.number))
     assert "Answered" in page and "已修复。" in page and "道路管理局" in page
     assert "joined with a similar one" in page
-    assert dispatched.number not in page  # another citizen's ticket stays anonymous
-    assert local(child.created_at) in page
+    assert dispatched.number not in page
 
 
 def test_a_confidential_ticket_is_answered_by_phone_only(client, city):

@@ -22,21 +22,21 @@ def test_likely_duplicates_by_phone_place_and_text(city):
         city.operator, caller_phone="13600136000", category="water-supply", description="水费问题"
     )
     found = merging.find_duplicates(
-        "+8613800138000", city.potholes, "东城区人民路 12 号", first.description, exclude_id=first.id
+        city.dispatcher, "+8613800138000", city.potholes, "东城区人民路 12 号", first.description, exclude_id=first.id
     )
     by_ticket = {likely.ticket: likely.reasons for likely in found}
     assert by_ticket[same_phone] == ["same_phone"]
     assert by_ticket[same_place] == ["same_place"]
     assert unrelated not in by_ticket and first not in by_ticket
     # the very similar text is in another category, so it is found from its own category only
-    found = merging.find_duplicates(None, city.other, "", first.description)
+    found = merging.find_duplicates(city.dispatcher, None, city.other, "", first.description)
     assert [(x.ticket, x.reasons) for x in found] == [(similar, ["similar_text"])]
 
 
 def test_closed_tickets_are_not_duplicates(city):
     closed = factories.make_ticket(city.operator, type="consultation", direct_answer="已解答")
     assert closed.status == Status.CLOSED
-    assert merging.find_duplicates("+8613800138000", None, "", "") == []
+    assert merging.find_duplicates(city.dispatcher, "+8613800138000", None, "", "") == []
 
 
 def test_merging_makes_one_parent_and_counts_once(city):
@@ -48,7 +48,7 @@ def test_merging_makes_one_parent_and_counts_once(city):
     assert child.status == Status.MERGED and child.parent == parent
     assert child.resolve_due_at is None
     assert grandchild.parent == parent  # handed on
-    assert merging.children(parent) == [child, grandchild]
+    assert merging.children(city.dispatcher, parent) == [child, grandchild]
     assert parent.events[-1].kind == "merge_received"
     rows = reports.response_times(parent.created_at.date(), parent.created_at.date(), "UTC")
     assert rows[0].tickets == 1

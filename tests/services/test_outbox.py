@@ -96,7 +96,8 @@ class TestWhatIsQueued:
             ("resolved_merged", "+8613900139000", child.id),
         ]
         body = messages(kind="resolved_merged")[0].body
-        assert child.number in body and "路面已修补完毕" in body
+        # Issue 14: the parent is another citizen's ticket: its reply is not theirs to read.
+        assert child.number in body and "路面已修补完毕" not in body and parent.number not in body
 
     def test_nothing_for_a_confidential_ticket(self, city, twilio):
         factories.make_ticket(city.operator, confidential=True)

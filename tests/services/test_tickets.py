@@ -84,7 +84,7 @@ class TestIntake:
         first = factories.make_ticket(city.operator)
         second = factories.make_ticket(city.operator, caller_phone="+86 138 0013 8000")
         factories.make_ticket(city.operator, caller_phone="13900139000")
-        assert tickets.earlier_tickets("+8613800138000") == [second, first]
+        assert tickets.earlier_tickets(city.operator, "+8613800138000") == [second, first]
 
 
 class TestRouting:

@@ -343,14 +343,31 @@ class TestStatusQuestions:
         secret = factories.make_routed_ticket(city.operator, confidential=True)
         assert "没有工单" in reply_of(text(client, secret.number))
 
-    def test_a_merged_duplicate_answers_with_its_parent(self, client, city, twilio):
-        parent = factories.make_routed_ticket(city.operator, caller_phone="13900139000")
+    def test_a_duplicate_of_the_same_callers_ticket_answers_with_it(self, client, city, twilio):
+        parent = factories.make_routed_ticket(city.operator)
         child = factories.make_routed_ticket(city.operator)
         child.status, child.parent_id = Status.MERGED, parent.id
         db.session.commit()
         reply = reply_of(text(client, child.number))
         assert reply == f"【12345热线】工单{child.number}已与相同诉求合并办理，当前状态：已派单。"
-        assert parent.number not in reply  # another citizen's ticket
+        assert parent.number not in reply
+
+    @pytest.mark.parametrize("confidential", [False, True], ids=["another citizen's", "confidential"])
+    def test_a_duplicate_of_a_ticket_the_caller_may_not_follow_gets_a_neutral_answer(
+        self, client, city, twilio, confidential
+    ):
+        """Issue 14: merged into another citizen's ticket or a confidential one, never its reply."""
+        phone = "13700137000" if confidential else "13900139000"
+        parent = factories.make_routed_ticket(city.operator, caller_phone=phone, confidential=confidential)
+        child = factories.make_routed_ticket(city.operator)
+        child.status, child.parent_id = Status.MERGED, parent.id
+        tickets.accept(city.roads_staff, parent)
+        tickets.resolve(city.roads_staff, parent, "已约谈当事人并整改。")
+        reply = reply_of(text(client, child.number))
+        assert (
+            reply
+            == f"【12345热线】您的工单{child.number}已与同类诉求合并办理。如需了解办理进展和结果，请拨打12345咨询。"
+        )
 
 
 # -- opting out and in -------------------------------------------------------------------------
