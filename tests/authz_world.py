@@ -16,7 +16,18 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Hotspot, HotspotStatus, User
 from hotline.models.types import utcnow
-from hotline.services import calls, deadlines, hotspots, knowledge, outbox, policies, returns, routing, tickets
+from hotline.services import (
+    calls,
+    deadlines,
+    hotspots,
+    knowledge,
+    merging,
+    outbox,
+    policies,
+    returns,
+    routing,
+    tickets,
+)
 from tests import factories
 from tests.knowledge_factories import make_article
 
@@ -126,6 +137,27 @@ class World(dict):
             self.city.operator, category="other", caller_phone="13900139000", description="井盖丢失了。"
         )
         return tickets.route(ticket.id)
+
+    # --- tickets that name a confidential one ----------------------------------------------
+
+    def make_secret_child(self):
+        """Confidential, another operator's, merged (by a supervisor) into the roads ticket."""
+        child = factories.make_ticket(self._other_operator(), confidential=True, caller_phone="13700137000")
+        return merging.merge_into(self.city.supervisor, child, self["ticket"].number)
+
+    def make_merged_into_secret(self):
+        """An ordinary ticket at the desk, merged (by a supervisor) into the confidential "secret"."""
+        child = factories.make_ticket(
+            self.city.operator, category="other", caller_phone="13600136000", description="井盖松动，车辆经过咣咣响。"
+        )
+        return merging.merge_into(self.city.supervisor, child, self["secret"].number)
+
+    def make_secret_call(self):
+        """A call on the line whose ticket is "secret" (another operator's confidential one)."""
+        self._calls += 1
+        call = calls.log_call(f"CS{self._calls:032d}", "+8613700137000", "+8653112345")
+        calls.link_ticket(call, self["secret"])
+        return call
 
     # --- the rest ------------------------------------------------------------------------
 

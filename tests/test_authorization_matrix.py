@@ -87,6 +87,10 @@ class Row:
     fresh: bool = False  # a new object (World.fresh) before each allowed caller: the action changes it
     calendar: bool = False  # changes the seeded holiday calendar: restored afterwards
     sender: bool = False  # needs an SMS sender configured (Twilio settings, no queue)
+    # A second ticket named in the form or body (a merge's parent): the World name of one that
+    # `absent` callers may not see, and that must answer them exactly as a number that does not exist.
+    second: str = ""
+    absent: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -495,6 +499,8 @@ def _answer(row: Row, response, denied: bool) -> str:
 def _expected(row: Row, caller: str) -> str:
     if caller in row.allow:
         return "allowed"
+    if caller in row.absent:
+        return "absent"
     if caller in row.hidden:
         return "hidden"
     if caller == ANON and row.kind in ("web", "api"):
@@ -530,6 +536,85 @@ CONFIDENTIAL: list[Row] = [
     Row("open311.get_request", "GET", "/open311/v2/requests/{secret.number}.json", frozenset(), hidden=EVERYONE, kind="public"),
 ]
 # fmt: on
+
+
+# Every route that takes a second ticket (a merge's parent), called with a confidential one as
+# each role (issue 14): those who may not see it get exactly the answer of a number that does not
+# exist (`absent`: no telling whether a confidential number exists); those who may, merge into it.
+# "secret" is held by roads (dispatchers no longer see it); "secret_pending" awaits dispatch.
+# fmt: off
+SECOND_TICKET: list[Row] = [
+    web("tickets.merge", "POST", T % "pending" + "/merge", SUPERVISE, absent=frozenset({DISPATCHER}), second="secret", fresh=True, data=version("pending", into="{secret.number}")),
+    api("api.merge", "POST", A % "pending" + "/merge", SUPERVISE, absent=frozenset({DISPATCHER}), second="secret", fresh=True, json=version("pending", into="{secret.number}")),
+    web("tickets.merge", "POST", T % "pending" + "/merge", DISPATCH, fresh=True, data=version("pending", into="{secret_pending.number}")),
+    api("api.merge", "POST", A % "pending" + "/merge", DISPATCH, fresh=True, json=version("pending", into="{secret_pending.number}")),
+    # The confidential ticket in the address, an ordinary one in the body.
+    web("tickets.merge", "POST", T % "secret" + "/merge", SUPERVISE, hidden={DISPATCHER}, fresh=True, data=version("secret", into="{into.number}")),
+    api("api.merge", "POST", A % "secret" + "/merge", SUPERVISE, hidden={DISPATCHER}, fresh=True, json=version("secret", into="{into.number}")),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    "row", SECOND_TICKET, ids=[f"{row.id} {row.path} {row.data or row.json}" for row in SECOND_TICKET]
+)
+def test_a_second_ticket_the_caller_may_not_see_answers_as_one_that_does_not_exist(
+    row: Row, app: Flask, city, denials: list[str], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    _check(row, app, city, denials, monkeypatch, request)
+
+
+@dataclass(frozen=True)
+class Related:
+    """A page or answer that shows tickets related to the one asked for, and a confidential one
+    it could name: only those in `sees` may find its number there."""
+
+    kind: str
+    path: str
+    secret: str  # the World name of the confidential ticket
+    sees: frozenset[str]
+    callers: tuple[str, ...]
+    build: tuple[str, ...] = ()  # World objects to make first
+
+
+DESK = (OPERATOR, DISPATCHER, SUPERVISOR, ADMIN)
+RELATED = [
+    # The roads ticket, with another operator's confidential ticket merged into it: children, events.
+    Related("web", T % "ticket", "secret_child", frozenset(SUPERVISE), (*DESK, ROADS)),
+    Related("api", A % "ticket", "secret_child", frozenset(SUPERVISE), (*DESK, ROADS)),
+    # A ticket merged into a confidential one: its parent, its merge event.
+    Related("web", T % "merged_into_secret", "secret", frozenset(SUPERVISE), DESK, build=("merged_into_secret",)),
+    Related("api", A % "merged_into_secret", "secret", frozenset(SUPERVISE), DESK, build=("merged_into_secret",)),
+    # Likely duplicates: the confidential ticket has the same caller.
+    Related("api", A % "ticket" + "/duplicates", "secret", frozenset(SUPERVISE), DESK),
+    # A search hit merged into a confidential ticket names its parent.
+    Related("web", "/search?q=井盖松动", "secret", frozenset(SUPERVISE), DESK, build=("merged_into_secret",)),
+    Related(
+        "api", "/api/v1/search/tickets?q=井盖松动", "secret", frozenset(SUPERVISE), DESK, build=("merged_into_secret",)
+    ),
+    # The call console names the ticket logged for a call.
+    Related("web", "/console/calls.json", "secret", frozenset(SUPERVISE), DESK, build=("secret_call",)),
+]
+
+
+@pytest.mark.parametrize("case", RELATED, ids=[f"{case.kind} {case.path}" for case in RELATED])
+def test_related_tickets_are_named_only_to_those_who_may_see_them(app: Flask, city, case: Related) -> None:
+    callers, world = Callers(app, city), World(city)
+    for name in case.build:
+        world[name]
+    number = world[case.secret].number
+    path = world.fill(case.path)
+    wrong = []
+    for caller in case.callers:
+        if case.kind == "api":
+            response = app.test_client().get(path, headers={"Authorization": f"Bearer {callers.token(caller)}"})
+        else:
+            response = callers.session(caller).get(path)
+        assert response.status_code == 200, f"{caller}: {response.status_code}"
+        named = number in response.get_data(as_text=True)
+        if named != (caller in case.sees):
+            wrong.append(f"{caller}: {'names' if named else 'does not name'} {case.secret} {number}")
+    assert not wrong, f"{path}:\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("row", CONFIDENTIAL, ids=[f"{row.id} {row.path}" for row in CONFIDENTIAL])
@@ -568,6 +653,8 @@ def _check(
         answer = _answer(row, response, bool(denials))
         expected = _expected(row, caller)
         detail = ""
+        if expected == "absent":
+            answer, detail = _as_if_absent(row, caller, callers, world, response)
         if answer == expected == "allowed":
             # Really allowed: no refusal on state or validation either (the rows set the state up).
             client = callers.clients.get(caller) if row.kind in ("web", "public") else None
@@ -578,6 +665,36 @@ def _check(
             who = "signed" if row.kind == "twilio" and caller != ANON else caller
             wrong.append(f"{who}: expected {expected}, got {answer} ({response.status_code}) {detail}")
     assert not wrong, f"{row.id} {row.path}:\n" + "\n".join(wrong)
+
+
+# A number no ticket has: what a second ticket the caller may not see must answer as.
+MISSING = "20991231-999999"
+
+
+def _as_if_absent(row: Row, caller: str, callers: Callers, world: World, first) -> tuple[str, str]:
+    """ "absent" when the call naming `row.second` answered exactly as the same call naming a
+    number that does not exist: the same status, the same body (or page flash), the same place."""
+    client = callers.clients.get(caller) if row.kind in ("web", "public") else None
+    told = _what_it_told(first, client, world[row.second].number)
+    placeholder = f"{{{row.second}.number}}"
+    swap = {key: MISSING if value == placeholder else value for key, value in (row.data or row.json or {}).items()}
+    missing = Row(
+        row.endpoint, row.method, row.path, row.allow, kind=row.kind, **({"json": swap} if row.json else {"data": swap})
+    )
+    again = _call(missing, caller, callers, world)
+    untold = _what_it_told(again, client, MISSING)
+    if told != untold:
+        return "told apart from a missing number", f"{told} != {untold}"
+    return "absent", ""
+
+
+def _what_it_told(response, client: FlaskClient | None, number: str) -> tuple:
+    body = response.get_data(as_text=True).replace(number, "N")
+    flashed = []
+    if client is not None:
+        with client.session_transaction() as session:
+            flashed = [(category, message.replace(number, "N")) for category, message in session.pop("_flashes", [])]
+    return response.status_code, urlsplit(response.headers.get("Location", "")).path, body, flashed
 
 
 def test_the_matrix_covers_every_role() -> None:

@@ -244,6 +244,28 @@ def test_assign_creates_a_proactive_case_dispatched_to_the_department(city) -> N
     assert db.session.get(Hotspot, noisy.id).ticket_count == 5
 
 
+def test_a_proactive_case_names_no_confidential_member_nor_its_address(city) -> None:
+    """Issue 14: the case goes to a department, who may see none of the hotspot's tickets; a
+    confidential report among them lends it neither its number nor its address."""
+    now = utcnow()
+    made = log(city, NOISE[:2], "east", at=now, address="幸福小区东门")
+    secrets = []  # the most of them: their address would be the case's otherwise
+    for i, text in enumerate(NOISE[2:]):
+        secret = factories.make_ticket(
+            city.operator, description=text, district="east", confidential=True, address="幸福小区3号楼2单元"
+        )
+        secret.created_at = now - timedelta(minutes=i + 1)  # the newest: the first examples otherwise
+        secrets.append(secret)
+    db.session.commit()
+    hotspots.detect("week", now)
+    (noisy,) = active("week")
+    assert {t.id for t in made + secrets} == members(noisy)  # counted: the hotspot is real either way
+    case = hotspots.assign(city.supervisor, noisy, "roads")
+    assert case.address == "幸福小区东门"
+    assert all(secret.number not in case.description for secret in secrets)
+    assert made[0].number in case.description
+
+
 def test_assign_refuses_bad_input_without_creating_anything(city) -> None:
     now = utcnow()
     log(city, NOISE[:3], "east", at=now)
