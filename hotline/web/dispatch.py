@@ -46,7 +46,7 @@ def queue():
     now = utcnow()
     waiting = list(
         db.session.scalars(
-            select(Ticket)
+            access.visible_tickets(current_user)  # the one rule (dispatchers: confidential ones at the desk too)
             .where(
                 or_(
                     Ticket.status == Status.PENDING_DISPATCH,

@@ -4,6 +4,7 @@ button; and the extension requests and late returns that wait for a decision."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -40,7 +41,7 @@ def _late_tickets(now) -> list[tuple[Ticket, str, object]]:
     """(ticket, level, next clock) of the open tickets that are red or amber: red first, then
     amber, each by its deadline (the longest overdue first)."""
     candidates = db.session.scalars(
-        select(Ticket)
+        access.visible_tickets(current_user)  # the one rule (supervisors see every ticket)
         .where(
             Ticket.status.in_(Status.WITH_DEPARTMENT),
             or_(
