@@ -29,6 +29,7 @@ KIND_LABELS = {
     "created": _l("Ticket logged"),
     "resolved_survey": _l("Reply and survey"),
     "status_reply": _l("Status answer"),
+    "status_merged": _l("Status answer"),  # of a duplicate whose parent its caller may not follow
     "rating_thanks": _l("Thanks for the rating"),
     "reopened": _l("Handled again"),
     "opted_out": _l("Opt-out confirmed"),
