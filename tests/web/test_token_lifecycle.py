@@ -31,15 +31,6 @@ def token_row(token: str) -> ApiToken:
     return db.session.scalar(select(ApiToken).where(ApiToken.digest == ApiToken.digest_of(token)))
 
 
-@pytest.fixture
-def invoke(runner):
-    def _invoke(*args: str):
-        with force_locale("en"):
-            return runner.invoke(args=list(args))
-
-    return _invoke
-
-
 # -- the service and the API ------------------------------------------------------------
 
 
