@@ -128,8 +128,8 @@ def _register_template_helpers(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from hotline.models import User
+    from hotline.services import login_sessions
 
-    user = db.session.get(User, int(user_id))
-    # A deactivated user's session ends at their next request, not when they log out.
-    return user if user is not None and user.active else None
+    # Signed in only while the server's record of this session lives (logout, a password, role
+    # or unit change and a deactivation end it), whatever the signed cookie still says.
+    return login_sessions.user_for(user_id, session.get(login_sessions.KEY))

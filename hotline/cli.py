@@ -1,6 +1,9 @@
-"""Flask CLI commands: `flask --app hotline users create|token|set-role|set-password`, `seed-demo`, `requeue`."""
+"""Flask CLI commands: `flask --app hotline users create|token|tokens|revoke-token|set-role|set-password`,
+`seed-demo`, `requeue`."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import click
 from flask import Flask
@@ -9,6 +12,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Role, User
+from hotline.models.types import utcnow
 from hotline.services import queueing, users
 from hotline.services.errors import ServiceError
 
@@ -32,14 +36,80 @@ def create_user_command(name: str, role: str, department_code: str | None, passw
 
 @users_cli.command("token")
 @click.argument("name")
-def token_command(name: str) -> None:
+@click.option("--name", "token_name", default="", help="What holds the token (e.g. cti-east), shown in the list.")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, users.TOKEN_MAX_DAYS),
+    default=None,
+    help="The token stops working after N days; without it, when revoked.",
+)
+def token_command(name: str, token_name: str, expires_days: int | None) -> None:
     """Print a new API token for user NAME (alone on the last line)."""
+    user = _user_named(name)
+    try:
+        token = users.issue_token(user, token_name, expires_days)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"new API token for {user.username}; it is shown only once:", err=True)
+    click.echo(token)
+
+
+@users_cli.command("tokens")
+@click.argument("name")
+def tokens_command(name: str) -> None:
+    """List user NAME's API tokens: id, name, created, expires, last used, state (times in UTC)."""
+    user = _user_named(name)
+    tokens = users.tokens_of(user)
+    if not tokens:
+        click.echo(f"{user.username} has no API tokens")
+        return
+    now = utcnow()
+    rows = [("ID", "NAME", "CREATED", "EXPIRES", "LAST USED", "STATE")]
+    rows += [
+        (
+            str(token.id),
+            token.name or "-",
+            _when(token.created_at),
+            _when(token.expires_at),
+            _when(token.last_used_at),
+            token.state(now),
+        )
+        for token in tokens
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@users_cli.command("revoke-token")
+@click.argument("name")
+@click.argument("token_id", metavar="ID", type=int, required=False)
+@click.option("--all", "revoke_all", is_flag=True, help="Revoke every token of NAME.")
+def revoke_token_command(name: str, token_id: int | None, revoke_all: bool) -> None:
+    """Revoke API token ID of user NAME (see `users tokens NAME`), or all of them with --all."""
+    user = _user_named(name)
+    if revoke_all == (token_id is not None):
+        raise click.UsageError("give a token ID or --all (not both)")
+    if revoke_all:
+        count = users.revoke_tokens(user)
+        click.echo(f"revoked {count} API token(s) of {user.username}")
+        return
+    try:
+        users.revoke_token(user, token_id)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"revoked API token {token_id} of {user.username}")
+
+
+def _user_named(name: str) -> User:
     user = db.session.scalar(select(User).where(User.username == name))
     if user is None:
         raise click.ClickException(f"no user {name}")
-    token = users.issue_token(user)
-    click.echo(f"new API token for {user.username}; it is shown only once:", err=True)
-    click.echo(token)
+    return user
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
 @users_cli.command("set-role")
@@ -50,9 +120,7 @@ def token_command(name: str) -> None:
 @click.option("--deactivate/--activate", "deactivate", default=None, help="Also deactivate (or reactivate) the user.")
 def set_role_command(name: str, role: str, department_code: str | None, reason: str, deactivate: bool | None) -> None:
     """Give user NAME a role (and department); the change is logged with the reason."""
-    user = db.session.scalar(select(User).where(User.username == name))
-    if user is None:
-        raise click.ClickException(f"no user {name}")
+    user = _user_named(name)
     active = user.active if deactivate is None else not deactivate
     old_role = user.role
     try:
@@ -70,9 +138,7 @@ def set_role_command(name: str, role: str, department_code: str | None, reason: 
 @click.password_option(help="At least 10 characters; prompted for when not given.")
 def set_password_command(name: str, password: str) -> None:
     """Set a new password for user NAME (under the password policy)."""
-    user = db.session.scalar(select(User).where(User.username == name))
-    if user is None:
-        raise click.ClickException(f"no user {name}")
+    user = _user_named(name)
     try:
         users.set_password(user, password)
     except ServiceError as error:

@@ -46,6 +46,13 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 
+# An API token's state (ApiToken.state).
+TOKEN_STATE_LABELS = {
+    "active": _l("In use"),
+    "expired": _l("Expired"),
+    "revoked": _l("Revoked"),
+}
+
 EVENT_LABELS = {
     "created": _l("Logged"),
     "direct_answer": _l("Answered directly"),

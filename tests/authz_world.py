@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import Hotspot, HotspotStatus, User
+from hotline.models import ApiToken, Hotspot, HotspotStatus, User
 from hotline.models.types import utcnow
 from hotline.services import (
     calls,
@@ -27,6 +27,7 @@ from hotline.services import (
     returns,
     routing,
     tickets,
+    users,
 )
 from tests import factories
 from tests.knowledge_factories import make_article
@@ -231,3 +232,8 @@ class World(dict):
 
     def make_user(self) -> User:
         return factories.make_user("operator", username="other_operator")
+
+    def make_token(self) -> ApiToken:
+        """One of `user`'s API tokens, for the revoke buttons."""
+        token = users.issue_token(self["user"], "cti-east")
+        return db.session.scalar(select(ApiToken).where(ApiToken.digest == ApiToken.digest_of(token)))

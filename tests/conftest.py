@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -120,6 +121,18 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """invoke(*args) -> result of `flask --app hotline ARGS`, with service messages in English
+    whatever the default locale."""
+
+    def _invoke(*args: str):
+        with force_locale("en"):
+            return runner.invoke(args=list(args))
+
+    return _invoke
 
 
 @pytest.fixture

@@ -302,6 +302,8 @@ MATRIX: list[Row] = [
     web("admin_users.log", "GET", "/admin/users/log", ADMINS),
     web("admin_users.edit", "GET", "/admin/users/{user.id}", ADMINS),
     web("admin_users.edit", "POST", "/admin/users/{user.id}", ADMINS, data=USER_ROLE),
+    web("admin_users.revoke_token", "POST", "/admin/users/{user.id}/tokens/{token.id}/revoke", ADMINS),
+    web("admin_users.revoke_tokens", "POST", "/admin/users/{user.id}/tokens/revoke", ADMINS),
     web("outbox.index", "GET", "/admin/outbox/", ADMINS),
     # A held message, sent again once a sender (the row's Twilio settings) is configured.
     web("outbox.retry", "POST", "/admin/outbox/{message.id}/retry", ADMINS, sender=True),

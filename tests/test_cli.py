@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from rq import Queue
 from sqlalchemy import func, select
 
@@ -15,17 +14,6 @@ from hotline.models import Department, Role, Ticket, User
 from hotline.services import demo
 from hotline.services.users import user_for_token
 from tests import factories
-
-
-@pytest.fixture
-def invoke(runner):
-    """invoke(*args) -> result, with service messages in English whatever the default locale."""
-
-    def _invoke(*args: str):
-        with force_locale("en"):
-            return runner.invoke(args=list(args))
-
-    return _invoke
 
 
 def user_count() -> int:

@@ -21,7 +21,7 @@ from hotline.models.ticket import (
     TicketCounter,
     TicketEvent,
 )
-from hotline.models.user import ApiToken, Role, User
+from hotline.models.user import ApiToken, LoginSession, Role, User
 
 __all__ = [
     "CHANNELS",
@@ -47,6 +47,7 @@ __all__ = [
     "HotspotWindow",
     "InboundMessage",
     "KnowledgeRevision",
+    "LoginSession",
     "Notice",
     "OutboundMessage",
     "SlaPolicy",

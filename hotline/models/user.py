@@ -61,17 +61,49 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
+def digest_of(secret: str) -> str:
+    """SHA-256 of a random secret (a token, a session key): what the database keeps instead of it.
+
+    A plain hash is enough: the secrets are 256 random bits, nothing to guess by brute force, and
+    the look-up by digest stays one indexed equality."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class ApiToken(db.Model):
-    """A bearer token; only its SHA-256 digest is stored."""
+    """A bearer token; only its SHA-256 digest is stored.
+
+    Revoked tokens stay (revoked_at set) so that the list shows what existed and when it ended;
+    they never authenticate again, and reactivating the user revives none."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    digest_of = staticmethod(digest_of)
+
+    def state(self, now: datetime) -> str:
+        """active, expired or revoked."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+class LoginSession(db.Model):
+    """A signed-in browser session, known to the server: the cookie carries its random key, the
+    table its digest. Logging out deletes the row, so a copy of the cookie stops working; a
+    password, role or unit change and a deactivation delete all the user's rows."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
-
-    @staticmethod
-    def digest_of(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

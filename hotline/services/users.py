@@ -14,12 +14,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from hotline.extensions import db
 from hotline.models import ApiToken, Department, Role, RoleChange, User
 from hotline.models.types import utcnow
-from hotline.services import passwords
+from hotline.services import login_sessions, passwords
 from hotline.services.directory import by_code
-from hotline.services.errors import InvalidInput, PermissionDenied
+from hotline.services.errors import InvalidInput, NotFound, PermissionDenied
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
-TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+TOKEN_NAME_MAX = 80
+TOKEN_MAX_DAYS = 3650
 
 
 def create_user(
@@ -45,21 +47,34 @@ def create_user(
     return user
 
 
-def issue_token(user: User) -> str:
-    """A new bearer token; it is shown once and only its digest is kept."""
+def issue_token(user: User, name: str = "", expires_days: int | None = None) -> str:
+    """A new bearer token; it is shown once and only its digest is kept.
+
+    `name` says what holds it (e.g. the CTI server); `expires_days`, when given, ends it then."""
+    name = (name or "").strip()
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput(_("A token's name has at most %(num)d characters.", num=TOKEN_NAME_MAX), field="name")
+    if expires_days is not None and not 1 <= expires_days <= TOKEN_MAX_DAYS:
+        raise InvalidInput(_("A token expires after 1 to %(num)d days.", num=TOKEN_MAX_DAYS), field="expires_days")
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, digest=ApiToken.digest_of(token)))
+    now = utcnow()
+    expires_at = now + timedelta(days=expires_days) if expires_days is not None else None
+    db.session.add(
+        ApiToken(user=user, digest=ApiToken.digest_of(token), name=name, created_at=now, expires_at=expires_at)
+    )
     db.session.commit()
     return token
 
 
 def user_for_token(token: str) -> User | None:
-    # The user and the token's last use in one query: every API call authenticates.
+    # The user and the token's expiry and last use in one indexed query: every API call authenticates.
     row = db.session.execute(_token_user_statement(), {"digest": ApiToken.digest_of(token)}).first()
     if row is None or not row.User.active:
         return None
     now = utcnow()
-    # Record use at most every few minutes: a write per API call would slow intake.
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    # Record use at most once a minute: a write per API call would slow intake.
     if row.last_used_at is None or now - row.last_used_at > TOKEN_USE_RESOLUTION:
         db.session.execute(update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now))
         db.session.commit()
@@ -70,10 +85,43 @@ def user_for_token(token: str) -> User | None:
 def _token_user_statement() -> Select:
     """Built once: building it cost about as much as running it, on every API call."""
     return (
-        select(User, ApiToken.id.label("token_id"), ApiToken.last_used_at)
+        select(User, ApiToken.id.label("token_id"), ApiToken.expires_at, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.digest == bindparam("digest"))
+        .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None))
     )
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first, revoked and expired ones included (see `ApiToken.state`)."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of `user`'s tokens (already revoked: unchanged). Commits."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        raise NotFound(_("%(name)s has no API token %(id)s.", name=user.username, id=token_id))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    db.session.commit()
+    return token
+
+
+def revoke_tokens(user: User) -> int:
+    """Revoke all of `user`'s tokens; how many were still unrevoked. Commits."""
+    count = _revoke_all(user)
+    db.session.commit()
+    return count
+
+
+def _revoke_all(user: User) -> int:
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -101,6 +149,7 @@ def set_password(user: User, password: str) -> None:
     """A new password for `user`, under the password policy (`services.passwords`)."""
     passwords.check(password, user.username)
     user.set_password(password)
+    login_sessions.end_all(user)  # whoever knew the old password is signed out everywhere
     db.session.commit()
 
 
@@ -148,6 +197,11 @@ def change_role(
     )
     user.role, user.department, user.active = role, department, active
     db.session.add(change)
+    # A session signed in under the old role or unit ends; a deactivated user's tokens end too,
+    # so that reactivating them revives none (the API reads the role per call: tokens follow it).
+    login_sessions.end_all(user)
+    if not active:
+        _revoke_all(user)
     db.session.commit()
     return change
 

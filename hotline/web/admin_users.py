@@ -1,11 +1,13 @@
-"""Users for administrators: the list, a user's role, department and activity, and the log
-of every such change (who changed whom, when, from what to what, and why)."""
+"""Users for administrators: the list, a user's role, department and activity, the log
+of every such change (who changed whom, when, from what to what, and why), and a user's
+API tokens (listed and revoked here; made on the command line, where the token is shown)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, TextAreaField
@@ -13,6 +15,7 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import Department, Role, User
+from hotline.models.types import utcnow
 from hotline.services import audit, users
 from hotline.services.errors import ServiceError
 from hotline.web.forms import HotlineForm
@@ -91,7 +94,59 @@ def edit(user_id: int):
                 return redirect(url_for("admin_users.edit", user_id=user.id))
     changes, _total = audit.role_changes(user=user, per_page=50)
     status = 400 if error else 200
-    return render_template("admin/users_edit.html", user=user, form=form, error=error, changes=changes), status
+    return render_template(
+        "admin/users_edit.html",
+        user=user,
+        form=form,
+        error=error,
+        changes=changes,
+        tokens=users.tokens_of(user),
+        now=utcnow(),
+        revoke_form=HotlineForm(),
+    ), status
+
+
+@bp.post("/<int:user_id>/tokens/<int:token_id>/revoke")
+@roles_required(Role.ADMIN)
+def revoke_token(user_id: int, token_id: int):
+    """Revoke one of the user's API tokens."""
+    user = db.get_or_404(User, user_id)
+    if _checked():
+        try:
+            users.revoke_token(user, token_id)
+        except ServiceError as failure:
+            db.session.rollback()
+            flash(failure.message, "danger")
+        else:
+            flash(_("API token %(id)s of %(name)s revoked.", id=token_id, name=user.username), "success")
+    return redirect(url_for("admin_users.edit", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/tokens/revoke")
+@roles_required(Role.ADMIN)
+def revoke_tokens(user_id: int):
+    """Revoke all of the user's API tokens."""
+    user = db.get_or_404(User, user_id)
+    if _checked():
+        count = users.revoke_tokens(user)
+        flash(
+            ngettext(
+                "%(num)d API token of %(name)s revoked.",
+                "%(num)d API tokens of %(name)s revoked.",
+                count,
+                name=user.username,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin_users.edit", user_id=user.id))
+
+
+def _checked() -> bool:
+    """The revoke buttons' form: only its CSRF token to check."""
+    if HotlineForm().validate_on_submit():
+        return True
+    flash(_("The form has expired; reload the page and try again."), "danger")
+    return False
 
 
 @bp.get("/log")

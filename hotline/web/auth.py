@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from hotline.extensions import db
-from hotline.services import login_throttle
+from hotline.services import login_sessions, login_throttle
 from hotline.services.users import authenticate
 from hotline.web.forms import LocaleForm, LoginForm, LogoutForm
 from hotline.web.guards import safe_next
@@ -46,6 +46,7 @@ def login():
                 session.clear()
                 if locale:
                     session["locale"] = locale
+                session[login_sessions.KEY] = login_sessions.start(user)
                 login_user(user)
                 return redirect(safe_next(form.next.data) or url_for("home.index"))
             login_throttle.failed(username, address)
@@ -60,9 +61,19 @@ def login():
 def logout():
     # Any POST logs out: the CSRF check (on in the real app) keeps other sites from doing it.
     LogoutForm().validate_on_submit()
+    # Ended on the server too: a copy of this cookie no longer signs anyone in.
+    login_sessions.end(session.pop(login_sessions.KEY, None))
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.before_app_request
+def _load_user_first() -> None:
+    """Check the session before the view runs: the check may write its last-seen time and
+    commit, which must not commit anything a view has begun."""
+    if request.endpoint != "static" and session.get(login_sessions.KEY):
+        current_user._get_current_object()
 
 
 @bp.post("/locale")
