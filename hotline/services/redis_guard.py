@@ -78,8 +78,10 @@ def recently_down(main: Redis) -> bool:
 
 
 def mark_down(main: Redis, what: str, error: Exception) -> None:
+    already = recently_down(main)  # a health probe while the memo lasts: said already
     _down_until[main] = time.monotonic() + DOWN_MEMO_SECONDS
-    log.warning("%s: Redis unavailable (%s); skipping Redis for %d s", what, error, DOWN_MEMO_SECONDS)
+    if not already:
+        log.warning("%s: Redis unavailable (%s); skipping Redis for %d s", what, error, DOWN_MEMO_SECONDS)
 
 
 def mark_up(main: Redis | None) -> None:
