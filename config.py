@@ -84,6 +84,9 @@ class Config:
         # Empty means "no Redis": jobs are not enqueued and the sweeper catches up later.
         self.REDIS_URL = env_str("REDIS_URL", "")
         self.RQ_QUEUE = env_str("HOTLINE_RQ_QUEUE", "hotline")
+        # Web paths where Redis is on the side (intake's hand-over, throttles) wait this long at
+        # most, then skip Redis for a few seconds (services/redis_guard.py).
+        self.HOTLINE_REDIS_SIDE_TIMEOUT = env_float("HOTLINE_REDIS_SIDE_TIMEOUT", 0.5)
         self.HOTLINE_TIMEZONE = env_str("HOTLINE_TIMEZONE", "Asia/Shanghai")
         self.HOTLINE_PHONE_REGION = env_str("HOTLINE_PHONE_REGION", "CN")
         self.BABEL_DEFAULT_LOCALE = env_str("HOTLINE_DEFAULT_LOCALE", "zh_CN")
@@ -142,8 +145,11 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # A signed-in session is refused this long after it was last written (a shift and a bit).
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("HOTLINE_SESSION_HOURS", 12))
-        # Login throttling: failures per user name and per address within the window (seconds).
-        self.HOTLINE_LOGIN_ACCOUNT_FAILURES = env_int("HOTLINE_LOGIN_ACCOUNT_FAILURES", 5)
+        # Login throttling (services/login_throttle.py): failures within the window (seconds) per
+        # user name and address together (that pair is refused), per address, and per user name
+        # from all addresses (never a lock: only addresses that failed at the name are refused).
+        self.HOTLINE_LOGIN_PAIR_FAILURES = env_int("HOTLINE_LOGIN_PAIR_FAILURES", 5)
+        self.HOTLINE_LOGIN_ACCOUNT_FAILURES = env_int("HOTLINE_LOGIN_ACCOUNT_FAILURES", 10)
         self.HOTLINE_LOGIN_ADDRESS_FAILURES = env_int("HOTLINE_LOGIN_ADDRESS_FAILURES", 20)
         self.HOTLINE_LOGIN_WINDOW = env_int("HOTLINE_LOGIN_WINDOW", 15 * 60)
 

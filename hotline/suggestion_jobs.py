@@ -14,13 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from redis.exceptions import RedisError
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from hotline.extensions import db, jobs
 from hotline.models.types import utcnow
-from hotline.services import suggestions
+from hotline.services import redis_guard, suggestions
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,8 @@ def schedule_training(now: datetime | None = None) -> str | None:
 def enqueue_training(trigger: str = "admin", force: bool = False) -> bool:
     """Train as soon as a worker is free. True when a training is queued (this one, or one
     already waiting); False without a queue or with Redis down: nothing happens then."""
-    queue = jobs.queue
-    if queue is None:
-        return False
-    try:
+
+    def enqueue(queue: Queue) -> bool:
         try:
             waiting = Job.fetch(ON_DEMAND_ID, connection=queue.connection).get_status(refresh=False)
         except NoSuchJobError:
@@ -110,7 +108,10 @@ def enqueue_training(trigger: str = "admin", force: bool = False) -> bool:
             job_timeout=TRAIN_TIMEOUT,
             description="train routing suggestions (on demand)",
         )
-    except RedisError as error:
-        log.warning("routing suggestions training not enqueued, Redis unavailable: %s", error)
+        return True
+
+    try:  # an administrator's click: a hung Redis costs a short wait, as for every web path
+        return redis_guard.call_queue("routing suggestions training", enqueue)
+    except redis_guard.Unavailable as why:
+        log.warning("routing suggestions training not enqueued: %s", why)
         return False
-    return True

@@ -266,6 +266,7 @@ MATRIX: list[Row] = [
     # --- pages: dispatch, supervision, reports, hotspots -------------------------------------------
     web("dispatch.queue", "GET", "/dispatch", DISPATCH),
     web("supervision.overdue", "GET", "/supervision/overdue", SUPERVISE),
+    web("supervision.failed_logins", "GET", "/supervision/failed-logins", SUPERVISE),
     web("reports.index", "GET", "/reports/", REPORTS),
     web("reports.response_times", "GET", "/reports/response-times", REPORTS),
     web("reports.response_times_export", "GET", "/reports/response-times.csv", REPORTS),

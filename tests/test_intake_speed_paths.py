@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket
-from hotline.services import queueing, tickets
+from hotline.services import queueing, redis_guard, tickets
 from tests import factories, fake_twilio
 from tests.api.test_create import CALL as API_CALL
 
@@ -83,9 +83,10 @@ def test_a_text_that_cannot_be_written_leaves_the_ticket(city, no_queue, twilio,
 
 
 def commands_sent(queue: Queue, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The commands sent to Redis on their own (not in a pipeline) from now on."""
+    """The commands that intake sends to Redis on their own (not in a pipeline) from now on:
+    through the side client, with its short timeouts (redis_guard)."""
     sent: list[str] = []
-    connection = queue.connection
+    connection = redis_guard.side_client(queue.connection)
     execute = connection.execute_command
 
     def counting(*args, **options):
@@ -145,7 +146,7 @@ def test_when_redis_refuses_the_ticket_is_kept_and_the_sweep_routes_and_texts_it
         result = tickets.create_ticket(city.operator, factories.intake())
     finally:
         monkeypatch.undo()
-        queueing._down_until.pop(queue.connection, None)  # the memo of the failure, for the next test
+        redis_guard.mark_up(queue.connection)  # the memo of the failure, for the next test
     assert result.routing_queued is False
     assert queue.count == 0
     [message] = stored_messages()

@@ -72,3 +72,15 @@ class RoleChange(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])
+
+
+class FailedLogin(db.Model):
+    """One failed login (wrong password, or no such user), for supervisors to see who is tried
+    from where. A name that is no account is kept masked: it may be a password typed in the
+    wrong field."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(80))
+    known: Mapped[bool] = mapped_column(default=False)  # the name is an account's
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")

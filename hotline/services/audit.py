@@ -1,4 +1,5 @@
-"""The privacy audit: who saw which ticket's personal data, and the log of role changes.
+"""The privacy audit: who saw which ticket's personal data, the log of role changes, and the
+failed logins that supervisors watch.
 
 A view is recorded whenever a page, an API answer or an export shows a ticket's caller (the
 name, or the number unmasked) or a confidential ticket's content; the ticket page and the
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import has_request_context, request
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from hotline.extensions import db
-from hotline.models import RoleChange, Ticket, User, ViewChannel, ViewKind, ViewRecord
+from hotline.models import FailedLogin, RoleChange, Ticket, User, ViewChannel, ViewKind, ViewRecord
 from hotline.models.types import utcnow
 from hotline.services import access
 
@@ -130,4 +132,74 @@ def role_changes(page: int = 1, per_page: int = 100, user: User | None = None) -
     return rows, total
 
 
-__all__ = ["ViewChannel", "ViewKind", "record_list", "record_view", "role_changes", "shown", "views_of"]
+# Failed logins are kept this long, and the supervisors' page shows this many days of them.
+FAILED_LOGIN_KEEP_DAYS = 90
+FAILED_LOGIN_SHOWN_DAYS = 7
+FAILED_LOGIN_ROWS = 500
+
+
+def record_failed_login(username: str, address: str) -> None:
+    """One failed login; commits. A name that is no account is stored masked (it may be a
+    password typed in the name field); rows older than FAILED_LOGIN_KEEP_DAYS go."""
+    name = (username or "").strip()
+    known = bool(name) and db.session.scalar(select(User.id).where(User.username == name)) is not None
+    now = utcnow()
+    db.session.execute(delete(FailedLogin).where(FailedLogin.at < now - timedelta(days=FAILED_LOGIN_KEEP_DAYS)))
+    db.session.add(
+        FailedLogin(
+            at=now,
+            username=name[:80] if known else mask_name(name),
+            known=known,
+            remote_addr=(address or "")[:ADDRESS_MAX],
+        )
+    )
+    db.session.commit()
+
+
+def mask_name(name: str) -> str:
+    return f"{name[:2]}***" if name else ""
+
+
+@dataclass(frozen=True)
+class FailedLogins:
+    """Failures of one name from one address within the days shown."""
+
+    username: str
+    known: bool
+    remote_addr: str
+    count: int
+    first: datetime
+    last: datetime
+
+
+def failed_logins(days: int = FAILED_LOGIN_SHOWN_DAYS, limit: int = FAILED_LOGIN_ROWS) -> list[FailedLogins]:
+    """The failed logins of the last `days`, per name and address, the latest first."""
+    last = func.max(FailedLogin.at)
+    query = (
+        select(
+            FailedLogin.username,
+            FailedLogin.known,
+            FailedLogin.remote_addr,
+            func.count(),
+            func.min(FailedLogin.at),
+            last,
+        )
+        .where(FailedLogin.at >= utcnow() - timedelta(days=days))
+        .group_by(FailedLogin.username, FailedLogin.known, FailedLogin.remote_addr)
+        .order_by(last.desc(), FailedLogin.username, FailedLogin.remote_addr)
+        .limit(limit)
+    )
+    return [FailedLogins(*row) for row in db.session.execute(query)]
+
+
+__all__ = [
+    "ViewChannel",
+    "ViewKind",
+    "failed_logins",
+    "record_failed_login",
+    "record_list",
+    "record_view",
+    "role_changes",
+    "shown",
+    "views_of",
+]

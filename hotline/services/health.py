@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from redis import ConnectionPool, Redis
+from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import queueing
+from hotline.services import queueing, redis_guard
 
 TIMEOUT_SECONDS = 1.0
 OK, DEGRADED, DOWN = "ok", "degraded", "down"
@@ -105,22 +105,10 @@ def _aware(moment):
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _probe_client() -> Redis | None:
-    """A client with a short timeout, kept per app: the queue's own client waits up to 5 s."""
-    state = current_app.extensions["hotline_jobs"]
-    if state["connection"] is None:
-        return None
-    client = state.get("health_connection")
-    if client is None:
-        pool = state["connection"].connection_pool
-        kwargs = dict(pool.connection_kwargs, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS)
-        client = Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
-        state["health_connection"] = client
-    return client
-
-
 def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
-    client = _probe_client()
+    # The side paths' client (short timeouts); the probe tries whatever their memo says, and
+    # tells it what it found.
+    client = redis_guard.probe_client()
     queue = jobs.queue
     if client is None or queue is None:
         return {"ok": False, "configured": False, "error": "REDIS_URL is not set"}, {}
@@ -138,8 +126,10 @@ def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
         # The queue's ends: jobs go to the back, the sweep's batches to the front, so the
         # longest-waiting job is at one end or the other (an estimate, at O(1) cost).
         ages = [age for job_id in {head, tail} if job_id for age in [_enqueued_age(client, job_id)] if age is not None]
-    except RedisError as error:
+    except (RedisError, OSError) as error:
+        redis_guard.mark_down(queue.connection, "health", error)
         return {"ok": False, "error": type(error).__name__}, {}
+    redis_guard.mark_up(queue.connection)
     return (
         {"ok": True, "latency_ms": round((time.monotonic() - started) * 1000, 1)},
         {

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,6 +23,7 @@ from sqlalchemy import select
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket
 from hotline.models.types import utcnow
+from hotline.services import redis_guard
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +38,6 @@ ROUTING_BATCH = 100
 ROUTING_SPREAD = 8
 # Jobs per Redis pipeline: a failure part-way loses at most one pipeline, reported as such.
 PIPELINE_JOBS = 200
-# After Redis failed at intake, skip it for this long: a hung server (as opposed to a stopped
-# one, which refuses at once) would otherwise cost every operator the socket timeout per ticket.
-# Tickets logged meanwhile stay new and the sweep enqueues them.
-DOWN_MEMO_SECONDS = 10.0
-_down_until: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Redis client -> monotonic deadline
-
-
 # -- intake's hand-over: one push per ticket, routed and texted in batches ------------------
 #
 # Intake is what operators wait on, so it hands a new ticket over with one Redis command: its
@@ -69,21 +61,21 @@ def intake_key(queue: Queue) -> str:
 
 def enqueue_intake(ticket_id: int) -> bool:
     """Hand a ticket just committed to the workers (routing, if new, and its texts). False when
-    Redis is down or absent: the ticket is kept, and the sweep hands it over later."""
-    queue = jobs.queue
-    if queue is None:
-        return False
-    if _recently_down(queue):
-        log.info("ticket %s not handed over: Redis failed moments ago", ticket_id)
-        return False
-    try:
+    Redis is down or absent: the ticket is kept, and the sweep hands it over later.
+
+    Through `redis_guard`: a hung Redis costs one operator a short timeout, then is skipped
+    for a few seconds by every web path of this process (tickets logged meanwhile stay new)."""
+
+    def hand_over(queue: Queue) -> bool:
         if queue.connection.rpush(intake_key(queue), ticket_id) == 1:  # none waited: no drain due
             _enqueue_drain(queue)
-    except RedisError as error:
-        _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
-        log.warning("ticket %s not handed over, Redis unavailable: %s", ticket_id, error)
+        return True
+
+    try:
+        return redis_guard.call_queue("intake", hand_over)
+    except redis_guard.Unavailable as why:
+        log.info("ticket %s not handed over: %s", ticket_id, why)
         return False
-    return True
 
 
 def take_intake(limit: int = DRAIN_BATCH) -> list[int]:
@@ -149,16 +141,6 @@ def enqueue_sends(message_ids: Sequence[int]) -> bool:
         log.warning("%d messages not enqueued, Redis unavailable: %s", len(message_ids), error)
         return False
     return True
-
-
-def _recently_down(queue: Queue) -> bool:
-    until = _down_until.get(queue.connection)
-    if until is None:
-        return False
-    if time.monotonic() < until:
-        return True
-    _down_until.pop(queue.connection, None)
-    return False
 
 
 def batches(ids: Sequence[int], limit: int = ROUTING_BATCH, spread: int = ROUTING_SPREAD) -> list[Sequence[int]]:
@@ -251,7 +233,7 @@ def _requeue_routing(grace: timedelta, batch: int) -> Requeued:
     except RedisBatchError as error:
         log.warning("sweep stopped after %d of %d tickets, Redis unavailable: %s", error.enqueued, len(ids), error)
         return Requeued(waiting=len(ids), enqueued=error.enqueued, has_queue=True, error=str(error))
-    _down_until.pop(queue.connection, None)  # Redis answers again: intake may use it at once
+    redis_guard.mark_up(queue.connection)  # Redis answers again: intake may use it at once
     return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True)
 
 
@@ -281,17 +263,10 @@ SEND_RETRY = Retry(max=3, interval=[10, 60, 300])
 def enqueue_send(message_id: int, at: datetime | None = None) -> bool:
     """Enqueue the sending of an outbox message (at `at`, for a retry: needs the worker's
     scheduler). False when Redis is down or absent: the sweep enqueues it later."""
-    queue = jobs.queue
-    if queue is None:
-        return False
-    if _recently_down(queue):
-        log.info("sending of message %s not enqueued: Redis failed moments ago", message_id)
-        return False
     try:
-        _enqueue_send(queue, message_id, at)
-    except RedisError as error:
-        _down_until[queue.connection] = time.monotonic() + DOWN_MEMO_SECONDS
-        log.warning("sending of message %s not enqueued, Redis unavailable: %s", message_id, error)
+        redis_guard.call_queue("outbox", lambda queue: _enqueue_send(queue, message_id, at))
+    except redis_guard.Unavailable as why:
+        log.info("sending of message %s not enqueued: %s", message_id, why)
         return False
     return True
 

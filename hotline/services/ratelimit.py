@@ -1,10 +1,10 @@
 """A small fixed-window rate limiter: at most N hits per key per window.
 
-With Redis (`jobs.connection`) every process of the hotline shares the counts:
-INCR and EXPIRE in one transaction. Without Redis, or while it is down, each
-process counts alone in memory: a weaker limit, but still a limit, and the page
-keeps working. Keys are hashed, so that no IP address or ticket number is
-written to Redis in clear.
+With Redis (`jobs.connection`, through `redis_guard`: short timeouts, one memo of
+"Redis is down") every process of the hotline shares the counts: INCR and EXPIRE
+in one transaction. Without Redis, or while it is down, each process counts alone
+in memory: a weaker limit, but still a limit, and the page keeps working. Keys
+are hashed, so that no IP address or ticket number is written to Redis in clear.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from redis.exceptions import RedisError
 
-from hotline.extensions import jobs
+from hotline.services import redis_guard
 
 PREFIX = "hotline:ratelimit"
 
@@ -71,19 +70,19 @@ def hit(limit: Limit, key: str, now: float | None = None) -> Verdict:
 
 
 def _redis_incr(limit: Limit, bucket: int, digest: str) -> int | None:
-    connection = jobs.connection
-    if connection is None:
-        return None
     name = f"{PREFIX}:{limit.name}:{bucket}:{digest}"
-    try:
-        pipe = connection.pipeline(transaction=True)
+
+    def incr(client) -> int:
+        pipe = client.pipeline(transaction=True)
         pipe.incr(name)
         # A little longer than the window: the key must outlive its last hit, never the window.
         pipe.expire(name, limit.window + 1)
         count, _ = pipe.execute()
         return int(count)
-    except (RedisError, OSError) as error:
-        current_app.logger.warning("rate limit: Redis unavailable (%s); counting in this process", error)
+
+    try:
+        return redis_guard.call("rate limit", incr)
+    except redis_guard.Unavailable:
         return None
 
 

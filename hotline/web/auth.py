@@ -40,7 +40,7 @@ def login():
         else:
             user = authenticate(username, form.password.data or "")
             if user is not None:
-                login_throttle.succeeded(username)
+                login_throttle.succeeded(username, address)
                 # A fresh session at login: nothing carried over from before (fixation) but the language.
                 locale = session.get("locale")
                 session.clear()

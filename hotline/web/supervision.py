@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import access, returns
+from hotline.services import access, audit, returns
 from hotline.web.formatting import next_clock, sla_state
 from hotline.web.guards import roles_required
 
@@ -79,3 +79,16 @@ def _pending(model) -> list[tuple]:
             .limit(LIST_LIMIT)
         )
     ]
+
+
+@bp.get("/failed-logins")
+@roles_required(*access.SUPERVISE_ROLES)
+def failed_logins():
+    """Who was tried, from where and how often (login_throttle): a name tried from many
+    addresses, or many names from one, is someone guessing."""
+    return render_template(
+        "supervision/failed_logins.html",
+        rows=audit.failed_logins(),
+        days=audit.FAILED_LOGIN_SHOWN_DAYS,
+        limit=audit.FAILED_LOGIN_ROWS,
+    )

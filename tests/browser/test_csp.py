@@ -29,6 +29,7 @@ PAGES = [
     ("supervisor", "reports.response_times", {}),
     ("supervisor", "reports.misrouting", {}),
     ("supervisor", "supervision.overdue", {}),
+    ("supervisor", "supervision.failed_logins", {}),
     ("supervisor", "tickets.views", {"number": "{number}"}),
     ("supervisor", "search.index", {"q": "路面"}),
     ("supervisor", "knowledge.index", {}),

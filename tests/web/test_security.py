@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis import Redis
 
 import config
 from hotline.extensions import db, jobs
@@ -28,9 +29,11 @@ def fresh_counts(app):
 
 @pytest.fixture
 def limits(app, monkeypatch):
-    """Small limits, so that a test needs few attempts: 3 per account, 6 per address."""
-    monkeypatch.setitem(app.config, "HOTLINE_LOGIN_ACCOUNT_FAILURES", 3)
+    """Small limits, so that a test needs few attempts: 3 per name and address, 6 per address,
+    5 per name from every address."""
+    monkeypatch.setitem(app.config, "HOTLINE_LOGIN_PAIR_FAILURES", 3)
     monkeypatch.setitem(app.config, "HOTLINE_LOGIN_ADDRESS_FAILURES", 6)
+    monkeypatch.setitem(app.config, "HOTLINE_LOGIN_ACCOUNT_FAILURES", 5)
     monkeypatch.setitem(app.config, "HOTLINE_LOGIN_WINDOW", 900)
 
 
@@ -56,7 +59,9 @@ def backend(request, app, monkeypatch):
 
 
 class TestLoginThrottle:
-    def test_an_account_is_blocked_after_its_failures_even_with_the_right_password(self, client, city, limits, backend):
+    def test_a_name_is_blocked_from_an_address_after_its_failures_even_with_the_right_password(
+        self, client, city, limits, backend
+    ):
         for _ in range(3):
             assert "Wrong username or password." in text_of(attempt(client, "operator", "wrong"))
         blocked = attempt(client, "operator", factories.PASSWORD)
@@ -66,12 +71,44 @@ class TestLoginThrottle:
         # Other accounts from elsewhere are not affected.
         assert attempt(client, "dispatcher", factories.PASSWORD, address="10.0.0.2").status_code == 302
 
+    def test_a_stranger_cannot_lock_the_owner_out(self, app, city, backend):
+        """Issue 14.4: five wrong passwords for `dispatcher` from one address (the default limits)
+        shut that address out, not the dispatch desk logging in from its own."""
+        stranger, desk = app.test_client(), app.test_client()
+        for _ in range(5):
+            assert attempt(stranger, "dispatcher", "guess", address="203.0.113.9").status_code == 200
+        assert attempt(stranger, "dispatcher", factories.PASSWORD, address="203.0.113.9").status_code == 429
+        assert attempt(desk, "dispatcher", factories.PASSWORD, address="10.0.0.5").status_code == 302
+        assert desk.get("/dispatch").status_code == 200
+
+    def test_an_account_under_attack_refuses_addresses_that_failed_never_a_fresh_one(self, app, city, limits, backend):
+        """Past the name's failures from every address (5 here), an address that failed twice at
+        the name is refused (two guesses per address), one that failed once may still log in,
+        and one that never failed always may: the account slows down, it never locks."""
+        for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+            for _ in range(2):
+                assert attempt(app.test_client(), "dispatcher", "guess", address=address).status_code == 200
+        refused = attempt(app.test_client(), "dispatcher", factories.PASSWORD, address="198.51.100.1")
+        assert refused.status_code == 429 and "Too many failed logins" in text_of(refused)
+        typo = app.test_client()
+        assert attempt(typo, "dispatcher", "typo", address="10.0.0.6").status_code == 200
+        assert attempt(typo, "dispatcher", factories.PASSWORD, address="10.0.0.6").status_code == 302
+        assert attempt(app.test_client(), "dispatcher", factories.PASSWORD, address="10.0.0.7").status_code == 302
+        # Another name is not under attack: two failures from an address do not stop it.
+        other = app.test_client()
+        for _ in range(2):
+            attempt(other, "operator", "wrong", address="198.51.100.1")
+        assert attempt(other, "operator", factories.PASSWORD, address="198.51.100.1").status_code == 302
+
     def test_unknown_names_are_throttled_alike(self, client, city, limits, backend):
         """No account enumeration: an unknown name is counted and blocked like a known one."""
-        answers = [attempt(client, name, "wrong") for name in ("nobody",) * 3 + ("operator",) * 3]
+        answers = [
+            attempt(client, name, "wrong", address=f"10.1.0.{i % 2}")
+            for i, name in enumerate(["nobody", "operator"] * 3)
+        ]
         assert {a.status_code for a in answers} == {200}
-        for name in ("nobody", "operator"):
-            response = attempt(client, name, "wrong")
+        for index, name in enumerate(("nobody", "operator")):
+            response = attempt(client, name, "wrong", address=f"10.1.0.{index}")
             assert response.status_code == 429 and "Too many failed logins" in text_of(response)
 
     def test_an_address_is_blocked_after_its_failures_across_accounts(self, client, city, limits, backend):
@@ -81,15 +118,12 @@ class TestLoginThrottle:
         # The same account from another address still logs in.
         assert attempt(client, "operator", factories.PASSWORD, address="10.0.0.9").status_code == 302
 
-    def test_success_forgives_the_accounts_failures(self, app, city, limits, backend):
-        first = app.test_client()
-        for _ in range(2):
-            attempt(first, "operator", "wrong")
-        assert attempt(first, "operator", factories.PASSWORD).status_code == 302
-        second = app.test_client()
-        for _ in range(2):
-            assert attempt(second, "operator", "wrong", address="10.0.0.3").status_code == 200
-        assert attempt(second, "operator", factories.PASSWORD, address="10.0.0.3").status_code == 302
+    def test_success_forgives_the_addresses_failures_at_the_name(self, app, city, limits, backend):
+        for _ in range(2):  # four failures in all from one address: never three since the last success
+            first = app.test_client()
+            for _ in range(2):
+                assert attempt(first, "operator", "wrong").status_code == 200
+            assert attempt(first, "operator", factories.PASSWORD).status_code == 302
 
     def test_the_window_ends(self, client, city, limits, monkeypatch, app):
         monkeypatch.setitem(app.extensions["hotline_jobs"], "connection", None)
@@ -103,24 +137,51 @@ class TestLoginThrottle:
         clock[0] += 301
         assert attempt(client, "operator", factories.PASSWORD).status_code == 302
 
-    def test_redis_down_falls_back_to_counting_in_the_process(self, client, city, limits, monkeypatch):
-        need_service("TEST_REDIS_URL", "Redis")
-
-        def broken(*args, **kwargs):
-            raise RedisConnectionError("down")
-
-        monkeypatch.setattr(jobs.connection, "pipeline", broken)
+    def test_redis_down_falls_back_to_counting_in_the_process(self, client, city, limits, app, monkeypatch):
+        with socket.socket() as sock:  # a port nothing listens on: every command is refused
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        monkeypatch.setitem(app.extensions["hotline_jobs"], "connection", Redis(port=port))
         for _ in range(3):
             assert attempt(client, "operator", "wrong").status_code == 200
         assert attempt(client, "operator", factories.PASSWORD).status_code == 429
+        assert login_throttle.local_store()._counts  # counted here
 
     def test_names_and_addresses_are_not_written_in_clear(self, client, city, limits):
         need_service("TEST_REDIS_URL", "Redis")
         attempt(client, "operator", "wrong", address="10.9.8.7")
         keys = [key.decode() for key in jobs.connection.scan_iter(f"{login_throttle.PREFIX}:*")]
-        assert len(keys) == 2
+        assert len(keys) == 3  # the name at the address, the name, the address
         assert not any("operator" in key or "10.9.8.7" in key for key in keys)
         assert all(0 < jobs.connection.ttl(key) <= 900 for key in keys)
+
+
+class TestFailedLogins:
+    """Supervisors see who was tried, from where and how often (ASVS 7.2: failed logins are logged)."""
+
+    def test_supervisors_see_the_failed_logins(self, app, city, login):
+        for _ in range(2):
+            attempt(app.test_client(), "dispatcher", "guess", address="203.0.113.9")
+        attempt(app.test_client(), "Hunter2-my-password", "x", address="203.0.113.10")
+        attempt(app.test_client(), "operator", factories.PASSWORD, address="10.0.0.1")  # a success: not listed
+        for user in (city.supervisor, city.admin):
+            page = login(user).get("/supervision/failed-logins", headers=EN)
+            assert page.status_code == 200
+            text = text_of(page)
+            html = page.get_data(as_text=True)
+            assert 'data-user="dispatcher" data-address="203.0.113.9" data-count="2"' in html
+            assert 'data-user="Hu***" data-address="203.0.113.10" data-count="1"' in html
+            assert "Hunter2" not in html and "no such account" in text
+            assert 'data-user="operator"' not in html
+
+    @pytest.mark.parametrize("role", ["operator", "dispatcher", "department"])
+    def test_others_may_not(self, city, login, role):
+        user = {"operator": city.operator, "dispatcher": city.dispatcher, "department": city.roads_staff}[role]
+        assert login(user).get("/supervision/failed-logins").status_code == 403
+
+    def test_anonymous_goes_to_the_login_page(self, client):
+        response = client.get("/supervision/failed-logins")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 class TestSessions:
