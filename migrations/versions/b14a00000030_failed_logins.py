@@ -1,7 +1,7 @@
 """failed logins, for supervisors: who was tried, from where, when
 
 Revision ID: b14a00000030
-Revises: a7f1c0de0007
+Revises: b14a00000020
 Create Date: 2026-12-05 08:30:00
 """
 
@@ -12,7 +12,7 @@ import hotline.models.types
 
 # revision identifiers, used by Alembic.
 revision = "b14a00000030"
-down_revision = "a7f1c0de0007"
+down_revision = "b14a00000020"
 branch_labels = None
 depends_on = None
 
