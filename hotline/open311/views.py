@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -35,7 +36,7 @@ from hotline.models import TICKET_TYPES, Category, District, Status, Ticket, Tic
 from hotline.models.types import utcnow
 from hotline.open311 import bp
 from hotline.open311.formats import error, format_of_path, render
-from hotline.services import access, tickets
+from hotline.services import access, phones, ratelimit, tickets
 from hotline.services.errors import ServiceError
 from hotline.services.users import user_for_token
 
@@ -43,7 +44,11 @@ FMT = "<any(json, xml):fmt>"
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00Z"  # when this endpoint's behaviour last changed
 DEFAULT_TYPE = "help"  # a 311 report asks the city to do something: 求助
-DEFAULT_WINDOW = timedelta(days=90)  # the spec's default range for GET requests
+MAX_SPAN = timedelta(days=90)  # the spec's longest range of requested dates, and its default
+# Reads per address and window (HOTLINE_OPEN311_READS, HOTLINE_OPEN311_WINDOW_SECONDS): more than
+# the status page's look-ups, which guard four secret digits; enough for an app, not for a scraper.
+READS = 300
+READS_WINDOW_SECONDS = 600
 MAX_PAGE_SIZE = 1000
 MAX_IDS = 200
 MAX_BODY_BYTES = 256 * 1024
@@ -53,10 +58,6 @@ NAME_MAX = 60
 ATTRIBUTE_CODES = ("district", "type")
 _ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\]]*)\](\[\])?$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# Phone-like numbers in free text: 7+ digits in a row, or a mobile number written 138-0013-8000.
-# A ticket number (20261125-000042) is left alone.
-_PHONE_LIKE = re.compile(r"(?P<ticket>\d{8}-\d{6})|\+?\d{7,}[Xx]?|1[3-9]\d[- ]\d{4}[- ]\d{4}")
-MASK = "***"
 
 
 class Open311Error(Exception):
@@ -308,8 +309,8 @@ def public_text(text: str | None, ticket: Ticket) -> str:
         return ""
     name = (ticket.caller_name or "").strip()
     if len(name) >= 2:
-        text = text.replace(name, MASK)
-    return _PHONE_LIKE.sub(lambda m: m.group(0) if m.group("ticket") else MASK, text)
+        text = text.replace(name, phones.MASK)
+    return phones.mask_phones_in_text(text)
 
 
 def local_iso(value: datetime | None) -> str | None:
@@ -361,17 +362,29 @@ def _filtered(query):
     statuses = _statuses(request.args.get("status", ""))
     if statuses:
         query = query.where(Ticket.status.in_(statuses))
-    start, end = _when("start_date"), _when("end_date")
-    if start is not None and end is not None and end < start:
+    start, end = _date_range(_when("start_date"), _when("end_date"))
+    return query.where(Ticket.created_at >= start, Ticket.created_at <= end)
+
+
+def _date_range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """The spec's range: end_date defaults to now, start_date to 90 days before the end, and
+    no range spans more than 90 days, so that no query reads further than that."""
+    if end is None:
+        end = utcnow() if start is None else max(utcnow(), start)
+    if start is None:
+        start = end - MAX_SPAN
+    if end < start:
         raise Open311Error(400, _("end_date is before start_date."))
-    if start is None and end is None:
-        start = utcnow() - DEFAULT_WINDOW
-    elif start is None:
-        start = end - DEFAULT_WINDOW
-    query = query.where(Ticket.created_at >= start)
-    if end is not None:
-        query = query.where(Ticket.created_at <= end)
-    return query
+    if end - start > MAX_SPAN:
+        raise Open311Error(
+            400,
+            _(
+                "start_date and end_date may span at most %(days)d days (without end_date, up to now): "
+                "ask for a longer period in parts.",
+                days=MAX_SPAN.days,
+            ),
+        )
+    return start, end
 
 
 def _statuses(raw: str) -> list[str]:
@@ -544,6 +557,27 @@ def _http_error(e: HTTPException) -> Response:
 for _code in default_exceptions:
     bp.register_error_handler(_code, _http_error)
 bp.register_error_handler(HTTPException, _http_error)
+
+
+@bp.before_request
+def _limit_public_reads() -> Response | None:
+    """Reads need no key, so each address may make only so many, counted as the status page's
+    look-ups are (services/ratelimit.py: in Redis, shared by every process)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    limit = ratelimit.configured(
+        "open311-ip", "HOTLINE_OPEN311_READS", READS, "HOTLINE_OPEN311_WINDOW_SECONDS", READS_WINDOW_SECONDS
+    )
+    verdict = ratelimit.hit(limit, request.remote_addr or "unknown")
+    if verdict.allowed:
+        return None
+    minutes = max(1, -(-verdict.retry_after // 60))
+    message = ngettext(
+        "Too many requests from this address. Please wait %(num)d minute and try again.",
+        "Too many requests from this address. Please wait %(num)d minutes and try again.",
+        minutes,
+    )
+    return error(_fmt(), 429, message, {"Retry-After": str(verdict.retry_after)})
 
 
 @bp.before_request

@@ -34,7 +34,7 @@ from wtforms import StringField, SubmitField
 from hotline.extensions import db
 from hotline.models import Status, Ticket
 from hotline.public import bp
-from hotline.services import access, ratelimit
+from hotline.services import access, phones, ratelimit
 
 # Look-ups allowed per IP address and per ticket number in each window; the app's
 # config may override them (HOTLINE_STATUS_LOOKUPS, HOTLINE_STATUS_WINDOW_SECONDS).
@@ -141,7 +141,10 @@ def citizen_view(ticket: Ticket) -> CitizenView:
         resolved_at=source.resolved_at,
         closed_at=source.closed_at,
         expected_by=source.resolve_due_at if source.status in Status.WITH_DEPARTMENT else None,
-        reply=source.resolution if source.status in (Status.RESOLVED, Status.CLOSED) else None,
+        # The page is public (a number and four digits): phone numbers in the reply are masked.
+        reply=phones.mask_phones_in_text(source.resolution or "") or None
+        if source.status in (Status.RESOLVED, Status.CLOSED)
+        else None,
         merged=ticket.status == Status.MERGED and source is not ticket,
     )
 
@@ -219,9 +222,8 @@ def _expired_form(error: CSRFError) -> Response:
 
 
 def _limits() -> tuple[ratelimit.Limit, ratelimit.Limit]:
-    hits = int(current_app.config.get("HOTLINE_STATUS_LOOKUPS", LOOKUPS))
-    window = int(current_app.config.get("HOTLINE_STATUS_WINDOW_SECONDS", WINDOW_SECONDS))
-    return ratelimit.Limit("status-ip", hits, window), ratelimit.Limit("status-number", hits, window)
+    settings = ("HOTLINE_STATUS_LOOKUPS", LOOKUPS, "HOTLINE_STATUS_WINDOW_SECONDS", WINDOW_SECONDS)
+    return ratelimit.configured("status-ip", *settings), ratelimit.configured("status-number", *settings)
 
 
 def _too_many(form: StatusForm, retry_after: int) -> Response:

@@ -89,3 +89,9 @@ def _redis_incr(limit: Limit, bucket: int, digest: str) -> int | None:
 def local_counter() -> LocalCounter:
     """The app's in-process counter (one per app, so tests and a second app do not share counts)."""
     return current_app.extensions.setdefault("hotline_ratelimit", LocalCounter())
+
+
+def configured(name: str, hits_setting: str, hits: int, window_setting: str, window: int) -> Limit:
+    """A limit with these defaults, which the app's config may override by the settings' names."""
+    config = current_app.config
+    return Limit(name, int(config.get(hits_setting, hits)), int(config.get(window_setting, window)))

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
+from redis import Redis
 from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Ticket, TicketEvent
-from hotline.services import merging, tickets
+from hotline.services import merging, ratelimit, tickets
 from hotline.services.users import issue_token
 from tests import factories
 
@@ -351,6 +352,32 @@ def test_texts_mask_phone_numbers_and_the_callers_name(client, city):
     assert body["address"] == "人民路 12 号，联系人***"
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_phone_numbers_however_written_are_masked_whole(client, city, fmt):
+    ticket = factories.make_ticket(
+        city.operator,
+        description=(
+            "座机010-6552 1234；联系 139.0013.8000；139 00 13 90 00；(010)65521234；０１０－６５５２１２３４；"
+            "2026-11-25 14:30 罚款1500元，见工单20261125-000042。"
+        ),
+        address="12号楼3单元502室，电话 138 0013 8000",
+    )
+    tickets.route(ticket.id)
+    tickets.accept(city.roads_staff, ticket)
+    tickets.resolve(city.roads_staff, ticket, "已处理，如有疑问请致电（010）6552-1234。")
+    response = get(client, f"/requests/{ticket.number}.{fmt}")
+    if fmt == "xml":
+        found = xml(response).find("request")
+        body = {field: found.findtext(field) for field in ("description", "address", "status_notes")}
+    else:
+        (body,) = response.get_json()
+    assert (
+        body["description"] == "座机***；联系 ***；***；***；***；2026-11-25 14:30 罚款1500元，见工单20261125-000042。"
+    )
+    assert body["address"] == "12号楼3单元502室，电话 ***"
+    assert body["status_notes"] == "已处理，如有疑问请致电***。"
+
+
 def test_confidential_tickets_are_not_published(client, city):
     secret = factories.make_ticket(city.operator, confidential=True, type="report")
     public = factories.make_ticket(city.operator)
@@ -436,14 +463,35 @@ def test_filter_by_dates(client, spread):
         spread["water"].number,
     ]
     # An explicit range reaches further back than the default 90 days.
-    old_start = (now - timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%S+08:00")
-    old_end = (now - timedelta(days=100)).strftime("%Y-%m-%d")
+    old_start = (now - timedelta(days=250)).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    old_end = (now - timedelta(days=170)).strftime("%Y-%m-%d")
     assert numbers(get(client, "/requests.json", start_date=old_start, end_date=old_end)) == [spread["old"].number]
     # start alone runs to now
-    assert len(numbers(get(client, "/requests.json", start_date=old_start))) == 5
+    recent_start = (now - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    assert len(numbers(get(client, "/requests.json", start_date=recent_start))) == 4
     # A "+" that the client forgot to encode arrives as a space: still understood.
-    response = client.get(f"{BASE}/requests.json?start_date={old_start}", headers=EN)
-    assert len(numbers(response)) == 5
+    response = client.get(f"{BASE}/requests.json?start_date={recent_start}", headers=EN)
+    assert len(numbers(response)) == 4
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_no_range_spans_more_than_90_days(client, spread, fmt):
+    now = datetime.now(UTC)
+
+    def day(days_ago: float) -> str:
+        return (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    words = "at most 90 days"
+    assert_error(get(client, f"/requests.{fmt}", start_date=day(300), end_date=day(100)), 400, fmt, words)
+    # start_date alone runs to now: 91 days is one too many.
+    assert_error(get(client, f"/requests.{fmt}", start_date=day(91)), 400, fmt, words)
+    assert_error(get(client, f"/requests.{fmt}", start_date="2000-01-01"), 400, fmt, words)
+    # Exactly 90 days is allowed; end_date alone reads the 90 days before it.
+    assert len(numbers(get(client, f"/requests.{fmt}", start_date=day(90), end_date=day(0)))) == 4
+    assert numbers(get(client, f"/requests.{fmt}", end_date=day(150))) == [spread["old"].number]
+    assert numbers(get(client, f"/requests.{fmt}", end_date=day(300))) == []
+    # A start in the future is an empty range, not an error.
+    assert numbers(get(client, f"/requests.{fmt}", start_date=day(-5))) == []
 
 
 def test_service_request_id_list_overrides_the_other_filters(client, spread):
@@ -483,6 +531,49 @@ def test_paging(client, spread):
 )
 def test_bad_filters_are_400(client, city, fmt, params, words):
     assert_error(get(client, f"/requests.{fmt}", **params), 400, fmt, words)
+
+
+# --- reads are rate-limited per address, as the status page's look-ups ------------------------
+
+READ_PATHS = ["/discovery.{fmt}", "/services.{fmt}", "/services/potholes.{fmt}", "/requests.{fmt}"]
+
+
+def read(client, path: str, ip: str = "198.51.100.1"):
+    return client.get(BASE + path, headers=EN, environ_base={"REMOTE_ADDR": ip})
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_public_reads_are_limited_per_address_in_redis(client, app, city, valid, redis_url, monkeypatch, fmt):
+    ticket = factories.make_ticket(city.operator)
+    paths = [p.format(fmt=fmt) for p in READ_PATHS] + [
+        f"/requests/{ticket.number}.{fmt}",
+        f"/tokens/{ticket.number}.{fmt}",
+    ]
+    monkeypatch.setitem(app.config, "HOTLINE_OPEN311_READS", len(paths))
+    for path in paths:  # every read counts against the same limit
+        assert read(client, path).status_code == 200, path
+    for path in paths:
+        refused = read(client, path)
+        assert_error(refused, 429, fmt, "Too many requests")
+        assert 0 < int(refused.headers["Retry-After"]) <= 600
+    # The counts are in Redis, shared by every process: a process with no counts of its own
+    # (here: this one, its counter cleared) still refuses.
+    assert list(Redis.from_url(redis_url).scan_iter(f"{ratelimit.PREFIX}:open311-ip:*"))
+    ratelimit.local_counter().clear()
+    assert read(client, paths[0]).status_code == 429
+    # Another address is not held back, and filing (with an api_key) is not a read.
+    assert read(client, paths[0], ip="198.51.100.2").status_code == 200
+    filed = post(client, fmt, **valid)
+    assert filed.status_code == 200, filed.get_data(as_text=True)
+
+
+def test_the_read_limit_and_its_window_are_settings(client, app, city, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_OPEN311_READS", 1)
+    monkeypatch.setitem(app.config, "HOTLINE_OPEN311_WINDOW_SECONDS", 60)
+    assert read(client, "/services.json").status_code == 200
+    refused = read(client, "/services.json")
+    assert_error(refused, 429, "json", "1 minute")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
 
 
 # --- the rest of the spec's error handling ---------------------------------------------------

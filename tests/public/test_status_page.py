@@ -76,6 +76,15 @@ def test_a_resolved_ticket_shows_the_public_reply(client, city, dispatched):
     assert "施工队下周才有空" not in page
 
 
+def test_phone_numbers_in_the_reply_are_masked(client, city, dispatched):
+    # The page is public behind a number and four digits: the reply is masked as Open311's texts are.
+    tickets.accept(city.roads_staff, dispatched)
+    tickets.resolve(city.roads_staff, dispatched, "已与您（139 00 13 90 00）电话沟通，工单20261125-000042已办结。")
+    page = text(look_up(client, dispatched.number))
+    assert "已与您（***）电话沟通，工单20261125-000042已办结。" in page
+    assert "13 90 00" not in page
+
+
 def test_citizen_labels_for_each_stage(client, city, dispatched):
     waiting = factories.make_routed_ticket(city.operator)
     tickets.accept(city.roads_staff, waiting)
