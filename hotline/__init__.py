@@ -8,7 +8,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from config import Config, config_from_env
-from hotline import security
+from hotline import bounds, security
 from hotline.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 from hotline.extensions import jobs as job_queue  # as `jobs`, importing hotline.jobs would rebind the name
 
@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     from hotline.telephony import bp as twilio_bp
     from hotline.web import register_blueprints
 
+    bounds.init_app(app)  # before the blueprints: their <int:...> ids are bounded
     register_blueprints(app)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, not by cookie

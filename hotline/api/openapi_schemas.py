@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hotline.bounds import MAX_ID
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
@@ -17,8 +18,6 @@ from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.reports import GROUPINGS
 
 Schema = dict[str, Any]
-
-MAX_ID = 2**31 - 1
 
 
 def ref(name: str) -> Schema:

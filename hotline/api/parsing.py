@@ -14,6 +14,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from hotline.api.errors import ApiError
+from hotline.bounds import MAX_ID, whole_number
 from hotline.services.storage import storable
 
 MAX_BODY_BYTES = 256 * 1024  # a ticket is at most a few KiB of text
@@ -106,7 +107,7 @@ def integer(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise ApiError(400, "invalid_input", _("“%(field)s” must be a positive integer.", field=name), field=name)
     return value
 
@@ -154,12 +155,12 @@ def query_int(name: str, default: int, *, minimum: int = 1, maximum: int | None 
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < minimum:
+    value = whole_number(raw)
+    if value is None or value < minimum:
         raise ApiError(
             400,
             "invalid_input",
             _("“%(field)s” must be a whole number of at least %(n)d.", field=name, n=minimum),
             field=name,
         )
-    value = int(raw)
     return min(value, maximum) if maximum is not None else value

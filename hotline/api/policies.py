@@ -15,11 +15,11 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import json_body
 from hotline.api.responses import json_response
 from hotline.api.serializers import policy_json
+from hotline.bounds import id_number
 from hotline.models import Role
 from hotline.services import policies
 
 # Ids beyond this are no policy; bounding them keeps the database's integer type happy.
-MAX_ID = 2**31 - 1
 
 
 @bp.get("/sla-policies")
@@ -55,6 +55,7 @@ def delete_policy(policy_id: str) -> Response:
 
 def _id(raw: str) -> int:
     # A non-numeric id is no policy at all: 404, as for an unknown ticket number.
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID:
+    value = id_number(raw)
+    if value is None:
         raise ApiError(404, "not_found", _("No SLA policy %(id)s.", id=raw))
-    return int(raw)
+    return value

@@ -15,6 +15,7 @@ from hotline.api.auth import api_roles
 from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
+from hotline.bounds import MAX_PAGE
 from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.reports import GROUPINGS, PERIODS, categories_to_level, misrouting, report_page
@@ -23,7 +24,6 @@ DEFAULT_DAYS = 30
 # A page of rows: 30 days of every category per day is over 9,000 rows (8 MB of JSON).
 REPORT_PAGE_SIZE = 1000
 MAX_REPORT_PAGE_SIZE = 5000
-MAX_PAGE = 100_000
 MAX_DAYS = 366  # a year, leap or not: longer ranges are an export, not a live query
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -18,11 +18,11 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import expected_version, json_body, nested_object, query_int, string_list, text
 from hotline.api.responses import json_response
 from hotline.api.serializers import ticket_json
+from hotline.bounds import id_number
 from hotline.models import TICKET_TYPES, URGENCIES, Role
 from hotline.services import access, assists, returns, routing, suggestions
 
 # Ids beyond this are no rule; bounding them keeps the database's integer type happy.
-MAX_ID = 2**31 - 1
 # Wide enough for any catalogue, narrow enough for the database's integer column.
 PRIORITY_LIMIT = 1_000_000
 RULE_FIELDS = (
@@ -217,9 +217,10 @@ def _invalid(detail: str, field: str) -> None:
 
 def _id(raw: str) -> int:
     # A non-numeric id is no rule at all: 404, as for an unknown ticket number.
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID:
+    value = id_number(raw)
+    if value is None:
         raise ApiError(404, "not_found", _("No routing rule %(id)s.", id=raw))
-    return int(raw)
+    return value
 
 
 def _ticket_response(ticket) -> Response:

@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from hotline import labels
+from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import TICKET_TYPES, Category, District, Status, Ticket, TicketEvent, User
 from hotline.models.types import utcnow
@@ -433,9 +434,10 @@ def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    value = whole_number(raw)
+    if value is None or value < 1:
         raise Open311Error(400, _("%(field)s must be a whole number of at least 1.", field=name))
-    return int(raw)
+    return value
 
 
 def _default_page_size() -> int:

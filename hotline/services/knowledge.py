@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from hotline.bounds import MAX_ID
 from hotline.extensions import db
 from hotline.models import (
     Article,
@@ -57,7 +58,6 @@ DEFAULT_STALE_DAYS = 90
 SUGGEST_CUTOFF = 0.25  # suggestions scoring below a quarter of the best share only a common word
 CATEGORY_BOOST = 1.5  # an article of the chosen category (or above or below it) ranks higher
 TAG_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
-MAX_ID = 2**31 - 1
 
 IN_FORCE, EXPIRED, NOT_YET_VALID = "in_force", "expired", "not_yet_valid"
 

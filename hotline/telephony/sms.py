@@ -11,6 +11,7 @@ import logging
 from flask import Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from hotline.bounds import id_number
 from hotline.services import citizen_sms, outbox
 from hotline.services.errors import InvalidInput
 from hotline.telephony import bp
@@ -66,7 +67,7 @@ def message_status():
     if problem:
         return bad_request(problem)
     raw_id = request.args.get("outbox", "")
-    outbox_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 12 else None
+    outbox_id = id_number(raw_id)
     message = outbox.apply_status(
         sid,
         status,

@@ -31,6 +31,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.bounds import whole_number
 from hotline.services import calls
 from hotline.telephony import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
@@ -222,8 +223,7 @@ def _sid() -> str:
 
 
 def _seconds(raw: str | None) -> int | None:
-    text = (raw or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 9 else None
+    return whole_number((raw or "").strip())
 
 
 def _not_a_url(url: str) -> str | None:

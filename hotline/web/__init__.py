@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from hotline.extensions import login_manager
+from hotline.extensions import db, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -56,8 +56,9 @@ def register_blueprints(app: Flask) -> None:
     formatting.register(app)
     app.context_processor(_navigation)
     app.before_request(_refuse_nul)
-    for code in (400, 403, 404, 405, 413):
-        app.register_error_handler(code, _error_page)
+    # Every HTTP error, and any exception a view lets through (Flask answers it as a 500 after
+    # logging it), gets the site's page, never Werkzeug's plain one.
+    app.register_error_handler(HTTPException, _error_page)
 
 
 def _refuse_nul():
@@ -101,4 +102,7 @@ def _error_page(error: HTTPException):
     and a blueprint's own handler (the API's JSON one) still wins for its own views."""
     if request.path.startswith(MACHINE_PREFIXES):
         return error.get_response()
+    # Nothing half-saved; and after a database error the page's own queries (the menu's) need
+    # a session that works again.
+    db.session.rollback()
     return render_template("errors/error.html", code=error.code), error.code

@@ -20,6 +20,7 @@ from hotline.services import audit, users
 from hotline.services.errors import ServiceError
 from hotline.web.forms import HotlineForm
 from hotline.web.guards import roles_required
+from hotline.web.paging import page_number
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -59,7 +60,7 @@ def index():
     query = select(User).order_by(User.username)
     if role in Role.ALL:
         query = query.where(User.role == role)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", pagination=pagination, role=role, roles=Role.ALL)
 
@@ -152,7 +153,7 @@ def _checked() -> bool:
 @bp.get("/log")
 @roles_required(Role.ADMIN)
 def log():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     changes, total = audit.role_changes(page=page, per_page=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template("admin/users_log.html", changes=changes, total=total, page=page, pages=pages)

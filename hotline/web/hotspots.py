@@ -20,6 +20,7 @@ from hotline.services import access, hotspots
 from hotline.services.errors import NotFound, ServiceError
 from hotline.web.forms import HotlineForm
 from hotline.web.guards import roles_required
+from hotline.web.paging import page_number
 
 bp = Blueprint("hotspots", __name__, url_prefix="/hotspots")
 
@@ -78,9 +79,8 @@ def index():
 @roles_required(*access.SUPERVISE_ROLES)
 def show(hotspot_id: int):
     hotspot = hotspots.get(current_user, hotspot_id)
-    page = request.args.get("page", 1, type=int)
     pagination = db.paginate(
-        hotspots.tickets_query(current_user, hotspot), page=page, per_page=PAGE_SIZE, error_out=False
+        hotspots.tickets_query(current_user, hotspot), page=page_number(), per_page=PAGE_SIZE, error_out=False
     )
     return render_template(
         "hotspots/show.html",

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hotline import labels
+from hotline.bounds import id_number
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket
 from hotline.services import access, calls, merging, tickets
@@ -149,9 +150,10 @@ def _article_id(raw: str | None) -> int | None:
     raw = no_nul(raw or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+    article_id = id_number(raw)
+    if article_id is None:
         raise InvalidInput(_("No approved article %(id)s in the knowledge base.", id=raw[:20]), field="article_id")
-    return int(raw)
+    return article_id
 
 
 def _form_again(form: IntakeForm) -> str:

@@ -16,12 +16,14 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 
+from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import Article, ArticleStatus, ArticleVersion, Category, Department, VersionState
 from hotline.services import access, knowledge
 from hotline.services.errors import NotFound, ServiceError
 from hotline.web.forms import HotlineForm, category_choices, department_choices, no_nul, show_service_error
 from hotline.web.guards import roles_required, safe_next
+from hotline.web.paging import page_number
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
 
@@ -113,7 +115,7 @@ def index():
     flags = {article.id: knowledge.flags(article, today=today) for article in articles}
     if filters["flag"] in FLAG_FILTERS:
         articles = [a for a in articles if filters["flag"] in flags[a.id]]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     pages = max((len(articles) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     shown = articles[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render_template(
@@ -349,7 +351,7 @@ def _act(article_id: int, action, done: str, form_class=ActionForm) -> Response:
 
 def _number(form: ReviewForm) -> int | None:
     raw = (form.number.data or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 9 else None
+    return whole_number(raw)
 
 
 def _diffs(before: ArticleVersion | None, after: ArticleVersion | None) -> dict[str, Markup] | None:

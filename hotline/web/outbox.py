@@ -12,6 +12,7 @@ from hotline.models import Role
 from hotline.services import outbox, senders
 from hotline.services.errors import ServiceError
 from hotline.web.guards import roles_required
+from hotline.web.paging import page_number
 
 bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
 
@@ -46,8 +47,7 @@ def index():
     status = request.args.get("status", "")
     if status not in outbox.STATUSES:
         status = ""
-    page = request.args.get("page", 1, type=int) or 1
-    pagination = db.paginate(outbox.listing(status or None), page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    pagination = db.paginate(outbox.listing(status or None), page=page_number(), per_page=PAGE_SIZE, error_out=False)
     return render_template(
         "outbox/index.html",
         pagination=pagination,

@@ -3,10 +3,11 @@ urgency, with the built-in defaults shown for reference."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import Role, SlaPolicy
 from hotline.services import policies, sla
@@ -16,9 +17,7 @@ from hotline.web.guards import roles_required
 
 bp = Blueprint("policies", __name__, url_prefix="/admin/sla-policies")
 
-MAX_ID = 2**31 - 1
 NUMBER_FIELDS = ("accept_amount", "resolve_amount", "return_window_days", "max_extension_days")
-NUMBER_DIGITS = 9  # far above any limit; keeps int() from chewing on a megabyte of digits
 
 
 @bp.errorhandler(NotFound)
@@ -91,9 +90,7 @@ def delete(policy_id: int):
 
 
 def _policy(policy_id: int) -> SlaPolicy:
-    if policy_id > MAX_ID:
-        abort(404)
-    return policies.get_policy(policy_id)
+    return policies.get_policy(policy_id)  # the id converter has bounded it (hotline/bounds.py)
 
 
 def _save(form: PolicyForm, policy: SlaPolicy | None) -> bool:
@@ -109,11 +106,12 @@ def _save(form: PolicyForm, policy: SlaPolicy | None) -> bool:
     wrong = False
     for name in NUMBER_FIELDS:
         raw = (form[name].data or "").strip()
-        if not raw.isascii() or not raw.isdigit() or len(raw) > NUMBER_DIGITS:
+        number = whole_number(raw)
+        if number is None:
             form[name].errors = [_("Enter a whole number.")]
             wrong = True
         else:
-            values[name] = int(raw)
+            values[name] = number
     if wrong:
         return False
     try:

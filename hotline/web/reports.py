@@ -17,6 +17,7 @@ from hotline.services.reports import misrouting as compute_misrouting
 from hotline.web import report_charts, report_definitions, report_exports, report_params, report_views
 from hotline.web.formatting import local_time
 from hotline.web.guards import roles_required
+from hotline.web.paging import page_number
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -35,7 +36,6 @@ def drill_href(span_args: dict, group_by: str, key: str, measure: str) -> str:
 
 
 PAGE_SIZE = 50
-MAX_PAGE = 100_000  # a page number past this is a typo (and would overflow the database's OFFSET)
 TABLES = ("groups", "trend", "ranking")
 
 
@@ -128,7 +128,7 @@ def tickets():
     back_url = _back_url(query)
     if query.error:
         return render_template("reports/tickets.html", query=query, pagination=None, back_url=back_url), 400
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number()
     select_tickets = drill_down(query.span.start, query.span.end, query.group_by, query.key, query.measure)
     pagination = db.paginate(select_tickets, page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template(

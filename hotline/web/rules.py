@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from hotline.extensions import db
@@ -21,7 +21,6 @@ bp = Blueprint("rules", __name__, url_prefix="/admin/routing-rules")
 # not by spaces, which a keyword may hold ("street light").
 KEYWORD_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
 PRIORITY_MIN, PRIORITY_MAX = 0, 1_000_000
-MAX_ID = 2**31 - 1
 
 
 @bp.errorhandler(NotFound)
@@ -119,9 +118,7 @@ def delete(rule_id: int):
 
 
 def _rule(rule_id: int) -> RoutingRule:
-    if rule_id > MAX_ID:  # no such row; a larger number would not fit the database's integer
-        abort(404)
-    return routing.get_rule(rule_id)
+    return routing.get_rule(rule_id)  # the id converter has bounded it (hotline/bounds.py)
 
 
 def _save(form: RuleForm, rule: RoutingRule | None) -> RoutingRule | None:

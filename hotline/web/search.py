@@ -11,6 +11,7 @@ from hotline.models.audit import ViewChannel
 from hotline.services import access, audit, ticket_search
 from hotline.services.errors import InvalidInput
 from hotline.web.guards import roles_required
+from hotline.web.paging import page_number
 
 bp = Blueprint("search", __name__)
 
@@ -30,9 +31,7 @@ def index():
             filters = ticket_search.filters_from(
                 [form["status"]], form["category"], form["department"], form["district"], form["from"], form["to"]
             )
-            results = ticket_search.search(
-                current_user, raw, filters, page=request.args.get("page", 1, type=int) or 1, per_page=PAGE_SIZE
-            )
+            results = ticket_search.search(current_user, raw, filters, page=page_number(), per_page=PAGE_SIZE)
         except InvalidInput as problem:
             error = problem.message
     # The tickets they were merged into, by number: only those the user may see.

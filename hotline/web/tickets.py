@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import and_, case, func, or_, select
 from werkzeug.wrappers import Response
 
+from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import Category, Department, Role, Status, Ticket, TicketAssist
 from hotline.models.audit import ViewChannel
@@ -36,6 +37,7 @@ from hotline.web.forms import (
     WaitForm,
 )
 from hotline.web.guards import roles_required, safe_next
+from hotline.web.paging import page_number
 
 bp = Blueprint("tickets", __name__)
 
@@ -62,7 +64,7 @@ def _not_found(error: NotFound):
 @bp.get("/tickets")
 @roles_required()
 def index():
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     if current_user.role == Role.DEPARTMENT:
         return _workbench(page)
     query = access.visible_tickets(current_user)
@@ -224,7 +226,7 @@ def show(number: str):
 def views(number: str):
     """Who viewed this ticket's personal data: when, what, how, from where."""
     ticket = access.ticket_for(current_user, number)
-    result = audit.views_of(ticket, page=request.args.get("page", 1, type=int))
+    result = audit.views_of(ticket, page=page_number())
     return render_template("tickets/views.html", ticket=ticket, result=result)
 
 
@@ -421,7 +423,7 @@ def request_extension(number: str):
     def action(ticket: Ticket, form: ExtensionForm, version: int) -> None:
         raw = (form.days.data or "").strip()
         # Not a whole number: 0 lets the service say what it accepts.
-        days = int(raw) if raw.isdigit() else 0
+        days = whole_number(raw) or 0
         deadlines.request_extension(current_user, ticket, days, form.reason.data or "", expected_version=version)
 
     return _act(

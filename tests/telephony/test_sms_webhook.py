@@ -216,6 +216,12 @@ class TestMalformed:
         params = {"MessageSid": "SM" + "7" * 32, "MessageStatus": "delivered"}
         assert post(client, "/twilio/status?outbox=abc", params).status_code == 204
         assert post(client, "/twilio/status?outbox=99999999999999999999", params).status_code == 204
+        assert post(client, "/twilio/status?outbox=99999999999", params).status_code == 204  # past 32 bits
+        # "²" passes str.isdigit() but not int(); signed as the app reads the URL (request.url).
+        superscript = post(
+            client, "/twilio/status?outbox=%C2%B2", params, signed_url="http://localhost/twilio/status?outbox=²"
+        )
+        assert superscript.status_code == 204
 
     def test_get_is_not_allowed(self, client, twilio):
         assert client.get("/twilio/sms").status_code == 405

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from hotline.extensions import db
 from hotline.models import Notice, Status
 from hotline.models.types import utcnow
@@ -67,6 +69,18 @@ def test_extension_requested_then_approved(login, city):
     ticket = reload(ticket)
     assert ticket.extended_days == 3
     assert ticket.resolve_due_at > due
+    assert deadlines.pending_extension(ticket) is None
+
+
+@pytest.mark.parametrize("days", ["²", "99999999999999999999", "-1"])
+def test_extension_days_that_are_no_whole_number_are_refused_not_an_error(login, city, days):
+    ticket = _in_progress(city)
+    response = login(city.roads_staff).post(
+        f"/tickets/{ticket.number}/extension",
+        data={"version": ticket.version, "days": days, "reason": "需要协调施工队"},
+        follow_redirects=True,
+    )
+    assert "Ask for a whole number of working days, at least 1." in text_of(response)
     assert deadlines.pending_extension(ticket) is None
 
 
