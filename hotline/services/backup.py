@@ -34,6 +34,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,7 +45,7 @@ from hotline.services.errors import ServiceError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_CUSTOM_MAGIC = b"PGDMP"
-PG_BINDIR_VARIABLE = "HOTLINE_PG_BINDIR"  # where pg_dump and pg_restore are, when not found alone
+PG_BINDIR_SETTING = "HOTLINE_PG_BINDIR"  # where pg_dump and pg_restore are, when not found alone
 # libpq's connection parameters that a URL's query can carry, and their environment variables.
 LIBPQ_QUERY_VARIABLES = {
     "host": "PGHOST",
@@ -138,7 +139,8 @@ _KIND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def backup_kind(path: Path) -> str:
-    """ "sqlite" or "postgresql" (pg_dump's custom format), from the file's first bytes."""
+    """Which kind of backup `path` is, from its first bytes: "sqlite", or "postgresql" (pg_dump's
+    custom format)."""
     try:
         with path.open("rb") as stream:
             head = stream.read(len(SQLITE_MAGIC))
@@ -190,6 +192,8 @@ def _sqlite_path(url: URL, must_exist: bool) -> Path:
 
 
 def _backup_sqlite(source: Path, path: Path) -> Summary:
+    if path.resolve() == source:
+        raise BackupError(f"{path} is the database itself: name another file")
     partial = _partial_path(path)
     try:
         with closing(sqlite3.connect(source, timeout=30)) as live, closing(sqlite3.connect(partial)) as copy:
@@ -208,6 +212,8 @@ def _backup_sqlite(source: Path, path: Path) -> Summary:
 
 
 def _restore_sqlite(path: Path, target: Path) -> Summary:
+    if path.resolve() == target:
+        raise BackupError(f"{path} is the database itself, not a backup of it")
     try:
         backup_file = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as error:
@@ -293,6 +299,7 @@ def _restore_postgresql(url: URL, path: Path) -> Summary:
     tables, revision = _archive_contents(path, url)
     if revision is None:
         raise BackupError(f"{path} is a pg_dump archive but not of a Hotline database (no alembic_version)")
+    _refuse_other_sessions()
     pg_restore = _pg_tool("pg_restore", _server_major())
     _run(
         [pg_restore, "--clean", "--if-exists", "--no-owner", "--exit-on-error", "--single-transaction"]
@@ -302,6 +309,25 @@ def _restore_postgresql(url: URL, path: Path) -> Summary:
         failed="nothing was changed (one transaction)",
     )
     return Summary("PostgreSQL", path, path.stat().st_size, 0.0, revision, tables=tables)
+
+
+def _refuse_other_sessions() -> None:
+    """A session inside a transaction (a web process or worker still running, a console left
+    open) would make the restore's DROP TABLE wait for it without end (the dump sets lock_timeout
+    to 0): refuse rather than hang. Idle sessions block nothing."""
+    others = text(
+        "SELECT count(*), string_agg(DISTINCT coalesce(nullif(application_name, ''), host(client_addr), 'local'), ', ')"
+        " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend' AND state <> 'idle'"
+    )
+    with db.engine.connect() as connection:
+        count, who = connection.execute(others).one()
+    db.engine.dispose()
+    if count:
+        raise BackupError(
+            f"{count} other sessions are busy in the database ({who}): stop the hotline's web processes "
+            "and workers (and close other sessions) first; nothing was changed"
+        )
 
 
 def _archive_contents(path: Path, url: URL) -> tuple[int, str | None]:
@@ -330,7 +356,7 @@ def _server_major() -> int:
 def _pg_tool(name: str, server_major: int | None) -> str:
     """The path of `name` (pg_dump, pg_restore) at least as new as the server: HOTLINE_PG_BINDIR,
     else PATH, else /usr/lib/postgresql/*/bin (Debian's packages), newest first."""
-    bindir = os.environ.get(PG_BINDIR_VARIABLE)
+    bindir = current_app.config.get(PG_BINDIR_SETTING)
     candidates = [os.path.join(bindir, name)] if bindir else []
     candidates.append(shutil.which(name) or "")
     candidates += sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version_in_path, reverse=True)
@@ -346,11 +372,11 @@ def _pg_tool(name: str, server_major: int | None) -> str:
         raise BackupError(
             f"{name} must be version {server_major} or later (the server's); found only {', '.join(found)}: "
             f"install PostgreSQL {server_major}'s client (apt-get install postgresql-client-{server_major}) "
-            f"or set {PG_BINDIR_VARIABLE}"
+            f"or set {PG_BINDIR_SETTING}"
         )
     raise BackupError(
         f"{name} not found (PATH, /usr/lib/postgresql/*/bin): install the PostgreSQL client "
-        f"(apt-get install postgresql-client) or set {PG_BINDIR_VARIABLE} to its folder"
+        f"(apt-get install postgresql-client) or set {PG_BINDIR_SETTING} to its folder"
     )
 
 
