@@ -225,16 +225,31 @@ def refused(result: Any, *words: str) -> None:
         assert word in result.output, result.output
 
 
+def postgres_only(test):
+    test = pytest.mark.skipif(
+        not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres"),
+        reason="needs PostgreSQL (TEST_DATABASE_URL)",
+    )(test)
+    return pytest.mark.postgres(test)
+
+
+def backup_then_one_more_ticket(app: Flask, city, tmp_path: Path) -> Path:
+    """A backup of one ticket; the database has two."""
+    factories.make_ticket(city.operator)
+    backup_file = tmp_path / "hotline.backup"
+    assert run(app, "backup", str(backup_file)).exit_code == 0
+    factories.make_ticket(city.operator)
+    return backup_file
+
+
 def tickets_count() -> int:
     db.session.remove()
     return db.session.scalar(select(func.count(Ticket.id)))
 
 
 def test_a_restore_is_refused_into_a_database_with_data_unless_forced(app: Flask, city, tmp_path: Path):
-    first = factories.make_ticket(city.operator).number
-    backup_file = tmp_path / "hotline.backup"
-    assert run(app, "backup", str(backup_file)).exit_code == 0
-    factories.make_ticket(city.operator)  # after the backup
+    backup_file = backup_then_one_more_ticket(app, city, tmp_path)
+    first = db.session.scalar(select(Ticket.number).order_by(Ticket.id))
 
     refused(run(app, "restore", str(backup_file)), "not empty", "2 ticket", "--force")
     assert tickets_count() == 2  # nothing changed
@@ -277,19 +292,12 @@ def test_a_file_that_is_not_a_backup_of_this_database_is_refused_and_nothing_cha
     assert tickets_count() == 1
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres"),
-    reason="needs PostgreSQL (TEST_DATABASE_URL)",
-)
+@postgres_only
 def test_a_restore_is_refused_while_another_session_is_busy_in_the_database(
     app: Flask, city, database_url: str, tmp_path: Path
 ):
     """It would wait for that session's locks without end (the dump sets lock_timeout to 0)."""
-    factories.make_ticket(city.operator)
-    backup_file = tmp_path / "hotline.backup"
-    assert run(app, "backup", str(backup_file)).exit_code == 0
-    factories.make_ticket(city.operator)
+    backup_file = backup_then_one_more_ticket(app, city, tmp_path)
     other = create_engine(database_url)
     try:
         with other.connect() as connection:
@@ -300,11 +308,7 @@ def test_a_restore_is_refused_while_another_session_is_busy_in_the_database(
     assert tickets_count() == 2
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres"),
-    reason="needs PostgreSQL (TEST_DATABASE_URL)",
-)
+@postgres_only
 def test_the_password_goes_to_pg_dump_by_its_environment_never_on_its_command_line(
     app: Flask, city, database_url: str, tmp_path: Path
 ):
