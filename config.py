@@ -81,6 +81,11 @@ class Config:
             env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'hotline.db'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # SQLite only: FULL syncs each commit to disk (a ticket logged survives a power cut);
+        # NORMAL is faster and can lose the last commits with the machine (see _tune_sqlite).
+        self.HOTLINE_SQLITE_SYNCHRONOUS = (env_str("HOTLINE_SQLITE_SYNCHRONOUS", "FULL") or "").upper()
+        if self.HOTLINE_SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL"):
+            raise RuntimeError("HOTLINE_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
         # Empty means "no Redis": jobs are not enqueued and the sweeper catches up later.
         self.REDIS_URL = env_str("REDIS_URL", "")
         self.RQ_QUEUE = env_str("HOTLINE_RQ_QUEUE", "hotline")
@@ -137,6 +142,9 @@ class Config:
         self.HOTLINE_PROXY_FIX = proxy_fix_from_env()
         # /healthz is 503 (degraded) when the oldest queued job has waited longer; 0: never.
         self.HOTLINE_HEALTH_MAX_JOB_AGE = env_int("HOTLINE_HEALTH_MAX_JOB_AGE", 300)
+        # `flask backup`/`restore` on PostgreSQL: the folder of pg_dump and pg_restore when PATH and
+        # /usr/lib/postgresql/*/bin have none as new as the server.
+        self.HOTLINE_PG_BINDIR = env_str("HOTLINE_PG_BINDIR", "")
         self.BOOTSTRAP_SERVE_LOCAL = True
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
@@ -174,6 +182,8 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("TEST_DATABASE_URL", "sqlite://"))
+        # A test database need not survive a power cut; a disk sync per commit would add minutes.
+        self.HOTLINE_SQLITE_SYNCHRONOUS = "NORMAL"
         self.REDIS_URL = env_str("TEST_REDIS_URL", "")
         self.WTF_CSRF_ENABLED = False
         self.SECRET_KEY = "testing"

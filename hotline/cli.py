@@ -205,6 +205,7 @@ def requeue_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from hotline.commands.backup import backup_command, restore_command
     from hotline.commands.calendar import calendar_cli
     from hotline.commands.directory import directory_cli
     from hotline.commands.hotspots import hotspots_cli
@@ -227,3 +228,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_load_command)
     app.cli.add_command(requeue_command)
     app.cli.add_command(import_csv_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
