@@ -17,11 +17,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 from flask_migrate import upgrade
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from config import TestingConfig
 from hotline import create_app
-from hotline.extensions import db
+from hotline.extensions import db, jobs
+from hotline.services import ratelimit
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
@@ -65,6 +67,27 @@ def _drop_everything() -> None:
     db.metadata.drop_all(db.engine)
     with db.engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(_app_context: None) -> Iterator[None]:
+    """Every test starts with no hits counted by the rate limiter, in this process and in Redis:
+    the public doors' limits (status page, Open311 reads) are per address, and every test client
+    comes from 127.0.0.1, so counts left by earlier tests would refuse later ones."""
+    clear_limits()
+    yield
+    clear_limits()
+
+
+def clear_limits() -> None:
+    ratelimit.local_counter().clear()
+    connection = jobs.connection
+    if connection is not None:
+        try:
+            for key in connection.scan_iter(f"{ratelimit.PREFIX}:*"):
+                connection.delete(key)
+        except RedisError:
+            pass
 
 
 @pytest.fixture(autouse=True)
