@@ -1,4 +1,4 @@
-"""Logging in and out, and the language switch."""
+"""Logging in and out, changing one's own password, and the language switch."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from hotline.extensions import db
-from hotline.services import login_throttle
+from hotline.services import login_throttle, passwords, users
+from hotline.services.errors import InvalidInput
 from hotline.services.users import authenticate
-from hotline.web.forms import LocaleForm, LoginForm, LogoutForm
-from hotline.web.guards import safe_next
+from hotline.web.forms import LocaleForm, LoginForm, LogoutForm, PasswordForm
+from hotline.web.guards import roles_required, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -63,6 +64,28 @@ def logout():
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles_required()
+def change_password():
+    form = PasswordForm()
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            error = _("The form has expired; please try again.")
+        else:
+            try:
+                users.change_own_password(current_user, form.current.data, form.password.data, form.repeated.data)
+            except InvalidInput as refused:
+                error = refused.message
+            else:
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("home.index"))
+    for typed in (form.current, form.password, form.repeated):
+        typed.data = ""  # never sent back in the page
+    status = 400 if error else 200
+    return render_template("auth/password.html", form=form, error=error, min_length=passwords.MIN_LENGTH), status
 
 
 @bp.post("/locale")
