@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Role, User
 from hotline.models.types import utcnow
-from hotline.services import queueing, users
+from hotline.services import passwords, queueing, users
 from hotline.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
@@ -23,7 +23,11 @@ users_cli = AppGroup("users", help="Manage users and their API tokens.")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(Role.ALL))
 @click.option("--department", "department_code", help="Department code (department staff only).")
-@click.option("--password", required=True, help="At least 10 characters, not the user name nor a common one.")
+@click.option(
+    "--password",
+    required=True,
+    help=f"At least {passwords.MIN_LENGTH} characters, hard to guess, not the user name nor a common one.",
+)
 @click.option("--display-name", default="", help="Name shown on pages; defaults to NAME.")
 def create_user_command(name: str, role: str, department_code: str | None, password: str, display_name: str) -> None:
     """Create a user NAME with a role."""
@@ -135,7 +139,7 @@ def set_role_command(name: str, role: str, department_code: str | None, reason: 
 
 @users_cli.command("set-password")
 @click.argument("name")
-@click.password_option(help="At least 10 characters; prompted for when not given.")
+@click.password_option(help=f"At least {passwords.MIN_LENGTH} characters, hard to guess; prompted for when not given.")
 def set_password_command(name: str, password: str) -> None:
     """Set a new password for user NAME (under the password policy)."""
     user = _user_named(name)

@@ -126,6 +126,11 @@ def version(name: str, **fields) -> dict:
 
 # Request bodies (placeholders filled from World).
 LOGIN = {"username": "operator", "password": factories.PASSWORD}
+NEW_PASSWORD = {
+    "current": factories.PASSWORD,
+    "password": "tidy lantern by the river",
+    "repeated": "tidy lantern by the river",
+}
 LOOKUP = {"number": "{ticket.number}", "digits": "8000"}
 OPEN311_REQUEST = {
     "service_code": "potholes",
@@ -234,6 +239,8 @@ MATRIX: list[Row] = [
     # --- pages: home, notices, search, tickets ------------------------------------------------------
     web("home.index", "GET", "/", SIGNED_IN),
     web("home.notices", "GET", "/notices", SIGNED_IN),
+    web("auth.change_password", "GET", "/account/password", SIGNED_IN),
+    web("auth.change_password", "POST", "/account/password", SIGNED_IN, data=NEW_PASSWORD),  # each their own
     web("search.index", "GET", "/search?q=路面", SIGNED_IN),
     web("tickets.index", "GET", "/tickets", SIGNED_IN),
     web("tickets.show", "GET", T % "ticket", SEE_ROADS_TICKET, hidden={WATER}),

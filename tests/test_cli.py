@@ -50,7 +50,7 @@ def test_users_create_department_staff(invoke):
         (["--role", "department"], "Department staff belong to a department"),
         (["--role", "department", "--department", "nowhere"], "Unknown department “nowhere”"),
         (["--role", "operator", "--department", "roads"], "Only department staff belong to a department"),
-        (["--role", "operator", "--password", "short"], "The password needs at least 10 characters"),
+        (["--role", "operator", "--password", "short"], "The password needs at least 12 characters"),
     ],
 )
 def test_users_create_refuses_bad_input(invoke, args: list[str], message: str):

@@ -40,7 +40,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import knowledge, sla
+from hotline.services import knowledge, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -48,7 +48,7 @@ from hotline.services.phones import normalise_phone
 from hotline.services.users import create_user
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "demo_data"
-DEMO_PASSWORD = "hotline-demo"
+DEMO_PASSWORD = passwords.DEMO_PASSWORD  # published: the demo city's users only, refused for anyone else
 DEFAULT_TICKETS = 300
 SEED = 12345
 DAYS = 28  # tickets are spread over the past four weeks
@@ -461,7 +461,7 @@ def _create_users() -> dict[str, User]:
     ]
     names += [(f"dept-{code}", Role.DEPARTMENT, code, name) for code, name in DEPARTMENTS]
     return {
-        username: create_user(username, role, DEMO_PASSWORD, department, display_name)
+        username: create_user(username, role, DEMO_PASSWORD, department, display_name, demo_city=True)
         for username, role, department, display_name in names
     }
 

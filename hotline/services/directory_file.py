@@ -3,7 +3,8 @@
 default department, which routing falls back on. `load` creates what is new and updates
 names, parents and defaults by code; it never deletes (tickets point at these rows). A file
 with any error loads nothing, and every error is listed with its line: a tree half loaded
-would route tickets to the wrong places. `export` writes the same format back.
+would route tickets to the wrong places. `export` writes the same format back, with names
+that a spreadsheet would read as a formula made text (`export_cells`; `load` takes it off).
 
 Columns: kind (department, district or category), code, name, parent (a code of the same
 kind), department (categories only: the default department's code).
@@ -23,6 +24,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District
+from hotline.services.export_cells import CsvWriter, restored
 
 COLUMNS = ("kind", "code", "name", "parent", "department")
 REQUIRED = ("kind", "code", "name")
@@ -88,7 +90,7 @@ def _read(stream: TextIO, errors: list[str]) -> list[Entry]:
             line,
             values["kind"].lower(),
             values["code"].lower(),
-            values["name"],
+            restored(values["name"]),  # what `export` neutralised (a name that reads as a formula)
             values["parent"].lower(),
             values["department"].lower(),
         )
@@ -211,7 +213,7 @@ def _count(entries: list[Entry], existing: dict[str, dict[str, object]], result:
 def export() -> str:
     """The directory in the format `load` reads: departments and categories parents first."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for kind in KINDS:
         rows = list(db.session.scalars(select(MODELS[kind]).order_by(MODELS[kind].code)))

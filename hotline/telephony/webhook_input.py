@@ -1,8 +1,14 @@
-"""Checking what Twilio posts to the webhooks: a plain-text 400 that says what is wrong."""
+"""Checking what Twilio posts to the webhooks: a plain-text 400 (or 415) that says what is wrong."""
 
 from __future__ import annotations
 
 from flask import Response
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def unsupported_media_type() -> Response:
+    return Response(f"Unsupported media type: Twilio webhooks take {FORM_TYPE}\n", status=415, mimetype="text/plain")
 
 
 def bad_request(message: str) -> Response:

@@ -1,4 +1,4 @@
-"""Logging in and out, and the language switch."""
+"""Logging in and out, changing one's own password, and the language switch."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from hotline.extensions import db
-from hotline.services import login_sessions, login_throttle
+from hotline.services import login_sessions, login_throttle, passwords, users
+from hotline.services.errors import InvalidInput
 from hotline.services.users import authenticate
-from hotline.web.forms import LocaleForm, LoginForm, LogoutForm
-from hotline.web.guards import safe_next
+from hotline.web.forms import LocaleForm, LoginForm, LogoutForm, PasswordForm
+from hotline.web.guards import roles_required, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -74,6 +75,41 @@ def _load_user_first() -> None:
     commit, which must not commit anything a view has begun."""
     if request.endpoint != "static" and session.get(login_sessions.KEY):
         current_user._get_current_object()
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles_required()
+def change_password():
+    form = PasswordForm()
+    error = None
+    address = request.remote_addr or ""
+    if request.method == "POST":
+        # The current password is guessed here as at the login form: the same throttle.
+        block = login_throttle.blocked(current_user.username, address)
+        if not form.validate_on_submit():
+            error = _("The form has expired; please try again.")
+        elif block is not None:
+            error = ngettext(
+                "Too many failed logins. Try again in %(num)d minute.",
+                "Too many failed logins. Try again in %(num)d minutes.",
+                block.minutes,
+            )
+        else:
+            try:
+                users.change_own_password(current_user, form.current.data, form.password.data, form.repeated.data)
+            except InvalidInput as refused:
+                error = refused.message
+                if refused.field == "current":
+                    login_throttle.failed(current_user.username, address)
+            else:
+                # The change ended every session of the user's, this one too: this desk goes on.
+                session[login_sessions.KEY] = login_sessions.start(current_user)
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("home.index"))
+    for typed in (form.current, form.password, form.repeated):
+        typed.data = ""  # never sent back in the page
+    status = 400 if error else 200
+    return render_template("auth/password.html", form=form, error=error, min_length=passwords.MIN_LENGTH), status
 
 
 @bp.post("/locale")

@@ -51,6 +51,13 @@ class LoginForm(HotlineForm):
     submit = SubmitField(_l("Log in"))
 
 
+class PasswordForm(HotlineForm):
+    current = PasswordField(_l("Current password"))
+    password = PasswordField(_l("New password"))
+    repeated = PasswordField(_l("New password again"))
+    submit = SubmitField(_l("Change password"))
+
+
 class LocaleForm(HotlineForm):
     locale = HiddenField()
     next = HiddenField()

@@ -1,10 +1,10 @@
 """The reports' tables as CSV (UTF-8 with a byte-order mark, so that Excel reads Chinese
 right) and as Excel workbooks (openpyxl): readable headers, numbers as numbers, rates as
-percentages. The ticket lists behind a figure stream, bounded at MAX_TICKET_ROWS."""
+percentages. The ticket lists behind a figure stream, bounded at MAX_TICKET_ROWS. Every cell
+goes through `export_cells`, so that no name or text becomes a formula."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, stream_with_context
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, func, select
@@ -24,6 +23,7 @@ from sqlalchemy import Select, func, select
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import Department, District, Ticket
+from hotline.services.export_cells import CsvWriter, xlsx_cell
 from hotline.services.reports import ReportRow
 from hotline.web.report_params import GROUP_LABELS, category_paths, group_label
 from hotline.web.report_views import ALL_COLUMNS, TIME_COLUMNS, Ranked, time_column_label
@@ -188,7 +188,7 @@ def _csv_value(value: Any, kind: str) -> Any:
 def csv_response(table: Table, filename: str) -> Response:
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = CsvWriter(buffer)
         buffer.write("\ufeff")
         writer.writerow([field.label for field in table.fields])
         for row in table.rows:
@@ -214,29 +214,15 @@ def xlsx_response(table: Table, filename: str) -> Response:
     for index, field in enumerate(table.fields, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = field.width
     bold = Font(bold=True)
-    header = []
-    for field in table.fields:
-        cell = WriteOnlyCell(sheet, value=field.label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet.append([xlsx_cell(sheet, str(field.label), font=bold) for field in table.fields])
     formats = {"rate": "0.0%", "time": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "number": "0.00"}
     for row in table.rows:
-        cells = []
-        for value, field in zip(row, table.fields, strict=True):
-            number_format = formats.get(field.kind)
-            if number_format and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = number_format
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
+        sheet.append([xlsx_cell(sheet, v, formats.get(f.kind)) for v, f in zip(row, table.fields, strict=True)])
     about = workbook.create_sheet(_("About"))
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 100
     for label, text in table.notes:
-        about.append([label, text])
+        about.append([xlsx_cell(about, label), xlsx_cell(about, text)])
     out = io.BytesIO()
     workbook.save(out)
     response = Response(out.getvalue(), mimetype=XLSX_TYPE)

