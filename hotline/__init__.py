@@ -70,7 +70,11 @@ def _tune_sqlite(app: Flask) -> None:
     and a commit appends to the log without a disk sync (synchronous=NORMAL: safe against a
     crash of the app, the last commits can go with a power cut); a writer waits up to 10 s for
     another (several gunicorn workers and the RQ worker write the same file). Before, each
-    commit cost a sync, about 30 ms: two per ticket logged (benchmarks/intake.py)."""
+    commit cost a sync, about 30 ms: two per ticket logged (benchmarks/intake.py).
+
+    And foreign keys enforced, as PostgreSQL does: SQLite leaves them off on every new
+    connection unless told, so a row could point at a deleted one. Per connection, here, so
+    that the web processes, the workers and the CLI all have it."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -80,6 +84,7 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout = 10000")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     with app.app_context():
