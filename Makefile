@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments: make test ARGS="-k api -x"
 ARGS ?=
 
-.PHONY: help run test test-fast lint format venv translations migrate worker bench bench-reports bench-intake bench-soak
+.PHONY: help run test test-fast lint format venv venv-prod lock translations migrate worker bench bench-reports bench-intake bench-soak
 
 help:
 	@echo "make run        migrate, load the demo city if empty, run web + worker (+ embedded Redis)"
@@ -14,7 +14,9 @@ help:
 	@echo "make test-fast  SQLite only, no browser, embedded Redis; no apt (ARGS=... for pytest)"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make format     ruff check --fix + ruff format"
-	@echo "make venv       create .venv and install requirements-dev.txt when they changed"
+	@echo "make venv       create .venv and install requirements-dev.lock (runtime + tools) when it changed"
+	@echo "make venv-prod  create .venv and install requirements.lock (runtime only): production"
+	@echo "make lock       refresh requirements.lock and requirements-dev.lock (hashes) from requirements*.txt"
 	@echo "make translations  compile translations/ catalogs"
 	@echo "make migrate    flask db upgrade on DATABASE_URL"
 	@echo "make worker     one RQ worker with the scheduler (needs REDIS_URL)"
@@ -42,19 +44,46 @@ format: venv
 
 venv: $(VENV)/.installed
 
-# The stamp is newer than the requirements once they are installed; edit them and this reruns.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Installed from the lock files only (every package pinned, its hash checked): what CI tests is
+# what runs. The stamp is newer than the lock once it is installed; `make lock` and this reruns.
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
-# No catalog yet is fine: pybabel fails on an empty directory, so look first.
-translations: venv
+# Production: the runtime packages only, no test or development tools (docs/production.md).
+venv-prod: $(VENV)/.installed-prod
+
+$(VENV)/.installed-prod: requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+# The lock files, from requirements*.txt: the versions already locked are kept unless a
+# requirement asks for another (UPGRADE=1: the newest that fit). Python 3.11.0 and later:
+# Debian 12's 3.11.2 needs packages (async-timeout) that a newer 3.11 does not. The dev lock
+# is constrained by the runtime lock, so both name the same versions.
+UPGRADE ?=
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: | $(BIN)/uv
+	$(LOCK) --output-file requirements.lock requirements.txt
+	$(LOCK) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+
+$(BIN)/uv:
+	$(MAKE) --no-print-directory venv
+
+# No catalog yet is fine: pybabel fails on an empty directory, so look first. Any venv will do
+# (pybabel is a runtime package): production compiles them after `make venv-prod`.
+translations: | $(BIN)/pybabel
 	@if compgen -G "translations/*/LC_MESSAGES/*.po" > /dev/null; then \
 		$(BIN)/pybabel compile -d translations; \
 	else \
 		echo "no translation catalogs to compile"; \
 	fi
+
+$(BIN)/pybabel:
+	$(MAKE) --no-print-directory venv
 
 migrate: venv
 	$(BIN)/flask --app hotline db upgrade

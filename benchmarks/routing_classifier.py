@@ -106,7 +106,7 @@ def run(
 def _latency(model: textmodel.TextModel, texts: list[str]) -> tuple[float, float]:
     """Seconds per text: one call per text (what suggesting for a ticket does), and one batch."""
     sample = texts[:200]
-    model.top(sample[:1])  # warm up (jieba's dictionary)
+    model.top(sample[:1])  # warm up (the segmenter's dictionary)
     started = time.perf_counter()
     for text in sample:
         model.top([text])

@@ -75,7 +75,11 @@ def _tune_sqlite(app: Flask) -> None:
     numbers would then be given out again. FULL costs a disk sync per commit, about 5 ms on the
     test machine's disk, in wall time (not CPU), with the write lock held: benchmarks/intake.py
     --cpu measured intake at about 21 ms against 18 with NORMAL. (Before the log, each commit cost
-    a sync of the whole journal, about 30 ms.)"""
+    a sync of the whole journal, about 30 ms.)
+
+    And foreign keys enforced, as PostgreSQL does: SQLite leaves them off on every new
+    connection unless told, so a row could point at a deleted one. Per connection, here, so
+    that the web processes, the workers and the CLI all have it."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -87,6 +91,7 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout = 10000")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     with app.app_context():

@@ -54,7 +54,7 @@ _warmed_at = float("-inf")
 
 def warm_up() -> None:
     """Load in the worker, before it forks a work horse, what routing needs in every job: the
-    holiday calendar and the suggestion model (with scikit-learn and jieba's dictionary). The
+    holiday calendar and the suggestion model (with scikit-learn and rjieba's dictionary). The
     horse inherits them (copy-on-write) rather than loading them again, which cost a cold horse
     well over a second per job once a model was trained. Done at most every WARM_UP_EVERY, so
     that a job pays nothing for it; never fails the worker."""

@@ -1,7 +1,8 @@
 """RQ jobs that train the routing-suggestion model (see `services.suggestions`).
 
 Daily, at HOTLINE_SUGGESTIONS_TRAIN_AT (local time, default 03:00, when the
-hotline is quiet), and on demand (an administrator's button, the CLI). Like the
+hotline is quiet), on demand (an administrator's button, the CLI), and when a worker
+starts and finds the model in use trained with another word segmenter (an upgrade). Like the
 other jobs they run in the app context that the worker pushes. Training is
 idempotent: a second delivery finds nothing new and stores no second version.
 """
@@ -115,3 +116,16 @@ def enqueue_training(trigger: str = "admin", force: bool = False) -> bool:
     except redis_guard.Unavailable as why:
         log.warning("routing suggestions training not enqueued: %s", why)
         return False
+
+
+def retrain_if_stale() -> bool:
+    """At a worker's start: queue a training when the model in use was trained with another
+    word segmenter (`suggestions.stale`), forced since the history may be unchanged. True
+    when one is queued. Several workers starting at once queue one (the on-demand job id)."""
+    try:
+        if not suggestions.stale():
+            return False
+    finally:
+        db.session.remove()
+    log.info("routing suggestions: the model in use was trained with another word segmenter; retraining")
+    return enqueue_training("segmenter", force=True)

@@ -98,10 +98,36 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # The app turns SQLite's foreign keys on for every connection. Batch migrations copy a
+            # table into a new one and drop the old: with them on, the drop would delete (or refuse
+            # to delete) the rows that refer to it. So off while migrating (the pragma cannot
+            # change inside a transaction: before it begins), checked after, on again before the
+            # connection goes back to the pool.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+
+
+def _check_foreign_keys(connection):
+    """What the migrations left pointing at nothing, which the foreign keys would have refused."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.commit()
+    if broken:
+        rows = "; ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in broken[:20])
+        raise RuntimeError(f"the migrations left {len(broken)} row(s) referring to missing rows: {rows}")
 
 
 if context.is_offline_mode():

@@ -1,6 +1,6 @@
 """pip-audit for CI: fail on a known vulnerability, warn (and pass) when none could be looked up.
 
-    .venv/bin/python scripts/audit_dependencies.py [-r requirements.txt]
+    .venv/bin/python scripts/audit_dependencies.py [-r requirements.lock]
 
 pip-audit asks a vulnerability service (PyPI's JSON API by default) about every pinned
 package and its dependencies. A machine that reaches PyPI through a mirror, or none at all,
@@ -12,6 +12,9 @@ health, and not a finding either. So:
   audited, exit 0 (the tests still count; the warning is in the log for a person to see);
 - some packages skipped: the others were audited; the skipped ones are named, exit 0;
 - pip-audit failing otherwise (a bad requirements file): its error, exit 1.
+
+A lock file (every package pinned, with hashes: `make lock`) is audited as it stands, without
+pip resolving it again in a scratch venv (`--disable-pip`): exactly what production installs.
 """
 
 from __future__ import annotations
@@ -91,12 +94,22 @@ def judge(returncode: int, stdout: str, stderr: str) -> Verdict:
     return Verdict(0, lines)
 
 
+def _hashed(requirements: Path) -> bool:
+    """A lock file: every requirement pinned with its hashes (pip-audit can read it as is)."""
+    try:
+        return "--hash=" in requirements.read_text(encoding="utf-8")
+    except OSError:
+        return False  # pip-audit says what is wrong with the file
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-r", "--requirement", default=str(ROOT / "requirements.txt"))
+    parser.add_argument("-r", "--requirement", default=str(ROOT / "requirements.lock"))
     parser.add_argument("--pip-audit", default=str(Path(sys.executable).with_name("pip-audit")))
     args = parser.parse_args(argv)
     command = [args.pip_audit, "-r", args.requirement, "-f", "json", "--progress-spinner", "off"]
+    if _hashed(Path(args.requirement)):
+        command.append("--disable-pip")
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     except FileNotFoundError:

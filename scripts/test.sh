@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything the test suite needs, from a fresh Debian 12 machine to a summary.
 #   1. apt-get install redis-server, postgresql, chromium, fonts-noto-cjk (only what is missing)
-#   2. the venv (make venv) and compiled translations (make translations)
+#   2. the venv (make venv: requirements-dev.lock, hashes checked) and compiled translations
 #   3. ruff check + ruff format --check, then bandit (high severity) and pip-audit
 #   4. a throwaway redis-server and PostgreSQL cluster on free ports, stopped at exit
 #   5. pytest on SQLite (browser tests included) and on PostgreSQL (browser tests excluded), side by side
@@ -149,8 +149,8 @@ else
 fi
 # pip-audit: a known vulnerability fails; an unreachable vulnerability service is a warning.
 started=$SECONDS
-log "pip-audit (requirements.txt)"
-if "$BIN/python" scripts/audit_dependencies.py -r requirements.txt; then
+log "pip-audit (requirements.lock: what production installs)"
+if "$BIN/python" scripts/audit_dependencies.py -r requirements.lock; then
     record "pip-audit" ok $((SECONDS - started))
 else
     record "pip-audit" FAIL $((SECONDS - started))

@@ -110,6 +110,27 @@ def test_main_runs_pip_audit_and_exits_by_the_verdict(tmp_path, capsys, stdout, 
     assert seen in captured.out + captured.err
 
 
+def test_a_lock_file_is_audited_as_it_stands(tmp_path, capsys):
+    """Hashed requirements (requirements.lock) go to pip-audit with --disable-pip: no resolving
+    again in a scratch venv; a plain requirements file without it."""
+    seen = tmp_path / "argv.json"
+    fake = tmp_path / "pip-audit"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"open({str(seen)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+        f"print({json.dumps(json.dumps(CLEAN))})\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    plain = tmp_path / "requirements.txt"
+    plain.write_text("flask==3.1.3\n")
+    assert audit.main(["-r", str(plain), "--pip-audit", str(fake)]) == 0
+    assert "--disable-pip" not in json.loads(seen.read_text())
+    assert audit.main(["--pip-audit", str(fake)]) == 0  # the default: the project's runtime lock
+    argv = json.loads(seen.read_text())
+    assert argv[:2] == ["-r", str(ROOT / "requirements.lock")] and "--disable-pip" in argv
+
+
 def test_main_without_pip_audit_fails(tmp_path, capsys):
     assert audit.main(["--pip-audit", str(tmp_path / "missing")]) == 1
     assert "pip-audit not found" in capsys.readouterr().err

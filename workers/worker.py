@@ -68,11 +68,12 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("REDIS_URL is not set: the worker needs Redis")
         from hotline.hotspot_jobs import schedule_hotspots
         from hotline.jobs import schedule_sweep
-        from hotline.suggestion_jobs import schedule_training
+        from hotline.suggestion_jobs import retrain_if_stale, schedule_training
 
         schedule_sweep()
         schedule_hotspots(first=True)
         schedule_training()
+        retrain_if_stale()  # a model from before an upgrade of the word segmenter
         worker_class = SimpleWorker if args.simple else HotlineWorker
         # Maintenance every minute rather than every 10 (and an idle worker waking every minute
         # rather than every 7 to do it): maintenance moves a job whose worker was killed (its

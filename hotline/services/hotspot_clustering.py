@@ -3,9 +3,9 @@
 Shared by the hotspot detection (`services.hotspots`) and its benchmark, so that the
 figures the benchmark prints describe what supervisors see:
 
-- text: TF-IDF over the words of the routing model's tokenizer (`textmodel.words`: jieba's
-  words, segmented here by rjieba, its Rust port, for speed), counted in one pass over texts
-  that may be streamed from the database, without stop words (function words and the
+- text: TF-IDF over the words of the routing model's tokenizer (`textmodel.words`: rjieba,
+  jieba's algorithm and dictionary in Rust, a month of tickets in seconds), counted in one
+  pass over texts that may be streamed from the database, without stop words (function words and the
   hotline's own formulas: 反映, 希望, 相关部门…) and numbers (house numbers and dates tell
   nothing about the problem);
 - place: tickets are grouped only within one block, the district (tickets without one form a
@@ -23,7 +23,7 @@ figures the benchmark prints describe what supervisors see:
   like with like;
 - a group needs `min_size` tickets; its label is its centroid's heaviest terms.
 
-scikit-learn, scipy, numpy, rjieba and jieba are imported inside the functions: a web
+scikit-learn, scipy, numpy and rjieba are imported inside the functions: a web
 process never needs them.
 """
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,18 +86,6 @@ class Group:
         return len(self.members)
 
 
-def _cutter() -> Callable[[str], list[str]]:
-    """The word segmenter: rjieba (jieba's algorithm and dictionary in Rust, about 15 times
-    faster: a million tickets in seconds rather than minutes of CPU), or jieba itself where
-    rjieba is not installed. They agree on Chinese words; they differ on a few runs of digits
-    and signs, which `features` drops as numbers anyway."""
-    try:
-        import rjieba
-    except ImportError:  # pragma: no cover (rjieba is in requirements.txt)
-        return textmodel._jieba().lcut
-    return rjieba.cut
-
-
 def _keep(token: str) -> str | None:
     """What a segmenter's token counts as: the routing model's word (lower-cased, no
     punctuation), unless it is a stop word or a number."""
@@ -109,13 +97,13 @@ def _keep(token: str) -> str | None:
 
 def features(text: str) -> list[str]:
     """The words that count: the routing model's words without stop words and numbers."""
-    return [w for w in map(_keep, _cutter()(text or "")) if w]
+    return [w for w in map(_keep, textmodel.cut(text)) if w]
 
 
 def tokenised(texts: Iterable[str]) -> Iterator[list[str]]:
     """Each text's features, in order. A generator: a million texts' words are never all held
     at once. Each distinct token is judged once (a month repeats the same few thousand words)."""
-    cut = _cutter()
+    cut = textmodel.cut
     kept: dict[str, str | None] = {}
     for text in texts:
         words = []

@@ -3,10 +3,10 @@
 Articles are few (thousands), so the whole index lives in each process's memory: BM25 over
 two kinds of terms,
 
-- jieba words (`textmodel.words`), which carry English and the longer Chinese terms, and
-- Chinese character pairs, which find the two-character words (停水, 噪音) whatever jieba
-  made of the sentence around them, and catch variants (社保卡 / 社会保障卡 share 社保 only
-  partly, 补办 fully).
+- words (`textmodel.words`, rjieba), which carry English and the longer Chinese terms, and
+- Chinese character pairs, which find the two-character words (停水, 噪音) whatever the
+  segmenter made of the sentence around them, and catch variants (社保卡 / 社会保障卡
+  share 社保 only partly, 补办 fully).
 
 The question and the tags weigh more than the answer. The index holds every article with
 an approved version, retired and expired ones too (the list pages flag them); what may be

@@ -12,7 +12,7 @@ most every HOTLINE_SUGGESTIONS_RECHECK_SECONDS (60 s), so the web processes
 pick up what the worker trained without restarting. Until a model is trained
 there are no suggestions, and routing relies on rules and category defaults.
 
-scikit-learn and jieba are imported only when a model is loaded or trained.
+scikit-learn and rjieba are imported only when a model is loaded or trained.
 """
 
 from __future__ import annotations
@@ -145,6 +145,19 @@ def reload() -> int | None:
     """Look for the latest version now rather than within the minute; returns the version in use."""
     loaded = _loaded(force=True)
     return loaded.version if loaded else None
+
+
+def stale() -> bool:
+    """Whether the model in use was trained with another word segmenter than today's
+    (`textmodel.TOKENIZER`; jieba before rjieba): its words would not be the ones it learnt,
+    so it is retrained (a worker's start asks for it) and suggests meanwhile."""
+    params = db.session.scalar(
+        select(RoutingClassifier.params)
+        .where(RoutingClassifier.active, RoutingClassifier.model.is_not(None))
+        .order_by(RoutingClassifier.version.desc())
+        .limit(1)
+    )
+    return params is not None and (params or {}).get("tokenizer") != textmodel.TOKENIZER
 
 
 def forget() -> None:

@@ -4,8 +4,9 @@ Shared by the service (trained on the ticket history) and by the benchmark
 (trained on public data), so that the figures the benchmark prints describe the
 model that routes tickets:
 
-- features: TF-IDF over jieba words and over character 1–2-grams. Characters
-  carry Chinese, where jieba's word boundaries are guesses, and catch variants
+- features: TF-IDF over words (rjieba: jieba's algorithm and dictionary in Rust) and
+  over character 1–2-grams. Characters carry Chinese, where the word boundaries are
+  guesses, and catch variants
   and typos; words carry English and the longer Chinese terms;
 - classifier: a linear SVM, calibrated by a sigmoid fitted on cross-validated
   scores, so that its probabilities can be read as confidences (a ticket is
@@ -16,47 +17,53 @@ Identical (text, label) pairs are trained once, weighted by their count: the
 same fit, and many times faster where texts repeat (311 complaint types come
 from a pick list).
 
-scikit-learn, numpy and jieba are imported inside the functions: a web process
+scikit-learn, numpy and rjieba are imported inside the functions: a web process
 that never suggests must not pay their memory or start-up time.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import re
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-# Punctuation and symbols carry no topic; jieba returns them as tokens of their own.
+# Punctuation and symbols carry no topic; the segmenter returns them as tokens of their own.
 _NOISE = re.compile(r"^[\W_]+$")
-_jieba_lock = threading.Lock()
-_jieba_ready = False
+# The word segmenter the models are trained with, recorded with each stored model (its params):
+# a model trained with another (jieba, before 2026-12) is retrained when a worker starts.
+TOKENIZER = "rjieba"
 
 
-def _jieba():
-    """jieba, initialised once and quietly: it logs to stderr and writes a cache in the temp
-    directory on first use. Its dictionary ships with the package, so this works offline."""
-    global _jieba_ready
-    import jieba
+# rjieba keeps a run of letters, digits and signs whole (2015-2040, baidu.com, 9.3.1) where
+# jieba splits it into these (its own pattern for such runs): split as jieba did, so that the
+# same words count (identical on every text of the benchmark's data sets).
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9+#&._%\-]+")
+_JIEBA_ALNUM = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 
-    if not _jieba_ready:
-        with _jieba_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
-                _jieba_ready = True
-    return jieba
+
+def cut(text: str) -> list[str]:
+    """The segmenter's tokens, as they come (spaces and punctuation included). rjieba loads its
+    dictionary (shipped in the wheel: works offline) once per process, on first use."""
+    import rjieba
+
+    tokens = []
+    for token in rjieba.cut(text or ""):
+        if len(token) > 1 and ("." in token or "-" in token) and _ALNUM_RUN.fullmatch(token):
+            tokens.extend(part for part in _JIEBA_ALNUM.split(token) if part)
+        else:
+            tokens.append(token)
+    return tokens
 
 
 def words(text: str) -> list[str]:
-    """jieba words, lower-cased, without punctuation and spaces: the word tokenizer of the model.
+    """The segmenter's words, lower-cased, without punctuation and spaces: the word tokenizer
+    of the model.
 
     A module-level function, so that the pickled pipeline refers to it by name."""
-    tokens = (t.strip().lower() for t in _jieba().lcut(text or ""))
+    tokens = (t.strip().lower() for t in cut(text))
     return [t for t in tokens if t and not _NOISE.match(t)]
 
 
@@ -75,6 +82,7 @@ class Params:
     min_per_class: int = 3
     folds: int = 5  # at most; fewer when the rarest label has fewer examples
     seed: int = 0  # the folds and the SVM's coordinate order: the same data gives the same model
+    tokenizer: str = TOKENIZER  # recorded, not chosen: `words` always uses the current segmenter
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

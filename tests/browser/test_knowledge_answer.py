@@ -31,7 +31,7 @@ def test_an_operator_answers_a_call_with_an_article(app, city, live_server, brow
     water_id, expired_id = articles["water"].id, articles["expired"].id
     question = articles["water"].current_version.question
     answer = articles["water"].current_version.answer
-    # Load jieba's dictionary (a second or more on a busy machine) before the page waits on it.
+    # Load the word segmenter's dictionary (a moment on a busy machine) before the page waits on it.
     assert knowledge.suggest("停水")
     db.session.commit()
     db.session.close()  # no open read transaction may block the server's writes on SQLite

@@ -13,9 +13,10 @@ from tests.services.test_hotspots import LAMPS, NOISE, UNRELATED, WATER
 TEXTS = NOISE + LAMPS + WATER + UNRELATED + ["Street light broken on Main St, 3 nights", "main st street light"]
 
 
-def test_the_fast_segmenter_finds_the_words_jieba_finds() -> None:
-    """rjieba (jieba's algorithm in Rust) stands in for jieba: the same words count."""
-    jieba_words = [
+def test_the_hotspots_count_the_routing_models_words() -> None:
+    """The hotspots' words are the routing model's (`textmodel.words`), without stop words
+    and numbers, streamed or one text at a time."""
+    model_words = [
         [
             w
             for w in textmodel.words(t)
@@ -23,9 +24,9 @@ def test_the_fast_segmenter_finds_the_words_jieba_finds() -> None:
         ]
         for t in TEXTS
     ]
-    assert list(hotspot_clustering.tokenised(TEXTS)) == jieba_words
-    assert [hotspot_clustering.features(t) for t in TEXTS] == jieba_words
-    assert "和平路" in jieba_words[len(NOISE)] and "street" in jieba_words[-1]
+    assert list(hotspot_clustering.tokenised(TEXTS)) == model_words
+    assert [hotspot_clustering.features(t) for t in TEXTS] == model_words
+    assert "和平路" in model_words[len(NOISE)] and "street" in model_words[-1]
 
 
 def test_the_vocabulary_weighs_as_scikit_learns_tfidf() -> None:
