@@ -1,7 +1,8 @@
 """Twilio's voice webhooks (`/twilio/voice...`), signed as Twilio signs them.
 
 "Now" is set through the calls service's clock: 10:00 and 20:00 in Shanghai on Wednesday
-2026-11-25, a working day, are in and out of the default office hours.
+2026-11-25, a working day, are in and out of the default office hours. The line here is one that
+really closes (HOTLINE_VOICE_HOURS=office, set explicitly: the default is round the clock).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ IN_OFFICE = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Wed
 AFTER_HOURS = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE" + "a" * 32
 _sids = count(1)
+
+
+@pytest.fixture(autouse=True)
+def office_line(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "HOTLINE_VOICE_HOURS", "office")
 
 
 @pytest.fixture
