@@ -13,7 +13,7 @@ from hotline.extensions import db
 from hotline.models import Department, District
 from hotline.models.types import utcnow
 from hotline.services import access, report_figures
-from hotline.services.call_report import CALLBACK_HOURS, call_report
+from hotline.services.call_report import CALLBACK_HOURS, call_report_with_total
 from hotline.services.reports import GROUPINGS, drill_down, report
 from hotline.services.reports import misrouting as compute_misrouting
 from hotline.web import report_charts, report_definitions, report_exports, report_params, report_views
@@ -219,8 +219,7 @@ def calls():
         group_by = "day"
     rows = total = None
     if span is not None and not error:
-        rows = call_report(span.start, span.end, group_by)
-        total = call_report(span.start, span.end, "all")[0]
+        rows, total = call_report_with_total(span.start, span.end, group_by)
     page = render_template(
         "reports/calls.html",
         rows=rows,
