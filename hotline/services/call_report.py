@@ -93,8 +93,8 @@ class _Tally:
     callbacks: list[float] = field(default_factory=list)
 
     def add(self, call: CallTimes) -> None:
-        _number, started, queued, answered, voicemail, ended, missed, called_back, _by = call
-        if missed and _number:
+        number, started, queued, answered, voicemail, ended, missed, called_back, _operator = call
+        if missed and number:
             self.missed += 1
             since = ended or started
             if called_back is not None and called_back - since <= CALLBACK_WINDOW:
