@@ -119,11 +119,12 @@ class Config:
         # checked against it, and status callbacks are asked for only when it is known.
         self.HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "")
         # Phone calls (Twilio voice): callers wait in this Twilio queue for an operator, at most
-        # HOTLINE_VOICE_MAX_WAIT seconds before being offered voicemail. Operators take calls within
-        # office hours ("office", the working calendar) or round the clock ("always").
+        # HOTLINE_VOICE_MAX_WAIT seconds before being offered voicemail. Operators take calls round
+        # the clock ("always", the default: a 12345 line is staffed 7x24), or, for a line that really
+        # closes, within office hours ("office", the working calendar; voicemail outside them).
         self.HOTLINE_VOICE_QUEUE = env_str("HOTLINE_VOICE_QUEUE", "operators")
         self.HOTLINE_VOICE_MAX_WAIT = env_int("HOTLINE_VOICE_MAX_WAIT", 120)
-        self.HOTLINE_VOICE_HOURS = env_str("HOTLINE_VOICE_HOURS", "office")
+        self.HOTLINE_VOICE_HOURS = env_str("HOTLINE_VOICE_HOURS", "always")
         # Twilio text-to-speech voices for the Chinese and English greetings.
         self.HOTLINE_VOICE_TTS_ZH = env_str("HOTLINE_VOICE_TTS_ZH", "alice")
         self.HOTLINE_VOICE_TTS_EN = env_str("HOTLINE_VOICE_TTS_EN", "alice")

@@ -20,6 +20,7 @@ from hotline.api.responses import json_response
 from hotline.models import Role
 from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.call_report import CALL_GROUPINGS
 from hotline.services.reports import GROUPINGS, PERIODS
 
 ANY = ()  # any user with a valid token
@@ -509,6 +510,24 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 tag="reports",
                 ok=(200, ref("MisroutingReport")),
                 params=DATE_RANGE,
+            )
+        },
+        "/api/v1/reports/calls": {
+            "get": _operation(
+                "calls_report",
+                "The phone line's figures: offered, answered (within 15 s), abandoned, waits, call-backs",
+                access.REPORT_ROLES,
+                tag="reports",
+                ok=(200, _array("CallReportRow")),
+                params=[
+                    *DATE_RANGE,
+                    _param(
+                        "group_by",
+                        "query",
+                        {"type": "string", "enum": list(CALL_GROUPINGS)},
+                        "Per local hour or day (those with calls), per answering operator, or all (the default).",
+                    ),
+                ],
             )
         },
         "/api/v1/search/tickets": {

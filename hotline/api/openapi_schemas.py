@@ -15,6 +15,7 @@ from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.call_report import CALL_GROUPINGS
 from hotline.services.reports import GROUPINGS
 
 Schema = dict[str, Any]
@@ -379,6 +380,36 @@ SCHEMAS: dict[str, Schema] = {
             **{name: nullable(STRING) for grouping in GROUPINGS for name in (grouping, f"{grouping}_name")},
         },
         required=("group_by", "key", "name", "period", "tickets", "received", "approximate"),
+    ),
+    "CallReportRow": obj(
+        {
+            "group_by": {"type": "string", "enum": list(CALL_GROUPINGS)},
+            "key": {
+                "type": "string",
+                "description": "The local hour (2026-11-25T10:00) or day, or the operator's user name; "
+                "empty for all, and for calls no operator answered.",
+            },
+            "name": STRING,
+            **{
+                name: COUNT
+                for name in (
+                    "offered",
+                    "answered",
+                    "answered_within_15s",
+                    "abandoned",
+                    "voicemail",
+                    "out_of_hours",
+                    "missed",
+                    "missed_called_back",
+                )
+            },
+            "answer_rate": RATE,
+            "answer_within_15s_rate": RATE,
+            **{
+                name: nullable({"type": "number", "minimum": 0})
+                for name in ("wait_p50_seconds", "wait_p90_seconds", "talk_mean_seconds", "callback_p50_seconds")
+            },
+        }
     ),
     "MisroutingRow": obj(
         {

@@ -1,4 +1,5 @@
-"""Report queries for supervisors' scripts: response times per department, misrouting per rule and category."""
+"""Report queries for supervisors' scripts: response times per department, misrouting per rule and category,
+the phone line's figures."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hotline.api.responses import json_response
 from hotline.bounds import MAX_PAGE
 from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.call_report import CALL_GROUPINGS, call_report
 from hotline.services.reports import GROUPINGS, PERIODS, categories_to_level, misrouting, report_page
 
 DEFAULT_DAYS = 30
@@ -90,6 +92,17 @@ def misrouting_report() -> Response:
     start, end, tz = _date_range()
     found = misrouting(start, end, tz)
     return json_response({name: [row.as_dict() for row in rows] for name, rows in found.items()})
+
+
+@bp.get("/reports/calls")
+@api_roles(*access.REPORT_ROLES)
+def calls_report() -> Response:
+    """The phone line's figures (接通率) for calls that rang on the local dates from..to, per
+    local hour or day, per answering operator, or for all (the default); definitions in
+    services/call_report.py and docs/api.md."""
+    start, end, _tz = _date_range()
+    group_by = _choice("group_by", CALL_GROUPINGS, "all") or "all"
+    return json_response([row.as_dict() for row in call_report(start, end, group_by)])
 
 
 def _date_range() -> tuple[date, date, str]:

@@ -71,7 +71,14 @@ class InboundMessage(db.Model):
 
 
 class Call(db.Model):
-    """A phone call reaching the hotline through Twilio voice."""
+    """A phone call reaching the hotline through Twilio voice.
+
+    The moments the call report reads (services/call_report.py): `started_at` (it rang),
+    `queued_at` (it joined the operators' queue), `answered_at` and `answered_by` (an operator
+    took it; no one is named when Twilio bridged it to a phone), `voicemail_at` (the caller was
+    offered voicemail), `ended_at`. Calls logged before 2026-12 have no `queued_at`,
+    `voicemail_at` nor `answered_by`.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -79,7 +86,10 @@ class Call(db.Model):
     to_number: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(20), default="ringing")  # Twilio's CallStatus values
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    voicemail_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     missed: Mapped[bool] = mapped_column(default=False)
     called_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -89,4 +99,5 @@ class Call(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
 
     ticket: Mapped[Ticket | None] = relationship()
-    called_back_by: Mapped[User | None] = relationship()
+    called_back_by: Mapped[User | None] = relationship(foreign_keys=[called_back_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])

@@ -111,29 +111,31 @@ def log_call(call_sid: str, from_raw: str | None = "", to_raw: str | None = "", 
 
 
 def operators_on_duty(now: datetime | None = None) -> bool:
-    """Whether calls go to the operators' queue: always for a 24-hour centre
-    (HOTLINE_VOICE_HOURS=always), else within the working calendar's office hours."""
-    if (current_app.config.get("HOTLINE_VOICE_HOURS") or "office").strip().lower() == "always":
+    """Whether calls go to the operators' queue: always (HOTLINE_VOICE_HOURS=always, the default:
+    a 12345 line has people on it 7x24), or, for a line that really closes
+    (HOTLINE_VOICE_HOURS=office), within the working calendar's office hours."""
+    if (current_app.config.get("HOTLINE_VOICE_HOURS") or "always").strip().lower() != "office":
         return True
     return work_calendar().is_office_time(now or utcnow())
 
 
-def mark_queued(call: Call) -> Call:
-    """The call waits in the operators' queue (from the greeting, or the queue's wait requests)."""
-    return _move(call, QUEUED, RINGING)
+def mark_queued(call: Call, now: datetime | None = None) -> Call:
+    """The call waits in the operators' queue (from the greeting, or the queue's wait requests);
+    the first time, `queued_at` records when it joined (the call report's wait starts there)."""
+    return _move(call, QUEUED, (RINGING,), queued_at=func.coalesce(Call.queued_at, now or utcnow()))
 
 
-def mark_voicemail(call: Call) -> Call:
-    """The caller is offered the voicemail prompt."""
-    return _move(call, VOICEMAIL, RINGING, QUEUED)
+def mark_voicemail(call: Call, now: datetime | None = None) -> Call:
+    """The caller is offered the voicemail prompt (out of hours, or after the longest wait)."""
+    return _move(call, VOICEMAIL, (RINGING, QUEUED), voicemail_at=func.coalesce(Call.voicemail_at, now or utcnow()))
 
 
-def _move(call: Call, to: str, *allowed: str) -> Call:
+def _move(call: Call, to: str, allowed: tuple[str, ...], **values) -> Call:
     # Guarded in SQL: a status callback that ended the call meanwhile is never undone.
     result = db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.status.in_(allowed), Call.ended_at.is_(None))
-        .values(status=to)
+        .values(status=to, **values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -183,7 +185,7 @@ def answer_call(operator: User, call: Call, now: datetime | None = None) -> Call
     result = db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.answered_at.is_(None), Call.ended_at.is_(None), Call.status.in_(LIVE))
-        .values(status=IN_PROGRESS, answered_at=now or utcnow())
+        .values(status=IN_PROGRESS, answered_at=now or utcnow(), answered_by_id=operator.id)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -235,7 +237,7 @@ def link_ticket(call: Call, ticket: Ticket, actor: User | None = None, now: date
     db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.answered_at.is_(None), Call.ended_at.is_(None))
-        .values(answered_at=now, status=IN_PROGRESS)
+        .values(answered_at=now, status=IN_PROGRESS, answered_by_id=actor.id if actor is not None else None)
         .execution_options(synchronize_session=False)
     )
     if actor is not None:

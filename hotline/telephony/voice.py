@@ -1,8 +1,9 @@
 """Phone calls: Twilio's voice webhooks, answered with TwiML.
 
 - `POST /twilio/voice`: a call comes in. It is logged (once per CallSid) and greeted in Chinese
-  and English; within the operators' hours it joins their queue, else the caller is asked to
-  leave a message.
+  and English; it joins the operators' queue (round the clock by default; within office hours
+  where HOTLINE_VOICE_HOURS=office), else the caller is asked to leave a message. When it joined
+  the queue, and when voicemail was offered, are kept on the call for the call report.
 - `POST /twilio/voice/wait`: Twilio's wait requests while the caller is in the queue: a hold
   message, until HOTLINE_VOICE_MAX_WAIT seconds have passed and the caller leaves the queue.
 - `POST /twilio/voice/queue`: the caller left the queue (the Enqueue action). Connected to an

@@ -1,6 +1,7 @@
 """Reports for supervisors: the dashboard (figures per department, category, district,
 channel or type, against the previous period, with trends and a ranking), the tickets
-behind each figure, their exports, and misrouting per rule and category."""
+behind each figure, their exports, misrouting per rule and category, and the phone line's
+figures (接通率)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hotline.extensions import db
 from hotline.models import Department, District
 from hotline.models.types import utcnow
 from hotline.services import access, report_figures
+from hotline.services.call_report import CALLBACK_HOURS, call_report_with_total
 from hotline.services.reports import GROUPINGS, drill_down, report
 from hotline.services.reports import misrouting as compute_misrouting
 from hotline.web import report_charts, report_definitions, report_exports, report_params, report_views
@@ -197,3 +199,37 @@ def misrouting():
         start=raw_start if span is None else span.start.isoformat(),
         end=raw_end if span is None else span.end.isoformat(),
     )
+
+
+CALL_TABLES = ("day", "hour", "operator")
+
+
+@bp.get("/calls")
+@roles_required(*access.REPORT_ROLES)
+def calls():
+    """The phone line's figures per local day, hour or answering operator, with the totals."""
+    raw_start = request.args.get("from", "").strip()
+    raw_end = request.args.get("to", "").strip()
+    span, error, bad = report_params.parse_dates(raw_start, raw_end, report_params.hotline_today())
+    group_by = request.args.get("group_by", "").strip() or "day"
+    if group_by not in CALL_TABLES:
+        if not error:
+            error = _("“%(value)s” is not one of: %(allowed)s.", value=group_by, allowed=", ".join(CALL_TABLES))
+            bad = ("group_by",)
+        group_by = "day"
+    rows = total = None
+    if span is not None and not error:
+        rows, total = call_report_with_total(span.start, span.end, group_by)
+    page = render_template(
+        "reports/calls.html",
+        rows=rows,
+        total=total,
+        group_by=group_by,
+        tables=CALL_TABLES,
+        callback_hours=CALLBACK_HOURS,
+        error=error,
+        bad=bad,
+        start=raw_start if span is None else span.start.isoformat(),
+        end=raw_end if span is None else span.end.isoformat(),
+    )
+    return (page, 400) if error else page

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hotline.services import policies, routing, tickets
+from hotline.services import calls, policies, routing, tickets
 from hotline.services.users import issue_token
 from tests import factories
 from tests.knowledge_factories import make_city_articles
@@ -75,6 +75,9 @@ def _world(role: str) -> World:
             "resolve_unit": "calendar_hours",
         },
     )
+    answered = calls.mark_queued(calls.log_call("CAfuzz1", "13800138000", "12345"))
+    calls.end_call(calls.answer_call(city.operator, answered))
+    calls.end_call(calls.mark_queued(calls.log_call("CAfuzz2", "13700137000", "12345")))  # the call report's figures
     user = {"admin": city.admin, "operator": city.operator, "department": city.roads_staff}[role]
     return World(
         token=issue_token(user),
@@ -142,6 +145,7 @@ def _fuzz(strategy, examples: int, world: World) -> int:
         "/api/v1/reports/response-times?from=9999-12-01&to=9999-12-31",
         "/api/v1/reports/response-times?from=0001-01-01&to=0001-01-02&exact=1",
         "/api/v1/reports/misrouting?from=0001-01-01&to=0001-01-02",
+        "/api/v1/reports/calls?from=0001-01-01&to=0001-01-02&group_by=hour",
         "/api/v1/search/tickets?q=路面&to=9999-12-31",
         "/api/v1/search/tickets?q=路面&from=0001-01-01",
     ],

@@ -68,6 +68,51 @@ class TestOnDuty:
         monkeypatch.setitem(app.config, "HOTLINE_VOICE_HOURS", "always")
         assert calls.operators_on_duty(datetime(2026, 11, 28, 2, 0, tzinfo=UTC))
 
+    def test_by_default_the_line_answers_round_the_clock(self, city, app, monkeypatch):
+        """A 12345 line has people on it 7x24: a call on Saturday night goes to the operators."""
+        from datetime import UTC, datetime
+
+        from config import Config
+
+        monkeypatch.delenv("HOTLINE_VOICE_HOURS", raising=False)
+        assert Config().HOTLINE_VOICE_HOURS == "always"
+        monkeypatch.setitem(app.config, "HOTLINE_VOICE_HOURS", Config().HOTLINE_VOICE_HOURS)
+        assert calls.operators_on_duty(datetime(2026, 11, 28, 14, 0, tzinfo=UTC))  # Saturday 22:00
+
+
+class TestMoments:
+    """What the call report reads: when the call joined the queue, was offered voicemail, and
+    who answered it."""
+
+    def test_joining_the_queue_is_recorded_once(self, city):
+        call = logged("CA1", minutes_ago=1)
+        joined = call.started_at + timedelta(seconds=8)
+        calls.mark_queued(call, now=joined)
+        calls.mark_queued(call, now=joined + timedelta(seconds=20))  # a wait request
+        assert reload(call).queued_at == joined and reload(call).voicemail_at is None
+
+    def test_the_voicemail_offer_is_recorded(self, city):
+        call = logged("CA1", minutes_ago=3)
+        calls.mark_queued(call, now=call.started_at + timedelta(seconds=5))
+        offered = call.started_at + timedelta(seconds=125)
+        calls.mark_voicemail(call, now=offered)
+        call = reload(call)
+        assert call.voicemail_at == offered and call.status == calls.VOICEMAIL and call.answered_at is None
+
+    def test_the_operator_who_answers_is_recorded(self, city):
+        call = calls.mark_queued(logged("CA1"))
+        calls.answer_call(city.operator, call)
+        assert reload(call).answered_by == city.operator
+
+    def test_the_operator_whose_ticket_answers_the_call_is_recorded(self, city):
+        call = calls.mark_queued(logged("CA1"))
+        assert calls.link_ticket(call, factories.make_ticket(city.operator), city.operator)
+        assert reload(call).answered_by == city.operator
+
+    def test_a_call_bridged_by_twilio_names_no_operator(self, city):
+        call = calls.mark_bridged(calls.mark_queued(logged("CA1")))
+        assert reload(call).answered_at is not None and reload(call).answered_by_id is None
+
 
 class TestAnswer:
     def test_an_operator_answers_a_waiting_call(self, city):

@@ -1,13 +1,14 @@
 """Twilio's voice webhooks (`/twilio/voice...`), signed as Twilio signs them.
 
 "Now" is set through the calls service's clock: 10:00 and 20:00 in Shanghai on Wednesday
-2026-11-25, a working day, are in and out of the default office hours.
+2026-11-25, a working day, are in and out of the default office hours. The line here is one that
+really closes (HOTLINE_VOICE_HOURS=office, set explicitly: the default is round the clock).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from xml.etree import ElementTree
 
@@ -20,6 +21,7 @@ from twilio.request_validator import RequestValidator
 from hotline.extensions import db
 from hotline.models import Call, OutboundMessage, Status, Ticket, TicketEvent
 from hotline.services import calls
+from hotline.services.call_report import call_report
 
 TOKEN = "voice-test-auth-token-0123456789"
 PHONE = "+8613800138000"
@@ -28,6 +30,11 @@ IN_OFFICE = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Wed
 AFTER_HOURS = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE" + "a" * 32
 _sids = count(1)
+
+
+@pytest.fixture(autouse=True)
+def office_line(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "HOTLINE_VOICE_HOURS", "office")
 
 
 @pytest.fixture
@@ -286,6 +293,27 @@ class TestQueue:
         assert "Record" in verbs(root)
         assert says(root)[0][1].startswith("抱歉") and "busy" in says(root)[1][1]
         assert call_for(sid).status == calls.VOICEMAIL
+
+    def test_the_call_report_reads_what_the_webhooks_record(self, client, city, signed, clock):
+        """Queue entry, the voicemail offer, the answering operator and the end, as they happen."""
+        waited, gave_up, taken = new_sid(), new_sid(), new_sid()
+        for sid in (waited, gave_up, taken):
+            twiml(incoming(client, sid))
+        clock["at"] = IN_OFFICE + timedelta(seconds=3)
+        twiml(post(client, "/twilio/voice/queue", {"CallSid": gave_up, "QueueResult": "hangup"}))
+        clock["at"] = IN_OFFICE + timedelta(seconds=15)
+        calls.answer_call(city.operator, call_for(taken))
+        clock["at"] = IN_OFFICE + timedelta(seconds=120)
+        twiml(post(client, "/twilio/voice/queue", {"CallSid": waited, "QueueResult": "leave"}))
+        call_status(client, taken, "completed")
+        night = after_hours_call(client, clock)
+        offered_voicemail = IN_OFFICE + timedelta(seconds=120)
+        assert call_for(waited).queued_at == IN_OFFICE and call_for(waited).voicemail_at == offered_voicemail
+        assert call_for(taken).answered_by == city.operator
+        assert call_for(night).queued_at is None and call_for(night).voicemail_at == AFTER_HOURS
+        [row] = call_report(date(2026, 11, 25), date(2026, 11, 25), "all")
+        assert (row.offered, row.answered, row.answered_within_15s, row.abandoned, row.voicemail) == (3, 1, 1, 1, 1)
+        assert (row.out_of_hours, row.wait_p50_seconds, row.talk_mean_seconds) == (1, 15.0, 105.0)
 
     @pytest.mark.parametrize("result", ["queue-full", "error", "system-error", "redirected"])
     def test_a_queue_that_fails_offers_voicemail(self, client, city, signed, clock, result):
