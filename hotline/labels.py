@@ -1,6 +1,7 @@
 """Human labels for the codes that the API and the database use."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -17,7 +18,8 @@ TYPE_LABELS = {
     "consultation": _l("Consultation"),
     "help": _l("Request for help"),
     "complaint": _l("Complaint"),
-    "report": _l("Report"),
+    # "Report" is also a statistics report (报表): the context keeps 举报 to the ticket type.
+    "report": lazy_pgettext("ticket type", "Report"),
     "suggestion": _l("Suggestion"),
     "praise": _l("Praise"),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import select
 
 from hotline.extensions import db
@@ -101,7 +102,7 @@ def response_times_export(fmt: str):
 
 def _report_notes(query: report_params.Query, table: str) -> list[tuple[str, str]]:
     notes = [
-        (_("Report"), _("Hotline report")),
+        (pgettext("statistics", "Report"), _("Hotline report")),
         (_("Dates"), f"{query.span.start.isoformat()} – {query.span.end.isoformat()}"),
         (_("Group by"), str(report_params.GROUP_LABELS["department" if table == "ranking" else query.group_by])),
     ]

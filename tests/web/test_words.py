@@ -1,0 +1,64 @@
+"""The words on Chinese and English pages: one English word with two meanings gets two
+translations (举报 is only the ticket type, a statistics report is 报表), and what the app
+stores as codes is put into words in the reader's language."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from hotline.extensions import db
+from tests import factories
+from tests.web.conftest import text_of
+from tests.web.report_data import RANGE, make_data
+
+
+def in_chinese(login, user):
+    user.locale = "zh_CN"
+    db.session.commit()
+    return login(user)
+
+
+def test_the_excel_report_is_a_report_not_a_whistle_blowing(login, city):
+    make_data(city)
+    response = in_chinese(login, city.supervisor).get(f"/reports/response-times.xlsx?{RANGE}&group_by=district")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.worksheets[0].title == "报表"
+    notes = [(row[0].value, row[1].value) for row in workbook.worksheets[-1].iter_rows()]
+    assert notes[0] == ("报表", "热线统计报表")
+    assert not any("举报" in str(cell) for note in notes for cell in note)
+
+
+def test_a_report_ticket_is_still_a_report(login, city):
+    ticket = factories.make_ticket(city.operator, type="report")
+    page = text_of(in_chinese(login, city.supervisor).get(f"/tickets/{ticket.number}"))
+    assert "举报" in page and "报表" not in page.split("<main", 1)[-1]
+
+
+def test_the_view_log_shows_ip_addresses(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    client = in_chinese(login, city.supervisor)
+    client.get(f"/tickets/{ticket.number}")
+    page = text_of(client.get(f"/tickets/{ticket.number}/views"))
+    assert "IP 地址" in page and "事发地址" not in page
+
+
+def test_the_outbox_names_the_recipient(login, city, app, monkeypatch):
+    monkeypatch.setitem(app.extensions["hotline_jobs"], "queue", None)
+    factories.make_ticket(city.operator)
+    page = text_of(in_chinese(login, city.admin).get("/admin/outbox/"))
+    assert "接收号码" in page and "结束日期" not in page
+
+
+@pytest.mark.parametrize("path", ["/reports/misrouting", "/reports/response-times"])
+def test_report_dates_are_from_and_to(login, city, path):
+    page = text_of(in_chinese(login, city.supervisor).get(path))
+    assert "开始日期" in page and "结束日期" in page and "接收号码" not in page
+
+
+def test_english_pages_keep_their_words(login, city):
+    page = text_of(login(city.supervisor).get("/reports/misrouting"))
+    assert ">Reports<" in page and 'for="from">From<' in page and 'for="to">To<' in page
