@@ -5,11 +5,14 @@ stores as codes is put into words in the reader's language."""
 from __future__ import annotations
 
 import io
+import re
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
 from hotline.extensions import db
+from hotline.services import report_figures
 from tests import factories
 from tests.web.conftest import text_of
 from tests.web.report_data import RANGE, make_data
@@ -62,3 +65,20 @@ def test_report_dates_are_from_and_to(login, city, path):
 def test_english_pages_keep_their_words(login, city):
     page = text_of(login(city.supervisor).get("/reports/misrouting"))
     assert ">Reports<" in page and 'for="from">From<' in page and 'for="to">To<' in page
+
+
+def _figures_as_of(html: str) -> str:
+    return html.split('class="figures-as-of">', 1)[1].split("</span>", 1)[0].strip()
+
+
+def test_the_dashboard_says_when_its_figures_are_from_in_whole_chinese_sentences(login, city):
+    make_data(city)
+    client = in_chinese(login, city.supervisor)
+    note = _figures_as_of(text_of(client.get(f"/reports/response-times?{RANGE}")))
+    assert note.startswith("数据截至 ") and "每分钟刷新。" in note
+    assert "中位数和分位值与精确值相差不超过 1 分钟或 1%。" in note
+    assert not re.search(r"[;.,()]|\d %", note), note  # no English punctuation, "1%" as the glossary writes it
+    report_figures.mark_days([date(2026, 11, 3)])
+    db.session.commit()
+    note = _figures_as_of(text_of(client.get(f"/reports/response-times?{RANGE}")))
+    assert "每分钟刷新；另有 1 天的变动尚未计入。" in note and "待更新" not in note
