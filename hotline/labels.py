@@ -124,6 +124,29 @@ ASSIST_STATUS_LABELS = {"open": _l("Working on it"), "done": _l("Done")}
 # Calendar exceptions: a weekday off, or a weekend day worked (调休).
 CALENDAR_DAY_LABELS = {True: _l("Holiday"), False: _l("Make-up workday")}
 
+# The names of public holidays as stored (CalendarDay.name): the `chinesecalendar` package writes
+# English ones, holiday-cn files Chinese ones. Shown in the reader's language; a name an
+# administrator typed is shown as typed.
+_HOLIDAYS = (
+    (_l("New Year's Day"), ("New Year's Day", "元旦")),
+    (_l("Spring Festival"), ("Spring Festival", "春节")),
+    (_l("Tomb-sweeping Day"), ("Tomb-sweeping Day", "清明节")),
+    (_l("Labour Day"), ("Labour Day", "劳动节")),
+    (_l("Dragon Boat Festival"), ("Dragon Boat Festival", "端午节")),
+    (_l("Mid-autumn Festival"), ("Mid-autumn Festival", "中秋节")),
+    (_l("National Day"), ("National Day", "国庆节")),
+    (_l("Mid-autumn Festival and National Day"), ("中秋节、国庆节", "国庆节、中秋节")),
+    (_l("Victory Day (70th anniversary)"), ("Anti-Fascist 70th Day", "抗日战争暨世界反法西斯战争胜利70周年纪念日")),
+)
+HOLIDAY_NAMES = {stored: label for label, names in _HOLIDAYS for stored in names}
+
+
+def holiday_name(name: str | None) -> str:
+    """A stored holiday name in the reader's language (unknown names as they are)."""
+    name = (name or "").strip()
+    return str(HOLIDAY_NAMES.get(name, name))
+
+
 # Where a calendar day came from (CalendarDay.source).
 CALENDAR_SOURCE_LABELS = {
     "chinesecalendar": _l("chinesecalendar package"),

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from hotline.extensions import db
 from hotline.services import report_figures
+from hotline.web import admin_calendar
 from tests import factories
 from tests.web.conftest import text_of
 from tests.web.report_data import RANGE, make_data
@@ -82,3 +83,21 @@ def test_the_dashboard_says_when_its_figures_are_from_in_whole_chinese_sentences
     db.session.commit()
     note = _figures_as_of(text_of(client.get(f"/reports/response-times?{RANGE}")))
     assert "每分钟刷新；另有 1 天的变动尚未计入。" in note and "待更新" not in note
+
+
+def test_holiday_names_are_in_the_readers_language(login, city):
+    """The package stores English names (National Day), holiday-cn files Chinese ones (国庆节)."""
+    chinese = text_of(in_chinese(login, city.admin).get("/admin/calendar/?year=2026"))
+    table = chinese[chinese.index('id="calendar-days"') :]
+    assert "国庆节" in table and "元旦" in table and "春节" in table
+    assert "National Day" not in table and "New Year" not in table
+    city.admin.locale = "en"
+    db.session.commit()
+    english = text_of(login(city.admin).get("/admin/calendar/?year=2026"))
+    assert "National Day" in english[english.index('id="calendar-days"') :]
+
+
+def test_missing_years_are_listed_in_chinese(login, city, holidays, monkeypatch):
+    monkeypatch.setattr(admin_calendar, "local_today", lambda: date(2199, 11, 2))
+    page = text_of(in_chinese(login, city.admin).get("/tickets"))
+    assert "2199和2200" in page and "2199, 2200" not in page
