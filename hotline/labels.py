@@ -162,3 +162,45 @@ RATING_LABELS = {
     "basically_satisfied": _l("Basically satisfied"),
     "unsatisfied": _l("Not satisfied"),
 }
+
+
+# Why an outbox message was not sent (OutboundMessage.last_error, senders.error_record): the
+# app's own reasons in words; what Twilio itself said is shown as it came, labelled as Twilio's.
+OUTBOX_ERRORS = {
+    "no_sender": _l(
+        "Not sent: no SMS sender is configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)."
+    ),
+    "opted_out": _l("Not sent: the citizen opted out of text messages."),
+    "stale": _l("The worker stopped while sending: the message may have gone out, so it is not sent again by itself."),
+    "provider_answered": _l("Twilio answered with HTTP status %(status)s."),
+    "unreachable": _l("Could not reach Twilio."),
+    "no_answer": _l("No answer from Twilio: the message may have gone out."),
+    "provider_reported": _l("Twilio reported the message as %(provider_status)s."),
+    "failed": _l("Sending failed."),
+}
+_OUTBOX_ERROR_DETAILS = (
+    ("provider_code", _l("Twilio error code %(provider_code)s.")),
+    ("provider_text", _l("Twilio’s words: %(provider_text)s")),
+    ("detail", _l("Detail: %(detail)s")),
+    ("gave_up_after", _l("Gave up after %(gave_up_after)s attempts.")),
+)
+
+
+def outbox_error(stored: str | None) -> str:
+    """An outbox message's last error in the reader's language; text stored before codes as it is."""
+    import json
+
+    from flask_babel import get_locale
+
+    try:
+        record = json.loads(stored or "")
+    except ValueError:
+        return stored or ""
+    if not isinstance(record, dict) or record.get("code") not in OUTBOX_ERRORS:
+        return stored or ""
+    values = {key: value for key, value in record.items() if key != "code"}
+    sentences = [str(OUTBOX_ERRORS[record["code"]]) % {"status": "?", "provider_status": "?", **values}]
+    sentences += [str(label) % values for key, label in _OUTBOX_ERROR_DETAILS if key in values]
+    # Chinese sentences run on after their 。; English ones take a space.
+    joiner = "" if str(get_locale() or "").startswith("zh") else " "
+    return joiner.join(sentences)

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from hotline.extensions import db
-from hotline.services import report_figures
+from hotline.services import outbox, report_figures, senders
 from hotline.web import admin_calendar
 from tests import factories
 from tests.web.conftest import text_of
@@ -101,3 +101,34 @@ def test_missing_years_are_listed_in_chinese(login, city, holidays, monkeypatch)
     monkeypatch.setattr(admin_calendar, "local_today", lambda: date(2199, 11, 2))
     page = text_of(in_chinese(login, city.admin).get("/tickets"))
     assert "2199和2200" in page and "2199, 2200" not in page
+
+
+def test_outbox_errors_are_in_the_readers_language(login, city, app, monkeypatch):
+    monkeypatch.setitem(app.extensions["hotline_jobs"], "queue", None)
+    held = outbox.for_ticket(factories.make_ticket(city.operator))[0]  # no Twilio here: held
+    refused = outbox.for_ticket(factories.make_ticket(city.operator))[0]
+    refused.last_error = senders.error_record(
+        "provider_answered", status=400, provider_code=21211, provider_text="The 'To' number is not valid."
+    )
+    older = outbox.for_ticket(factories.make_ticket(city.operator))[0]
+    older.last_error = "Twilio reported undelivered (error 30003)"  # stored as text before codes
+    db.session.commit()
+    page = text_of(in_chinese(login, city.admin).get("/admin/outbox/"))
+
+    def cell(message):
+        row = page[page.index(f'id="message-{message.id}"') :]
+        return row.split("</tr>", 1)[0]
+
+    assert "未发送：未配置短信发送通道" in cell(held) and "not sent" not in cell(held).lower()
+    assert "Twilio 返回 HTTP 状态码 400。Twilio 错误码 21211。Twilio 原文：The 'To' number is not valid." in cell(
+        refused
+    )
+    assert "Twilio reported undelivered (error 30003)" in cell(older)
+    english = text_of(_english(login, city.admin).get("/admin/outbox/"))
+    assert "Twilio answered with HTTP status 400. Twilio error code 21211." in english
+
+
+def _english(login, user):
+    user.locale = "en"
+    db.session.commit()
+    return login(user)
