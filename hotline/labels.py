@@ -204,3 +204,27 @@ def outbox_error(stored: str | None) -> str:
     # Chinese sentences run on after their 。; English ones take a space.
     joiner = "" if str(get_locale() or "").startswith("zh") else " "
     return joiner.join(sentences)
+
+
+def routing_reason(data: dict | None) -> str:
+    """Why routing chose (or found no) department, in the reader's language, from the routed
+    event's codes: `by`, the rule, the confidence. Events stored with a text reason and no code
+    keep their text."""
+    from flask_babel import gettext
+
+    data = data or {}
+    by, rule = data.get("by"), data.get("rule") or {}
+    if by == "rule" and rule:
+        return gettext(
+            "rule %(id)s (priority %(priority)d) %(name)s",
+            id=rule.get("id") or "-",
+            priority=rule.get("priority") or 0,
+            name=rule.get("name") or "",
+        )
+    if by == "category_default":
+        return gettext("the category's default department")
+    if by == "suggestion":
+        return gettext("learned suggestion, confidence %(confidence).2f", confidence=data.get("confidence") or 0)
+    if by == "none":
+        return gettext("no rule matched and the category has no default department")
+    return str(data.get("reason") or "")

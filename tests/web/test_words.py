@@ -12,7 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from hotline.extensions import db
-from hotline.services import outbox, report_figures, senders
+from hotline.models import Status
+from hotline.services import outbox, report_figures, routing, senders
+from hotline.services.transition import record_event
 from hotline.web import admin_calendar
 from tests import factories
 from tests.web.conftest import text_of
@@ -132,3 +134,40 @@ def _english(login, user):
     user.locale = "en"
     db.session.commit()
     return login(user)
+
+
+class TestRoutingReasons:
+    """Routing runs in a job, in no reader's language: the event keeps codes, and the timeline and
+    the API put them into the reader's words."""
+
+    @pytest.fixture
+    def routed(self, city):
+        rule = routing.save_rule({"department": "water", "priority": 10, "keywords": ["路面"], "name": "路面转水务"})
+        ticket = factories.make_routed_ticket(city.operator)
+        return ticket, rule
+
+    def test_the_timeline_in_english_and_chinese(self, login, city, routed):
+        ticket, rule = routed
+        english = text_of(_english(login, city.supervisor).get(f"/tickets/{ticket.number}"))
+        assert f"(rule {rule.id} (priority 10) 路面转水务)" in english and "派单规则" not in english
+        chinese = text_of(in_chinese(login, city.supervisor).get(f"/tickets/{ticket.number}"))
+        assert f"（派单规则 {rule.id}（优先级 10）路面转水务）" in chinese
+
+    def test_the_api_gives_the_reason_in_the_callers_language_beside_its_code(self, city, routed, api):
+        ticket, rule = routed
+        for language, reason in (
+            ("en", f"rule {rule.id} (priority 10) 路面转水务"),
+            ("zh-CN", f"派单规则 {rule.id}（优先级 10）路面转水务"),
+        ):
+            response = api(city.supervisor).get(
+                f"/api/v1/tickets/{ticket.number}", headers={"Accept-Language": language}
+            )
+            routed_event = next(e for e in response.get_json()["events"] if e["kind"] == "routed")
+            assert routed_event["data"]["by"] == "rule" and routed_event["data"]["reason"] == reason
+
+    def test_an_event_stored_with_a_text_reason_still_shows_it(self, login, city):
+        ticket = factories.make_ticket(city.operator)
+        # As an older release wrote it: a text in one language, no code.
+        record_event(ticket, None, "routed", Status.NEW, Status.NEW, {"department": "roads", "reason": "旧系统分派"})
+        db.session.commit()
+        assert "(旧系统分派)" in text_of(_english(login, city.supervisor).get(f"/tickets/{ticket.number}"))
