@@ -187,10 +187,11 @@ def percent(value: float | None, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def listing(items) -> str:
-    """Items as a list in the reader's language: "2025、2026和2027", "2025, 2026, and 2027"."""
+def listing(items, style: str = "standard") -> str:
+    """Items as a list in the reader's language: "2025、2026和2027", "2025, 2026, and 2027";
+    style "or" for alternatives (a rule's keywords: any one matches)."""
     words = [str(item) for item in items]
-    return format_list(words, locale=get_locale() or "en") if words else ""
+    return format_list(words, style=style, locale=get_locale() or "en") if words else ""
 
 
 def register(app: Flask) -> None:

@@ -126,6 +126,7 @@ def test_outbox_errors_are_in_the_readers_language(login, city, app, monkeypatch
         refused
     )
     assert "Twilio reported undelivered (error 30003)" in cell(older)
+    assert "全部（3）" in page  # the status filter's counts, in Chinese brackets
     english = text_of(_english(login, city.admin).get("/admin/outbox/"))
     assert "Twilio answered with HTTP status 400. Twilio error code 21211." in english
 
@@ -171,3 +172,20 @@ class TestRoutingReasons:
         record_event(ticket, None, "routed", Status.NEW, Status.NEW, {"department": "roads", "reason": "旧系统分派"})
         db.session.commit()
         assert "(旧系统分派)" in text_of(_english(login, city.supervisor).get(f"/tickets/{ticket.number}"))
+
+
+def test_a_persons_name_and_a_unit_of_time(login, city):
+    client = in_chinese(login, city.admin)
+    users = text_of(client.get("/admin/users/"))
+    assert "<th>姓名</th>" in users and "<th>名称</th>" not in users
+    policy = text_of(client.get("/admin/sla-policies/new"))
+    assert "计时单位" in policy
+
+
+def test_the_rule_testers_trace_reads_as_chinese(login, city):
+    routing.save_rule({"department": "water", "priority": 10, "keywords": ["路灯", "不亮", "灯杆"], "name": "路灯"})
+    sample = "category=potholes&district=east&description=路面有坑"
+    html = text_of(in_chinese(login, city.admin).get(f"/admin/routing-rules/?{sample}"))
+    # Any one keyword matches: the words are alternatives, in Chinese brackets and list marks.
+    assert "（规则要求为 路灯、不亮或灯杆）" in html
+    assert "路灯, 不亮, or 灯杆" in text_of(_english(login, city.admin).get(f"/admin/routing-rules/?{sample}"))
