@@ -116,7 +116,7 @@ def _common_notes() -> list[tuple[str, str]]:
     return [
         (_("Exported at"), local_time(utcnow())),
         (_("Figures as of"), local_time(refreshed) if refreshed else _("not built yet")),
-        (_("Accuracy"), _("Medians and percentiles are within 1 minute or %(share)s of the exact value.", share="1 %")),
+        (_("Accuracy"), _("Medians and percentiles are within 1 minute or %(share)s of the exact value.", share="1%")),
         *report_definitions.definitions(),
     ]
 

@@ -79,7 +79,7 @@ def test_the_dashboard_says_when_its_figures_are_from_in_whole_chinese_sentences
     client = in_chinese(login, city.supervisor)
     note = _figures_as_of(text_of(client.get(f"/reports/response-times?{RANGE}")))
     assert note.startswith("数据截至 ") and "每分钟刷新。" in note
-    assert "中位数和分位值与精确值相差不超过 1 分钟或 1%。" in note
+    assert "中位数和分位值与精确值的误差不超过 1 分钟或 1%。" in note
     assert not re.search(r"[;.,()]|\d %", note), note  # no English punctuation, "1%" as the glossary writes it
     report_figures.mark_days([date(2026, 11, 3)])
     db.session.commit()
