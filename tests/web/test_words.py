@@ -4,6 +4,7 @@ stores as codes is put into words in the reader's language."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date
@@ -189,3 +190,52 @@ def test_the_rule_testers_trace_reads_as_chinese(login, city):
     # Any one keyword matches: the words are alternatives, in Chinese brackets and list marks.
     assert "（规则要求为 路灯、不亮或灯杆）" in html
     assert "路灯, 不亮, or 灯杆" in text_of(_english(login, city.admin).get(f"/admin/routing-rules/?{sample}"))
+
+
+# ASCII punctuation touching Chinese in a page's visible text: a template that glues a
+# translated label to ":" or "(...)" writes English punctuation into a Chinese sentence.
+_CJK = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+_ASCII_BESIDE_CJK = re.compile(rf"(?<={_CJK})\s*[,;:?!()]|[,;:?!()]\s*(?={_CJK})|{_CJK}\.(\s|$)")
+
+
+def _visible_texts(page: str) -> list[str]:
+    page = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    return [html.unescape(text).strip() for text in re.split(r"<[^>]+>", page) if text.strip()]
+
+
+def test_chinese_pages_use_chinese_punctuation(login, city, app, monkeypatch):
+    monkeypatch.setitem(app.extensions["hotline_jobs"], "queue", None)
+    make_data(city)
+    routing.save_rule({"department": "water", "priority": 10, "keywords": ["路面", "坑"], "name": "路面转水务"})
+    ticket = factories.make_routed_ticket(city.operator)
+    tester = "/admin/routing-rules/?category=potholes&district=east&description=路面有坑"
+    pages = {
+        city.supervisor: [
+            f"/reports/response-times?{RANGE}",
+            f"/reports/response-times?{RANGE}&group_by=category",
+            f"/reports/misrouting?{RANGE}",
+            f"/reports/tickets?{RANGE}&measure=received",
+            f"/tickets/{ticket.number}",
+            f"/tickets/{ticket.number}/views",
+            "/supervision/overdue",
+        ],
+        city.admin: ["/admin/outbox/", "/admin/calendar/?year=2026", tester, "/admin/sla-policies/", "/admin/users/"],
+        city.operator: ["/tickets/new"],
+        city.dispatcher: ["/dispatch"],
+        city.roads_staff: ["/tickets", "/tickets?tab=all"],
+    }
+    problems = []
+    for user, paths in pages.items():
+        client = in_chinese(login, user)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            problems += [(path, t) for t in _visible_texts(text_of(response)) if _ASCII_BESIDE_CJK.search(t)]
+    assert problems == []
+
+
+def test_the_excel_headers_read_as_chinese(login, city):
+    make_data(city)
+    response = in_chinese(login, city.supervisor).get(f"/reports/response-times.xlsx?{RANGE}&group_by=district")
+    header = [cell.value for cell in load_workbook(io.BytesIO(response.get_data())).worksheets[0][1]]
+    assert any(h.endswith("：中位数") for h in header) and not any(": " in h for h in header)
