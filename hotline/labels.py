@@ -1,6 +1,7 @@
 """Human labels for the codes that the API and the database use."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 STATUS_LABELS = {
     "new": _l("New"),
@@ -17,7 +18,8 @@ TYPE_LABELS = {
     "consultation": _l("Consultation"),
     "help": _l("Request for help"),
     "complaint": _l("Complaint"),
-    "report": _l("Report"),
+    # "Report" is also a statistics report (报表): the context keeps 举报 to the ticket type.
+    "report": lazy_pgettext("ticket type", "Report"),
     "suggestion": _l("Suggestion"),
     "praise": _l("Praise"),
 }
@@ -122,6 +124,29 @@ ASSIST_STATUS_LABELS = {"open": _l("Working on it"), "done": _l("Done")}
 # Calendar exceptions: a weekday off, or a weekend day worked (调休).
 CALENDAR_DAY_LABELS = {True: _l("Holiday"), False: _l("Make-up workday")}
 
+# The names of public holidays as stored (CalendarDay.name): the `chinesecalendar` package writes
+# English ones, holiday-cn files Chinese ones. Shown in the reader's language; a name an
+# administrator typed is shown as typed.
+_HOLIDAYS = (
+    (_l("New Year's Day"), ("New Year's Day", "元旦")),
+    (_l("Spring Festival"), ("Spring Festival", "春节")),
+    (_l("Tomb-sweeping Day"), ("Tomb-sweeping Day", "清明节")),
+    (_l("Labour Day"), ("Labour Day", "劳动节")),
+    (_l("Dragon Boat Festival"), ("Dragon Boat Festival", "端午节")),
+    (_l("Mid-autumn Festival"), ("Mid-autumn Festival", "中秋节")),
+    (_l("National Day"), ("National Day", "国庆节")),
+    (_l("Mid-autumn Festival and National Day"), ("中秋节、国庆节", "国庆节、中秋节")),
+    (_l("Victory Day (70th anniversary)"), ("Anti-Fascist 70th Day", "抗日战争暨世界反法西斯战争胜利70周年纪念日")),
+)
+HOLIDAY_NAMES = {stored: label for label, names in _HOLIDAYS for stored in names}
+
+
+def holiday_name(name: str | None) -> str:
+    """A stored holiday name in the reader's language (unknown names as they are)."""
+    name = (name or "").strip()
+    return str(HOLIDAY_NAMES.get(name, name))
+
+
 # Where a calendar day came from (CalendarDay.source).
 CALENDAR_SOURCE_LABELS = {
     "chinesecalendar": _l("chinesecalendar package"),
@@ -137,3 +162,69 @@ RATING_LABELS = {
     "basically_satisfied": _l("Basically satisfied"),
     "unsatisfied": _l("Not satisfied"),
 }
+
+
+# Why an outbox message was not sent (OutboundMessage.last_error, senders.error_record): the
+# app's own reasons in words; what Twilio itself said is shown as it came, labelled as Twilio's.
+OUTBOX_ERRORS = {
+    "no_sender": _l(
+        "Not sent: no SMS sender is configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)."
+    ),
+    "opted_out": _l("Not sent: the citizen opted out of text messages."),
+    "stale": _l("The worker stopped while sending: the message may have gone out, so it is not sent again by itself."),
+    "provider_answered": _l("Twilio answered with HTTP status %(status)s."),
+    "unreachable": _l("Could not reach Twilio."),
+    "no_answer": _l("No answer from Twilio: the message may have gone out."),
+    "provider_reported": _l("Twilio reported the message as %(provider_status)s."),
+    "failed": _l("Sending failed."),
+}
+_OUTBOX_ERROR_DETAILS = (
+    ("provider_code", _l("Twilio error code %(provider_code)s.")),
+    ("provider_text", _l("Twilio’s words: %(provider_text)s")),
+    ("detail", _l("Detail: %(detail)s")),
+    ("gave_up_after", _l("Gave up after %(gave_up_after)s attempts.")),
+)
+
+
+def outbox_error(stored: str | None) -> str:
+    """An outbox message's last error in the reader's language; text stored before codes as it is."""
+    import json
+
+    from flask_babel import get_locale
+
+    try:
+        record = json.loads(stored or "")
+    except ValueError:
+        return stored or ""
+    if not isinstance(record, dict) or record.get("code") not in OUTBOX_ERRORS:
+        return stored or ""
+    values = {key: value for key, value in record.items() if key != "code"}
+    sentences = [str(OUTBOX_ERRORS[record["code"]]) % {"status": "?", "provider_status": "?", **values}]
+    sentences += [str(label) % values for key, label in _OUTBOX_ERROR_DETAILS if key in values]
+    # Chinese sentences run on after their 。; English ones take a space.
+    joiner = "" if str(get_locale() or "").startswith("zh") else " "
+    return joiner.join(sentences)
+
+
+def routing_reason(data: dict | None) -> str:
+    """Why routing chose (or found no) department, in the reader's language, from the routed
+    event's codes: `by`, the rule, the confidence. Events stored with a text reason and no code
+    keep their text."""
+    from flask_babel import gettext
+
+    data = data or {}
+    by, rule = data.get("by"), data.get("rule") or {}
+    if by == "rule" and rule:
+        return gettext(
+            "rule %(id)s (priority %(priority)d) %(name)s",
+            id=rule.get("id") or "-",
+            priority=rule.get("priority") or 0,
+            name=rule.get("name") or "",
+        )
+    if by == "category_default":
+        return gettext("the category's default department")
+    if by == "suggestion":
+        return gettext("learned suggestion, confidence %(confidence).2f", confidence=data.get("confidence") or 0)
+    if by == "none":
+        return gettext("no rule matched and the category has no default department")
+    return str(data.get("reason") or "")

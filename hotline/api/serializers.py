@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hotline import labels
 from hotline.models import (
     CalendarDay,
     Category,
@@ -188,6 +189,9 @@ def event_json(event: TicketEvent, hidden: set[str] | frozenset[str] = frozenset
     name = merging.MERGE_EVENT_FIELDS.get(event.kind)
     if name and data.get(name) in hidden:
         data[name] = None
+    if event.kind == "routed":
+        # `reason` in the caller's language, from the code `by` (stored events hold codes only).
+        data["reason"] = labels.routing_reason(data)
     return {
         "kind": event.kind,
         "at": iso(event.at),

@@ -46,6 +46,7 @@ class OutboundMessage(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=QUEUED)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # The app's own code and details as JSON (senders.error_record), put into words when shown.
     last_error: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

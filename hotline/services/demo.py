@@ -701,7 +701,7 @@ class _Story:
             return
         department = self.category.routing_department
         if department is None:
-            data = {"by": "category_default", "reason": "category has no default department"}
+            data = {"by": "none"}  # a code: the timeline puts it into words (labels.routing_reason)
             self.record(at, None, "routed", Status.NEW, Status.PENDING_DISPATCH, data)
             if not self.dispatch(self.dispatcher_choice()):
                 return

@@ -37,7 +37,7 @@ MAX_ATTEMPTS = 4  # the first try and three retries
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 # How long a claim lasts: far beyond the sender's timeout, so a live worker is never overtaken.
 SENDING_LEASE = timedelta(minutes=10)
-STALE_ERROR = "the worker stopped while sending; the message may have gone out, so it is not retried by itself"
+STALE_ERROR = senders.error_record("stale")
 
 STATUSES = (Message.QUEUED, Message.SENDING, Message.SENT, Message.DELIVERED, Message.FAILED, Message.HELD)
 # Twilio's MessageStatus values in status callbacks, as outbox statuses; the rest change nothing.
@@ -170,7 +170,7 @@ def send(message_id: int, now: datetime | None = None, sender: senders.Sender | 
         return message
     if _opted_out(message.to):
         # They replied STOP after the message was queued.
-        _finish(message, now, Message.FAILED, error="not sent: the citizen opted out of messages")
+        _finish(message, now, Message.FAILED, error=senders.error_record("opted_out"))
         return message
     result = (sender or senders.current_sender()).send(message)
     _record(message, result, now)
@@ -198,9 +198,9 @@ def _record(message: OutboundMessage, result: senders.SendResult, now: datetime)
         wait = BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
         _finish(message, now, Message.FAILED, error=result.error, next_attempt_at=now + wait)
     else:
-        error = result.error or "failed"
+        error = result.error or senders.error_record("failed")
         if result.outcome == senders.RETRY:
-            error = f"{error} (gave up after {message.attempts} attempts)"
+            error = senders.with_details(error, gave_up_after=message.attempts)
         _finish(message, now, Message.FAILED, error=error)
         if result.code == senders.TWILIO_UNSUBSCRIBED:
             from hotline.services import citizen_sms  # citizen_sms queues through this module
@@ -290,7 +290,9 @@ def apply_status(
             message.delivered_at = now
             message.last_error = None
         if status == Message.FAILED:
-            message.last_error = f"Twilio reported {provider_status}" + (f" (error {error_code})" if error_code else "")
+            message.last_error = senders.error_record(
+                "provider_reported", provider_status=provider_status, provider_code=error_code
+            )
     db.session.commit()
     if status == Message.FAILED and error_code == str(senders.TWILIO_UNSUBSCRIBED):
         from hotline.services import citizen_sms

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hotline import labels
 from hotline.extensions import db
 from hotline.models import TICKET_TYPES, URGENCIES, Category, Department, District, RoutingRule
 from hotline.services.directory import by_code
@@ -101,21 +102,12 @@ class Decision:
 
     @property
     def reason(self) -> str:
-        if self.by == "rule" and self.rule is not None:
-            return _(
-                "rule %(id)s (priority %(priority)d) %(name)s",
-                id=self.rule.id or "-",
-                priority=self.rule.priority,
-                name=self.rule.name,
-            )
-        if self.by == "category_default":
-            return _("the category's default department")
-        if self.by == "suggestion":
-            return _("learned suggestion, confidence %(confidence).2f", confidence=self.confidence or 0)
-        return _("no rule matched and the category has no default department")
+        return labels.routing_reason(self.event_data())
 
     def event_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"by": self.by, "reason": self.reason}
+        """The routed event's data: codes and parameters only (`by`, the rule, the confidence),
+        put into words in the reader's language when shown (labels.routing_reason)."""
+        data: dict[str, Any] = {"by": self.by}
         if self.department is not None:
             data["department"] = self.department.code
         if self.assisting:

@@ -14,6 +14,7 @@ provider's answer but says what became of the message, so that the outbox
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,7 +33,27 @@ log = logging.getLogger(__name__)
 
 SENT, RETRY, FAILED, HELD = "sent", "retry", "failed", "held"
 SEND_TIMEOUT = 15  # seconds; the job's lease (outbox.SENDING_LEASE) is far longer
-NO_SENDER = "not sent: no SMS sender is configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)"
+
+
+def error_record(code: str, **details: str | int | None) -> str:
+    """An outbox `last_error`: the app's own code and its details as JSON, put into words in the
+    reader's language when shown (labels.outbox_error). Provider text stays in `provider_text`."""
+    kept = {key: value for key, value in details.items() if value not in (None, "")}
+    return json.dumps({"code": code, **kept}, ensure_ascii=False, sort_keys=True)
+
+
+def with_details(record: str | None, **details: str | int | None) -> str:
+    """`record` with more details (the attempts given up after); text from before codes kept."""
+    try:
+        stored = json.loads(record or "")
+    except ValueError:
+        stored = None
+    if not isinstance(stored, dict) or "code" not in stored:
+        stored = {"code": "failed", "detail": record} if record else {"code": "failed"}
+    return error_record(**{**stored, **details})
+
+
+NO_SENDER = error_record("no_sender")
 # Twilio's error for a recipient who replied STOP to our number: they opted out at Twilio's end.
 TWILIO_UNSUBSCRIBED = 21610
 
@@ -133,12 +154,13 @@ class TwilioSender:
             code = getattr(error, "code", None)
             text = getattr(error, "msg", None) or getattr(error, "detail", None) or getattr(error, "title", "")
             outcome = RETRY if status >= 500 or status == 429 else FAILED
-            return SendResult(outcome, error=f"Twilio answered {status} (error {code}): {text}".strip(), code=code)
+            record = error_record("provider_answered", status=status, provider_code=code, provider_text=text)
+            return SendResult(outcome, error=record, code=code)
         except requests.RequestException as error:
             if _never_reached(error):
-                return SendResult(RETRY, error=f"could not reach Twilio: {error}")
+                return SendResult(RETRY, error=error_record("unreachable", detail=str(error)))
             # The request may have arrived: retrying could text the citizen twice.
-            return SendResult(FAILED, error=f"no answer from Twilio ({error}); the message may have gone out")
+            return SendResult(FAILED, error=error_record("no_answer", detail=str(error)))
         return SendResult(SENT, provider_sid=created.sid)
 
 

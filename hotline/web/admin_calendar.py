@@ -14,6 +14,7 @@ from hotline.models import Role
 from hotline.services import calendar
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.errors import InvalidInput
+from hotline.web.formatting import listing
 from hotline.web.forms import CALENDAR_KINDS, CalendarDayForm, CalendarUploadForm
 from hotline.web.guards import roles_required
 
@@ -101,7 +102,7 @@ def upload():
     if error is not None:
         form.file.errors = [error]
         return _page(year, CalendarDayForm(), form, status=400)
-    loaded = ", ".join(
+    loaded = listing(
         _("%(year)d (%(count)d days)", year=loaded_year, count=count) for loaded_year, count in counts.items()
     )
     flash(_("Holiday list loaded: %(years)s.", years=loaded), "success")

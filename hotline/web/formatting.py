@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from flask import Flask, current_app
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from hotline.models import Status, Ticket
@@ -186,6 +187,13 @@ def percent(value: float | None, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
+def listing(items, style: str = "standard") -> str:
+    """Items as a list in the reader's language: "2025、2026和2027", "2025, 2026, and 2027";
+    style "or" for alternatives (a rule's keywords: any one matches)."""
+    words = [str(item) for item in items]
+    return format_list(words, style=style, locale=get_locale() or "en") if words else ""
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         status_colour=status_colour,
@@ -198,4 +206,5 @@ def register(app: Flask) -> None:
         caller_phone=caller_phone,
         figure=number,
         percent=percent,
+        listing=listing,
     )

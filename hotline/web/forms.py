@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -253,9 +254,10 @@ class PolicyForm(HotlineForm):
     category = SelectField(_l("Category (and the categories below it)"), validate_choice=False)
     urgency = SelectField(_l("Urgency"), validate_choice=False, default="normal")
     accept_amount = StringField(_l("Accept within"))
-    accept_unit = SelectField(_l("Unit"), validate_choice=False, default="working_hours")
+    # "Unit" of time, not a handling unit (承办单位): hence the context.
+    accept_unit = SelectField(lazy_pgettext("time", "Unit"), validate_choice=False, default="working_hours")
     resolve_amount = StringField(_l("Resolve within"))
-    resolve_unit = SelectField(_l("Unit"), validate_choice=False, default="working_days")
+    resolve_unit = SelectField(lazy_pgettext("time", "Unit"), validate_choice=False, default="working_days")
     return_window_days = StringField(_l("Return window (working days)"), default="2")
     max_extension_days = StringField(_l("Extensions at most (working days)"), default="10")
     submit = SubmitField(_l("Save"))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -75,7 +76,7 @@ def group_table(rows: list[ReportRow], group_by: str, with_period: bool, notes: 
     for row in rows:
         values = [row.key, group_label(group_by, row.key, row.name), *_figures(row)]
         body.append([row.period, *values] if with_period else values)
-    return Table(_("Report"), fields, body, notes)
+    return Table(pgettext("statistics", "Report"), fields, body, notes)
 
 
 def ranking_table(ranking: list[Ranked], notes: list[tuple[str, str]]) -> Table:

@@ -74,7 +74,7 @@ def time_column_label(column: Column) -> str:
     """'Time to resolve (hours): median', for the exports' single header row."""
     for group, clock, _unit in TIME_GROUPS:
         if column.name.startswith(f"{clock}_"):
-            return f"{group}: {column.label}"
+            return _("%(label)s: %(value)s", label=group, value=column.label)
     return str(column.label)
 
 

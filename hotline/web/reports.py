@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import select
 
 from hotline.extensions import db
@@ -103,7 +104,7 @@ def response_times_export(fmt: str):
 
 def _report_notes(query: report_params.Query, table: str) -> list[tuple[str, str]]:
     notes = [
-        (_("Report"), _("Hotline report")),
+        (pgettext("statistics", "Report"), _("Hotline report")),
         (_("Dates"), f"{query.span.start.isoformat()} – {query.span.end.isoformat()}"),
         (_("Group by"), str(report_params.GROUP_LABELS["department" if table == "ranking" else query.group_by])),
     ]
@@ -117,7 +118,7 @@ def _common_notes() -> list[tuple[str, str]]:
     return [
         (_("Exported at"), local_time(utcnow())),
         (_("Figures as of"), local_time(refreshed) if refreshed else _("not built yet")),
-        (_("Accuracy"), _("Medians and percentiles are within 1 minute or %(share)s of the exact value.", share="1 %")),
+        (_("Accuracy"), _("Medians and percentiles are within 1 minute or %(share)s of the exact value.", share="1%")),
         *report_definitions.definitions(),
     ]
 

@@ -130,7 +130,9 @@ def _check_ticket(ticket: Ticket, now: datetime) -> None:
 
     for event in events:
         if event.kind == "routed":
-            assert event.actor_id is None and event.data["by"] == "category_default"
+            # As routing records it: a code, the default department or none (then the desk).
+            by = "category_default" if event.to_status == Status.DISPATCHED else "none"
+            assert event.actor_id is None and event.data["by"] == by and "reason" not in event.data
             if event.to_status == Status.DISPATCHED:
                 assert event.data["department"]
         if event.kind in ("dispatched", "accepted", "resolved", "returned", "note", "direct_answer"):

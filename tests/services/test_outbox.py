@@ -13,6 +13,7 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from hotline import labels
 from hotline.extensions import db
 from hotline.models import Caller, OutboundMessage, Status, Ticket
 from hotline.models.types import utcnow
@@ -21,6 +22,12 @@ from hotline.services.errors import Conflict
 from tests import factories, fake_twilio
 
 Message = OutboundMessage
+
+
+def words(message: OutboundMessage) -> str:
+    """The message's last error as the outbox page shows it (in English here)."""
+    with force_locale("en"):
+        return labels.outbox_error(message.last_error)
 
 
 @pytest.fixture
@@ -229,7 +236,7 @@ class TestSending:
             assert outbox.send(message_id, now=message.next_attempt_at - timedelta(seconds=1)).attempts == attempt
             now = message.next_attempt_at
         assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)]
-        assert message.next_attempt_at is None and "gave up after 4 attempts" in message.last_error
+        assert message.next_attempt_at is None and "Gave up after 4 attempts." in words(message)
         assert len(twilio.message_requests()) == 4
         # Given up: the sweep finds nothing due, even much later.
         assert message_id not in outbox.due_ids(now=now + timedelta(days=1))
@@ -279,13 +286,15 @@ class TestSending:
         factories.make_ticket(city.operator)
         message = outbox.send(messages()[0].id)
         assert message.status == Message.FAILED and message.next_attempt_at is not None
-        assert "could not reach Twilio" in message.last_error
+        assert words(message).startswith("Could not reach Twilio. Detail: ")
 
     def test_a_caller_who_opted_out_after_queueing_is_not_sent_to(self, city, twilio):
         factories.make_ticket(city.operator)
         citizen_sms.set_opt_out("+8613800138000", True)
         message = outbox.send(messages()[0].id)
-        assert message.status == Message.FAILED and "opted out" in message.last_error
+        assert (
+            message.status == Message.FAILED and words(message) == "Not sent: the citizen opted out of text messages."
+        )
         assert twilio.message_requests() == []
 
     def test_two_senders_at_once_send_once(self, app, city, twilio):
@@ -321,7 +330,7 @@ class TestSending:
         assert outbox.recover_stale(now + outbox.SENDING_LEASE + timedelta(seconds=1)) == 1
         message = messages()[0]
         assert message.status == Message.FAILED and message.next_attempt_at is None
-        assert "may have gone out" in message.last_error
+        assert "may have gone out" in words(message)
         assert outbox.send(message.id).status == Message.FAILED and twilio.message_requests() == []
 
     def test_an_administrator_retries_a_failed_message(self, city, twilio):
@@ -363,7 +372,10 @@ class TestDeliveryReports:
     def test_undelivered_is_a_failure_with_its_code(self, city, twilio):
         message = self.sent(city)
         failed = outbox.apply_status(message.provider_sid, "undelivered", error_code="30003")
-        assert failed.status == Message.FAILED and failed.last_error == "Twilio reported undelivered (error 30003)"
+        assert (
+            failed.status == Message.FAILED
+            and words(failed) == "Twilio reported the message as undelivered. Twilio error code 30003."
+        )
         assert failed.next_attempt_at is None  # the carrier gave up: not resent by itself
 
     def test_an_unknown_sid_changes_nothing(self, city, twilio):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from hotline import labels
 from hotline.extensions import db
 from hotline.models import ReturnRequest, RoutingOutcome, Status, TicketAssist
 from hotline.services import access, assists, returns, routing, tickets
@@ -27,7 +29,11 @@ class TestRules:
         assert ticket.routed_by == "rule" and ticket.routing_rule_id == first.id
         data = ticket.events[-1].data
         assert data["by"] == "rule" and data["rule"] == {"id": first.id, "priority": 10, "name": "first"}
-        assert "first" in data["reason"]
+        assert "reason" not in data  # a code, put into words for the reader: no text in one language
+        with force_locale("en"):
+            assert labels.routing_reason(data) == f"rule {first.id} (priority 10) first"
+        with force_locale("zh_CN"):
+            assert labels.routing_reason(data) == f"派单规则 {first.id}（优先级 10）first"
 
     @pytest.mark.parametrize(
         "fields",

@@ -66,7 +66,7 @@ def test_dashboard_figures_per_department(login, city, data):
         assert roads[column.name] == shown, column.name
     # Counts link to the tickets behind them.
     assert f"/reports/tickets?group_by=department&key=roads&measure=resolved&from={START}&to={END}" in html
-    assert "Figures as of" in html and "medians and percentiles within 1 minute or 1 % of exact" in html
+    assert "Figures as of" in html and "within 1 minute or 1% of the exact value." in html
     assert "Response rate</dt>" in html and "Accepted on time (at or before the accept deadline)" in html
 
 
