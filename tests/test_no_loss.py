@@ -56,6 +56,7 @@ from hotline.services.users import issue_token
 from tests import factories
 from tests.conftest import REQUIRE_SERVICES
 from tests.web.conftest import text_of
+from tests.workers import descendants
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
 
@@ -215,7 +216,7 @@ class Workers:
         """SIGKILL the worker and every process under it at once, as a machine or container
         that dies would: its scheduler, and its work horse, which RQ puts in a process group
         of its own (`setpgrp`), so that killing the worker's group would leave it running."""
-        for pid in [process.pid, *_descendants(process.pid)]:
+        for pid in [process.pid, *descendants(process.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         process.wait(timeout=WAIT)
@@ -234,21 +235,6 @@ def workers(redis_process: RedisProcess, tmp_path: Path) -> Iterator[Workers]:
         yield started
     finally:
         started.kill_all()
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every living process below `pid`, from /proc."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        children = parents.get(todo.pop(), [])
-        found += children
-        todo += children
-    return found
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
@@ -373,7 +359,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(own_app: Flask, workers: Worker
     assert requeued.enqueued == 80
     batch_jobs = queue.get_jobs()
     assert len(batch_jobs) == queueing.ROUTING_SPREAD  # 8 jobs of 10 tickets
-    assert all(job.func_name == "hotline.jobs.route_batch_job" for job in batch_jobs)
+    assert all(job.func_name == "hotline.tasks.routing.route_batch" for job in batch_jobs)
 
     # A worker that takes 0.2 s per ticket (2 s per batch); it commits each batch at its end.
     slow = workers.start(delay=0.2)

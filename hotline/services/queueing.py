@@ -1,4 +1,9 @@
-"""Putting work on the RQ queue, safely: after the commit, and never failing the caller.
+"""Putting work on the RQ queues, safely: after the commit, and never failing the caller.
+
+This is the services' one port to the jobs: they name a job by its dotted path (the constants
+below) and never import `hotline.tasks`, which imports the services. Urgent work goes on
+`jobs.queue` ("hotline"), bulk work on `jobs.bulk_queue` ("hotline-bulk"); the periodic jobs
+are declared in `hotline.tasks.schedule`.
 
 Redis may be down or not configured. Then nothing is enqueued, the caller is
 told, and the sweep (`requeue_waiting`) picks the work up once Redis is back.
@@ -17,6 +22,7 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
@@ -26,6 +32,14 @@ from hotline.models.types import utcnow
 from hotline.services import redis_guard
 
 log = logging.getLogger(__name__)
+
+# The jobs that services enqueue, by dotted path (tests/test_tasks_port.py checks each resolves).
+ROUTE_TICKET = "hotline.tasks.routing.route_ticket"
+ROUTE_BATCH = "hotline.tasks.routing.route_batch"
+DRAIN_INTAKE = "hotline.tasks.routing.drain_intake"
+SEND_MESSAGE = "hotline.tasks.texts.send_message"
+SEND_MESSAGES = "hotline.tasks.texts.send_messages"
+TRAIN_SUGGESTIONS = "hotline.tasks.suggestions.train_suggestions"
 
 # Retries cover a job that failed (the database briefly away) and a worker killed mid-job:
 # RQ's maintenance moves an abandoned job (its heartbeat lapsed, ~90 s) to a retry, and the
@@ -108,12 +122,10 @@ def drain_if_waiting() -> int:
 
 
 def _enqueue_drain(queue: Queue) -> None:
-    from hotline.jobs import drain_intake_job
-
-    _enqueue_now(queue, drain_intake_job, retry=ROUTING_RETRY, description="route and text new tickets")
+    _enqueue_now(queue, DRAIN_INTAKE, retry=ROUTING_RETRY, description="route and text new tickets")
 
 
-def _enqueue_now(queue: Queue, func, *args, **options) -> None:
+def _enqueue_now(queue: Queue, func: str, *args, **options) -> None:
     """`queue.enqueue` in one pipeline: one round trip to Redis instead of RQ's two."""
     with queue.connection.pipeline() as pipe:
         queue.enqueue(func, *args, pipeline=pipe, **options)
@@ -123,8 +135,6 @@ def _enqueue_now(queue: Queue, func, *args, **options) -> None:
 def enqueue_sends(message_ids: Sequence[int]) -> bool:
     """Enqueue the sending of these messages, SEND_BATCH to a job, in one round trip. False
     when Redis is down or absent: they stay queued in the outbox and the sweep sends them."""
-    from hotline.outbox_jobs import send_messages_job
-
     queue = jobs.queue
     if queue is None:
         return False
@@ -132,7 +142,7 @@ def enqueue_sends(message_ids: Sequence[int]) -> bool:
         return True
     chunks = [list(message_ids[i : i + SEND_BATCH]) for i in range(0, len(message_ids), SEND_BATCH)]
     data = [
-        Queue.prepare_data(send_messages_job, (chunk,), retry=SEND_RETRY, description=f"send {len(chunk)} messages")
+        Queue.prepare_data(SEND_MESSAGES, (chunk,), retry=SEND_RETRY, description=f"send {len(chunk)} messages")
         for chunk in chunks
     ]
     try:
@@ -159,18 +169,16 @@ def enqueue_routing_batches(queue: Queue, ids: Sequence[int], limit: int = ROUTI
     queue may hold a job per ticket, and one per-ticket job costs a worker about as much as a
     batch. Those jobs then find their tickets routed and do nothing. The batches are pushed
     newest first, so that the oldest tickets come first. A batch of one is a plain
-    `route_ticket_job`. Raises `RedisBatchError` when a pipeline fails, saying how many
+    `route_ticket`. Raises `RedisBatchError` when a pipeline fails, saying how many
     tickets were enqueued before it.
     """
-    from hotline.jobs import route_batch_job, route_ticket_job
-
     enqueued = 0
     chunks = batches(ids, limit)[::-1]
     for start in range(0, len(chunks), PIPELINE_JOBS):
         group = chunks[start : start + PIPELINE_JOBS]
         data = [
             Queue.prepare_data(
-                route_ticket_job,
+                ROUTE_TICKET,
                 (chunk[0],),
                 retry=ROUTING_RETRY,
                 description=f"route ticket {chunk[0]}",
@@ -178,7 +186,7 @@ def enqueue_routing_batches(queue: Queue, ids: Sequence[int], limit: int = ROUTI
             )
             if len(chunk) == 1
             else Queue.prepare_data(
-                route_batch_job,
+                ROUTE_BATCH,
                 (list(chunk),),
                 retry=ROUTING_RETRY,
                 description=f"route {len(chunk)} tickets {chunk[0]}..{chunk[-1]}",
@@ -272,13 +280,11 @@ def enqueue_send(message_id: int, at: datetime | None = None) -> bool:
 
 
 def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None, job_id: str | None = None) -> None:
-    from hotline.outbox_jobs import send_message_job
-
     options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
     if at is None:
-        _enqueue_now(queue, send_message_job, message_id, job_id=job_id, **options)
+        _enqueue_now(queue, SEND_MESSAGE, message_id, job_id=job_id, **options)
     else:
-        queue.enqueue_at(at, send_message_job, message_id, **options)
+        queue.enqueue_at(at, SEND_MESSAGE, message_id, **options)
 
 
 def _messages_due(grace: timedelta) -> list[int]:
@@ -327,3 +333,42 @@ def _sweep_sends_waiting(queue: Queue, ids: Sequence[int]) -> set[int]:
         pipe.hget(Job.key_for(SWEEP_SEND_JOB_ID % message_id), "status")
     statuses = pipe.execute()
     return {i for i, status in zip(ids, statuses, strict=True) if status and status.decode() in _WAITING}
+
+
+# -- bulk work asked for by a person ----------------------------------------------------------
+
+# A long history takes minutes to tokenise and fit; RQ's default of 180 s would kill it.
+TRAIN_TIMEOUT = 3600
+TRAIN_NOW_ID = "hotline-suggestions-train-now"
+
+
+def enqueue_training(trigger: str = "admin", force: bool = False) -> bool:
+    """Train the routing suggestions as soon as a bulk worker is free. True when a training is
+    queued (this one, or one already waiting); False without a queue or with Redis down:
+    nothing happens then."""
+
+    def enqueue(queue: Queue) -> bool:
+        try:
+            waiting = Job.fetch(TRAIN_NOW_ID, connection=queue.connection).get_status(refresh=False)
+        except NoSuchJobError:
+            waiting = None
+        if waiting in _PENDING:
+            return True  # a second click while it waits or runs: the same training answers both
+        queue.enqueue(
+            TRAIN_SUGGESTIONS,
+            trigger,
+            force,
+            job_id=TRAIN_NOW_ID,
+            job_timeout=TRAIN_TIMEOUT,
+            description="train routing suggestions (on demand)",
+        )
+        return True
+
+    try:  # an administrator's click: a hung Redis costs a short wait, as for every web path
+        return redis_guard.call_queue("routing suggestions training", enqueue, bulk=True)
+    except redis_guard.Unavailable as why:
+        log.warning("routing suggestions training not enqueued: %s", why)
+        return False
+
+
+_PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
