@@ -132,5 +132,5 @@ def test_sweeps_do_not_pile_up_send_jobs_for_a_waiting_text(app, city, queue: Qu
         first, second = queueing.requeue(), queueing.requeue()
     assert (first.messages_waiting, first.messages_enqueued) == (1, 1)
     assert (second.messages_waiting, second.messages_enqueued) == (1, 0)  # the sweep's job still waits
-    sends = [job for job in queue.jobs if job.func_name.endswith("send_message_job")]
+    sends = [job for job in queue.jobs if job.func_name.endswith("send_message")]
     assert len(sends) == 1  # the first sweep's (intake's goes through a drain), not one more per sweep
