@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket
-from hotline.services import queueing, redis_guard, tickets
+from hotline.services import queueing, recovery, redis_guard, tickets
 from hotline.tasks import routing
 from tests import factories, fake_twilio
 from tests.api.test_create import CALL as API_CALL
@@ -151,7 +151,7 @@ def test_when_redis_refuses_the_ticket_is_kept_and_the_sweep_routes_and_texts_it
     [message] = stored_messages()
     assert message.status == OutboundMessage.QUEUED  # kept in the outbox, waiting for the sweep
 
-    swept = queueing.requeue()
+    swept = recovery.requeue()
     assert (swept.waiting, swept.enqueued, swept.messages_waiting, swept.messages_enqueued) == (1, 1, 1, 1)
     assert queue.count == 2
 

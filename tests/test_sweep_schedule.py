@@ -124,12 +124,12 @@ def test_a_real_worker_runs_the_sweep_again_and_again_though_each_run_expires(ap
 
 
 def test_sweeps_do_not_pile_up_send_jobs_for_a_waiting_text(app, city, queue: Queue, monkeypatch) -> None:
-    from hotline.services import queueing
+    from hotline.services import recovery
     from tests import factories, fake_twilio
 
     with fake_twilio.running(app, monkeypatch):
         factories.make_ticket(city.operator)
-        first, second = queueing.requeue(), queueing.requeue()
+        first, second = recovery.requeue(), recovery.requeue()
     assert (first.messages_waiting, first.messages_enqueued) == (1, 1)
     assert (second.messages_waiting, second.messages_enqueued) == (1, 0)  # the sweep's job still waits
     sends = [job for job in queue.jobs if job.func_name.endswith("send_message")]

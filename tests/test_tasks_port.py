@@ -3,6 +3,7 @@ through one port (`services.queueing`), and the periodic jobs are declared in on
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,39 @@ def test_the_app_and_every_service_load_without_the_tasks() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+CHECKED = ["hotline/services/queueing.py", "hotline/services/recovery.py", "hotline/services/intake.py"]
+CHECKED += [
+    "hotline/services/health.py",
+    "workers/worker.py",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "hotline" / "tasks").glob("*.py")),
+]
+
+
+@pytest.mark.parametrize("path", CHECKED)
+def test_no_import_inside_a_function(path: str) -> None:
+    """Imports at the top, where a reader sees what a module needs (a function-level import
+    used to dodge the loop jobs -> services -> jobs)."""
+    tree = ast.parse((ROOT / path).read_text())
+    hidden = [
+        f"{path}:{node.lineno}"
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    assert hidden == []
+
+
+def test_the_port_stands_alone() -> None:
+    """The port imports no domain service (the sweep's re-enqueueing, which reads tickets and
+    the outbox, is `services.recovery`), so no import loop runs through it."""
+    code = (
+        "import sys\n"
+        "import hotline.services.queueing\n"
+        "print(sorted(n for n in sys.modules if n.startswith('hotline.services.') and n != 'hotline.services.queueing'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['hotline.services.redis_guard']"

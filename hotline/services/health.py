@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from flask import current_app
@@ -105,8 +106,6 @@ def _check_database() -> tuple[dict[str, Any], float | None]:
 
 
 def _aware(moment):
-    from datetime import UTC
-
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

@@ -6,7 +6,7 @@ below) and never import `hotline.tasks`, which imports the services. Urgent work
 are declared in `hotline.tasks.schedule`.
 
 Redis may be down or not configured. Then nothing is enqueued, the caller is
-told, and the sweep (`requeue_waiting`) picks the work up once Redis is back.
+told, and the sweep (`recovery.requeue_waiting`) picks the work up once Redis is back.
 A backlog (after an outage) goes in batches of ticket ids per job, pipelined:
 a forking worker pays one fork per job, so one job per ticket would cap
 routing at the worker's job rate.
@@ -17,18 +17,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select
 
-from hotline.extensions import db, jobs
-from hotline.models import Status, Ticket
-from hotline.models.types import utcnow
+from hotline.extensions import jobs
 from hotline.services import redis_guard
 
 log = logging.getLogger(__name__)
@@ -208,59 +204,6 @@ class RedisBatchError(RedisError):
         self.enqueued = enqueued
 
 
-@dataclass(frozen=True)
-class Requeued:
-    """What a sweep did: how many tickets wait for routing, and how many were enqueued."""
-
-    waiting: int
-    enqueued: int
-    has_queue: bool  # False: no REDIS_URL, so nothing could be enqueued
-    error: str | None = None  # Redis refused: the rest were not tried
-    # Messages in the outbox waiting to be sent (queued, or failed with a retry due).
-    messages_waiting: int = 0
-    messages_enqueued: int = 0
-    messages_error: str | None = None
-
-
-def _requeue_routing(grace: timedelta, batch: int) -> Requeued:
-    """Enqueue routing for every ticket still new after `grace`, in batches of up to `batch`.
-
-    Routing is idempotent, so a ticket whose first job is merely slow is routed once.
-    The first Redis error stops the sweep: each further try would wait for the
-    connection timeout, and the next sweep catches up anyway.
-    """
-    cutoff = utcnow() - grace
-    ids = db.session.scalars(
-        select(Ticket.id).where(Ticket.status == Status.NEW, Ticket.created_at <= cutoff).order_by(Ticket.id)
-    ).all()
-    queue = jobs.queue
-    if queue is None:
-        return Requeued(waiting=len(ids), enqueued=0, has_queue=False)
-    try:
-        enqueued = enqueue_routing_batches(queue, ids, batch)
-    except RedisBatchError as error:
-        log.warning("sweep stopped after %d of %d tickets, Redis unavailable: %s", error.enqueued, len(ids), error)
-        return Requeued(waiting=len(ids), enqueued=error.enqueued, has_queue=True, error=str(error))
-    redis_guard.mark_up(queue.connection)  # Redis answers again: intake may use it at once
-    return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True)
-
-
-def requeue(grace: timedelta = timedelta(0), batch: int = ROUTING_BATCH) -> Requeued:
-    """Enqueue routing for every ticket still new after `grace`, in batches of up to `batch`,
-    and sending for every message waiting in the outbox (see `_requeue_messages`)."""
-    routed = _requeue_routing(grace, batch)
-    if routed.error is not None:
-        return replace(routed, messages_waiting=len(_messages_due(grace)))  # Redis is down: later
-    return _requeue_messages(routed, grace)
-
-
-def requeue_waiting(grace: timedelta = timedelta(0)) -> int:
-    """Enqueue routing for every ticket still new after `grace` and sending for every message
-    waiting; returns how many jobs' worth went (tickets plus messages)."""
-    result = requeue(grace)
-    return result.enqueued + result.messages_enqueued
-
-
 # -- the outbox's sending jobs -------------------------------------------------------------
 
 # Retries cover a job that raised (the database briefly away); the sender's own failures are
@@ -272,67 +215,20 @@ def enqueue_send(message_id: int, at: datetime | None = None) -> bool:
     """Enqueue the sending of an outbox message (at `at`, for a retry: needs the worker's
     scheduler). False when Redis is down or absent: the sweep enqueues it later."""
     try:
-        redis_guard.call_queue("outbox", lambda queue: _enqueue_send(queue, message_id, at))
+        redis_guard.call_queue("outbox", lambda queue: enqueue_send_on(queue, message_id, at))
     except redis_guard.Unavailable as why:
         log.info("sending of message %s not enqueued: %s", message_id, why)
         return False
     return True
 
 
-def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None, job_id: str | None = None) -> None:
+def enqueue_send_on(queue: Queue, message_id: int, at: datetime | None = None, job_id: str | None = None) -> None:
+    """`enqueue_send` on this queue, raising RedisError (the sweep stops at the first)."""
     options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
     if at is None:
         _enqueue_now(queue, SEND_MESSAGE, message_id, job_id=job_id, **options)
     else:
         queue.enqueue_at(at, SEND_MESSAGE, message_id, **options)
-
-
-def _messages_due(grace: timedelta) -> list[int]:
-    from hotline.services import outbox
-
-    outbox.recover_stale()  # a worker died mid-send: marked failed, not sent again by itself
-    return outbox.due_ids(grace)
-
-
-def _requeue_messages(routed: Requeued, grace: timedelta) -> Requeued:
-    """Enqueue sending for messages queued longer than `grace` (Redis was down, or the job was
-    lost) and failed ones whose retry is due. Sending claims each message, so one whose job
-    is merely slow is still sent once."""
-    ids = _messages_due(grace)
-    queue = jobs.queue
-    if queue is None or not ids:
-        return replace(routed, messages_waiting=len(ids))
-    try:
-        # A sweep's own job for a message that still waits in the queue is not added again: under
-        # a backlog, every sweep would otherwise add one more job per message (benchmarks/soak.py).
-        waiting = _sweep_sends_waiting(queue, ids)
-    except RedisError as error:
-        log.warning("sweep could not enqueue messages, Redis unavailable: %s", error)
-        return replace(routed, messages_waiting=len(ids), messages_error=str(error))
-    enqueued = 0
-    for message_id in ids:
-        if message_id in waiting:
-            continue
-        try:
-            _enqueue_send(queue, message_id, job_id=SWEEP_SEND_JOB_ID % message_id)
-        except RedisError as error:
-            log.warning("sweep stopped after %d of %d messages, Redis unavailable: %s", enqueued, len(ids), error)
-            return replace(routed, messages_waiting=len(ids), messages_enqueued=enqueued, messages_error=str(error))
-        enqueued += 1
-    return replace(routed, messages_waiting=len(ids), messages_enqueued=enqueued)
-
-
-SWEEP_SEND_JOB_ID = "hotline-sweep-send-%d"
-_WAITING = {JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.DEFERRED.value, JobStatus.STARTED.value}
-
-
-def _sweep_sends_waiting(queue: Queue, ids: Sequence[int]) -> set[int]:
-    """The messages whose sweep job (a fixed id per message) is still queued or running."""
-    pipe = queue.connection.pipeline(transaction=False)
-    for message_id in ids:
-        pipe.hget(Job.key_for(SWEEP_SEND_JOB_ID % message_id), "status")
-    statuses = pipe.execute()
-    return {i for i, status in zip(ids, statuses, strict=True) if status and status.decode() in _WAITING}
 
 
 # -- bulk work asked for by a person ----------------------------------------------------------

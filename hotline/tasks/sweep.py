@@ -12,7 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from hotline.extensions import db
-from hotline.services import deadlines, queueing, report_figures, survey
+from hotline.services import deadlines, queueing, recovery, report_figures, survey
 from hotline.tasks import schedule
 
 # HOTLINE_SWEEP_GRACE_SECONDS shortens it (benchmarks/soak.py does).
@@ -24,7 +24,7 @@ def sweep() -> dict[str, int]:
     close resolved tickets left unrated."""
     schedule.chain("sweep")
     try:
-        requeued = queueing.requeue_waiting(SWEEP_GRACE)
+        requeued = recovery.requeue_waiting(SWEEP_GRACE)
         _drain_if_waiting()
         levels = deadlines.sweep_deadlines()
         unrated = survey.close_unrated()
