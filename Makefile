@@ -19,7 +19,7 @@ help:
 	@echo "make lock       refresh requirements.lock and requirements-dev.lock (hashes) from requirements*.txt"
 	@echo "make translations  compile translations/ catalogs"
 	@echo "make migrate    flask db upgrade on DATABASE_URL"
-	@echo "make worker     one RQ worker with the scheduler (needs REDIS_URL)"
+	@echo "make worker     one RQ worker with the scheduler, on both queues or QUEUE=urgent|bulk (needs REDIS_URL)"
 	@echo "make bench      run benchmarks/*.py"
 	@echo "make bench-intake  ticket intake under gunicorn vs a trivial endpoint, SQLite and PostgreSQL (ARGS=...)"
 	@echo "make bench-soak    minutes of steady intake while a worker is killed and Redis restarted (ARGS=...)"
@@ -89,7 +89,7 @@ migrate: venv
 	$(BIN)/flask --app hotline db upgrade
 
 worker: venv
-	$(BIN)/python -m workers.worker
+	$(BIN)/python -m workers.worker $(if $(QUEUE),--queue $(QUEUE))
 
 bench: venv
 	@shopt -s nullglob; files=(benchmarks/*.py); \

@@ -89,6 +89,8 @@ class Config:
         # Empty means "no Redis": jobs are not enqueued and the sweeper catches up later.
         self.REDIS_URL = env_str("REDIS_URL", "")
         self.RQ_QUEUE = env_str("HOTLINE_RQ_QUEUE", "hotline")
+        # Bulk work (report rebuilds, hotspots, training) waits here, never in front of a ticket.
+        self.RQ_BULK_QUEUE = env_str("HOTLINE_RQ_BULK_QUEUE", f"{self.RQ_QUEUE}-bulk")
         # Web paths where Redis is on the side (intake's hand-over, throttles) wait this long at
         # most, then skip Redis for a few seconds (services/redis_guard.py).
         self.HOTLINE_REDIS_SIDE_TIMEOUT = env_float("HOTLINE_REDIS_SIDE_TIMEOUT", 0.5)

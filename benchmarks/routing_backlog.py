@@ -12,7 +12,7 @@ a backlog of new tickets, then measures with the worker that the system runs
 
   1. no-op jobs: M jobs that do nothing, drained by one forking worker (and by
      `--simple`, the in-process SimpleWorker, for reference);
-  2. routing: `queueing.requeue()` enqueues the backlog in batches of ticket ids,
+  2. routing: `recovery.requeue()` enqueues the backlog in batches of ticket ids,
      one forking worker drains it;
 
 and prints both rates and their ratio, then checks that every ticket was routed
@@ -431,7 +431,7 @@ def run(args: argparse.Namespace, workdir: Path, redis_url: str, database_url: s
     from config import DevelopmentConfig, normalise_database_url
     from hotline import create_app
     from hotline.extensions import db, jobs
-    from hotline.services import queueing
+    from hotline.services import queueing, recovery
 
     env = dict(os.environ)
     env.update(
@@ -473,7 +473,7 @@ def run(args: argparse.Namespace, workdir: Path, redis_url: str, database_url: s
             print(f"no-op jobs, {name}: {results[name][0]:,.0f} jobs/s ({args.noop_jobs} jobs)")
 
         started = time.perf_counter()
-        requeued = queueing.requeue(batch=batch)
+        requeued = recovery.requeue(batch=batch)
         enqueue_took = time.perf_counter() - started
         db.session.remove()  # no open read while the worker writes (SQLite)
         assert requeued.enqueued == args.tickets, requeued

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Role, User
 from hotline.models.types import utcnow
-from hotline.services import passwords, queueing, users
+from hotline.services import passwords, recovery, users
 from hotline.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
@@ -180,7 +180,7 @@ def seed_demo_command(tickets: int, if_empty: bool) -> None:
 def requeue_command() -> None:
     """Enqueue now every ticket still waiting to be routed and every message still waiting to be
     sent (what the periodic sweep does), and say how many."""
-    result = queueing.requeue()
+    result = recovery.requeue()
     tickets_waiting = f"{result.waiting} tickets are waiting to be routed"
     messages_waiting = f"{result.messages_waiting} messages are waiting to be sent"
     if not result.has_queue and (result.waiting or result.messages_waiting):

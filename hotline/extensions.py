@@ -37,7 +37,11 @@ bootstrap = Bootstrap5()
 
 
 class JobQueue:
-    """The app's RQ queue, made from config in `init_app`, never at import time.
+    """The app's two RQ queues, made from config in `init_app`, never at import time.
+
+    `queue` (RQ_QUEUE, "hotline") holds urgent work: routing, texts, alerts, the sweep.
+    `bulk_queue` (RQ_BULK_QUEUE, "hotline-bulk") holds long work: report rebuilds, hotspots,
+    training; its own workers run it, so that a rebuild of many minutes never delays a ticket.
 
     State lives in `app.extensions`, so that several apps (tests, a second
     instance) can coexist. With no REDIS_URL there is no queue: callers treat
@@ -46,11 +50,12 @@ class JobQueue:
 
     def init_app(self, app: Flask) -> None:
         url = app.config.get("REDIS_URL")
-        connection = queue = None
+        connection = queue = bulk_queue = None
         if url:
             connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
             queue = Queue(app.config["RQ_QUEUE"], connection=connection)
-        app.extensions["hotline_jobs"] = {"connection": connection, "queue": queue}
+            bulk_queue = Queue(app.config["RQ_BULK_QUEUE"], connection=connection)
+        app.extensions["hotline_jobs"] = {"connection": connection, "queue": queue, "bulk_queue": bulk_queue}
 
     @property
     def connection(self) -> Redis | None:
@@ -58,7 +63,19 @@ class JobQueue:
 
     @property
     def queue(self) -> Queue | None:
+        """The urgent queue."""
         return current_app.extensions["hotline_jobs"]["queue"]
+
+    @property
+    def bulk_queue(self) -> Queue | None:
+        """The bulk queue, on the same connection: None whenever `queue` is (no Redis)."""
+        state = current_app.extensions["hotline_jobs"]
+        return None if state["queue"] is None else state.get("bulk_queue")
+
+    @property
+    def queues(self) -> list[Queue]:
+        """Both queues, urgent first; empty without Redis."""
+        return [q for q in (self.queue, self.bulk_queue) if q is not None]
 
 
 jobs = JobQueue()

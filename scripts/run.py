@@ -3,7 +3,9 @@
 Starts, and stops again on Ctrl-C or SIGTERM:
 - an embedded Valkey (Redis) server, only when REDIS_URL is not set;
 - the web app under gunicorn on HOST:PORT (default 127.0.0.1:5000);
-- one RQ worker with the scheduler (`python -m workers.worker`).
+- two RQ workers with the scheduler: one on the urgent queue (routing, texts, the sweep) and
+  one on the bulk queue (report rebuilds, hotspots, training), so that a rebuild of many
+  minutes never delays a ticket (`python -m workers.worker --queue urgent|bulk`).
 
 Environment: PORT, HOST, DATABASE_URL (default SQLite in instance/hotline.db),
 REDIS_URL, WEB_CONCURRENCY (gunicorn workers, default 2) and everything config.py reads.
@@ -244,7 +246,8 @@ def main() -> int:
         # No control socket: its default path is per user, so a second instance would clash.
         web_argv += ["--graceful-timeout", "5", "--access-logfile", "-", "--no-control-socket"]
         children.append(Child("web (gunicorn)", web_argv, env))
-        children.append(Child("worker (rq)", [PYTHON, "-m", "workers.worker"], env))
+        for queue in ("urgent", "bulk"):
+            children.append(Child(f"{queue} worker (rq)", [PYTHON, "-m", "workers.worker", "--queue", queue], env))
         say(", ".join(f"{child.name} pid {child.pid}" for child in children))
 
         probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host

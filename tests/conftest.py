@@ -206,6 +206,16 @@ def queue(app: Flask, redis_url: str):
 
     queue = jobs.queue
     assert queue is not None, "the test app has no queue although TEST_REDIS_URL is set"
-    empty_queue(queue)
+    for each in jobs.queues:  # the bulk queue too
+        empty_queue(each)
     yield queue
-    empty_queue(queue)
+    for each in jobs.queues:
+        empty_queue(each)
+
+
+@pytest.fixture
+def bulk_queue(queue):
+    """The app's bulk queue ("hotline-bulk" by default), emptied with `queue`."""
+    from hotline.extensions import jobs
+
+    return jobs.bulk_queue

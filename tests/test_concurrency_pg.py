@@ -131,7 +131,7 @@ def test_three_workers_on_duplicated_jobs_route_once_and_text_once(city, queue: 
     for ticket_id in ids:
         queueing.enqueue_routing_batches(queue, [ticket_id])
     for message_id in messages:
-        queueing._enqueue_send(queue, message_id)
+        queueing.enqueue_send_on(queue, message_id)
     queueing.enqueue_routing_batches(queue, ids, limit=4)
     assert queue.count == 1 + 3 + count + count + 6  # 4 drains, a job per ticket and per text, 6 batches of 2
 

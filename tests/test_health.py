@@ -28,14 +28,14 @@ def _app_with_redis(monkeypatch: pytest.MonkeyPatch, url: str) -> Flask:
 
 
 @pytest.mark.redis
-def test_healthy_with_database_and_redis(client, queue: Queue) -> None:
+def test_healthy_with_database_and_redis(client, queue: Queue, bulk_queue: Queue) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     data = response.get_json()
     assert data["status"] == "ok"
     assert data["database"] == {"ok": True}
     assert data["redis"]["ok"] is True
-    assert data["queues"] == {queue.name: 0}
+    assert data["queues"] == {queue.name: 0, bulk_queue.name: 0}
     assert data["oldest_job_age_seconds"] is None
     assert data["problems"] == []
     assert response.headers["Cache-Control"] == "no-store"
@@ -43,11 +43,11 @@ def test_healthy_with_database_and_redis(client, queue: Queue) -> None:
 
 
 @pytest.mark.redis
-def test_queue_depth_and_oldest_job_age(client, city, queue: Queue) -> None:
+def test_queue_depth_and_oldest_job_age(client, city, queue: Queue, bulk_queue: Queue) -> None:
     for _ in range(3):
         tickets.create_ticket(city.operator, factories.intake())
     data = client.get("/healthz").get_json()
-    assert data["queues"] == {queue.name: 1}  # one drain job for the three
+    assert data["queues"] == {queue.name: 1, bulk_queue.name: 0}  # one drain job for the three
     assert data["intake_waiting"] == 3
     assert data["oldest_job_age_seconds"] is not None and data["oldest_job_age_seconds"] >= 0
     assert data["oldest_unrouted_ticket_age_seconds"] is not None

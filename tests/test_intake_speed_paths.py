@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket
-from hotline.services import queueing, redis_guard, tickets
+from hotline.services import queueing, recovery, redis_guard, tickets
+from hotline.tasks import routing
 from tests import factories, fake_twilio
 from tests.api.test_create import CALL as API_CALL
 
@@ -104,7 +105,7 @@ def test_intake_hands_a_ticket_over_with_one_push_and_arms_one_drain(city, queue
     assert first.routing_queued
     assert pushed[0] == "RPUSH"  # the list was empty: a drain job is enqueued (a pipeline) after it
     [job] = [queue.fetch_job(job_id) for job_id in queue.job_ids]
-    assert job.func_name.endswith("drain_intake_job")
+    assert job.func_name.endswith("drain_intake")
 
     pushed.clear()
     second = tickets.create_ticket(city.operator, factories.intake())
@@ -121,17 +122,15 @@ def test_a_drain_routes_its_batch_and_enqueues_the_texts_once(city, queue: Queue
     made = [tickets.create_ticket(city.operator, factories.intake()) for _ in range(3)]
     assert queueing.take_intake(limit=2) == [made[0].written.id, made[1].written.id]
     # One left: the drain enqueued the next one, so a second worker may take it meanwhile.
-    assert sum(job.func_name.endswith("drain_intake_job") for job in queue.jobs) == 2
-    from hotline.services import intake
-
-    counts = intake.hand_over_batch()  # the third
+    assert sum(job.func_name.endswith("drain_intake") for job in queue.jobs) == 2
+    counts = routing.hand_over_batch()  # the third
     assert counts == {Status.DISPATCHED: 1} or sum(counts.values()) == 1
     db.session.expire_all()
     assert db.session.get(Ticket, made[2].written.id).status != Status.NEW
-    sends = [job for job in queue.jobs if job.func_name.endswith("send_messages_job")]
+    sends = [job for job in queue.jobs if job.func_name.endswith("send_messages")]
     [message] = [m for m in stored_messages() if m.ticket_id == made[2].written.id]
     assert [job.args for job in sends] == [([message.id],)]
-    assert intake.hand_over_batch() == {}  # nothing left: a drain delivered twice does nothing
+    assert routing.hand_over_batch() == {}  # nothing left: a drain delivered twice does nothing
 
 
 @pytest.mark.redis
@@ -152,7 +151,7 @@ def test_when_redis_refuses_the_ticket_is_kept_and_the_sweep_routes_and_texts_it
     [message] = stored_messages()
     assert message.status == OutboundMessage.QUEUED  # kept in the outbox, waiting for the sweep
 
-    swept = queueing.requeue()
+    swept = recovery.requeue()
     assert (swept.waiting, swept.enqueued, swept.messages_waiting, swept.messages_enqueued) == (1, 1, 1, 1)
     assert queue.count == 2
 
@@ -174,8 +173,6 @@ def test_intake_indexes_the_ticket_as_the_index_would_read_it(city, no_queue, an
 def test_a_drain_routes_in_short_transactions_and_a_failing_one_stops_none_of_the_others(
     city, queue: Queue, monkeypatch
 ):
-    from hotline.services import intake
-
     made = [tickets.create_ticket(city.operator, factories.intake()).written.id for _ in range(25)]
     route_batch = tickets.route_batch
     chunks: list[list[int]] = []
@@ -188,7 +185,7 @@ def test_a_drain_routes_in_short_transactions_and_a_failing_one_stops_none_of_th
 
     monkeypatch.setattr(tickets, "route_batch", spying)
     with pytest.raises(tickets.BatchRoutingFailed) as failed:
-        intake.hand_over_batch()
+        routing.hand_over_batch()
     assert [len(chunk) for chunk in chunks] == [10, 10, 5] and sum(chunks, []) == made
     assert list(failed.value.failed) == [made[12]]
     db.session.expire_all()

@@ -51,11 +51,12 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket, TicketEvent
-from hotline.services import queueing, tickets
+from hotline.services import queueing, recovery, tickets
 from hotline.services.users import issue_token
 from tests import factories
 from tests.conftest import REQUIRE_SERVICES
 from tests.web.conftest import text_of
+from tests.workers import descendants
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
 
@@ -215,7 +216,7 @@ class Workers:
         """SIGKILL the worker and every process under it at once, as a machine or container
         that dies would: its scheduler, and its work horse, which RQ puts in a process group
         of its own (`setpgrp`), so that killing the worker's group would leave it running."""
-        for pid in [process.pid, *_descendants(process.pid)]:
+        for pid in [process.pid, *descendants(process.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         process.wait(timeout=WAIT)
@@ -234,21 +235,6 @@ def workers(redis_process: RedisProcess, tmp_path: Path) -> Iterator[Workers]:
         yield started
     finally:
         started.kill_all()
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every living process below `pid`, from /proc."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        children = parents.get(todo.pop(), [])
-        found += children
-        todo += children
-    return found
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
@@ -321,7 +307,7 @@ def test_redis_down_at_intake_every_ticket_is_kept_and_routed_once_when_it_is_ba
 
     redis_process.start()  # an empty Redis: whatever was queued before the outage is gone too
     assert queue.count == 0
-    requeued = queueing.requeue(timedelta(0))  # the sweep's work (its grace is 2 minutes)
+    requeued = recovery.requeue(timedelta(0))  # the sweep's work (its grace is 2 minutes)
     assert (requeued.waiting, requeued.enqueued, requeued.error) == (22, 22, None)
     assert queue.count < 22  # in batches
     workers.burst()
@@ -369,11 +355,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(own_app: Flask, workers: Worker
             factories.make_ticket(city.operator, category=CATEGORIES[i % 4], caller_phone=f"1380013{i:04d}").id
             for i in range(80)
         ]
-    requeued = queueing.requeue(timedelta(0))
+    requeued = recovery.requeue(timedelta(0))
     assert requeued.enqueued == 80
     batch_jobs = queue.get_jobs()
     assert len(batch_jobs) == queueing.ROUTING_SPREAD  # 8 jobs of 10 tickets
-    assert all(job.func_name == "hotline.jobs.route_batch_job" for job in batch_jobs)
+    assert all(job.func_name == "hotline.tasks.routing.route_batch" for job in batch_jobs)
 
     # A worker that takes 0.2 s per ticket (2 s per batch); it commits each batch at its end.
     slow = workers.start(delay=0.2)
@@ -402,7 +388,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(own_app: Flask, workers: Worker
 
     # The sweep: every ticket still new is enqueued again, including those of batches still
     # queued (delivered twice now) and of the killed one. Another worker drains the queue.
-    requeued = queueing.requeue(timedelta(0))
+    requeued = recovery.requeue(timedelta(0))
     assert requeued.enqueued == 80 - len(routed_before)
     workers.burst()
     assert_routed_once(ticket_ids, workers.log)
@@ -445,7 +431,7 @@ def test_after_the_workers_were_down_the_sweep_routes_the_pile_first(own_app: Fl
     assert len(singles) == 1 and queue.connection.llen(queueing.intake_key(queue)) == 24
 
     # The sweep's batches go ahead of the drain job, oldest tickets first.
-    assert queueing.requeue(timedelta(0)).enqueued == 24
+    assert recovery.requeue(timedelta(0)).enqueued == 24
     queued = queue.get_jobs()
     batches = queued[: queueing.ROUTING_SPREAD]
     assert [job.id for job in queued[queueing.ROUTING_SPREAD :]] == singles
@@ -510,7 +496,7 @@ def test_a_hung_redis_costs_one_timeout_not_one_per_ticket(app: Flask, monkeypat
         assert {db.session.get(Ticket, r.ticket.id).status for r in results} == {Status.NEW}
 
         # The sweep does try (it is no operator waiting), and is told Redis failed.
-        requeued = queueing.requeue(timedelta(0))
+        requeued = recovery.requeue(timedelta(0))
         assert (requeued.waiting, requeued.enqueued) == (5, 0) and requeued.error
         assert len(hung.accepted) == 2
     finally:

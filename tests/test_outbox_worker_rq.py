@@ -20,7 +20,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import OutboundMessage
 from hotline.models.types import utcnow
-from hotline.services import queueing, tickets
+from hotline.services import queueing, recovery, tickets
 from tests import factories, fake_twilio
 from tests.workers import ROOT, WORKER_TIMEOUT, worker_env
 
@@ -110,13 +110,13 @@ def test_a_twilio_outage_schedules_the_retry_and_the_sweep_sends_it(city, queue:
     assert message.status == OutboundMessage.FAILED and message.attempts == 1, output
     assert message.next_attempt_at is not None and "500" in message.last_error
     scheduled = [queue.fetch_job(job_id) for job_id in queue.scheduled_job_registry.get_job_ids()]
-    retries = [job for job in scheduled if job is not None and job.func_name.endswith("send_message_job")]
+    retries = [job for job in scheduled if job is not None and job.func_name.endswith("send_message")]
     assert [job.args for job in retries] == [(message.id,)]  # the next attempt, 1 minute on
 
     # A minute later (moved here rather than waited for), the sweep finds it due.
     message.next_attempt_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    result = queueing.requeue(timedelta(minutes=2))
+    result = recovery.requeue(timedelta(minutes=2))
     assert (result.messages_waiting, result.messages_enqueued) == (1, 1)
     output = run_workers(twilio)
 

@@ -59,14 +59,14 @@ def test_run_script_starts_everything_and_stops_everything(tmp_path: Path, stop_
         assert status == 200, output
         assert f"Hotline is running at http://127.0.0.1:{port}/" in output
         redis_port = int(re.search(r"\[run\] redis: redis://127\.0\.0\.1:(\d+)/", output).group(1))
-        # The pids that run.py reports: Valkey's, gunicorn's master and the worker's.
+        # The pids that run.py reports: Valkey's, gunicorn's master and the two workers' (urgent, bulk).
         pids = [
             int(pid)
             for line in output.splitlines()
             if line.startswith("[run]")
             for pid in re.findall(r"pid (\d+)", line)
         ]
-        assert len(pids) == 3, output
+        assert len(pids) == 4, output
         assert _answers(redis_port)
 
         process.send_signal(stop_signal)

@@ -1,8 +1,8 @@
 """The periodic sweep, run by a real worker process on the real Redis (TEST_REDIS_URL).
 
-`sweep_job` re-enqueues tickets still waiting for routing, turns SLA clocks amber
-(75 % used) and red (overdue) with one notice per level, and schedules itself again
-under the fixed id "hotline-sweep" (one sweep at a time).
+`sweep` re-enqueues tickets still waiting for routing, turns SLA clocks amber (75 % used) and
+red (overdue) with one notice per level; its next run waits, scheduled, under an id of its own
+(one sweep at a time). `refresh_reports`, on the bulk queue, keeps the report days in step.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.jobs import SWEEP_EVERY, sweep_job
 from hotline.models import Notice, Role, Status, Ticket
 from hotline.models.types import utcnow
 from hotline.services import deadlines, tickets
 from hotline.services.calendar import work_calendar
+from hotline.tasks import schedule
+from hotline.tasks.sweep import refresh_reports, sweep
 from tests import factories
 from tests.workers import empty_queue, run_burst_worker
 
@@ -52,7 +53,7 @@ def test_the_sweep_turns_clocks_amber_and_red_notifies_once_and_reschedules_itse
     waiting_new = factories.make_ticket(city.operator)  # still new: Redis was there, but no worker yet
     empty_queue(queue)  # its hand-over is lost (as if Redis had been down): the sweep's grace has not passed
 
-    job = queue.enqueue(sweep_job)
+    job = queue.enqueue(sweep)
     output = run_burst_worker()
 
     job.refresh()
@@ -73,51 +74,57 @@ def test_the_sweep_turns_clocks_amber_and_red_notifies_once_and_reschedules_itse
     for notice in notices:  # shown in office hours only
         assert notice.show_from == work_calendar().next_office_time(notice.created_at)
 
-    # It scheduled itself again, at the end of its run: the worker's start-up schedules one
-    # too, under the same id, so the job there must be the one made after the sweep started.
-    assert "hotline-sweep" in queue.scheduled_job_registry.get_job_ids(), output
-    again = Job.fetch("hotline-sweep", connection=queue.connection)
-    assert again.func_name == "hotline.jobs.sweep_job"
+    # The next sweep waits, scheduled, under an id of its own (the worker's start-up scheduled
+    # it; the sweep, finding it there, added none).
+    next_id = _next_sweep(queue)
+    assert next_id != job.id and next_id in queue.scheduled_job_registry.get_job_ids(), output
+    again = Job.fetch(next_id, connection=queue.connection)
+    assert again.func_name == "hotline.tasks.sweep.sweep"
     assert again.enqueue_at_front  # when due, ahead of whatever piled up
-    assert again.created_at >= job.started_at
-    due = queue.scheduled_job_registry.get_scheduled_time("hotline-sweep")
-    assert job.started_at + SWEEP_EVERY - timedelta(seconds=1) <= due <= utcnow() + SWEEP_EVERY
+    due = queue.scheduled_job_registry.get_scheduled_time(next_id)
+    assert job.started_at - timedelta(seconds=1) <= due <= utcnow() + schedule.sweep_every()
 
-    # The next sweep, run now rather than in a minute: nothing new to announce.
-    queue.scheduled_job_registry.requeue("hotline-sweep")
+    # The next sweep, run now rather than in a minute: nothing new to announce, and the one
+    # after it scheduled, under another id, after its own due time.
+    queue.scheduled_job_registry.requeue(next_id)
     output = run_burst_worker()
     again.refresh()
     assert again.get_status() == JobStatus.FINISHED, output
     result = again.return_value()
     assert (result["requeued"], result["amber"], result["red"]) == (0, 0, 0)
     assert len(db.session.scalars(select(Notice)).all()) == 3
-    assert "hotline-sweep" in queue.scheduled_job_registry.get_job_ids()
+    third = _next_sweep(queue)
+    assert third not in (job.id, next_id) and third in queue.scheduled_job_registry.get_job_ids()
+    assert queue.scheduled_job_registry.get_scheduled_time(third) > due
 
 
-def test_the_sweep_hands_the_first_build_to_a_job_then_refreshes_changed_days(city, queue: Queue) -> None:
-    from hotline.jobs import REBUILD_JOB_ID
+def _next_sweep(queue: Queue) -> str:
+    return queue.connection.get(schedule.pointer_key(queue, schedule.BY_NAME["sweep"])).decode()
+
+
+def test_the_reports_job_builds_first_then_refreshes_changed_days_on_the_bulk_queue(
+    city, queue: Queue, bulk_queue: Queue
+) -> None:
     from hotline.models import ReportDirtyDay, ReportFact
     from hotline.services import report_figures
 
     ticket = factories.make_routed_ticket(city.operator)
     assert report_figures.needs_rebuild()
-    job = queue.enqueue(sweep_job)
-    output = run_burst_worker()  # runs the sweep, then the rebuild job it enqueued
+    job = bulk_queue.enqueue(refresh_reports)
+    output = run_burst_worker()
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED, output
-    assert job.return_value()["report_days"] == 0  # the sweep itself did not wait for the build
-    rebuild = Job.fetch(REBUILD_JOB_ID, connection=queue.connection)
-    assert rebuild.get_status() == JobStatus.FINISHED, output
+    assert job.return_value()["rebuilt"] == 1
     db.session.expire_all()
     assert not report_figures.needs_rebuild()
     assert db.session.scalar(select(ReportFact.received).where(ReportFact.dim == "all")) == 1
 
     tickets.accept(city.roads_staff, db.session.get(Ticket, ticket.id))
     factories.make_routed_ticket(city.operator)
-    job = queue.enqueue(sweep_job)
+    job = bulk_queue.enqueue(refresh_reports)
     output = run_burst_worker()
     job.refresh()
-    assert job.return_value()["report_days"] == 1, output
+    assert job.return_value() == {"rebuilt": 0, "report_days": 1}, output
     db.session.expire_all()
     assert db.session.scalar(select(ReportDirtyDay.day)) is None
     row = db.session.scalars(select(ReportFact).where(ReportFact.dim == "all")).one()

@@ -18,7 +18,7 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db
 from hotline.models import Status, Ticket, TicketEvent
-from hotline.services import queueing, tickets
+from hotline.services import queueing, recovery, tickets
 from tests import factories
 from tests.workers import run_burst_worker
 
@@ -94,7 +94,7 @@ def test_redis_down_at_intake_the_ticket_is_kept_and_requeued_later(
     assert ticket is not None and ticket.status == Status.NEW  # saved although Redis was down
     assert queue.count == 0
 
-    assert queueing.requeue_waiting() == 1  # Redis is back: the sweep's work, done at once
+    assert recovery.requeue_waiting() == 1  # Redis is back: the sweep's work, done at once
     output = run_burst_worker()
 
     assert ticket.status == Status.DISPATCHED, output

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Category, Department
-from hotline.services import suggestions
+from hotline.services import queueing, suggestions
 
 suggestions_cli = AppGroup("suggestions", help="Learned routing suggestions: train the model, try it.")
 
@@ -19,9 +19,7 @@ suggestions_cli = AppGroup("suggestions", help="Learned routing suggestions: tra
 def train_command(force: bool, enqueue: bool) -> None:
     """Train a new version on the accepted tickets, and print its held-out figures."""
     if enqueue:
-        from hotline.suggestion_jobs import enqueue_training
-
-        if not enqueue_training("cli", force):
+        if not queueing.enqueue_training("cli", force):
             raise click.ClickException("not enqueued: no job queue is configured or Redis is down")
         click.echo("training enqueued: a worker will run it")
         return

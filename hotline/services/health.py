@@ -1,11 +1,11 @@
-"""Health of one web process and of what it depends on: the database, Redis, the job queue.
+"""Health of one web process and of what it depends on: the database, Redis, the job queues.
 
 What `GET /healthz` (monitoring) and `GET /readyz` (the load balancer) report. Every check is
-bounded (about a second) and cheap: one `SELECT 1`, one indexed `min()`, a Redis pipeline of a
-few O(1) commands. No personal data: counts, ages and error class names only.
+bounded (about a second) and cheap: one `SELECT 1`, one indexed `min()`, a few O(1) Redis
+commands per queue, through RQ's API (`Worker.count`, the registries' `count`). No personal data: counts, ages and error class names only.
 
 Status:
-- `ok`: the database and Redis answer, and the queue is moving (its oldest job has waited
+- `ok`: the database and Redis answer, and the urgent queue is moving (its oldest job has waited
   less than HOTLINE_HEALTH_MAX_JOB_AGE seconds);
 - `degraded`: the database answers but Redis does not, or jobs wait too long (no worker is
   running, or they cannot keep up). Tickets are still accepted: they are committed first and
@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from flask import current_app
-from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,7 +43,9 @@ class Health:
     status: str
     database: dict[str, Any]
     redis: dict[str, Any]
-    queues: dict[str, int] = field(default_factory=dict)
+    queues: dict[str, int] = field(default_factory=dict)  # depth per queue (urgent, bulk)
+    # Per queue: depth, workers, failed and scheduled jobs, the oldest job's age.
+    per_queue: dict[str, dict[str, Any]] = field(default_factory=dict)
     intake_waiting: int | None = None  # tickets handed over by intake, not yet taken by a drain
     scheduled_jobs: int | None = None
     failed_jobs: int | None = None
@@ -55,6 +60,7 @@ class Health:
             "database": self.database,
             "redis": self.redis,
             "queues": self.queues,
+            "per_queue": self.per_queue,
             "intake_waiting": self.intake_waiting,
             "scheduled_jobs": self.scheduled_jobs,
             "failed_jobs": self.failed_jobs,
@@ -100,8 +106,6 @@ def _check_database() -> tuple[dict[str, Any], float | None]:
 
 
 def _aware(moment):
-    from datetime import UTC
-
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -114,18 +118,8 @@ def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
         return {"ok": False, "configured": False, "error": "REDIS_URL is not set"}, {}
     started = time.monotonic()
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.llen(queue.key)
-        pipe.lindex(queue.key, 0)
-        pipe.lindex(queue.key, -1)
-        pipe.zcard(queue.scheduled_job_registry.key)
-        pipe.zcard(queue.failed_job_registry.key)
-        pipe.scard(f"rq:workers:{queue.name}")
-        pipe.llen(queueing.intake_key(queue))
-        depth, head, tail, scheduled, failed, workers, intake_waiting = pipe.execute()
-        # The queue's ends: jobs go to the back, the sweep's batches to the front, so the
-        # longest-waiting job is at one end or the other (an estimate, at O(1) cost).
-        ages = [age for job_id in {head, tail} if job_id for age in [_enqueued_age(client, job_id)] if age is not None]
+        figures = {side.name: _queue_figures(side) for side in map(redis_guard.side_queue, jobs.queues)}
+        intake_waiting = client.llen(queueing.intake_key(queue))
     except (RedisError, OSError) as error:
         redis_guard.mark_down(queue.connection, "health", error)
         return {"ok": False, "error": type(error).__name__}, {}
@@ -133,24 +127,39 @@ def _check_redis() -> tuple[dict[str, Any], dict[str, Any]]:
     return (
         {"ok": True, "latency_ms": round((time.monotonic() - started) * 1000, 1)},
         {
-            "queues": {queue.name: depth},
+            "queues": {name: each["depth"] for name, each in figures.items()},
+            "per_queue": figures,
             "intake_waiting": intake_waiting,
-            "scheduled_jobs": scheduled,
-            "failed_jobs": failed,
-            "workers": workers,
-            "oldest_job_age_seconds": max(ages) if ages else None,
+            "scheduled_jobs": sum(each["scheduled_jobs"] for each in figures.values()),
+            "failed_jobs": sum(each["failed_jobs"] for each in figures.values()),
+            "workers": figures[queue.name]["workers"],  # the workers that serve tickets
+            # What tickets wait on: bulk jobs wait behind a rebuild for minutes, as they may
+            # (their age is in `per_queue`).
+            "oldest_job_age_seconds": figures[queue.name]["oldest_job_age_seconds"],
         },
     )
 
 
-def _enqueued_age(client: Redis, job_id: bytes) -> float | None:
-    from datetime import datetime
+def _queue_figures(queue: Queue) -> dict[str, Any]:
+    """A queue's depth, workers and failed and scheduled jobs, through RQ's API."""
+    # Jobs go to the back, the sweep's batches to the front, so the longest-waiting job is at
+    # one end or the other (an estimate, at O(1) cost).
+    ends = {queue.connection.lindex(queue.key, 0), queue.connection.lindex(queue.key, -1)}
+    ages = [age for job_id in ends if job_id for age in [_enqueued_age(queue, job_id.decode())] if age is not None]
+    return {
+        "depth": queue.count,
+        "workers": Worker.count(queue=queue),
+        "failed_jobs": queue.failed_job_registry.count,
+        "scheduled_jobs": queue.scheduled_job_registry.count,
+        "oldest_job_age_seconds": max(ages) if ages else None,
+    }
 
-    raw = client.hget(b"rq:job:" + job_id, "enqueued_at")
-    if not raw:
-        return None
+
+def _enqueued_age(queue: Queue, job_id: str) -> float | None:
     try:
-        enqueued = datetime.fromisoformat(raw.decode().replace("Z", "+00:00"))
-    except ValueError:
+        enqueued = Job.fetch(job_id, connection=queue.connection).enqueued_at
+    except NoSuchJobError:
+        return None
+    if enqueued is None:
         return None
     return round(max(0.0, (utcnow() - _aware(enqueued)).total_seconds()), 1)

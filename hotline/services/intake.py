@@ -19,7 +19,6 @@ not attached to the session (with its category and district as codes the caller 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,8 +58,6 @@ from hotline.services.phones import normalise_phone
 from hotline.services.row_inserts import insert_row
 
 log = logging.getLogger(__name__)
-
-ROUTE_CHUNK = 10  # tickets per routing transaction in a drain (see hand_over_batch)
 
 DESCRIPTION_MAX = 5000
 
@@ -143,31 +140,6 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
     # A call answered at once has nothing left to route and no text to send.
     handed_over = ticket.status == Status.NEW and queueing.enqueue_intake(ticket.id)
     return IntakeResult(written=ticket, routing_queued=handed_over, events=events, messages=messages)
-
-
-def hand_over_batch() -> dict[str, int]:
-    """A worker's part (the drain job): take a batch of tickets intake handed over, route the
-    new ones ROUTE_CHUNK to a transaction and enqueue their texts. Returns the count per
-    status; raises BatchRoutingFailed, after the rest are routed, for tickets that failed."""
-    from hotline.services import tickets  # routing lives with the lifecycle, which imports intake
-
-    ticket_ids = queueing.take_intake()
-    counts: Counter[str] = Counter()
-    # A few tickets per transaction: a routing commit holds the day's report row (and, on
-    # SQLite, the file's write lock) that every intake writes too, so a batch of a hundred in
-    # one transaction kept intake waiting for its whole length (benchmarks/intake.py). On
-    # SQLite each takes its turn with the intakes (write_turns), so that neither side sleeps.
-    failed: dict[int, str] = {}
-    for start in range(0, len(ticket_ids), ROUTE_CHUNK):
-        try:
-            with write_turns.write_turn():
-                counts.update(tickets.route_batch(ticket_ids[start : start + ROUTE_CHUNK]))
-        except tickets.BatchRoutingFailed as error:  # the rest still go; those stay new for the sweep
-            failed |= error.failed
-    queueing.enqueue_sends(outbox.queued_for_tickets(ticket_ids))
-    if failed:
-        raise tickets.BatchRoutingFailed(failed)
-    return dict(counts)
 
 
 def _commit_keeping_loaded() -> None:

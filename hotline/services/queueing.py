@@ -1,7 +1,12 @@
-"""Putting work on the RQ queue, safely: after the commit, and never failing the caller.
+"""Putting work on the RQ queues, safely: after the commit, and never failing the caller.
+
+This is the services' one port to the jobs: they name a job by its dotted path (the constants
+below) and never import `hotline.tasks`, which imports the services. Urgent work goes on
+`jobs.queue` ("hotline"), bulk work on `jobs.bulk_queue` ("hotline-bulk"); the periodic jobs
+are declared in `hotline.tasks.schedule`.
 
 Redis may be down or not configured. Then nothing is enqueued, the caller is
-told, and the sweep (`requeue_waiting`) picks the work up once Redis is back.
+told, and the sweep (`recovery.requeue_waiting`) picks the work up once Redis is back.
 A backlog (after an outage) goes in batches of ticket ids per job, pipelined:
 a forking worker pays one fork per job, so one job per ticket would cap
 routing at the worker's job rate.
@@ -12,20 +17,25 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select
 
-from hotline.extensions import db, jobs
-from hotline.models import Status, Ticket
-from hotline.models.types import utcnow
+from hotline.extensions import jobs
 from hotline.services import redis_guard
 
 log = logging.getLogger(__name__)
+
+# The jobs that services enqueue, by dotted path (tests/test_tasks_port.py checks each resolves).
+ROUTE_TICKET = "hotline.tasks.routing.route_ticket"
+ROUTE_BATCH = "hotline.tasks.routing.route_batch"
+DRAIN_INTAKE = "hotline.tasks.routing.drain_intake"
+SEND_MESSAGE = "hotline.tasks.texts.send_message"
+SEND_MESSAGES = "hotline.tasks.texts.send_messages"
+TRAIN_SUGGESTIONS = "hotline.tasks.suggestions.train_suggestions"
 
 # Retries cover a job that failed (the database briefly away) and a worker killed mid-job:
 # RQ's maintenance moves an abandoned job (its heartbeat lapsed, ~90 s) to a retry, and the
@@ -108,12 +118,10 @@ def drain_if_waiting() -> int:
 
 
 def _enqueue_drain(queue: Queue) -> None:
-    from hotline.jobs import drain_intake_job
-
-    _enqueue_now(queue, drain_intake_job, retry=ROUTING_RETRY, description="route and text new tickets")
+    _enqueue_now(queue, DRAIN_INTAKE, retry=ROUTING_RETRY, description="route and text new tickets")
 
 
-def _enqueue_now(queue: Queue, func, *args, **options) -> None:
+def _enqueue_now(queue: Queue, func: str, *args, **options) -> None:
     """`queue.enqueue` in one pipeline: one round trip to Redis instead of RQ's two."""
     with queue.connection.pipeline() as pipe:
         queue.enqueue(func, *args, pipeline=pipe, **options)
@@ -123,8 +131,6 @@ def _enqueue_now(queue: Queue, func, *args, **options) -> None:
 def enqueue_sends(message_ids: Sequence[int]) -> bool:
     """Enqueue the sending of these messages, SEND_BATCH to a job, in one round trip. False
     when Redis is down or absent: they stay queued in the outbox and the sweep sends them."""
-    from hotline.outbox_jobs import send_messages_job
-
     queue = jobs.queue
     if queue is None:
         return False
@@ -132,7 +138,7 @@ def enqueue_sends(message_ids: Sequence[int]) -> bool:
         return True
     chunks = [list(message_ids[i : i + SEND_BATCH]) for i in range(0, len(message_ids), SEND_BATCH)]
     data = [
-        Queue.prepare_data(send_messages_job, (chunk,), retry=SEND_RETRY, description=f"send {len(chunk)} messages")
+        Queue.prepare_data(SEND_MESSAGES, (chunk,), retry=SEND_RETRY, description=f"send {len(chunk)} messages")
         for chunk in chunks
     ]
     try:
@@ -159,18 +165,16 @@ def enqueue_routing_batches(queue: Queue, ids: Sequence[int], limit: int = ROUTI
     queue may hold a job per ticket, and one per-ticket job costs a worker about as much as a
     batch. Those jobs then find their tickets routed and do nothing. The batches are pushed
     newest first, so that the oldest tickets come first. A batch of one is a plain
-    `route_ticket_job`. Raises `RedisBatchError` when a pipeline fails, saying how many
+    `route_ticket`. Raises `RedisBatchError` when a pipeline fails, saying how many
     tickets were enqueued before it.
     """
-    from hotline.jobs import route_batch_job, route_ticket_job
-
     enqueued = 0
     chunks = batches(ids, limit)[::-1]
     for start in range(0, len(chunks), PIPELINE_JOBS):
         group = chunks[start : start + PIPELINE_JOBS]
         data = [
             Queue.prepare_data(
-                route_ticket_job,
+                ROUTE_TICKET,
                 (chunk[0],),
                 retry=ROUTING_RETRY,
                 description=f"route ticket {chunk[0]}",
@@ -178,7 +182,7 @@ def enqueue_routing_batches(queue: Queue, ids: Sequence[int], limit: int = ROUTI
             )
             if len(chunk) == 1
             else Queue.prepare_data(
-                route_batch_job,
+                ROUTE_BATCH,
                 (list(chunk),),
                 retry=ROUTING_RETRY,
                 description=f"route {len(chunk)} tickets {chunk[0]}..{chunk[-1]}",
@@ -200,59 +204,6 @@ class RedisBatchError(RedisError):
         self.enqueued = enqueued
 
 
-@dataclass(frozen=True)
-class Requeued:
-    """What a sweep did: how many tickets wait for routing, and how many were enqueued."""
-
-    waiting: int
-    enqueued: int
-    has_queue: bool  # False: no REDIS_URL, so nothing could be enqueued
-    error: str | None = None  # Redis refused: the rest were not tried
-    # Messages in the outbox waiting to be sent (queued, or failed with a retry due).
-    messages_waiting: int = 0
-    messages_enqueued: int = 0
-    messages_error: str | None = None
-
-
-def _requeue_routing(grace: timedelta, batch: int) -> Requeued:
-    """Enqueue routing for every ticket still new after `grace`, in batches of up to `batch`.
-
-    Routing is idempotent, so a ticket whose first job is merely slow is routed once.
-    The first Redis error stops the sweep: each further try would wait for the
-    connection timeout, and the next sweep catches up anyway.
-    """
-    cutoff = utcnow() - grace
-    ids = db.session.scalars(
-        select(Ticket.id).where(Ticket.status == Status.NEW, Ticket.created_at <= cutoff).order_by(Ticket.id)
-    ).all()
-    queue = jobs.queue
-    if queue is None:
-        return Requeued(waiting=len(ids), enqueued=0, has_queue=False)
-    try:
-        enqueued = enqueue_routing_batches(queue, ids, batch)
-    except RedisBatchError as error:
-        log.warning("sweep stopped after %d of %d tickets, Redis unavailable: %s", error.enqueued, len(ids), error)
-        return Requeued(waiting=len(ids), enqueued=error.enqueued, has_queue=True, error=str(error))
-    redis_guard.mark_up(queue.connection)  # Redis answers again: intake may use it at once
-    return Requeued(waiting=len(ids), enqueued=enqueued, has_queue=True)
-
-
-def requeue(grace: timedelta = timedelta(0), batch: int = ROUTING_BATCH) -> Requeued:
-    """Enqueue routing for every ticket still new after `grace`, in batches of up to `batch`,
-    and sending for every message waiting in the outbox (see `_requeue_messages`)."""
-    routed = _requeue_routing(grace, batch)
-    if routed.error is not None:
-        return replace(routed, messages_waiting=len(_messages_due(grace)))  # Redis is down: later
-    return _requeue_messages(routed, grace)
-
-
-def requeue_waiting(grace: timedelta = timedelta(0)) -> int:
-    """Enqueue routing for every ticket still new after `grace` and sending for every message
-    waiting; returns how many jobs' worth went (tickets plus messages)."""
-    result = requeue(grace)
-    return result.enqueued + result.messages_enqueued
-
-
 # -- the outbox's sending jobs -------------------------------------------------------------
 
 # Retries cover a job that raised (the database briefly away); the sender's own failures are
@@ -264,66 +215,56 @@ def enqueue_send(message_id: int, at: datetime | None = None) -> bool:
     """Enqueue the sending of an outbox message (at `at`, for a retry: needs the worker's
     scheduler). False when Redis is down or absent: the sweep enqueues it later."""
     try:
-        redis_guard.call_queue("outbox", lambda queue: _enqueue_send(queue, message_id, at))
+        redis_guard.call_queue("outbox", lambda queue: enqueue_send_on(queue, message_id, at))
     except redis_guard.Unavailable as why:
         log.info("sending of message %s not enqueued: %s", message_id, why)
         return False
     return True
 
 
-def _enqueue_send(queue: Queue, message_id: int, at: datetime | None = None, job_id: str | None = None) -> None:
-    from hotline.outbox_jobs import send_message_job
-
+def enqueue_send_on(queue: Queue, message_id: int, at: datetime | None = None, job_id: str | None = None) -> None:
+    """`enqueue_send` on this queue, raising RedisError (the sweep stops at the first)."""
     options = {"retry": SEND_RETRY, "description": f"send message {message_id}"}
     if at is None:
-        _enqueue_now(queue, send_message_job, message_id, job_id=job_id, **options)
+        _enqueue_now(queue, SEND_MESSAGE, message_id, job_id=job_id, **options)
     else:
-        queue.enqueue_at(at, send_message_job, message_id, **options)
+        queue.enqueue_at(at, SEND_MESSAGE, message_id, **options)
 
 
-def _messages_due(grace: timedelta) -> list[int]:
-    from hotline.services import outbox
+# -- bulk work asked for by a person ----------------------------------------------------------
 
-    outbox.recover_stale()  # a worker died mid-send: marked failed, not sent again by itself
-    return outbox.due_ids(grace)
+# A long history takes minutes to tokenise and fit; RQ's default of 180 s would kill it.
+TRAIN_TIMEOUT = 3600
+TRAIN_NOW_ID = "hotline-suggestions-train-now"
 
 
-def _requeue_messages(routed: Requeued, grace: timedelta) -> Requeued:
-    """Enqueue sending for messages queued longer than `grace` (Redis was down, or the job was
-    lost) and failed ones whose retry is due. Sending claims each message, so one whose job
-    is merely slow is still sent once."""
-    ids = _messages_due(grace)
-    queue = jobs.queue
-    if queue is None or not ids:
-        return replace(routed, messages_waiting=len(ids))
-    try:
-        # A sweep's own job for a message that still waits in the queue is not added again: under
-        # a backlog, every sweep would otherwise add one more job per message (benchmarks/soak.py).
-        waiting = _sweep_sends_waiting(queue, ids)
-    except RedisError as error:
-        log.warning("sweep could not enqueue messages, Redis unavailable: %s", error)
-        return replace(routed, messages_waiting=len(ids), messages_error=str(error))
-    enqueued = 0
-    for message_id in ids:
-        if message_id in waiting:
-            continue
+def enqueue_training(trigger: str = "admin", force: bool = False) -> bool:
+    """Train the routing suggestions as soon as a bulk worker is free. True when a training is
+    queued (this one, or one already waiting); False without a queue or with Redis down:
+    nothing happens then."""
+
+    def enqueue(queue: Queue) -> bool:
         try:
-            _enqueue_send(queue, message_id, job_id=SWEEP_SEND_JOB_ID % message_id)
-        except RedisError as error:
-            log.warning("sweep stopped after %d of %d messages, Redis unavailable: %s", enqueued, len(ids), error)
-            return replace(routed, messages_waiting=len(ids), messages_enqueued=enqueued, messages_error=str(error))
-        enqueued += 1
-    return replace(routed, messages_waiting=len(ids), messages_enqueued=enqueued)
+            waiting = Job.fetch(TRAIN_NOW_ID, connection=queue.connection).get_status(refresh=False)
+        except NoSuchJobError:
+            waiting = None
+        if waiting in _PENDING:
+            return True  # a second click while it waits or runs: the same training answers both
+        queue.enqueue(
+            TRAIN_SUGGESTIONS,
+            trigger,
+            force,
+            job_id=TRAIN_NOW_ID,
+            job_timeout=TRAIN_TIMEOUT,
+            description="train routing suggestions (on demand)",
+        )
+        return True
+
+    try:  # an administrator's click: a hung Redis costs a short wait, as for every web path
+        return redis_guard.call_queue("routing suggestions training", enqueue, bulk=True)
+    except redis_guard.Unavailable as why:
+        log.warning("routing suggestions training not enqueued: %s", why)
+        return False
 
 
-SWEEP_SEND_JOB_ID = "hotline-sweep-send-%d"
-_WAITING = {JobStatus.QUEUED.value, JobStatus.SCHEDULED.value, JobStatus.DEFERRED.value, JobStatus.STARTED.value}
-
-
-def _sweep_sends_waiting(queue: Queue, ids: Sequence[int]) -> set[int]:
-    """The messages whose sweep job (a fixed id per message) is still queued or running."""
-    pipe = queue.connection.pipeline(transaction=False)
-    for message_id in ids:
-        pipe.hget(Job.key_for(SWEEP_SEND_JOB_ID % message_id), "status")
-    statuses = pipe.execute()
-    return {i for i, status in zip(ids, statuses, strict=True) if status and status.decode() in _WAITING}
+_PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)

@@ -42,7 +42,7 @@ T = TypeVar("T")
 _down_until: weakref.WeakKeyDictionary[Redis, float] = weakref.WeakKeyDictionary()
 _side_clients: weakref.WeakKeyDictionary[Redis, Redis] = weakref.WeakKeyDictionary()
 # Keyed by the queue's client too: queues compare (and hash) by name alone.
-_side_queues: weakref.WeakKeyDictionary[Redis, Queue] = weakref.WeakKeyDictionary()
+_side_queues: weakref.WeakKeyDictionary[Redis, dict[str, Queue]] = weakref.WeakKeyDictionary()
 
 
 class Unavailable(Exception):
@@ -109,9 +109,10 @@ def call(what: str, operation: Callable[[Redis], T]) -> T:
     return _guarded(main, what, lambda: operation(side_client(main)))  # type: ignore[arg-type]
 
 
-def call_queue(what: str, operation: Callable[[Queue], T]) -> T:
-    """`operation` on the app's queue, bound to the side client: as `call`, for enqueueing."""
-    queue = jobs.queue
+def call_queue(what: str, operation: Callable[[Queue], T], bulk: bool = False) -> T:
+    """`operation` on the app's queue (the bulk one with `bulk`), bound to the side client: as
+    `call`, for enqueueing."""
+    queue = jobs.bulk_queue if bulk else jobs.queue
     if queue is None:
         raise Unavailable("Redis is not configured")
     return _guarded(queue.connection, what, lambda: operation(side_queue(queue)))
@@ -119,8 +120,11 @@ def call_queue(what: str, operation: Callable[[Queue], T]) -> T:
 
 def side_queue(queue: Queue) -> Queue:
     """The same queue on the short-timeout client."""
-    side = _side_queues.get(queue.connection)
-    if side is None or side.name != queue.name:
+    sides = _side_queues.get(queue.connection)
+    if sides is None:
+        sides = _side_queues[queue.connection] = {}
+    side = sides.get(queue.name)
+    if side is None:
         side = Queue(queue.name, connection=side_client(queue.connection), serializer=queue.serializer)
-        _side_queues[queue.connection] = side
+        sides[queue.name] = side
     return side

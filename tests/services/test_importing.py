@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, Notice, OutboundMessage, Status, Ticket, TicketEvent
-from hotline.services import deadlines, importing, queueing, survey, tickets
+from hotline.services import deadlines, importing, recovery, survey, tickets
 from hotline.services.import_mapping import (
     Mapping,
     MappingError,
@@ -404,7 +404,7 @@ def test_imported_tickets_are_not_routed_swept_or_texted(tmp_path):
         [row("H1", opened, due=passed), row("H2", opened, state="Started", due=ahead), row("H3", opened, due=ahead)],
     )
     assert run(path).imported == 3
-    assert queueing.requeue().waiting == 0  # the sweep re-enqueues only new tickets
+    assert recovery.requeue().waiting == 0  # the sweep re-enqueues only new tickets
     # No amber time: never a candidate for the deadline sweep, even once the deadline passed.
     for moment in (now, now + timedelta(days=3)):
         assert deadlines.sweep_deadlines(moment) == {"amber": 0, "red": 0}

@@ -17,7 +17,7 @@ from hotline import labels
 from hotline.extensions import db
 from hotline.models import Caller, OutboundMessage, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import citizen_sms, outbox, queueing, senders, tickets
+from hotline.services import citizen_sms, outbox, recovery, senders, tickets
 from hotline.services.errors import Conflict
 from tests import factories, fake_twilio
 
@@ -409,7 +409,7 @@ class TestDeliveryReports:
 def test_requeue_counts_the_messages_waiting(city, twilio):
     factories.make_ticket(city.operator)  # its text queued, its job not enqueued (no Redis here)
     factories.make_ticket(city.operator, caller_phone="13900139000")
-    result = queueing.requeue()
+    result = recovery.requeue()
     assert (result.waiting, result.messages_waiting, result.messages_enqueued) == (2, 2, 0)
     assert not result.has_queue
 

@@ -189,12 +189,12 @@ def test_the_jobs_time_running_out_ends_the_batch(city, mixed: list[int], monkey
     assert routed_events(mixed) == {}  # the batch's transaction is not committed
 
 
-# -- the worker's warm-up before each fork (hotline.jobs.warm_up) -------------------------------
+# -- the worker's warm-up before each fork (hotline.tasks.routing.warm_up) -------------------------------
 
 
 def test_the_warm_up_loads_the_calendar_at_most_every_half_minute(app, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline import jobs
     from hotline.services import calendar
+    from hotline.tasks import routing as jobs
 
     loads = []
     monkeypatch.setattr(calendar, "work_calendar", lambda: loads.append(1))
@@ -208,8 +208,8 @@ def test_the_warm_up_loads_the_calendar_at_most_every_half_minute(app, monkeypat
 
 
 def test_a_failing_warm_up_does_not_stop_the_worker(app, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline import jobs
     from hotline.services import calendar
+    from hotline.tasks import routing as jobs
 
     def broken():
         raise RuntimeError("database away")

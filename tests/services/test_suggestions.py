@@ -23,7 +23,9 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Role, RoutingClassifier, Status, TicketEvent
 from hotline.services import suggestions, textmodel, tickets
-from hotline.suggestion_jobs import enqueue_training, next_training_time, schedule_training, train_suggestions_job
+from hotline.services.queueing import TRAIN_NOW_ID, enqueue_training
+from hotline.tasks.schedule import BY_NAME, ensure, next_training_time
+from hotline.tasks.suggestions import scheduled_training, train_suggestions
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -265,12 +267,12 @@ def test_cli_train_try_and_list(runner, desk):
 def test_jobs_without_a_queue(app: Flask, desk, monkeypatch):
     monkeypatch.setitem(app.extensions["hotline_jobs"], "queue", None)
     assert enqueue_training() is False
-    assert schedule_training() is None
+    assert ensure(BY_NAME["training"]) is None
     history(desk, ("roads", "water"))
-    outcome = train_suggestions_job("admin")
+    outcome = train_suggestions("admin")
     assert outcome["trained"] and outcome["version"] == 1 and outcome["samples"] == 10
     assert db.session.scalar(select(RoutingClassifier.trigger)) == "admin"
-    assert train_suggestions_job()["trained"] is False  # delivered twice: one version
+    assert train_suggestions()["trained"] is False  # delivered twice: one version
 
 
 def test_daily_training_time_in_the_hotline_time_zone(app: Flask):
@@ -289,27 +291,25 @@ def test_daily_training_time_in_the_hotline_time_zone(app: Flask):
 @pytest.mark.redis
 def test_jobs_on_the_queue(app: Flask, redis_url):
     from hotline.extensions import jobs
-    from hotline.suggestion_jobs import ON_DEMAND_ID, scheduled_training_job
+    from tests.workers import empty_queue
 
-    queue = jobs.queue
+    queue = jobs.bulk_queue  # training takes minutes: never in front of a ticket
     assert queue is not None
-    queue.empty()
+    empty_queue(queue)
     try:
         assert enqueue_training() and enqueue_training()  # the second click joins the first
-        assert queue.job_ids.count(ON_DEMAND_ID) == 1
-        job = queue.fetch_job(ON_DEMAND_ID)
-        assert job.func is train_suggestions_job and job.timeout == 3600
+        assert queue.job_ids.count(TRAIN_NOW_ID) == 1
+        job = queue.fetch_job(TRAIN_NOW_ID)
+        assert job.func is train_suggestions and job.timeout == 3600
         now = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-        job_id = schedule_training(now)
-        assert job_id == "hotline-suggestions-train-20261126"
-        assert schedule_training(now) == job_id  # each worker start: the same run, not a second
-        scheduled = [j for j in queue.scheduled_job_registry.get_job_ids() if j.startswith("hotline-suggestions")]
+        job_id = ensure(BY_NAME["training"], now)
+        assert job_id == "hotline-training-20261125T190000Z"  # 03:00 in Shanghai
+        assert ensure(BY_NAME["training"], now) == job_id  # each worker start: the same run, not a second
+        scheduled = [j for j in queue.scheduled_job_registry.get_job_ids() if j.startswith("hotline-training")]
         assert scheduled == [job_id]
-        assert queue.fetch_job(job_id).func is scheduled_training_job
+        assert queue.fetch_job(job_id).func is scheduled_training
     finally:
-        queue.empty()
-        for job_id in queue.scheduled_job_registry.get_job_ids():
-            queue.scheduled_job_registry.remove(job_id, delete_job=True)
+        empty_queue(queue)
 
 
 def test_a_model_trained_with_another_segmenter_is_retrained_at_a_workers_start(app: Flask, desk, redis_url):
@@ -319,10 +319,11 @@ def test_a_model_trained_with_another_segmenter_is_retrained_at_a_workers_start(
     from rq import SimpleWorker
 
     from hotline.extensions import jobs
-    from hotline.suggestion_jobs import ON_DEMAND_ID, retrain_if_stale
+    from hotline.tasks.suggestions import retrain_if_stale
+    from tests.workers import empty_queue
 
-    queue = jobs.queue
-    queue.empty()
+    queue = jobs.bulk_queue  # training goes on the bulk queue
+    empty_queue(queue)
     history(desk)
     assert not retrain_if_stale()  # no model: nothing to retrain
     assert suggestions.train().trained
@@ -335,11 +336,11 @@ def test_a_model_trained_with_another_segmenter_is_retrained_at_a_workers_start(
     assert suggestions.stale()
     try:
         assert retrain_if_stale() and retrain_if_stale()  # two workers starting: one training
-        assert queue.job_ids == [ON_DEMAND_ID]
+        assert queue.job_ids == [TRAIN_NOW_ID]
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
-        assert queue.fetch_job(ON_DEMAND_ID).return_value()["trained"] is True
+        assert queue.fetch_job(TRAIN_NOW_ID).return_value()["trained"] is True
     finally:
-        queue.empty()
+        empty_queue(queue)
     db.session.expire_all()
     rows = db.session.scalars(select(RoutingClassifier).order_by(RoutingClassifier.version)).all()
     assert [(r.version, r.trigger, r.params.get("tokenizer")) for r in rows] == [
@@ -413,7 +414,7 @@ def test_web_processes_do_not_load_the_learning_libraries():
     """Creating the app must not import scikit-learn or the segmenter: only suggesting does."""
     code = (
         "from hotline import create_app; from config import TestingConfig; "
-        "app = create_app(TestingConfig()); import hotline.services.suggestions, hotline.suggestion_jobs"
+        "app = create_app(TestingConfig()); import hotline.services.suggestions, hotline.tasks.suggestions"
     )
     assert _loaded_by(code, ("sklearn", "rjieba", "jieba", "scipy")) == []
 

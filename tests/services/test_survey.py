@@ -9,12 +9,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline import jobs as hotline_jobs
 from hotline.extensions import db
 from hotline.models import Notice, Role, Status, Ticket
 from hotline.models.types import utcnow
 from hotline.services import survey, tickets
 from hotline.services.errors import Conflict, InvalidInput
+from hotline.tasks import schedule
+from hotline.tasks import sweep as sweep_task
 from tests import factories
 
 
@@ -138,11 +139,11 @@ class TestCloseUnrated:
         assert survey.close_unrated(utcnow() + timedelta(days=2, minutes=1)) == 1
 
     def test_the_sweep_job_closes_them(self, city, monkeypatch):
-        monkeypatch.setattr(hotline_jobs, "schedule_sweep", lambda: None)
+        monkeypatch.setattr(schedule, "chain", lambda name: None)
         ticket = resolved(city)
         ticket.resolved_at = utcnow() - timedelta(days=4)
         db.session.commit()
         ticket_id = ticket.id
-        result = hotline_jobs.sweep_job()
+        result = sweep_task.sweep()
         assert result["closed_unrated"] == 1
         assert db.session.get(Ticket, ticket_id).status == Status.CLOSED

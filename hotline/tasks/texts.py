@@ -1,7 +1,7 @@
-"""RQ job for the outbox: send one message by its id (see `services.outbox`).
+"""Outbox jobs (urgent queue): send one message by its id, or the texts of a batch of tickets.
 
-The job may run twice for one message (RQ's at-least-once delivery, the sweep, a retry
-by hand): the outbox's claim lets only one run talk to Twilio.
+A job may run twice for one message (RQ's at-least-once delivery, the sweep, a retry by
+hand): the outbox's claim lets only one run talk to Twilio.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hotline.models import OutboundMessage
 from hotline.services import outbox, queueing
 
 
-def send_message_job(message_id: int) -> str | None:
+def send_message(message_id: int) -> str | None:
     """Send the message if it is due; if Twilio failed for now, enqueue the next attempt at its
     time (the worker's scheduler runs it; the sweep would anyway). Returns the new status."""
     try:
@@ -20,9 +20,9 @@ def send_message_job(message_id: int) -> str | None:
         db.session.remove()
 
 
-def send_messages_job(message_ids: list[int]) -> dict[str, int]:
+def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send several messages (the texts of a batch of new tickets), one after the other, each
-    as `send_message_job` does; returns the count per resulting status."""
+    as `send_message` does; returns the count per resulting status."""
     counts: dict[str, int] = {}
     try:
         for message_id in message_ids:
