@@ -144,11 +144,15 @@ def overtaking(terms: dict[str, Any], calendar: WorkCalendar, now: datetime) -> 
         if resolve.minutes >= accept.minutes:
             return None
         return Overtaking(now, *due_times(terms, now, calendar))
+    worst: Overtaking | None = None
     for start in _probe_starts(calendar, now):
         accept_due, resolve_due = due_times(terms, start, calendar)
-        if resolve_due < accept_due:
-            return Overtaking(start, accept_due, resolve_due)
-    return None
+        # The example shown is the worst one found: the plainest to understand.
+        if resolve_due < accept_due and (
+            worst is None or accept_due - resolve_due > worst.accept_due_at - worst.resolve_due_at
+        ):
+            worst = Overtaking(start, accept_due, resolve_due)
+    return worst
 
 
 def _probe_starts(calendar: WorkCalendar, now: datetime) -> Iterator[datetime]:
