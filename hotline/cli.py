@@ -32,7 +32,7 @@ users_cli = AppGroup("users", help="Manage users and their API tokens.")
 def create_user_command(name: str, role: str, department_code: str | None, password: str, display_name: str) -> None:
     """Create a user NAME with a role."""
     try:
-        user = users.create_user(name, role, password, department_code, display_name)
+        user = users.create_user(name, role, password, department_code, display_name, via="cli")
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"created user {user.username} ({user.role})")

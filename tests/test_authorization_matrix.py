@@ -169,6 +169,15 @@ ARTICLE_EDIT = {
 CALENDAR_DAY = {"day": "2026-12-31", "kind": "off", "name": "测试假日"}
 HOLIDAY_FILE = {"year": 2031, "papers": [], "days": [{"name": "元旦", "date": "2031-01-01", "isOffDay": True}]}
 USER_ROLE = {"role": "dispatcher", "department": "", "active": "y", "reason": "转岗"}
+NEW_USER = {
+    "username": "new_operator",
+    "display_name": "新话务员",
+    "role": "operator",
+    "department": "",
+    "password": "tidy lantern by the river",
+    "reason": "新入职",
+}
+PASSWORD_RESET = {"reset-reason": "忘记密码"}
 POLICY_FORM = {
     "category": "water-supply",
     "urgency": "normal",
@@ -311,6 +320,9 @@ MATRIX: list[Row] = [
     web("admin_users.log", "GET", "/admin/users/log", ADMINS),
     web("admin_users.edit", "GET", "/admin/users/{user.id}", ADMINS),
     web("admin_users.edit", "POST", "/admin/users/{user.id}", ADMINS, data=USER_ROLE),
+    web("admin_users.create", "GET", "/admin/users/new", ADMINS),
+    web("admin_users.create", "POST", "/admin/users/new", ADMINS, data=NEW_USER),
+    web("admin_users.reset_password", "POST", "/admin/users/{user.id}/password", ADMINS, data=PASSWORD_RESET),
     web("admin_users.revoke_token", "POST", "/admin/users/{user.id}/tokens/{token.id}/revoke", ADMINS),
     web("admin_users.revoke_tokens", "POST", "/admin/users/{user.id}/tokens/revoke", ADMINS),
     web("outbox.index", "GET", "/admin/outbox/", ADMINS),

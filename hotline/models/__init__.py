@@ -1,6 +1,6 @@
 """The models, one module per aggregate; importing this registers them all."""
 
-from hotline.models.audit import FailedLogin, RoleChange, ViewChannel, ViewKind, ViewRecord
+from hotline.models.audit import FailedLogin, RoleChange, RoleChangeAction, ViewChannel, ViewKind, ViewRecord
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
 from hotline.models.classifier import RoutingClassifier
@@ -56,6 +56,7 @@ __all__ = [
     "Role",
     "FailedLogin",
     "RoleChange",
+    "RoleChangeAction",
     "ReportDirtyDay",
     "ReportFact",
     "ReportState",

@@ -52,8 +52,18 @@ class ViewRecord(db.Model):
     __table_args__ = (Index("ix_view_record_ticket_at", "ticket_id", "at"),)
 
 
+class RoleChangeAction:
+    """What an entry of the log of role changes records."""
+
+    ROLE = "role"  # role, department or activity changed
+    CREATED = "created"  # the user was made (old_* are empty)
+    PASSWORD = "password"  # an administrator reset the password (role unchanged; the password is never kept)
+    ALL = (ROLE, CREATED, PASSWORD)
+
+
 class RoleChange(db.Model):
-    """An administrator's (or the command line's) change to a user's role, department or activity."""
+    """An administrator's (or the command line's) change to a user's role, department or activity,
+    the user's creation, or a password reset by an administrator (`action`)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -69,6 +79,7 @@ class RoleChange(db.Model):
     new_active: Mapped[bool] = mapped_column(default=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     via: Mapped[str] = mapped_column(String(10), default="web")  # web | cli
+    action: Mapped[str] = mapped_column(String(20), default=RoleChangeAction.ROLE, server_default=RoleChangeAction.ROLE)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])

@@ -10,8 +10,12 @@ change applies to tickets dispatched afterwards, never to running clocks.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_datetime
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from hotline.extensions import db
 from hotline.models import URGENCIES, Category, Role, SlaPolicy, User
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
-from hotline.services import access
+from hotline.models.types import utcnow
+from hotline.services import access, sla
+from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput, NotFound
 
 FIELDS = (
@@ -120,6 +126,14 @@ def _apply(policy: SlaPolicy, values: Mapping[str, Any]) -> None:
     return_window = _whole(values.get("return_window_days"), "return_window_days", 1, RETURN_WINDOW_LIMIT)
     # 0 is a policy too: no extension for this category.
     max_extension = _whole(values.get("max_extension_days"), "max_extension_days", 0, EXTENSION_LIMIT)
+    _check_clocks(
+        {
+            "accept_amount": accept_amount,
+            "accept_unit": accept_unit,
+            "resolve_amount": resolve_amount,
+            "resolve_unit": resolve_unit,
+        }
+    )
     _check_unique(policy, category, urgency)
     policy.category = category
     policy.urgency = urgency
@@ -127,6 +141,64 @@ def _apply(policy: SlaPolicy, values: Mapping[str, Any]) -> None:
     policy.resolve_amount, policy.resolve_unit = resolve_amount, resolve_unit
     policy.return_window_days = return_window
     policy.max_extension_days = max_extension
+
+
+def _check_clocks(terms: dict[str, Any]) -> None:
+    """Refuse limits under which a ticket would have to be resolved before it must be accepted."""
+    found = sla.overtaking(terms, work_calendar(), utcnow())
+    if found is None:
+        return
+    raise InvalidInput(
+        _(
+            "The time to resolve must not end before the time to accept: a ticket logged %(start)s "
+            "would have to be resolved by %(resolve)s but accepted only by %(accept)s. "
+            "Give more time to resolve, or count both in the same kind of time.",
+            start=moment_text(found.start),
+            resolve=moment_text(found.resolve_due_at),
+            accept=moment_text(found.accept_due_at),
+        ),
+        field="resolve_amount",
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """When each clock would fall for a ticket dispatched at `start` under a policy's limits."""
+
+    start: datetime
+    accept_due_at: datetime
+    resolve_due_at: datetime
+
+
+def preview(terms: Mapping[str, Any], now: datetime | None = None) -> Preview | None:
+    """The deadlines a ticket dispatched `now` would get under `terms` (the amounts and units), by
+    the same computation as the tickets' clocks (`sla.due_times`); None when the limits are not
+    valid ones (a form being filled)."""
+    try:
+        accept_unit = _choice(terms.get("accept_unit"), ACCEPT_UNITS, "accept_unit")
+        resolve_unit = _choice(terms.get("resolve_unit"), RESOLVE_UNITS, "resolve_unit")
+        limits = {
+            "accept_amount": _whole(terms.get("accept_amount"), "accept_amount", 1, ACCEPT_LIMITS[accept_unit]),
+            "accept_unit": accept_unit,
+            "resolve_amount": _whole(terms.get("resolve_amount"), "resolve_amount", 1, RESOLVE_LIMITS[resolve_unit]),
+            "resolve_unit": resolve_unit,
+        }
+    except InvalidInput:
+        return None
+    now = now or utcnow()
+    return Preview(now, *sla.due_times(limits, now, work_calendar()))
+
+
+def policy_terms(policy: SlaPolicy) -> dict[str, Any]:
+    """A saved policy's values, as `create_policy` takes them."""
+    return _current(policy)
+
+
+def moment_text(moment: datetime) -> str:
+    """A moment in the hotline's time zone with its weekday, in the reader's language
+    (星期六 2026-12-05 15:03 / Saturday 2026-12-05 15:03): a deadline's weekday is what matters."""
+    calendar = work_calendar()
+    return format_datetime(moment, "EEEE yyyy-MM-dd HH:mm", tzinfo=calendar.tz, locale=get_locale() or "en")
 
 
 def _category(code: Any) -> Category | None:

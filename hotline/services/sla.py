@@ -9,8 +9,9 @@ and red when it is overdue; while a ticket waits on the citizen, it stops.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -110,6 +111,78 @@ def resolve_span(terms: dict[str, Any], calendar: WorkCalendar, extra_days: int 
     return Span(terms["resolve_amount"] * 60 + extra_days * 24 * 60, working=False)
 
 
+def due_times(terms: dict[str, Any], start: datetime, calendar: WorkCalendar) -> tuple[datetime, datetime]:
+    """When the accept and the resolve clock of a ticket dispatched at `start` under `terms` fall due."""
+    return accept_span(terms).after(start, calendar), resolve_span(terms, calendar).after(start, calendar)
+
+
+@dataclass(frozen=True)
+class Overtaking:
+    """A dispatch time at which the resolve deadline falls before the accept deadline."""
+
+    start: datetime
+    accept_due_at: datetime
+    resolve_due_at: datetime
+
+
+# Dispatch times tried when the two clocks count different kinds of time: every quarter hour
+# over two weeks from now (two weekends) and over two weeks from the day before the longest
+# stretch of days off in the coming year (the Spring Festival or National Day holiday).
+PROBE_STEP = timedelta(minutes=15)
+PROBE_DAYS = 14
+HOLIDAY_HORIZON_DAYS = 366
+
+
+def overtaking(terms: dict[str, Any], calendar: WorkCalendar, now: datetime) -> Overtaking | None:
+    """A dispatch time at which `terms` would make the resolve deadline fall before the accept
+    deadline (None: never). Measured in the same kind of time, the limits compare directly;
+    working time against calendar time depends on when the ticket comes (24 hours from a
+    Saturday afternoon end before 1 working hour does), so the deadlines are computed for
+    dispatch times over two weeks of ordinary days and around the longest holiday ahead."""
+    accept, resolve = accept_span(terms), resolve_span(terms, calendar)
+    if accept.working == resolve.working:
+        if resolve.minutes >= accept.minutes:
+            return None
+        return Overtaking(now, *due_times(terms, now, calendar))
+    worst: Overtaking | None = None
+    for start in _probe_starts(calendar, now):
+        accept_due, resolve_due = due_times(terms, start, calendar)
+        # The example shown is the worst one found: the plainest to understand.
+        if resolve_due < accept_due and (
+            worst is None or accept_due - resolve_due > worst.accept_due_at - worst.resolve_due_at
+        ):
+            worst = Overtaking(start, accept_due, resolve_due)
+    return worst
+
+
+def _probe_starts(calendar: WorkCalendar, now: datetime) -> Iterator[datetime]:
+    local = now.astimezone(calendar.tz)
+    today = local.date()
+    for first in (today, _longest_days_off(calendar, today) - timedelta(days=1)):
+        moment = datetime.combine(first, time(0, 0), tzinfo=calendar.tz)
+        end = moment + timedelta(days=PROBE_DAYS)
+        while moment < end:
+            yield moment.astimezone(UTC)
+            moment += PROBE_STEP
+
+
+def _longest_days_off(calendar: WorkCalendar, today: date) -> date:
+    """The first day of the longest run of days off in the coming year (the next weekend when
+    there is no longer one)."""
+    best_start, best_length, run_start, run_length = today, 0, today, 0
+    for offset in range(HOLIDAY_HORIZON_DAYS):
+        day = today + timedelta(days=offset)
+        if calendar.is_working_day(day):
+            run_length = 0
+            continue
+        if run_length == 0:
+            run_start = day
+        run_length += 1
+        if run_length > best_length:
+            best_start, best_length = run_start, run_length
+    return best_start
+
+
 def start_clocks(ticket: Ticket, at: datetime, policies: Policies | None = None) -> dict[str, Any]:
     """Set both deadlines from the moment of dispatch; returns what the timeline should say.
     A batch passes the policies it loaded once."""
@@ -120,9 +193,8 @@ def start_clocks(ticket: Ticket, at: datetime, policies: Policies | None = None)
     ticket.paused_at = None
     ticket.sla_level = ""
     accept, resolve = accept_span(terms), resolve_span(terms, calendar)
-    ticket.accept_due_at = accept.after(at, calendar)
+    ticket.accept_due_at, ticket.resolve_due_at = due_times(terms, at, calendar)
     ticket.accept_amber_at = accept.scaled(1 - AMBER_AT).before(ticket.accept_due_at, calendar)
-    ticket.resolve_due_at = resolve.after(at, calendar)
     ticket.resolve_amber_at = resolve.scaled(1 - AMBER_AT).before(ticket.resolve_due_at, calendar)
     return {
         "policy": terms["source"],

@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline.extensions import db
-from hotline.models import ApiToken, Department, Role, RoleChange, User
+from hotline.models import ApiToken, Department, Role, RoleChange, RoleChangeAction, User
 from hotline.models.types import utcnow
 from hotline.services import login_sessions, passwords
 from hotline.services.directory import by_code
@@ -32,9 +32,17 @@ def create_user(
     display_name: str = "",
     *,
     demo_city: bool = False,
+    actor: User | None = None,
+    via: str | None = None,
+    reason: str = "",
 ) -> User:
     """A new user, whose password follows the policy (`services.passwords`); only `seed-demo`
-    passes `demo_city`, for the demo users' published password."""
+    passes `demo_city`, for the demo users' published password.
+
+    With `via` ("web" by `actor`, an administrator, or "cli") the creation is logged with the
+    role changes, so that the log tells who made every account and when."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_("Only administrators create users."))
     username = (username or "").strip()
     if not username:
         raise InvalidInput(_("A user needs a name."), field="username")
@@ -48,8 +56,35 @@ def create_user(
     user = User(username=username, role=role, department=department, display_name=display_name or username)
     user.set_password(password)
     db.session.add(user)
+    if via is not None:
+        _log(actor, user, RoleChangeAction.CREATED, reason, via, old=("", "", False))
     db.session.commit()
     return user
+
+
+def _log(
+    actor: User | None, user: User, action: str, reason: str, via: str, old: tuple[str, str, bool] | None = None
+) -> RoleChange:
+    """An entry of the log of role changes: `old` the role, department code and activity before
+    (None: as they are now, for an entry that changes none of them)."""
+    new = (user.role, user.department.code if user.department else "", user.active)
+    old = new if old is None else old
+    change = RoleChange(
+        user=user,
+        changed_by=actor,
+        at=utcnow(),
+        old_role=old[0],
+        new_role=new[0],
+        old_department=old[1],
+        new_department=new[1],
+        old_active=old[2],
+        new_active=new[2],
+        reason=(reason or "").strip()[:2000],
+        via=via,
+        action=action,
+    )
+    db.session.add(change)
+    return change
 
 
 def issue_token(user: User, name: str = "", expires_days: int | None = None) -> str:
@@ -152,10 +187,44 @@ def _dummy_hash() -> str:
 
 def set_password(user: User, password: str) -> None:
     """A new password for `user`, under the password policy (`services.passwords`)."""
+    _replace_password(user, password)
+    db.session.commit()
+
+
+def _replace_password(user: User, password: str) -> None:
     passwords.check(password, user.username, [user.display_name])
     user.set_password(password)
     login_sessions.end_all(user)  # whoever knew the old password is signed out everywhere
+
+
+def reset_password(actor: User, user: User, reason: str) -> str:
+    """An administrator resets `user`'s password: a new one is made here, returned to be shown
+    once and handed to the user, who then chooses their own. Logged with the role changes (who,
+    when, why; never the password), and the user's sessions end. Commits.
+
+    The system makes the password rather than the administrator typing one: it is strong by
+    construction, and no administrator is tempted to reuse a "temporary" one for everybody."""
+    if not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_("Only administrators reset passwords."))
+    if actor.id == user.id:
+        raise PermissionDenied(_("Change your own password on the Change password page: it asks for the current one."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why: the reason is kept in the log of role changes."), field="reason")
+    password = generated_password()
+    _replace_password(user, password)
+    _log(actor, user, RoleChangeAction.PASSWORD, reason, "web")
     db.session.commit()
+    return password
+
+
+# No 0/O, 1/l/I: the password is read out or copied by hand to its user.
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def generated_password() -> str:
+    """Four groups of five random characters (about 116 bits), easy to read out: xxxxx-xxxxx-xxxxx-xxxxx."""
+    return "-".join("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(5)) for _ in range(4))
 
 
 def change_own_password(user: User, current: str, new: str, repeated: str) -> None:
@@ -199,21 +268,8 @@ def change_role(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why: the reason is kept in the log of role changes."), field="reason")
-    change = RoleChange(
-        user=user,
-        changed_by=actor,
-        at=utcnow(),
-        old_role=old[0],
-        new_role=new[0],
-        old_department=old[1],
-        new_department=new[1],
-        old_active=old[2],
-        new_active=new[2],
-        reason=reason[:2000],
-        via=via,
-    )
     user.role, user.department, user.active = role, department, active
-    db.session.add(change)
+    change = _log(actor, user, RoleChangeAction.ROLE, reason, via, old=old)
     # A session signed in under the old role or unit ends; a deactivated user's tokens end too,
     # so that reactivating them revives none (the API reads the role per call: tokens follow it).
     login_sessions.end_all(user)
@@ -227,7 +283,7 @@ def _department_for(role: str, department_code: str | None) -> Department | None
     """Department staff belong to exactly one department; nobody else belongs to any."""
     if role == Role.DEPARTMENT:
         if not department_code:
-            raise InvalidInput(_("Department staff belong to a department: give its code."), field="department")
+            raise InvalidInput(_("Department staff belong to a department: choose it."), field="department")
         return by_code(Department, department_code, "department")
     if department_code:
         raise InvalidInput(_("Only department staff belong to a department."), field="department")

@@ -1,24 +1,25 @@
-"""Users for administrators: the list, a user's role, department and activity, the log
-of every such change (who changed whom, when, from what to what, and why), and a user's
-API tokens (listed and revoked here; made on the command line, where the token is shown)."""
+"""Users for administrators: the list, a new user, a user's role, department and activity,
+a password reset, the log of every such change (who changed whom, when, from what to what,
+and why), and a user's API tokens (listed and revoked here; made on the command line, where
+the token is shown)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import Department, Role, User
 from hotline.models.types import utcnow
-from hotline.services import audit, users
+from hotline.services import audit, passwords, users
 from hotline.services.errors import ServiceError
-from hotline.web.forms import HotlineForm
+from hotline.web.forms import HotlineForm, show_service_error
 from hotline.web.guards import roles_required
 from hotline.web.paging import page_number
 
@@ -35,6 +36,19 @@ class RoleForm(HotlineForm):
     reason = TextAreaField(_l("Reason"))
 
 
+class NewUserForm(HotlineForm):
+    username = StringField(_l("Username"))
+    display_name = StringField(_l("Display name"))
+    role = SelectField(_l("Role"), choices=[], validate_choice=False)
+    department = SelectField(_l("Department"), choices=[], validate_choice=False)
+    password = PasswordField(_l("Password"))
+    reason = TextAreaField(_l("Reason"))
+
+
+class ResetForm(HotlineForm):
+    reason = TextAreaField(_l("Reason"))
+
+
 def _form(user: User | None = None) -> RoleForm:
     form = (
         RoleForm()
@@ -47,10 +61,65 @@ def _form(user: User | None = None) -> RoleForm:
             }
         )
     )
+    return _with_choices(form)
+
+
+def _with_choices(form: RoleForm | NewUserForm) -> RoleForm | NewUserForm:
     form.role.choices = [(code, labels.ROLE_LABELS.get(code, code)) for code in Role.ALL]
     departments = db.session.scalars(select(Department).order_by(Department.name))
     form.department.choices = [("", _("— none —"))] + [(d.code, d.name) for d in departments]
     return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create():
+    """A new user with a password under the policy; the creation is logged."""
+    form = _with_choices(NewUserForm())
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("The form has expired; reload the page and try again."), "danger")
+        else:
+            try:
+                user = users.create_user(
+                    form.username.data or "",
+                    form.role.data or "",
+                    form.password.data or "",
+                    form.department.data or None,
+                    (form.display_name.data or "").strip(),
+                    actor=current_user,
+                    via="web",
+                    reason=form.reason.data or "",
+                )
+            except ServiceError as failure:
+                db.session.rollback()
+                show_service_error(form, failure)
+            else:
+                flash(_("User %(name)s created; the creation is in the log.", name=user.username), "success")
+                return redirect(url_for("admin_users.edit", user_id=user.id))
+        return render_template("admin/users_new.html", form=form, min_length=passwords.MIN_LENGTH), 400
+    return render_template("admin/users_new.html", form=form, min_length=passwords.MIN_LENGTH)
+
+
+@bp.post("/<int:user_id>/password")
+@roles_required(Role.ADMIN)
+def reset_password(user_id: int):
+    """A new password made by the system, shown once on this answer (never stored in clear nor
+    logged); the user's sessions end."""
+    user = db.get_or_404(User, user_id)
+    form = ResetForm(prefix="reset")
+    if not form.validate_on_submit():
+        flash(_("The form has expired; reload the page and try again."), "danger")
+        return redirect(url_for("admin_users.edit", user_id=user.id))
+    try:
+        password = users.reset_password(current_user, user, form.reason.data or "")
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "danger")
+        return redirect(url_for("admin_users.edit", user_id=user.id))
+    response = make_response(render_template("admin/users_password.html", user=user, password=password))
+    response.headers["Cache-Control"] = "no-store"  # the password must not stay in a cache or history
+    return response
 
 
 @bp.get("/")
@@ -104,6 +173,7 @@ def edit(user_id: int):
         tokens=users.tokens_of(user),
         now=utcnow(),
         revoke_form=HotlineForm(),
+        reset_form=ResetForm(formdata=None, prefix="reset"),
     ), status
 
 

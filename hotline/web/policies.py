@@ -10,6 +10,7 @@ from flask_login import current_user
 from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import Role, SlaPolicy
+from hotline.models.types import utcnow
 from hotline.services import policies, sla
 from hotline.services.errors import NotFound, ServiceError
 from hotline.web.forms import DeleteForm, PolicyForm, show_service_error
@@ -28,10 +29,19 @@ def _not_found(error: NotFound):
 @bp.get("/")
 @roles_required(Role.ADMIN)
 def index():
+    listed = policies.list_policies()
+    now = utcnow()
+    # When each clock would fall for a ticket dispatched now: the same computation as the tickets'.
+    previews = {policy.id: policies.preview(policies.policy_terms(policy), now) for policy in listed}
+    default_previews = {urgency: policies.preview(terms.as_dict(), now) for urgency, terms in sla.DEFAULT_TERMS.items()}
     return render_template(
         "admin/policies.html",
-        policies=policies.list_policies(),
+        policies=listed,
         defaults=sla.DEFAULT_TERMS,
+        previews=previews,
+        default_previews=default_previews,
+        now=now,
+        moment_text=policies.moment_text,
     )
 
 
@@ -43,8 +53,8 @@ def create():
         if _save(form, None):
             flash(_("SLA policy saved. It applies to tickets dispatched from now on."), "success")
             return redirect(url_for("policies.index"))
-        return render_template("admin/policy_form.html", form=form, policy=None, limits=_limits()), 400
-    return render_template("admin/policy_form.html", form=form, policy=None, limits=_limits())
+        return _form_page(form, None), 400
+    return _form_page(form, None)
 
 
 @bp.route("/<int:policy_id>/edit", methods=["GET", "POST"])
@@ -56,7 +66,7 @@ def edit(policy_id: int):
         if _save(form, policy):
             flash(_("SLA policy saved. It applies to tickets dispatched from now on."), "success")
             return redirect(url_for("policies.index"))
-        return render_template("admin/policy_form.html", form=form, policy=policy, limits=_limits()), 400
+        return _form_page(form, policy), 400
     form = PolicyForm(
         data={
             "category": policy.category.code if policy.category else "",
@@ -66,7 +76,22 @@ def edit(policy_id: int):
             **{name: str(getattr(policy, name)) for name in NUMBER_FIELDS},
         }
     )
-    return render_template("admin/policy_form.html", form=form, policy=policy, limits=_limits())
+    return _form_page(form, policy)
+
+
+def _form_page(form: PolicyForm, policy: SlaPolicy | None) -> str:
+    """The form, with when each clock would fall for a ticket dispatched now under its limits."""
+    terms = {name: form[name].data for name in ("accept_unit", "resolve_unit")}
+    for name in ("accept_amount", "resolve_amount"):
+        terms[name] = whole_number((form[name].data or "").strip())
+    return render_template(
+        "admin/policy_form.html",
+        form=form,
+        policy=policy,
+        limits=_limits(),
+        preview=policies.preview(terms),
+        moment_text=policies.moment_text,
+    )
 
 
 @bp.route("/<int:policy_id>/delete", methods=["GET", "POST"])

@@ -117,12 +117,13 @@ def test_edit_a_policy(login, city):
     html = text_of(client.get(f"/admin/sla-policies/{policy.id}/edit"))
     assert 'value="3"' in html and '<option selected value="infrastructure">' in html
     response = client.post(
-        f"/admin/sla-policies/{policy.id}/edit", data={**FORM, "resolve_amount": "48", "resolve_unit": "calendar_hours"}
+        f"/admin/sla-policies/{policy.id}/edit",
+        data={**FORM, "resolve_amount": "240", "resolve_unit": "calendar_hours"},
     )
     assert response.status_code == 302
     db.session.expire_all()
     policy = db.session.get(SlaPolicy, policy.id)
-    assert (policy.resolve_amount, policy.resolve_unit) == (48, "calendar_hours")
+    assert (policy.resolve_amount, policy.resolve_unit) == (240, "calendar_hours")
     response = client.post(f"/admin/sla-policies/{policy.id}/edit", data={**FORM, "accept_amount": "x"})
     assert response.status_code == 400
     db.session.expire_all()
