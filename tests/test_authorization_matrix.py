@@ -653,6 +653,10 @@ def _check(
 ) -> None:
     if row.calendar:
         request.getfixturevalue("holidays")  # restores the seeded calendar afterwards
+    if row.endpoint.startswith("health."):
+        # Empty queues: a job that an earlier test left behind must not age past
+        # HOTLINE_HEALTH_MAX_JOB_AGE in a long run and turn this row's answer into a 503.
+        request.getfixturevalue("queue")
     if row.kind == "twilio" or row.sender:
         monkeypatch.setitem(app.config, "TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
         monkeypatch.setitem(app.config, "TWILIO_FROM_NUMBER", "+8653112345")

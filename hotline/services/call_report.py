@@ -166,7 +166,7 @@ def read_calls(low: datetime, high: datetime) -> Iterator[CallTimes]:
     subtracts them, and `_group_key` makes them UTC), the report reads twice as many calls a second."""
     where = (Call.started_at >= low, Call.started_at < high)
     if db.session.get_bind().dialect.name != "sqlite":
-        yield from db.session.execute(select(*COLUMNS).where(*where)).tuples()
+        yield from db.session.execute(select(*COLUMNS).where(*where))
         return
     columns = [type_coerce(c, String) if i in INSTANTS else c for i, c in enumerate(COLUMNS)]
     parse = datetime.fromisoformat
