@@ -109,6 +109,7 @@ def test_call_to_report(redis_url, app, city, live_server, browser, tmp_path: Pa
         page.screenshot(path=str(tmp_path / f"{next(shots):02d}-{name}.png"), full_page=True)
 
     def log_out() -> None:
+        page.click("#account-menu")  # logging out is in the menu named by the user
         page.click("form[action='/logout'] button")
         expect(page).to_have_url(re.compile(r"/login$"))
 
