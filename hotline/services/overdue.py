@@ -18,7 +18,7 @@ list shows it as not accepted in time, and the reports count it in the response 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
@@ -103,7 +103,11 @@ class OverdueNow:
     at: datetime
 
     def as_dict(self) -> dict[str, object]:
-        return {"overdue_now": self.total, "imported": self.imported, "at": self.at.isoformat()}
+        return {
+            "overdue_now": self.total,
+            "imported": self.imported,
+            "at": self.at.astimezone(UTC).isoformat(timespec="seconds"),
+        }
 
 
 def overdue_now(now: datetime) -> OverdueNow:
