@@ -263,11 +263,13 @@ def test_imported_tickets_are_found_by_their_old_id(runner, tmp_path, city, logi
     ticket_page = department.get("/tickets/altstadt-77123")
     assert ticket_page.status_code == 200
     assert "人民路有坑" in ticket_page.get_data(as_text=True)
-    # Its deadline passed in the old system years ago: it is on the workbench, not overdue.
-    assert pothole.resolve_due_at is None
+    # Its deadline passed in the old system years ago: it keeps it, is on the workbench, and is
+    # overdue now, marked as imported on the overdue list.
+    assert pothole.resolve_due_at == datetime(2019, 3, 8, 8, 15, tzinfo=UTC)
     assert "altstadt-77123" in department.get("/tickets").get_data(as_text=True)
     overdue = login(city.supervisor).get("/supervision/overdue")
-    assert overdue.status_code == 200 and "altstadt-77123" not in overdue.get_data(as_text=True)
+    listed = overdue.get_data(as_text=True)
+    assert overdue.status_code == 200 and 'data-level="overdue" data-imported="altstadt"' in listed
 
     response = api(city.supervisor).get("/api/v1/tickets/altstadt-77123")
     assert response.status_code == 200, response.get_json()
