@@ -376,6 +376,7 @@ MATRIX: list[Row] = [
     api("api.response_times_report", "GET", "/api/v1/reports/response-times", REPORTS),
     api("api.misrouting_report", "GET", "/api/v1/reports/misrouting", REPORTS),
     api("api.calls_report", "GET", "/api/v1/reports/calls?group_by=operator", REPORTS),
+    api("api.overdue_report", "GET", "/api/v1/reports/overdue", REPORTS),
     api("api.list_rules", "GET", "/api/v1/routing-rules", DISPATCH),
     api("api.get_rule", "GET", "/api/v1/routing-rules/{rule.id}", DISPATCH),
     api("api.test_rules", "POST", "/api/v1/routing-rules/test", DISPATCH, json=RULE_SAMPLE),

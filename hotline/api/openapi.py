@@ -512,6 +512,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 params=DATE_RANGE,
             )
         },
+        "/api/v1/reports/overdue": {
+            "get": _operation(
+                "overdue_report",
+                "Tickets overdue now, whenever logged (the dashboard's figure, the overdue list's count)",
+                access.REPORT_ROLES,
+                tag="reports",
+                ok=(200, ref("OverdueNow")),
+            )
+        },
         "/api/v1/reports/calls": {
             "get": _operation(
                 "calls_report",

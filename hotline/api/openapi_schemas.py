@@ -421,6 +421,13 @@ SCHEMAS: dict[str, Schema] = {
             "misrouting_rate": RATE,
         }
     ),
+    "OverdueNow": obj(
+        {
+            "overdue_now": COUNT,
+            "imported": COUNT,
+            "at": TIME,
+        }
+    ),
     "MisroutingReport": obj(
         {
             "rules": {"type": "array", "items": ref("MisroutingRow")},

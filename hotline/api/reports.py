@@ -17,9 +17,11 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
 from hotline.bounds import MAX_PAGE
+from hotline.models.types import utcnow
 from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.call_report import CALL_GROUPINGS, call_report
+from hotline.services.overdue import overdue_now
 from hotline.services.reports import GROUPINGS, PERIODS, categories_to_level, misrouting, report_page
 
 DEFAULT_DAYS = 30
@@ -92,6 +94,15 @@ def misrouting_report() -> Response:
     start, end, tz = _date_range()
     found = misrouting(start, end, tz)
     return json_response({name: [row.as_dict() for row in rows] for name, rows in found.items()})
+
+
+@bp.get("/reports/overdue")
+@api_roles(*access.REPORT_ROLES)
+def overdue_report() -> Response:
+    """Tickets overdue now, whenever they were logged (services/overdue.py): the dashboard's
+    headline figure and the overdue list's count; `imported` says how many came from another
+    system. The rows of response-times count only the tickets logged in their range."""
+    return json_response(overdue_now(utcnow()).as_dict())
 
 
 @bp.get("/reports/calls")

@@ -112,6 +112,17 @@ class Ticket(db.Model):
     def is_open(self) -> bool:
         return self.status in Status.OPEN
 
+    @property
+    def is_direct_answer(self) -> bool:
+        """Answered by the hotline at intake (直接办结): closed, never sent to a department, not
+        imported history (the reports' definition, services/report_figures.py)."""
+        return (
+            self.status == Status.CLOSED
+            and self.dispatched_at is None
+            and self.department_id is None
+            and not self.source
+        )
+
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"
 

@@ -68,6 +68,11 @@ CITIZEN_STATUS = {
     ),
     Status.CLOSED: (_l("Closed"), _l("Your request is finished.")),
 }
+# A direct answer (直接办结): the hotline answered on the call, no department was needed.
+ANSWERED_BY_HOTLINE = (
+    _l("Answered by the hotline"),
+    _l("The hotline answered your request when you called; the answer is below."),
+)
 
 
 class StatusForm(FlaskForm):
@@ -94,6 +99,7 @@ class CitizenView:
     reply: str | None
     merged: bool
     neutral: bool = False  # merged into a ticket the citizen may not follow: nothing of it shown
+    answered_by_hotline: bool = False  # a direct answer at intake: no department was ever needed
 
 
 # A ticket merged into one the citizen may not follow (another citizen's, a confidential one).
@@ -128,7 +134,10 @@ def citizen_view(ticket: Ticket) -> CitizenView:
             merged=False,
             neutral=True,
         )
-    label, explanation = CITIZEN_STATUS.get(source.status, CITIZEN_STATUS[Status.NEW])
+    direct = source.is_direct_answer
+    label, explanation = (
+        ANSWERED_BY_HOTLINE if direct else CITIZEN_STATUS.get(source.status, CITIZEN_STATUS[Status.NEW])
+    )
     return CitizenView(
         number=ticket.number,
         status=source.status,
@@ -146,6 +155,7 @@ def citizen_view(ticket: Ticket) -> CitizenView:
         if source.status in (Status.RESOLVED, Status.CLOSED)
         else None,
         merged=ticket.status == Status.MERGED and source is not ticket,
+        answered_by_hotline=direct,
     )
 
 

@@ -44,6 +44,7 @@ from hotline.services import knowledge, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
+from hotline.services.overdue import overdue_now
 from hotline.services.phones import normalise_phone
 from hotline.services.users import create_user
 
@@ -269,9 +270,7 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
         _remove_city()
         raise
 
-    overdue = db.session.scalar(
-        select(func.count(Ticket.id)).where(Ticket.status.in_(Status.OPEN), Ticket.resolve_due_at < now)
-    )
+    overdue = overdue_now(now).total
     by_status = ", ".join(f"{status} {statuses[status]}" for status in Status.ALL if statuses[status])
     department_users = ", ".join(f"dept-{code}" for code in departments)
     return "\n".join(

@@ -19,10 +19,11 @@
   dispatch time is unknown, so `dispatched_at` stays empty and the report's resolve
   clock starts at creation (see `report_figures`).
 - Imported tickets start no SLA clocks, are never routed (they are not `new`), and
-  send no texts: the history is recorded, not replayed. A closed ticket keeps its due
-  time (for the on-time rate); an open one keeps it only while it is still ahead, so the
-  lists of overdue tickets are not flooded with deadlines that passed in the old system
-  (which stay in the import event). Departments, categories (two
+  send no texts: the history is recorded, not replayed. Every ticket keeps its due time:
+  a closed one for the on-time rate, an open one as its deadline, so that an open ticket
+  whose deadline passed in the old system counts as overdue now (the old system's own
+  export says so; services/overdue.py), marked as imported by its `source` so that the
+  overdue list can show it apart. Departments, categories (two
   levels) and districts are found by code or name, or created (`import_directory`).
 - The report figures of the days touched are refreshed at the end.
 """
@@ -312,10 +313,10 @@ class _Run:
         description = values.get("description") or self.describe(values)
         resolution = values.get("resolution") or None
         kind = values.get("type", "").lower()
-        # A deadline that passed in the old system is history, not a running clock: the ticket
-        # would be overdue for years on every list (and years of working time overflow the
-        # working-time arithmetic). It stays in the import event.
-        due_at = row.due_at if status == Status.CLOSED or row.due_at is None or row.due_at > self.now else None
+        # Kept even where it passed in the old system: an open ticket past it is overdue now
+        # (counted as imported). No Hotline clock runs on it (`sla_terms` stays empty): it is
+        # shown in calendar time, and no sweep turns it amber or red or notifies anyone.
+        due_at = row.due_at
         ticket = Ticket(
             number=number,
             status=status,
@@ -342,8 +343,6 @@ class _Run:
         data.update({"file": self.file, "line": row.line})
         if resolution and status != Status.CLOSED:
             data["resolution"] = resolution
-        if row.due_at is not None and due_at is None:
-            data["due"] = row.due_at.isoformat()
         record_event(ticket, None, "imported", None, status, data, at=self.now)
 
     def status(self, row: _Row) -> tuple[str, datetime | None]:

@@ -25,6 +25,7 @@ from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
 from hotline.models.report import CLOCKS, COUNTS, ReportFact
 from hotline.models.types import utcnow
+from hotline.services.overdue import overdue_condition
 from hotline.services.report_figures import (
     SATISFIED,
     TICKET_COLUMNS,
@@ -412,19 +413,14 @@ _OVERDUE_INDEX = {"department": 0, "category": 1, "district": 2, "channel": 3, "
 
 
 def _overdue_by_day(low: datetime, high: datetime, now: datetime, zone: ZoneInfo) -> dict[tuple, int]:
-    """Open tickets past their resolve deadline now, created in [low, high), counted per local
+    """Tickets overdue now (services/overdue.py), created in [low, high), counted per local
     day and every group column at once: one query serves every report of a page (kept on the
     request), counted per UTC hour by the database where local days start on whole hours."""
     cache = request.__dict__.setdefault("_hotline_overdue", {}) if has_request_context() else {}
     found = cache.get((low, high))
     if found is not None:
         return found
-    where = (
-        Ticket.status.in_(Status.OPEN),
-        Ticket.created_at >= low,
-        Ticket.created_at < high,
-        Ticket.resolve_due_at < now,
-    )
+    where = (overdue_condition(now), Ticket.created_at >= low, Ticket.created_at < high)
     counts: dict[tuple, int] = defaultdict(int)
     if _whole_hours(zone, low, high):
         hour = _utc_hour(db.session.get_bind().dialect.name)
@@ -445,7 +441,7 @@ def _overdue_by_day(low: datetime, high: datetime, now: datetime, zone: ZoneInfo
 def _overdue_now(
     start: date, end: date, dim: str, period: str | None, now: datetime, zone: ZoneInfo
 ) -> dict[tuple[Any, str], int]:
-    """Open tickets past their resolve deadline right now, by group: read live (an index on
+    """Tickets overdue now (services/overdue.py), by group: read live (an index on
     status, deadline and creation keeps it to the overdue tickets of the range); ids become
     codes once per group, categories count for their ancestors."""
     low, high = day_bounds(start, end, zone)
@@ -509,7 +505,7 @@ def _measure_condition(measure: str, now: datetime):
         "resolved": resolved,
         "resolved_late": and_(resolved, Ticket.resolved_at > Ticket.resolve_due_at),
         "open": Ticket.status.in_(Status.OPEN),
-        "overdue": and_(Ticket.status.in_(Status.OPEN), Ticket.resolve_due_at < now),
+        "overdue": overdue_condition(now),
         "direct_answers": _direct_answer(),
         "returned": returned,
         "reopened": Ticket.reopen_count > 0,
@@ -599,7 +595,8 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
         .where(*in_range)
     ).all()
     rules = {r.id: r.name for r in db.session.scalars(select(RoutingRule))}
-    categories = {c.id: (c.code, c.name) for c in db.session.scalars(select(Category))}
+    # Named by their path (交通运输 / 其他): a leaf's name alone repeats across branches.
+    categories = {c.id: (c.code, c.path_name) for c in db.session.scalars(select(Category)).all()}
 
     def rule_key(routed_by: str, rule_id: int | None) -> tuple[str, str]:
         if routed_by == "rule" and rule_id is not None:

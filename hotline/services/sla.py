@@ -238,9 +238,13 @@ def resume_clocks(ticket: Ticket, at: datetime) -> dict[str, Any]:
 def _shift(
     moment: datetime | None, paused_at: datetime, resumed_at: datetime, working: bool, calendar: WorkCalendar
 ) -> datetime | None:
-    """The deadline keeps the time that was left on it when the pause began."""
+    """The deadline keeps the time that was left on it when the pause began. One that had
+    passed before the pause stays where it is: the ticket was overdue and still is (and an
+    imported ticket's deadline years ago is no span of working time to walk through)."""
     if moment is None:
         return None
+    if moment < paused_at:
+        return moment
     if working:
         left = max(calendar.working_minutes_between(paused_at, moment), 0)
         return calendar.add_working_minutes(resumed_at, left)

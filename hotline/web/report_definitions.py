@@ -78,8 +78,12 @@ def definitions() -> list[tuple[str, str]]:
         (
             _("Open and overdue now"),
             _(
-                "Open: not yet resolved or closed. Overdue now: open and past the resolve deadline at this "
-                "moment; read live, so it may differ from the other figures by the last minute’s changes."
+                "Open: not yet resolved or closed. Overdue now (the headline figure, and the overdue list): "
+                "every open ticket whose resolve deadline (extensions included) has passed at this moment, "
+                "whenever it was logged; a ticket waiting on the citizen counts if its deadline passed before "
+                "its clock was paused; imported tickets count with their old system’s deadline. Overdue now, "
+                "logged in the period (the tables): the same, among the tickets logged in the period. Both "
+                "are read live, so they may differ from the other figures by the last minute’s changes."
             ),
         ),
         (

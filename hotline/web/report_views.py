@@ -16,7 +16,9 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from hotline.models.types import utcnow
 from hotline.services import report_figures
+from hotline.services.overdue import OverdueNow, overdue_now
 from hotline.services.reports import ReportRow, categories_to_level, period_start, report
 from hotline.web.formatting import local_time
 from hotline.web.report_params import GROUP_LABELS, Query, Span, group_label, hotline_today, with_paths
@@ -39,7 +41,8 @@ COUNT_COLUMNS = (
     Column("accepted", _l("Accepted"), "count", "accepted"),
     Column("resolved", _l("Resolved"), "count", "resolved"),
     Column("open", _l("Open"), "count", "open"),
-    Column("overdue_open", _l("Overdue now"), "count", "overdue"),
+    # Of the tickets logged in the period; the headline card counts every ticket (OverdueNow).
+    Column("overdue_open", _l("Overdue now, logged in the period"), "count", "overdue"),
     Column("direct_answers", _l("Direct answers"), "count", "direct_answers"),
     Column("returned", _l("Returned"), "count", "returned"),
     Column("reopened", _l("Reopened"), "count", "reopened"),
@@ -228,13 +231,14 @@ class Dashboard:
     refreshed_at: datetime | None
     pending_days: int
     building: bool  # the day rows were never built: figures are empty until the first sweep
+    overdue: OverdueNow  # every ticket overdue now, whenever logged: the overdue list's count
 
     def as_of(self) -> str:
         """When the day rows were last refreshed: the time, and the date too if not today."""
         if self.refreshed_at is None:
             return ""
         same_day = local_time(self.refreshed_at, "%Y-%m-%d") == hotline_today().isoformat()
-        return local_time(self.refreshed_at, "%H:%M" if same_day else "%Y-%m-%d %H:%M")
+        return local_time(self.refreshed_at, "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
 
     @property
     def approximate(self) -> bool:
@@ -244,6 +248,9 @@ class Dashboard:
         out = []
         for name, rise_is_good in CARDS:
             column = COLUMNS_BY_NAME[name]
+            if name == "overdue_open":  # now, whenever logged: no comparison with a period
+                out.append((column, self.overdue.total, Change(None, None)))
+                continue
             value = getattr(self.city, name) if self.city else None
             if value is None and self.city is None and column.kind == "count":
                 value = 0
@@ -293,6 +300,7 @@ def build_dashboard(query: Query) -> Dashboard:
         refreshed_at=report_figures.last_refreshed(),
         pending_days=report_figures.pending_days(),
         building=report_figures.needs_rebuild(),
+        overdue=overdue_now(utcnow()),
     )
 
 

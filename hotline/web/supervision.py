@@ -3,16 +3,18 @@ button; and the extension requests and late returns that wait for a decision."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Status, Ticket
 from hotline.models.types import utcnow
 from hotline.services import access, audit, returns
-from hotline.web.formatting import next_clock, sla_state
+from hotline.services import overdue as overdue_rule
+from hotline.web.formatting import next_clock
 from hotline.web.guards import roles_required
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -24,45 +26,52 @@ LIST_LIMIT = 500
 @roles_required(*access.SUPERVISE_ROLES)
 def overdue():
     now = utcnow()
-    late = _late_tickets(now)
+    imported = request.args.get("imported", "").strip() or "all"
+    error = None
+    if imported not in overdue_rule.IMPORTED_FILTERS:
+        allowed = ", ".join(overdue_rule.IMPORTED_FILTERS)
+        error = _("“%(value)s” is not one of: %(allowed)s.", value=imported, allowed=allowed)
+        imported = "all"
+    late = _late_tickets(now, imported)
     return render_template(
         "supervision/overdue.html",
         late=late,
+        counts=overdue_rule.overdue_now(now),
+        imported=imported,
+        shown_overdue=sum(1 for row in late if row[1] == "overdue"),
         truncated=len(late) >= LIST_LIMIT,
         extensions=_pending(ExtensionRequest),
         return_requests=_pending(ReturnRequest),
         return_reasons={r.code: r.name for r in returns.reasons()},
-        here=url_for("supervision.overdue"),
+        here=url_for("supervision.overdue", imported=imported if imported != "all" else None),
         now=now,
-    )
+        error=error,
+    ), (400 if error else 200)
 
 
-def _late_tickets(now) -> list[tuple[Ticket, str, object]]:
-    """(ticket, level, next clock) of the open tickets that are red or amber: red first, then
-    amber, each by its deadline (the longest overdue first)."""
+# The list's order: overdue, then not accepted in time, then due soon.
+_ORDER = {"overdue": 0, "accept_late": 1, "due_soon": 2}
+
+
+def _late_tickets(now, imported: str = "all") -> list[tuple[Ticket, str, object]]:
+    """(ticket, lateness, next clock) of the open tickets that are overdue (the one definition,
+    services/overdue.py), not accepted in time or due soon, in that order, each by its
+    deadline (the longest overdue first)."""
     candidates = db.session.scalars(
         access.visible_tickets(current_user)  # the one rule (supervisors see every ticket)
-        .where(
-            Ticket.status.in_(Status.WITH_DEPARTMENT),
-            or_(
-                Ticket.sla_level.in_(("amber", "red")),
-                Ticket.resolve_amber_at <= now,
-                Ticket.resolve_due_at <= now,
-                and_(Ticket.accepted_at.is_(None), or_(Ticket.accept_amber_at <= now, Ticket.accept_due_at <= now)),
-            ),
-        )
+        .where(overdue_rule.late_candidates(now), overdue_rule.imported_condition(imported))
         .options(selectinload(Ticket.department), selectinload(Ticket.category))
         .order_by(Ticket.resolve_due_at, Ticket.id)
         .limit(LIST_LIMIT)
     )
     rows = []
     for ticket in candidates:
-        level = sla_state(ticket, now)
-        if level not in ("amber", "red"):
+        level = overdue_rule.lateness(ticket, now)
+        if level is None:
             continue
         clock = next_clock(ticket, now)
         rows.append((ticket, level, clock))
-    rows.sort(key=lambda row: (row[1] != "red", row[2].due if row[2] else now, row[0].id))
+    rows.sort(key=lambda row: (_ORDER[row[1]], row[2].due if row[2] else now, row[0].id))
     return rows
 
 

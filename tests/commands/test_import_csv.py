@@ -263,11 +263,13 @@ def test_imported_tickets_are_found_by_their_old_id(runner, tmp_path, city, logi
     ticket_page = department.get("/tickets/altstadt-77123")
     assert ticket_page.status_code == 200
     assert "人民路有坑" in ticket_page.get_data(as_text=True)
-    # Its deadline passed in the old system years ago: it is on the workbench, not overdue.
-    assert pothole.resolve_due_at is None
+    # Its deadline passed in the old system years ago: it keeps it, is on the workbench, and is
+    # overdue now, marked as imported on the overdue list.
+    assert pothole.resolve_due_at == datetime(2019, 3, 8, 8, 15, tzinfo=UTC)
     assert "altstadt-77123" in department.get("/tickets").get_data(as_text=True)
     overdue = login(city.supervisor).get("/supervision/overdue")
-    assert overdue.status_code == 200 and "altstadt-77123" not in overdue.get_data(as_text=True)
+    listed = overdue.get_data(as_text=True)
+    assert overdue.status_code == 200 and 'data-level="overdue" data-imported="altstadt"' in listed
 
     response = api(city.supervisor).get("/api/v1/tickets/altstadt-77123")
     assert response.status_code == 200, response.get_json()
@@ -281,3 +283,31 @@ def test_imported_tickets_are_found_by_their_old_id(runner, tmp_path, city, logi
     assert body["dispatched_at"] is None and body["accept_due_at"] is None
     assert [(e["kind"], e["actor"], e["data"]["id"]) for e in body["events"]] == [("imported", None, "77123")]
     assert api(city.water_staff).get("/api/v1/tickets/altstadt-77123").status_code == 404  # not theirs
+
+
+def test_the_nyc_samples_open_requests_past_their_due_date_are_overdue_now(runner, nyc_sample, api, city):
+    """The city's own export would label them OVERDUE: open (no Closed Date, not closed) with a
+    Due Date that has passed. Counted from the CSV alone; after the import the overdue figure
+    (services/overdue.py, the dashboard's and the API's) counts exactly those, all imported."""
+    from hotline.models.types import utcnow
+    from hotline.services import overdue
+
+    expected = nyc_expectations(nyc_sample)
+    now = utcnow()
+    late: set[str] = set()
+    with nyc_sample.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if line in expected["refused"] or row["Closed Date"] or row["Status"].strip().lower() == "closed":
+                continue
+            if row["Due Date"] and nyc_time(row["Due Date"]) < now:
+                late.add(row["Unique Key"].strip())
+    assert len(late) > 800  # 2018's requests: every open one with a due date is long overdue
+
+    result = runner.invoke(args=["import-csv", str(nyc_sample), "--preset", "nyc311"])
+    assert result.exit_code == 0, result.output
+    counted = overdue.overdue_now(utcnow())
+    assert (counted.total, counted.imported) == (len(late), len(late))
+    found = set(db.session.scalars(select(Ticket.external_id).where(overdue.overdue_condition(utcnow()))))
+    assert found == late
+    figure = api(city.supervisor).get("/api/v1/reports/overdue").get_json()
+    assert (figure["overdue_now"], figure["imported"]) == (len(late), len(late))

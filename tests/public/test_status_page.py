@@ -226,3 +226,24 @@ def test_the_form_needs_its_csrf_token(client, app, dispatched, monkeypatch):
     )
     assert response.status_code == 200
     assert "With the department" in text(response)
+
+
+def test_a_direct_answer_shows_as_answered_by_the_hotline(client, city, dispatched):
+    """Closed at intake (直接办结): the hotline answered, no department was needed; not "not
+    assigned yet", which reads as a request still waiting for someone."""
+    answered = factories.make_ticket(city.operator, type="consultation", direct_answer="工作日 9:00–17:00 可办理。")
+    assert answered.status == Status.CLOSED and answered.department_id is None
+    page = text(look_up(client, answered.number))
+    assert "Answered by the hotline" in page
+    assert "The hotline (answered when you called)" in page
+    assert "Not assigned yet" not in page
+    assert "工作日 9:00–17:00 可办理。" in page
+    # In Chinese too.
+    zh = client.post(
+        "/status", data={"number": answered.number, "digits": DIGITS}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert "热线已直接答复" in text(zh) and "尚未分派" not in text(zh)
+    # A ticket a department holds still names it; one not yet routed still says so.
+    assert "道路管理局" in text(look_up(client, dispatched.number))
+    waiting = factories.make_ticket(city.operator)
+    assert "Not assigned yet" in text(look_up(client, waiting.number))

@@ -162,10 +162,10 @@ def test_statuses_times_and_the_import_event(tmp_path):
         ticket = by_ref(ref)
         assert ticket.status == Status.DISPATCHED and ticket.department.code == "parks"
         assert ticket.dispatched_at is None
-    # An open ticket's deadline that passed in the old system is kept in the event only.
+    # An open ticket keeps the deadline that passed in the old system: it is overdue now.
     passed = by_ref("A4")
-    assert passed.resolve_due_at is None
-    assert passed.events[0].data["due"] == "2024-03-02T08:00:00+00:00"
+    assert passed.resolve_due_at == datetime(2024, 3, 2, 8, 0, tzinfo=UTC)
+    assert "due" not in passed.events[0].data
 
 
 def test_an_open_ticket_keeps_a_deadline_still_ahead(tmp_path):

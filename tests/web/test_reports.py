@@ -250,7 +250,8 @@ def test_misrouting_per_rule_and_per_category(login, city):
         "100.0%",
     ]
     assert _misrouting_row(html, "by-rule", "dispatcher") == ["Dispatcher", "1", "0", "0", "0.0%"]
-    assert _misrouting_row(html, "by-category", "potholes") == ["道路坑洼", "4", "1", "1", "50.0%"]
+    # Named by the full path: a leaf name alone (其他) repeats across branches.
+    assert _misrouting_row(html, "by-category", "potholes") == ["城乡建设 / 道路坑洼", "4", "1", "1", "50.0%"]
     assert "Misrouting rate: (returned + reassigned) ÷ routed." in html
     # Administrators may open the rule from the report.
     assert f'href="/admin/routing-rules/{rule.id}/edit"' in text_of(login(city.admin).get("/reports/misrouting"))
