@@ -14,6 +14,7 @@ from hotline.bounds import MAX_ID
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
+from hotline.services import lifecycle
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.call_report import CALL_GROUPINGS
 from hotline.services.reports import GROUPINGS
@@ -111,6 +112,11 @@ TICKET_FIELDS: dict[str, Schema] = {
     "extension": nullable(ref("ExtensionRequest")),
     "return_request": nullable(ref("ReturnRequest")),
     "version": {"type": "integer", "minimum": 1},
+    "actions": {
+        "type": "array",
+        "items": {"type": "string", "enum": lifecycle.listed_names()},
+        "description": "The actions the caller may take on the ticket now (the lifecycle table).",
+    },
 }
 TICKET_DETAIL_FIELDS: dict[str, Schema] = {
     **TICKET_FIELDS,

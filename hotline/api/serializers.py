@@ -23,7 +23,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, deadlines, merging, outbox, returns, sla
+from hotline.services import access, assists, deadlines, lifecycle, merging, outbox, returns, sla
 from hotline.services.phones import mask_phone
 
 
@@ -42,6 +42,10 @@ def ticket_json(
     for the whole page at once."""
     masked = access.masks_caller(viewer)
     with_department = ticket.status in Status.WITH_DEPARTMENT
+    # Only a ticket with a department can have a request waiting: skip the queries otherwise.
+    extension = deadlines.pending_extension(ticket) if with_department else None
+    return_request = returns.pending_request(ticket) if with_department else None
+    helpers = assists.of_ticket(ticket) if assisting is None else assisting
     data: dict[str, Any] = {
         "number": ticket.number,
         "status": ticket.status,
@@ -64,12 +68,7 @@ def ticket_json(
         # Imported history: the old system's name and its id for the ticket; null for our own.
         "source": ticket.source or None,
         "external_id": ticket.external_id,
-        "assisting": [
-            assist_json(a)
-            for a in sorted(
-                assists.of_ticket(ticket) if assisting is None else assisting, key=lambda a: a.department.code
-            )
-        ],
+        "assisting": [assist_json(a) for a in sorted(helpers, key=lambda a: a.department.code)],
         "resolution": ticket.resolution,
         "created_at": iso(ticket.created_at),
         "dispatched_at": iso(ticket.dispatched_at),
@@ -83,11 +82,21 @@ def ticket_json(
         "extended_days": ticket.extended_days,
         "urge_count": ticket.urge_count,
         "sla": sla_json(ticket),
-        # Only a ticket with a department can have a request waiting: skip the query otherwise.
-        "extension": extension_json(deadlines.pending_extension(ticket)) if with_department else None,
-        # Likewise a late return waiting for a supervisor.
-        "return_request": return_request_json(returns.pending_request(ticket)) if with_department else None,
+        "extension": extension_json(extension),
+        # A late return waiting for a supervisor.
+        "return_request": return_request_json(return_request),
         "version": ticket.version,
+        # What the viewer may do with it now, from the lifecycle table (`services/lifecycle.py`).
+        "actions": lifecycle.allowed(
+            viewer,
+            ticket,
+            lifecycle.known_facts(
+                viewer,
+                pending_extension=extension is not None,
+                pending_return=return_request is not None,
+                assists=helpers,
+            ),
+        ),
     }
     if events:
         data["children"] = [child.number for child in merging.children(viewer, ticket)]

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from hotline.extensions import db
-from hotline.models import Department, Role, Status, Ticket, TicketAssist, User
+from hotline.models import Department, Role, Ticket, TicketAssist, User
 from hotline.models.types import utcnow
+from hotline.services import lifecycle
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
 from hotline.services.transition import record_event
 
@@ -36,7 +37,7 @@ def mark_done(actor: User, ticket: Ticket, reply: str) -> TicketAssist:
     )
     if assist is None:
         raise PermissionDenied(_("Your department does not assist on this ticket."))
-    if ticket.status not in Status.WITH_DEPARTMENT:
+    if ticket.status not in lifecycle.ACTIONS["assist_done"].from_states:
         raise Conflict(_("Ticket %(number)s is no longer being worked on.", number=ticket.number))
     text = (reply or "").strip()
     if not text:

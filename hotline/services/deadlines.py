@@ -16,9 +16,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Role, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, notices, report_figures, sla
+from hotline.services import access, lifecycle, notices, report_figures, sla
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import check_state, commit_transition, decide_request, record_event
+from hotline.services.transition import commit_transition, decide_request, record_event
 
 REASON_MAX = 2000
 
@@ -27,11 +27,11 @@ def wait_on_citizen(actor: User, ticket: Ticket, reason: str, expected_version: 
     """The department needs something from the citizen: the clocks stop until it comes."""
     access.require_own_department(actor, ticket)
     text = _required(reason, _("Say what the citizen must provide."), "reason")
-    check_state(ticket, expected_version, Status.IN_PROGRESS)
+    lifecycle.check(ticket, "wait", expected_version)
     now = utcnow()
-    ticket.status = Status.WAITING
+    before = lifecycle.move(ticket, "wait")
     ticket.paused_at = now
-    record_event(ticket, actor, "waiting", Status.IN_PROGRESS, Status.WAITING, {"reason": text}, at=now)
+    record_event(ticket, actor, "waiting", before, ticket.status, {"reason": text}, at=now)
     return commit_transition(ticket)
 
 
@@ -40,12 +40,12 @@ def resume(actor: User | None, ticket: Ticket, expected_version: int | None = No
     each deadline moved by the working time the pause took from it. `actor` None is the system."""
     if actor is not None:
         access.require_own_department(actor, ticket)
-    check_state(ticket, expected_version, Status.WAITING)
+    lifecycle.check(ticket, "resume", expected_version)
     now = utcnow()
     with db.session.no_autoflush:
         moved = sla.resume_clocks(ticket, now)
-    ticket.status = Status.IN_PROGRESS
-    record_event(ticket, actor, "resumed", Status.WAITING, Status.IN_PROGRESS, moved, at=now)
+    before = lifecycle.move(ticket, "resume")
+    record_event(ticket, actor, "resumed", before, ticket.status, moved, at=now)
     return commit_transition(ticket)
 
 
@@ -55,7 +55,7 @@ def request_extension(
     """A department asks for more working days, with a reason, before the deadline passes."""
     access.require_own_department(actor, ticket)
     text = _required(reason, _("Say why more time is needed."), "reason")
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "extend", expected_version)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise InvalidInput(_("Ask for a whole number of working days, at least 1."), field="days")
     limit = (ticket.sla_terms or sla.DEFAULT_TERMS["normal"].as_dict())["max_extension_days"]
@@ -91,7 +91,7 @@ def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_vers
     """A supervisor grants the pending extension: the resolve deadline moves."""
     access.require_role(actor, *access.SUPERVISE_ROLES)
     request = _pending_or_conflict(ticket)
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "approve_extension", expected_version)
     now = utcnow()
     with db.session.no_autoflush:
         moved = sla.extend_resolve_clock(ticket, request.days, now)
@@ -112,7 +112,7 @@ def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: i
     access.require_role(actor, *access.SUPERVISE_ROLES)
     text = _required(note, _("Say why the extension is refused."), "reason")
     request = _pending_or_conflict(ticket)
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "refuse_extension", expected_version)
     now = utcnow()
     decide_request(request, actor, ExtensionRequest.REFUSED, text, now)
     record_event(ticket, actor, "extension_refused", None, None, {"days": request.days, "reason": text}, at=now)
@@ -131,7 +131,7 @@ def urge(actor: User, ticket: Ticket, text: str = "", expected_version: int | No
     """催办: a supervisor presses the department; counted on the ticket and announced to the department.
     No version is needed (as for a note), but one that is given is checked."""
     access.require_role(actor, *access.SUPERVISE_ROLES)
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "urge", expected_version)
     now = utcnow()
     message = (text or "").strip()[:REASON_MAX]
     # Counted with a plain UPDATE: urging does not change the ticket's version, so the

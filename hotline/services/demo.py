@@ -40,7 +40,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import knowledge, passwords, sla
+from hotline.services import knowledge, lifecycle, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -669,7 +669,7 @@ class _Story:
             }
         )
         if after is not None:
-            self.ticket.status = after
+            lifecycle.replay(self.ticket, after)
         self.at = at
 
     def next(self, moment: datetime) -> datetime | None:

@@ -19,9 +19,9 @@ from sqlalchemy import or_, select
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, sla
+from hotline.services import access, lifecycle, sla
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import check_state, commit_transition, record_event
+from hotline.services.transition import commit_transition, record_event
 
 TEXT_SIMILARITY = 0.5  # Jaccard similarity of character bigrams that counts as "very similar"
 CANDIDATE_LIMIT = 500
@@ -91,10 +91,9 @@ def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version
         raise InvalidInput(_("A ticket cannot be merged into itself."), field="into")
     if parent.status in (Status.MERGED, Status.CLOSED):
         raise Conflict(_("Ticket %(number)s cannot take duplicates: it is closed or merged.", number=parent.number))
-    check_state(ticket, expected_version, *Status.OPEN)
+    lifecycle.check(ticket, "merge", expected_version)
     now = utcnow()
-    before = ticket.status
-    ticket.status = Status.MERGED
+    before = lifecycle.move(ticket, "merge")
     ticket.parent = parent
     sla.stop_clocks(ticket)
     # A ticket that had duplicates of its own hands them on, all of them (seen or not by the

@@ -14,12 +14,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import ReturnReason, ReturnRequest, Role, Status, Ticket, User
+from hotline.models import ReturnReason, ReturnRequest, Role, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, assists, notices, routing, sla
+from hotline.services import access, assists, lifecycle, notices, routing, sla
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import check_state, commit_transition, decide_request, record_event
+from hotline.services.transition import commit_transition, decide_request, record_event
 
 DEFAULT_REASON = "other"
 
@@ -45,7 +45,7 @@ def return_to_dispatch(
     if not text:
         raise InvalidInput(_("Say why the ticket is returned."), field="reason")
     code = _reason_code(reason_code)
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "return", expected_version)
     now = utcnow()
     closes = window_closes_at(ticket)
     if closes is not None and now > closes:
@@ -78,7 +78,7 @@ def return_to_dispatch(
 def approve_return(actor: User, ticket: Ticket, note: str = "", expected_version: int | None = None) -> Ticket:
     access.require_role(actor, *access.SUPERVISE_ROLES)
     request = _pending_or_conflict(ticket)
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "approve_return", expected_version)
     now = utcnow()
     decide_request(request, actor, ReturnRequest.APPROVED, note, now)
     _hand_back(ticket, request.requested_by, request.reason_code, request.reason, now, approved_by=actor)
@@ -91,7 +91,7 @@ def refuse_return(actor: User, ticket: Ticket, note: str, expected_version: int 
     if not text:
         raise InvalidInput(_("Say why the return is refused."), field="reason")
     request = _pending_or_conflict(ticket)
-    check_state(ticket, expected_version, *Status.WITH_DEPARTMENT)
+    lifecycle.check(ticket, "refuse_return", expected_version)
     now = utcnow()
     decide_request(request, actor, ReturnRequest.REFUSED, text, now)
     record_event(ticket, actor, "return_refused", None, None, {"reason": text}, at=now)
@@ -115,9 +115,9 @@ def pending_request(ticket: Ticket) -> ReturnRequest | None:
 def _hand_back(
     ticket: Ticket, actor: User, code: str, text: str, now: datetime, approved_by: User | None = None
 ) -> None:
-    before, department = ticket.status, ticket.department
+    department = ticket.department
     routing.record_outcome(ticket, "returned", now)
-    ticket.status = Status.PENDING_DISPATCH
+    before = lifecycle.move(ticket, "return" if approved_by is None else "approve_return")
     ticket.department = None
     ticket.dispatched_at = ticket.accepted_at = None
     ticket.routed_by = ticket.routing_rule_id = None
@@ -126,7 +126,7 @@ def _hand_back(
     data = {"reason": text, "reason_code": code, "department": department.code if department else None}
     if approved_by is not None:
         data["approved_by"] = approved_by.username
-    record_event(ticket, approved_by or actor, "returned", before, Status.PENDING_DISPATCH, data, at=now)
+    record_event(ticket, approved_by or actor, "returned", before, ticket.status, data, at=now)
 
 
 def _reason_code(code: str | None) -> str:

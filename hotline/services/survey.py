@@ -19,9 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.extensions import db
 from hotline.models import Role, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import notices, sla
+from hotline.services import lifecycle, notices, sla
 from hotline.services.errors import InvalidInput
-from hotline.services.transition import check_state, commit_transition, record_event
+from hotline.services.transition import commit_transition, record_event
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def record_rating(
     citizen themselves (by SMS). Commits; a ticket changed meanwhile raises Conflict."""
     if rating not in RATINGS:
         raise InvalidInput(_("A rating is satisfied, basically_satisfied or unsatisfied."), field="rating")
-    check_state(ticket, expected_version, Status.RESOLVED)
+    lifecycle.check(ticket, "rate", expected_version)
     now = now or utcnow()
     ticket.satisfaction = rating
     ticket.rated_at = now
@@ -69,24 +69,24 @@ def record_rating(
 
 
 def _close(ticket: Ticket, actor: User | None, now: datetime, data: dict) -> None:
-    ticket.status = Status.CLOSED
+    before = lifecycle.move(ticket, "close")
     ticket.closed_at = now
-    record_event(ticket, actor, "closed", Status.RESOLVED, Status.CLOSED, data, at=now)
+    record_event(ticket, actor, "closed", before, ticket.status, data, at=now)
 
 
 def _reopen(ticket: Ticket, actor: User | None, now: datetime) -> None:
     """重办: back to the department that answered, with fresh deadlines from now."""
     with db.session.no_autoflush:  # the policy look-ups must not flush the half-changed ticket
         clocks = sla.start_clocks(ticket, now)
-    ticket.status = Status.IN_PROGRESS
+    before = lifecycle.move(ticket, "reopen")
     ticket.reopen_count += 1
     ticket.resolved_at = None  # set again when the department replies anew
     record_event(
         ticket,
         actor,
         "reopened",
-        Status.RESOLVED,
-        Status.IN_PROGRESS,
+        before,
+        ticket.status,
         {"rating": UNSATISFIED, "reopen_count": ticket.reopen_count, "sla": clocks},
         at=now,
     )

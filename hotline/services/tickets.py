@@ -26,13 +26,13 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, lifecycle, returns, routing, sla
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput, PermissionDenied
 
 # Intake is the lifecycle's entry; it has a module of its own (it writes without the ORM).
 from hotline.services.intake import DESCRIPTION_MAX, Intake, IntakeResult, create_ticket  # noqa: F401
-from hotline.services.transition import check_state, commit_transition, record_event
+from hotline.services.transition import commit_transition, record_event
 
 
 def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | None:
@@ -59,11 +59,11 @@ def _route_new(ticket: Ticket, rules: list[routing.Rule], policies: sla.Policies
         decision = routing.decide(routing.Case.of_ticket(ticket), ticket.category, rules)
         data = decision.event_data()
         if decision.department is None:
-            ticket.status = Status.PENDING_DISPATCH
+            lifecycle.move(ticket, "route_to_desk")
         else:
             # A new ticket was never dispatched, so it has no assisting departments to clear.
             data["sla"] = _assign(
-                ticket, decision.department, now, decision.assisting, policies=policies, had_assists=False
+                ticket, "route", decision.department, now, decision.assisting, policies=policies, had_assists=False
             )
             ticket.routed_by = decision.by
             ticket.routing_rule_id = decision.rule.id if decision.rule else None
@@ -146,34 +146,34 @@ def dispatch(
     one that routing could not place, or one already with a department (a reassignment,
     counted against the routing that sent it there)."""
     access.require_role(actor, *access.DISPATCH_ROLES)
-    check_state(ticket, expected_version, Status.NEW, Status.PENDING_DISPATCH, *Status.WITH_DEPARTMENT)
+    # A ticket a department holds is reassigned (改派); any other is dispatched.
+    name = "reassign" if ticket.status in lifecycle.ACTIONS["reassign"].from_states else "dispatch"
+    lifecycle.check(ticket, name, expected_version)
     department = _department(department_code, "department")
     helpers = [_department(code, "assisting") for code in dict.fromkeys(assisting or [])]
     if department in helpers:
         raise InvalidInput(_("The lead department cannot also assist."), field="assisting")
     before, previous = ticket.status, ticket.department
     now = utcnow()
-    kind = "dispatched"
     if previous is not None:
         if previous == department:
             raise InvalidInput(_("The ticket is already with %(name)s.", name=department.name), field="department")
-        kind = "reassigned"
         routing.record_outcome(ticket, "reassigned", now)
     with db.session.no_autoflush:
-        clocks = _assign(ticket, department, now, helpers)
+        clocks = _assign(ticket, name, department, now, helpers)
     ticket.routed_by, ticket.routing_rule_id = "dispatcher", None
     data = {"department": department.code, "assisting": [d.code for d in helpers], "sla": clocks}
     if previous is not None:
         data["from_department"] = previous.code
-    record_event(ticket, actor, kind, before, Status.DISPATCHED, data, at=now)
+    record_event(ticket, actor, lifecycle.ACTIONS[name].event_kind, before, ticket.status, data, at=now)
     return commit_transition(ticket)
 
 
 def accept(actor: User, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """签收: the department takes the ticket on."""
     access.require_own_department(actor, ticket)
-    check_state(ticket, expected_version, Status.DISPATCHED)
-    ticket.status = Status.IN_PROGRESS
+    lifecycle.check(ticket, "accept", expected_version)
+    lifecycle.move(ticket, "accept")
     ticket.accepted_at = utcnow()
     ticket.sla_level = sla.level_at(ticket, ticket.accepted_at)  # the accept clock no longer counts
     record_event(ticket, actor, "accepted", Status.DISPATCHED, Status.IN_PROGRESS, {})
@@ -186,9 +186,8 @@ def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int 
     text = (resolution or "").strip()
     if not text:
         raise InvalidInput(_("Write the reply to the citizen."), field="resolution")
-    check_state(ticket, expected_version, Status.IN_PROGRESS, Status.WAITING)
-    before = ticket.status
-    ticket.status = Status.RESOLVED
+    lifecycle.check(ticket, "resolve", expected_version)
+    before = lifecycle.move(ticket, "resolve")
     ticket.resolution = text
     ticket.resolved_at = utcnow()
     ticket.paused_at = None
@@ -213,7 +212,7 @@ def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | Non
     body = (text or "").strip()
     if not body:
         raise InvalidInput(_("The note is empty."), field="text")
-    check_state(ticket, expected_version, *Status.ALL)
+    lifecycle.check(ticket, "notes", expected_version)
     db.session.add(TicketEvent(ticket=ticket, kind="note", actor=actor, data={"text": body[:DESCRIPTION_MAX]}))
     db.session.commit()
     return ticket
@@ -230,17 +229,18 @@ def earlier_tickets(actor: User, phone: str, limit: int = 10) -> list[Ticket]:
 
 def _assign(
     ticket: Ticket,
+    action: str,
     department: Department,
     now: datetime,
     assisting: list[Department] | None = None,
     policies: sla.Policies | None = None,
     had_assists: bool = True,
 ) -> dict[str, Any]:
-    """Hand the ticket to a department (and its helpers) and start its SLA clocks; returns the
+    """Hand the ticket to a department (and its helpers) by `action` and start its SLA clocks; returns the
     clocks' explanation. Callers hold `no_autoflush`: the policy and calendar look-ups must not
     flush the half-changed ticket, so that a transition is one UPDATE and one version."""
     ticket.department = department
-    ticket.status = Status.DISPATCHED
+    lifecycle.move(ticket, action)  # route, dispatch or reassign
     ticket.dispatched_at = now
     ticket.accepted_at = None
     if had_assists or assisting:

@@ -1,6 +1,6 @@
 """What every ticket transition does: check the version and state, record the event, commit.
 
-Shared by the lifecycle (`tickets`) and the deadline actions (`deadlines`).
+Shared by the services that take the actions of the lifecycle table (`lifecycle`).
 """
 
 from __future__ import annotations

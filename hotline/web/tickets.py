@@ -15,10 +15,10 @@ from werkzeug.wrappers import Response
 
 from hotline.bounds import whole_number
 from hotline.extensions import db
-from hotline.models import Category, Department, Role, Status, Ticket, TicketAssist
+from hotline.models import Category, Department, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import access, assists, audit, deadlines, merging, returns, sla, tickets
+from hotline.services import access, assists, audit, deadlines, lifecycle, merging, returns, sla, tickets
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.web.forms import (
@@ -42,7 +42,6 @@ from hotline.web.paging import page_number
 bp = Blueprint("tickets", __name__)
 
 PAGE_SIZE = 50
-DISPATCHABLE = (Status.NEW, Status.PENDING_DISPATCH, *Status.WITH_DEPARTMENT)
 
 # The workbench tabs of department staff: what to sign for, what to work on, what is done.
 WORKBENCH_TABS = {
@@ -140,54 +139,19 @@ def _search_clause(search: str):
 @roles_required()
 def show(number: str):
     ticket = access.ticket_for(current_user, number)
-    version = {"version": ticket.version}
-    forms = {
-        "accept": AcceptForm(data=version) if _may_department_act(ticket, Status.DISPATCHED) else None,
-        "resolve": ResolveForm(data=version)
-        if _may_department_act(ticket, Status.IN_PROGRESS, Status.WAITING)
-        else None,
-        "return": ReturnForm(data=version) if _may_department_act(ticket, *Status.WITH_DEPARTMENT) else None,
-        # Dispatchers place what routing could not, and reassign what a department holds.
-        "dispatch": DispatchForm(data=version)
-        if current_user.has_role(*access.DISPATCH_ROLES) and ticket.status in DISPATCHABLE
-        else None,
-        "note": NoteForm(data=version),
-        "wait": WaitForm(data=version) if _may_department_act(ticket, Status.IN_PROGRESS) else None,
-        "resume": ResumeForm(data=version) if _may_department_act(ticket, Status.WAITING) else None,
-    }
-    pending = deadlines.pending_extension(ticket) if ticket.status in Status.WITH_DEPARTMENT else None
-    supervises = current_user.has_role(*access.SUPERVISE_ROLES)
     with_department = ticket.status in Status.WITH_DEPARTMENT
-    forms["extension"] = (
-        ExtensionForm(data=version)
-        if pending is None and _may_department_act(ticket, *Status.WITH_DEPARTMENT)
-        else None
-    )
-    forms["decide"] = DecisionForm(data=version) if pending is not None and supervises else None
+    pending = deadlines.pending_extension(ticket) if with_department else None
     return_request = returns.pending_request(ticket) if with_department else None
-    forms["decide_return"] = DecisionForm(data=version) if return_request is not None and supervises else None
-    if return_request is not None:
-        forms["return"] = None  # one request at a time
-    forms["urge"] = UrgeForm(data=version) if supervises and with_department else None
+    ticket_assists = assists.of_ticket(ticket)
+    known = lifecycle.known_facts(
+        current_user,
+        pending_extension=pending is not None,
+        pending_return=return_request is not None,
+        assists=ticket_assists,
+    )
+    forms = _action_cards(ticket, lifecycle.allowed(current_user, ticket, known))
     if forms["dispatch"] is not None and ticket.department is None and ticket.category.routing_department:
         forms["dispatch"].department.data = ticket.category.routing_department.code
-    forms["merge"] = (
-        MergeForm(data=version) if current_user.has_role(*access.DISPATCH_ROLES) and ticket.is_open else None
-    )
-    ticket_assists = assists.of_ticket(ticket)
-    ours = next(
-        (
-            a
-            for a in ticket_assists
-            if current_user.role == Role.DEPARTMENT and a.department_id == current_user.department_id
-        ),
-        None,
-    )
-    forms["assist_done"] = (
-        AssistDoneForm(data=version)
-        if ours is not None and ours.status == TicketAssist.OPEN and ticket.status in Status.WITH_DEPARTMENT
-        else None
-    )
     earlier = []
     if not access.masks_caller(current_user):
         earlier = [
@@ -238,12 +202,36 @@ def _policy_category(ticket: Ticket) -> Category | None:
     return db.session.scalar(select(Category).where(Category.code == source))
 
 
-def _may_department_act(ticket: Ticket, *statuses: str) -> bool:
-    return (
-        current_user.role == Role.DEPARTMENT
-        and ticket.department_id == current_user.department_id
-        and ticket.status in statuses
-    )
+# The card (a form on the ticket page) of each action of the lifecycle table; actions that
+# share a card (a dispatch and a reassignment, the two decisions on a request) share a form.
+ACTION_CARDS: dict[str, tuple[str, type[VersionedForm]]] = {
+    "accept": ("accept", AcceptForm),
+    "resolve": ("resolve", ResolveForm),
+    "return": ("return", ReturnForm),
+    "dispatch": ("dispatch", DispatchForm),
+    "reassign": ("dispatch", DispatchForm),
+    "notes": ("note", NoteForm),
+    "wait": ("wait", WaitForm),
+    "resume": ("resume", ResumeForm),
+    "extend": ("extension", ExtensionForm),
+    "approve_extension": ("decide", DecisionForm),
+    "refuse_extension": ("decide", DecisionForm),
+    "approve_return": ("decide_return", DecisionForm),
+    "refuse_return": ("decide_return", DecisionForm),
+    "urge": ("urge", UrgeForm),
+    "merge": ("merge", MergeForm),
+    "assist_done": ("assist_done", AssistDoneForm),
+}
+
+
+def _action_cards(ticket: Ticket, actions: list[str]) -> dict[str, VersionedForm | None]:
+    """The forms of the actions the user may take now (`lifecycle.allowed`), None for the others."""
+    forms: dict[str, VersionedForm | None] = dict.fromkeys((card for card, _form in ACTION_CARDS.values()), None)
+    for name in actions:
+        card, form_class = ACTION_CARDS[name]
+        if forms[card] is None:
+            forms[card] = form_class(data={"version": ticket.version})
+    return forms
 
 
 @bp.post("/tickets/<number>/accept")

@@ -1,0 +1,408 @@
+"""The ticket's lifecycle as data: every action, the states it starts from, who takes it,
+the state it leads to, the event it writes and what it does to the SLA clocks.
+
+Read `ACTIONS` to learn the 12345 workflow; the services (`tickets`, `returns`, `deadlines`,
+`merging`, `survey`, `assists`), the ticket page's action cards, the API's `actions` field
+and the OpenAPI description all read it. `move` is the one place that sets `ticket.status`.
+
+Rights: `roles` are the roles that may take an action (none: the system takes it: a job, the
+citizen by text); `relations` narrow them to the ticket (the department holding it, one
+assisting on it, any who may see it). `needs` names a condition beyond the state (a request
+waiting for a decision, or none waiting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from hotline.extensions import db
+from hotline.models import ExtensionRequest, ReturnRequest, Role, Status, Ticket, TicketAssist, User
+from hotline.services import access
+from hotline.services.transition import check_state
+
+# Relations of an actor to a ticket.
+HOLDING = "holding"  # staff of the department that holds it (主办)
+ASSISTING = "assisting"  # staff of a department with an open assist on it (协办)
+VISIBLE = "visible"  # anyone who may see it (`access.can_see`)
+
+# What an action does to the SLA clocks (`sla`).
+START = "start"  # accept and resolve deadlines from now
+STOP_ACCEPT = "stop_accept"  # the accept clock no longer counts
+STOP = "stop"  # no deadlines any more
+PAUSE = "pause"  # stopped until the citizen answers
+RESUME = "resume"  # run again, each deadline moved by the pause
+EXTEND = "extend"  # the resolve deadline moves by the days granted
+KEEP = ""
+CLOCK_EFFECTS = (START, STOP_ACCEPT, STOP, PAUSE, RESUME, EXTEND)
+
+# Conditions beyond the state.
+PENDING_EXTENSION = "pending_extension"
+NO_PENDING_EXTENSION = "no_pending_extension"
+PENDING_RETURN = "pending_return"
+NO_PENDING_RETURN = "no_pending_return"
+
+DEPARTMENT = (Role.DEPARTMENT,)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    from_states: tuple[str, ...]
+    to_state: str | None  # None: the state stays (a note, an urge, a request)
+    event_kind: str
+    roles: tuple[str, ...] = ()  # none: only the system takes it
+    relations: tuple[str, ...] = ()  # none: the role is enough
+    clocks: str = KEEP
+    needs: str = ""
+    # The endpoints that take it: pages, API, Twilio webhooks (system actions), or none for a job.
+    routes: tuple[str, ...] = ()
+    job: str = ""  # for a system action that no route takes: the job that does
+    listed: bool = True  # False: a variant that another action's route takes (not in `actions`)
+
+    @property
+    def by_system(self) -> bool:
+        return not self.roles
+
+
+_W = Status.WITH_DEPARTMENT
+_DISPATCH = access.DISPATCH_ROLES
+_SUPERVISE = access.SUPERVISE_ROLES
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        # Intake (`intake`, which writes the new ticket's row with a plain INSERT, for speed): a
+        # ticket is born new, or closed at once when the operator answered the question directly.
+        Action(
+            "create",
+            (),
+            Status.NEW,
+            "created",
+            roles=access.INTAKE_ROLES,
+            routes=("intake.new_ticket", "api.create_ticket"),
+            listed=False,
+        ),
+        Action(
+            "answer_directly",
+            (Status.NEW,),
+            Status.CLOSED,
+            "direct_answer",
+            roles=access.INTAKE_ROLES,
+            routes=("intake.new_ticket", "api.create_ticket"),
+            listed=False,
+        ),
+        # Routing (a job): a rule, the category's department or a suggestion places it, else the desk.
+        Action(
+            "route", (Status.NEW,), Status.DISPATCHED, "routed", clocks=START, job="hotline.tasks.routing.route_ticket"
+        ),
+        Action(
+            "route_to_desk", (Status.NEW,), Status.PENDING_DISPATCH, "routed", job="hotline.tasks.routing.route_ticket"
+        ),
+        # 派单 and 改派: dispatchers place what routing could not, and reassign what a department holds.
+        Action(
+            "dispatch",
+            (Status.NEW, Status.PENDING_DISPATCH),
+            Status.DISPATCHED,
+            "dispatched",
+            roles=_DISPATCH,
+            clocks=START,
+            routes=("tickets.dispatch", "api.dispatch", "hotspots.assign"),
+        ),
+        Action(
+            "reassign",
+            _W,
+            Status.DISPATCHED,
+            "reassigned",
+            roles=_DISPATCH,
+            clocks=START,
+            routes=("tickets.dispatch", "api.dispatch"),
+        ),
+        # 签收, 办结 and 退单: the department holding the ticket.
+        Action(
+            "accept",
+            (Status.DISPATCHED,),
+            Status.IN_PROGRESS,
+            "accepted",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            clocks=STOP_ACCEPT,
+            routes=("tickets.accept", "api.accept"),
+        ),
+        Action(
+            "resolve",
+            (Status.IN_PROGRESS, Status.WAITING),
+            Status.RESOLVED,
+            "resolved",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            clocks=STOP,
+            routes=("tickets.resolve", "api.resolve"),
+        ),
+        # Within the return window a return goes straight back to the desk; after it, the same
+        # route files a request (`request_return`) that a supervisor decides; one at a time.
+        Action(
+            "return",
+            _W,
+            Status.PENDING_DISPATCH,
+            "returned",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            clocks=STOP,
+            needs=NO_PENDING_RETURN,
+            routes=("tickets.return_", "api.return_to_dispatch"),
+        ),
+        Action(
+            "request_return",
+            _W,
+            None,
+            "return_requested",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            needs=NO_PENDING_RETURN,
+            routes=("tickets.return_", "api.return_to_dispatch"),
+            listed=False,
+        ),
+        Action(
+            "approve_return",
+            _W,
+            Status.PENDING_DISPATCH,
+            "returned",
+            roles=_SUPERVISE,
+            clocks=STOP,
+            needs=PENDING_RETURN,
+            routes=("tickets.approve_return", "api.approve_return"),
+        ),
+        Action(
+            "refuse_return",
+            _W,
+            None,
+            "return_refused",
+            roles=_SUPERVISE,
+            needs=PENDING_RETURN,
+            routes=("tickets.refuse_return", "api.refuse_return"),
+        ),
+        # Waiting on the citizen pauses the clocks; the department (or the citizen's text) resumes them.
+        Action(
+            "wait",
+            (Status.IN_PROGRESS,),
+            Status.WAITING,
+            "waiting",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            clocks=PAUSE,
+            routes=("tickets.wait", "api.wait_on_citizen"),
+        ),
+        Action(
+            "resume",
+            (Status.WAITING,),
+            Status.IN_PROGRESS,
+            "resumed",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            clocks=RESUME,
+            routes=("tickets.resume", "api.resume", "twilio.incoming_sms"),
+        ),
+        # 延期: the department asks, a supervisor decides; one request at a time.
+        Action(
+            "extend",
+            _W,
+            None,
+            "extension_requested",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            needs=NO_PENDING_EXTENSION,
+            routes=("tickets.request_extension", "api.request_extension"),
+        ),
+        Action(
+            "approve_extension",
+            _W,
+            None,
+            "extension_approved",
+            roles=_SUPERVISE,
+            clocks=EXTEND,
+            needs=PENDING_EXTENSION,
+            routes=("tickets.approve_extension", "api.approve_extension"),
+        ),
+        Action(
+            "refuse_extension",
+            _W,
+            None,
+            "extension_refused",
+            roles=_SUPERVISE,
+            needs=PENDING_EXTENSION,
+            routes=("tickets.refuse_extension", "api.refuse_extension"),
+        ),
+        # 催办
+        Action("urge", _W, None, "urged", roles=_SUPERVISE, routes=("tickets.urge", "api.urge")),
+        # 协办: an assisting department reports its part; the lead department still resolves.
+        Action(
+            "assist_done",
+            _W,
+            None,
+            "assist_done",
+            roles=DEPARTMENT,
+            relations=(ASSISTING,),
+            routes=("tickets.assist_done", "api.assist_done"),
+        ),
+        # An internal note, in any state, by anyone who may see the ticket.
+        Action(
+            "notes",
+            Status.ALL,
+            None,
+            "note",
+            roles=Role.ALL,
+            relations=(VISIBLE,),
+            routes=("tickets.add_note", "api.add_note"),
+        ),
+        # 合并: a duplicate joins the ticket that answers for both.
+        Action(
+            "merge",
+            Status.OPEN,
+            Status.MERGED,
+            "merged",
+            roles=_DISPATCH,
+            clocks=STOP,
+            routes=("tickets.merge", "api.merge"),
+        ),
+        # The survey (回访): the citizen rates by text; satisfied closes, unsatisfied reopens
+        # once (重办) with fresh clocks; no rating in time closes it (the sweep).
+        Action("rate", (Status.RESOLVED,), None, "rated", routes=("twilio.incoming_sms",)),
+        Action("close", (Status.RESOLVED,), Status.CLOSED, "closed", routes=("twilio.incoming_sms",)),
+        Action(
+            "reopen", (Status.RESOLVED,), Status.IN_PROGRESS, "reopened", clocks=START, routes=("twilio.incoming_sms",)
+        ),
+    )
+}
+
+
+def listed_names() -> list[str]:
+    """The names a ticket's `actions` can hold."""
+    return [action.name for action in ACTIONS.values() if action.listed and action.roles]
+
+
+def check(ticket: Ticket, name: str, expected_version: int | None) -> None:
+    """Refuse (Conflict) when the actor saw an older version or the state does not allow `name`."""
+    check_state(ticket, expected_version, *ACTIONS[name].from_states)
+
+
+def move(ticket: Ticket, name: str) -> str:
+    """Set the state that action `name` leads to; returns the state it left. The one place
+    that writes `ticket.status` (after the service has checked right, state and version)."""
+    action = ACTIONS[name]
+    if action.to_state is None:
+        raise ValueError(f"{name} keeps the state")
+    before = ticket.status
+    if before not in action.from_states:
+        raise ValueError(f"{name} does not start from {before}")
+    ticket.status = action.to_state
+    return before
+
+
+def replay(ticket: Ticket, status: str) -> None:
+    """Set the state a history being replayed has reached (the demo data's stories), where the
+    actions' checks do not apply: the events are written as they happened, not taken now."""
+    if status not in Status.ALL:
+        raise ValueError(f"unknown status {status}")
+    ticket.status = status
+
+
+def allowed(actor: User, ticket: Ticket, known: dict[str, bool] | None = None) -> list[str]:
+    """The actions `actor` may take on `ticket` now, in the table's order (the system's own
+    and the variants that another action's route takes are left out). `known`: relations and
+    conditions the caller has already looked up (a page of tickets), so as not to ask again."""
+    facts = _Facts(actor, ticket, known)
+    return [
+        action.name
+        for action in ACTIONS.values()
+        if action.listed
+        and action.roles
+        and ticket.status in action.from_states
+        and actor.role in action.roles
+        and all(facts.relation(relation) for relation in action.relations)
+        and (not action.needs or facts.holds(action.needs))
+    ]
+
+
+def may(actor: User, ticket: Ticket, name: str) -> bool:
+    return name in allowed(actor, ticket)
+
+
+def known_facts(
+    actor: User,
+    *,
+    pending_extension: bool | None = None,
+    pending_return: bool | None = None,
+    assists: list[TicketAssist] | None = None,
+) -> dict[str, bool]:
+    """The facts `allowed` needs, from what a caller has already loaded (None: not loaded)."""
+    known: dict[str, bool] = {}
+    if pending_extension is not None:
+        known |= {PENDING_EXTENSION: pending_extension, NO_PENDING_EXTENSION: not pending_extension}
+    if pending_return is not None:
+        known |= {PENDING_RETURN: pending_return, NO_PENDING_RETURN: not pending_return}
+    if assists is not None:
+        known[ASSISTING] = actor.role == Role.DEPARTMENT and any(
+            a.department_id == actor.department_id and a.status == TicketAssist.OPEN for a in assists
+        )
+    return known
+
+
+class _Facts:
+    """What the table's relations and conditions ask of one actor and ticket, each looked up
+    at most once (most tickets need none: the state and role rule them out first)."""
+
+    def __init__(self, actor: User, ticket: Ticket, known: dict[str, bool] | None = None) -> None:
+        self.actor, self.ticket = actor, ticket
+        self._found: dict[str, bool] = dict(known or {})
+
+    def relation(self, name: str) -> bool:
+        return self._cached(name, _RELATIONS[name])
+
+    def holds(self, name: str) -> bool:
+        return self._cached(name, _CONDITIONS[name])
+
+    def _cached(self, name: str, rule) -> bool:
+        if name not in self._found:
+            self._found[name] = rule(self.actor, self.ticket)
+        return self._found[name]
+
+
+def _holding(actor: User, ticket: Ticket) -> bool:
+    return (
+        actor.role == Role.DEPARTMENT
+        and ticket.department_id is not None
+        and ticket.department_id == actor.department_id
+    )
+
+
+def _assisting(actor: User, ticket: Ticket) -> bool:
+    if actor.role != Role.DEPARTMENT or ticket.id is None:
+        return False
+    status = db.session.scalar(
+        select(TicketAssist.status).where(
+            TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
+        )
+    )
+    return status == TicketAssist.OPEN
+
+
+def _pending(model, ticket: Ticket) -> bool:
+    if ticket.id is None:
+        return False
+    found = db.session.scalar(select(model.id).where(model.ticket_id == ticket.id, model.status == model.PENDING))
+    return found is not None
+
+
+_RELATIONS = {
+    HOLDING: _holding,
+    ASSISTING: _assisting,
+    VISIBLE: access.can_see,
+}
+_CONDITIONS = {
+    PENDING_EXTENSION: lambda actor, ticket: _pending(ExtensionRequest, ticket),
+    NO_PENDING_EXTENSION: lambda actor, ticket: not _pending(ExtensionRequest, ticket),
+    PENDING_RETURN: lambda actor, ticket: _pending(ReturnRequest, ticket),
+    NO_PENDING_RETURN: lambda actor, ticket: not _pending(ReturnRequest, ticket),
+}
