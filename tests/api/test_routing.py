@@ -456,7 +456,10 @@ class TestMisroutingReport:
         assert (rules["category_default"]["routed"], rules["category_default"]["reassigned"]) == (1, 1)
         assert (rules["dispatcher"]["routed"], rules["dispatcher"]["misrouting_rate"]) == (2, 0)
         categories = {row["key"]: row for row in body["categories"]}
-        assert (categories["potholes"]["label"], categories["potholes"]["routed"]) == ("道路坑洼", 3)
+        assert (categories["potholes"]["label"], categories["potholes"]["routed"]) == (
+            "城乡建设 / 道路坑洼",
+            3,
+        )  # the full path (issue 16): 其他 alone says nothing
         assert categories["potholes"]["returned"] == 1
         assert categories["water-supply"]["reassigned"] == 1
 
