@@ -9,8 +9,7 @@ from flask_login import current_user
 
 from config import Config, config_from_env
 from hotline import bounds, security
-from hotline.extensions import babel, bootstrap, csrf, db, login_manager, migrate
-from hotline.extensions import jobs as job_queue  # as `jobs`, importing hotline.jobs would rebind the name
+from hotline.extensions import babel, bootstrap, csrf, db, jobs, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     bootstrap.init_app(app)
-    job_queue.init_app(app)
+    jobs.init_app(app)
 
     from hotline.api import bp as api_bp
     from hotline.open311 import bp as open311_bp
