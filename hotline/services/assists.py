@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from hotline.extensions import db
-from hotline.models import Department, Role, Ticket, TicketAssist, User
+from hotline.models import Department, Ticket, TicketAssist, User
 from hotline.models.types import utcnow
 from hotline.services import lifecycle
-from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
+from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.transition import record_event
 
 
@@ -28,15 +28,12 @@ def of_ticket(ticket: Ticket) -> list[TicketAssist]:
 
 def mark_done(actor: User, ticket: Ticket, reply: str) -> TicketAssist:
     """An assisting department adds its part; the ticket's state does not change."""
-    if actor.role != Role.DEPARTMENT:
-        raise PermissionDenied(_("Only an assisting department may do this."))
-    assist = db.session.scalar(
+    lifecycle.require(actor, ticket, "assist_done")
+    assist = db.session.scalars(
         select(TicketAssist).where(
             TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
         )
-    )
-    if assist is None:
-        raise PermissionDenied(_("Your department does not assist on this ticket."))
+    ).one()
     if ticket.status not in lifecycle.ACTIONS["assist_done"].from_states:
         raise Conflict(_("Ticket %(number)s is no longer being worked on.", number=ticket.number))
     text = (reply or "").strip()

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Role, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, lifecycle, notices, report_figures, sla
+from hotline.services import lifecycle, notices, report_figures, sla
 from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.transition import commit_transition, decide_request, record_event
 
@@ -25,7 +25,7 @@ REASON_MAX = 2000
 
 def wait_on_citizen(actor: User, ticket: Ticket, reason: str, expected_version: int | None = None) -> Ticket:
     """The department needs something from the citizen: the clocks stop until it comes."""
-    access.require_own_department(actor, ticket)
+    lifecycle.require(actor, ticket, "wait")
     text = _required(reason, _("Say what the citizen must provide."), "reason")
     lifecycle.check(ticket, "wait", expected_version)
     now = utcnow()
@@ -39,7 +39,7 @@ def resume(actor: User | None, ticket: Ticket, expected_version: int | None = No
     """The citizen answered (or the department goes on without): the clocks run again,
     each deadline moved by the working time the pause took from it. `actor` None is the system."""
     if actor is not None:
-        access.require_own_department(actor, ticket)
+        lifecycle.require(actor, ticket, "resume")
     lifecycle.check(ticket, "resume", expected_version)
     now = utcnow()
     with db.session.no_autoflush:
@@ -53,7 +53,7 @@ def request_extension(
     actor: User, ticket: Ticket, days: int, reason: str, expected_version: int | None = None
 ) -> ExtensionRequest:
     """A department asks for more working days, with a reason, before the deadline passes."""
-    access.require_own_department(actor, ticket)
+    lifecycle.require(actor, ticket, "extend")
     text = _required(reason, _("Say why more time is needed."), "reason")
     lifecycle.check(ticket, "extend", expected_version)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
@@ -89,7 +89,7 @@ def request_extension(
 
 def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_version: int | None = None) -> Ticket:
     """A supervisor grants the pending extension: the resolve deadline moves."""
-    access.require_role(actor, *access.SUPERVISE_ROLES)
+    lifecycle.require(actor, ticket, "approve_extension")
     request = _pending_or_conflict(ticket)
     lifecycle.check(ticket, "approve_extension", expected_version)
     now = utcnow()
@@ -109,7 +109,7 @@ def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_vers
 
 def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: int | None = None) -> Ticket:
     """A supervisor refuses the pending extension, saying why; the deadline stays."""
-    access.require_role(actor, *access.SUPERVISE_ROLES)
+    lifecycle.require(actor, ticket, "refuse_extension")
     text = _required(note, _("Say why the extension is refused."), "reason")
     request = _pending_or_conflict(ticket)
     lifecycle.check(ticket, "refuse_extension", expected_version)
@@ -130,7 +130,7 @@ def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: i
 def urge(actor: User, ticket: Ticket, text: str = "", expected_version: int | None = None) -> Ticket:
     """催办: a supervisor presses the department; counted on the ticket and announced to the department.
     No version is needed (as for a note), but one that is given is checked."""
-    access.require_role(actor, *access.SUPERVISE_ROLES)
+    lifecycle.require(actor, ticket, "urge")
     lifecycle.check(ticket, "urge", expected_version)
     now = utcnow()
     message = (text or "").strip()[:REASON_MAX]

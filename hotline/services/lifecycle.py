@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Role, Status, Ticket, TicketAssist, User
 from hotline.services import access
+from hotline.services.errors import PermissionDenied
 from hotline.services.transition import check_state
 
 # Relations of an actor to a ticket.
@@ -282,6 +284,27 @@ def listed_names() -> list[str]:
     return [action.name for action in ACTIONS.values() if action.listed and action.roles]
 
 
+def require(actor: User, ticket: Ticket, name: str) -> None:
+    """Refuse (PermissionDenied) an actor whose role or relation to `ticket` the table does not
+    allow for action `name`. The services call it first, before reading their input, so that
+    one who may not act learns nothing of the ticket from the answer."""
+    action = ACTIONS[name]
+    if not action.roles:
+        raise PermissionDenied(_("Your role may not do this."))  # the system's own action
+    if HOLDING in action.relations:
+        access.require_own_department(actor, ticket)  # the holding department's staff, and they only
+    if ASSISTING in action.relations:
+        # Any assist of the actor's department, open or done: a part already done is a
+        # conflict of state (the service says so), not a refusal.
+        if actor.role not in action.roles:
+            raise PermissionDenied(_("Only an assisting department may do this."))
+        if not _assists(actor, ticket):
+            raise PermissionDenied(_("Your department does not assist on this ticket."))
+    access.require_role(actor, *action.roles)
+    if VISIBLE in action.relations and not access.can_see(actor, ticket):
+        raise PermissionDenied(_("You may not see this ticket."))
+
+
 def check(ticket: Ticket, name: str, expected_version: int | None) -> None:
     """Refuse (Conflict) when the actor saw an older version or the state does not allow `name`."""
     check_state(ticket, expected_version, *ACTIONS[name].from_states)
@@ -377,15 +400,30 @@ def _holding(actor: User, ticket: Ticket) -> bool:
     )
 
 
-def _assisting(actor: User, ticket: Ticket) -> bool:
+def _assist_status(actor: User, ticket: Ticket) -> str | None:
+    """The status of the actor's department's assist on the ticket, None if it has none."""
     if actor.role != Role.DEPARTMENT or ticket.id is None:
-        return False
-    status = db.session.scalar(
+        return None
+    return db.session.scalar(
         select(TicketAssist.status).where(
             TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
         )
     )
-    return status == TicketAssist.OPEN
+
+
+def _assisting(actor: User, ticket: Ticket) -> bool:
+    return _assist_status(actor, ticket) == TicketAssist.OPEN
+
+
+def _assists(actor: User, ticket: Ticket) -> bool:
+    return _assist_status(actor, ticket) is not None
+
+
+def _pending(model, ticket: Ticket) -> bool:
+    if ticket.id is None:
+        return False
+    found = db.session.scalar(select(model.id).where(model.ticket_id == ticket.id, model.status == model.PENDING))
+    return found is not None
 
 
 def _pending(model, ticket: Ticket) -> bool:

@@ -81,7 +81,7 @@ def find_duplicates(
 
 def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version: int | None = None) -> Ticket:
     """Merge `ticket` into the ticket numbered `parent_number`, which answers for both."""
-    access.require_role(actor, *access.DISPATCH_ROLES)
+    lifecycle.require(actor, ticket, "merge")
     if not isinstance(parent_number, str) or not parent_number.strip():
         raise InvalidInput(_("Give the number of the ticket to merge into."), field="into")
     # The one look-up by number: a parent the actor may not see is no parent, exactly as a

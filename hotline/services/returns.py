@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import ReturnReason, ReturnRequest, Role, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, assists, lifecycle, notices, routing, sla
+from hotline.services import assists, lifecycle, notices, routing, sla
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.transition import commit_transition, decide_request, record_event
@@ -40,7 +40,7 @@ def return_to_dispatch(
 ) -> Ticket:
     """退单 with a reason from the list and a text. After the window it becomes a request
     for a supervisor (the ticket stays with the department meanwhile)."""
-    access.require_own_department(actor, ticket)
+    lifecycle.require(actor, ticket, "return")
     text = (reason or "").strip()
     if not text:
         raise InvalidInput(_("Say why the ticket is returned."), field="reason")
@@ -76,7 +76,7 @@ def return_to_dispatch(
 
 
 def approve_return(actor: User, ticket: Ticket, note: str = "", expected_version: int | None = None) -> Ticket:
-    access.require_role(actor, *access.SUPERVISE_ROLES)
+    lifecycle.require(actor, ticket, "approve_return")
     request = _pending_or_conflict(ticket)
     lifecycle.check(ticket, "approve_return", expected_version)
     now = utcnow()
@@ -86,7 +86,7 @@ def approve_return(actor: User, ticket: Ticket, note: str = "", expected_version
 
 
 def refuse_return(actor: User, ticket: Ticket, note: str, expected_version: int | None = None) -> Ticket:
-    access.require_role(actor, *access.SUPERVISE_ROLES)
+    lifecycle.require(actor, ticket, "refuse_return")
     text = (note or "").strip()
     if not text:
         raise InvalidInput(_("Say why the return is refused."), field="reason")

@@ -28,7 +28,7 @@ from hotline.models import (
 from hotline.models.types import utcnow
 from hotline.services import access, assists, citizen_sms, lifecycle, returns, routing, sla
 from hotline.services.directory import by_code
-from hotline.services.errors import InvalidInput, PermissionDenied
+from hotline.services.errors import InvalidInput
 
 # Intake is the lifecycle's entry; it has a module of its own (it writes without the ORM).
 from hotline.services.intake import DESCRIPTION_MAX, Intake, IntakeResult, create_ticket  # noqa: F401
@@ -145,9 +145,9 @@ def dispatch(
     """A dispatcher sends a ticket to a department (主办) with optional assisting ones (协办):
     one that routing could not place, or one already with a department (a reassignment,
     counted against the routing that sent it there)."""
-    access.require_role(actor, *access.DISPATCH_ROLES)
     # A ticket a department holds is reassigned (改派); any other is dispatched.
     name = "reassign" if ticket.status in lifecycle.ACTIONS["reassign"].from_states else "dispatch"
+    lifecycle.require(actor, ticket, name)
     lifecycle.check(ticket, name, expected_version)
     department = _department(department_code, "department")
     helpers = [_department(code, "assisting") for code in dict.fromkeys(assisting or [])]
@@ -171,7 +171,7 @@ def dispatch(
 
 def accept(actor: User, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """签收: the department takes the ticket on."""
-    access.require_own_department(actor, ticket)
+    lifecycle.require(actor, ticket, "accept")
     lifecycle.check(ticket, "accept", expected_version)
     lifecycle.move(ticket, "accept")
     ticket.accepted_at = utcnow()
@@ -182,7 +182,7 @@ def accept(actor: User, ticket: Ticket, expected_version: int | None = None) -> 
 
 def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int | None = None) -> Ticket:
     """办结: the department replies; the reply is what the citizen is told."""
-    access.require_own_department(actor, ticket)
+    lifecycle.require(actor, ticket, "resolve")
     text = (resolution or "").strip()
     if not text:
         raise InvalidInput(_("Write the reply to the citizen."), field="resolution")
@@ -207,8 +207,7 @@ def return_to_dispatch(
 def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | None = None) -> Ticket:
     """An internal note on the timeline, in any state. It does not change the ticket, so its
     version stays; an actor who names the version they saw still hears if the ticket moved on."""
-    if not access.can_see(actor, ticket):
-        raise PermissionDenied(_("You may not see this ticket."))
+    lifecycle.require(actor, ticket, "notes")
     body = (text or "").strip()
     if not body:
         raise InvalidInput(_("The note is empty."), field="text")

@@ -15,8 +15,8 @@ from flask_babel import force_locale
 
 from hotline.labels import EVENT_LABELS
 from hotline.models import Role, Status
-from hotline.services import deadlines, lifecycle, tickets
-from hotline.services.errors import Conflict
+from hotline.services import assists, deadlines, lifecycle, tickets
+from hotline.services.errors import Conflict, PermissionDenied
 from hotline.services.lifecycle import ACTIONS
 from tests import factories
 from tests.test_authorization_matrix import DEPARTMENTS, MATRIX
@@ -123,6 +123,49 @@ class TestAllowed:
         with pytest.raises(ValueError):
             lifecycle.move(ticket, "resolve")
         assert ticket.status == Status.DISPATCHED
+
+
+class TestRequire:
+    """`require` is the one check of rights the services make: it agrees with what `allowed` offers."""
+
+    def test_it_lets_in_exactly_whom_the_table_offers_the_action(self, city):
+        ticket = tickets.dispatch(city.dispatcher, factories.make_ticket(city.operator), "roads", assisting=["water"])
+        tickets.accept(city.roads_staff, ticket)
+        people = (city.operator, city.dispatcher, city.roads_staff, city.water_staff, city.supervisor, city.admin)
+        for actor in people:
+            offered = lifecycle.allowed(actor, ticket)
+            for name, action in ACTIONS.items():
+                if not action.roles or ticket.status not in action.from_states:
+                    continue
+                try:
+                    lifecycle.require(actor, ticket, name)
+                    passed = True
+                except PermissionDenied:
+                    passed = False
+                # `needs` (a request waiting) is a matter of state, not of rights: not asked here.
+                if action.listed and not action.needs:
+                    assert passed == (name in offered), (actor.username, name)
+                else:
+                    assert passed == (actor.role in action.roles and actor is not city.water_staff), name
+
+    def test_the_services_refuse_with_the_same_words(self, city):
+        ticket = tickets.dispatch(city.dispatcher, factories.make_ticket(city.operator), "roads", assisting=["water"])
+        with force_locale("en"):
+            with pytest.raises(PermissionDenied, match="Only the department that holds"):
+                tickets.accept(city.water_staff, ticket)
+            with pytest.raises(PermissionDenied, match="Your role may not"):
+                tickets.dispatch(city.operator, ticket, "water")
+            with pytest.raises(PermissionDenied, match="Your department does not assist"):
+                assists.mark_done(city.roads_staff, ticket, "做完了")
+            with pytest.raises(PermissionDenied, match="Only an assisting department"):
+                assists.mark_done(city.supervisor, ticket, "做完了")
+        assert ticket.status == Status.DISPATCHED
+
+    def test_no_person_takes_the_systems_own_actions(self, city):
+        ticket = dispatched(city)
+        for name in ("route", "rate", "close", "reopen"):
+            with pytest.raises(PermissionDenied):
+                lifecycle.require(city.admin, ticket, name)
 
 
 class TestWhatTheUserIsOffered:
