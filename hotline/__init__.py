@@ -23,7 +23,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config or config_from_env())
 
     from hotline import models  # noqa: F401  (registers the tables for migrations)
-    from hotline.services import report_figures  # noqa: F401  (ticket changes mark their day for the reports)
 
     db.init_app(app)
     _tune_sqlite(app)

@@ -11,7 +11,6 @@ from hotline.models import Department, Ticket, TicketAssist, User
 from hotline.models.types import utcnow
 from hotline.services import lifecycle
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import record_event
 
 
 def replace(ticket: Ticket, departments: list[Department], clear: bool = True) -> None:
@@ -42,6 +41,6 @@ def mark_done(actor: User, ticket: Ticket, reply: str) -> TicketAssist:
     if assist.status == TicketAssist.DONE:
         raise Conflict(_("Your department's part is already marked done."))
     assist.status, assist.reply, assist.done_at = TicketAssist.DONE, text[:5000], utcnow()
-    record_event(ticket, actor, "assist_done", None, None, {"department": actor.department.code, "reply": text[:5000]})
-    db.session.commit()
+    data = {"department": actor.department.code, "reply": text[:5000]}
+    lifecycle.apply(actor, ticket, "assist_done", data=data, at=assist.done_at)
     return assist

@@ -43,7 +43,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.extensions import db
 from hotline.models import Call, Category, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, citizen_sms
+from hotline.services import access, citizen_sms, derived
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.numbering import next_ticket_number
@@ -416,6 +416,7 @@ def record_voicemail(
         db.session.rollback()
         db.session.refresh(call)
         return Voicemail(call, call.ticket)
+    derived.tickets_changed([ticket])  # its search document and report day
     db.session.commit()
     db.session.refresh(call)
     if ticket.caller_phone:
@@ -459,6 +460,7 @@ def add_transcription(
             ticket.description = (ticket.description + "\n\n" + addition)[:DESCRIPTION_MAX]
         record_event(ticket, None, "voicemail_transcribed", None, None, {"text": text}, at=now)
         try:
+            derived.tickets_changed([ticket], scopes=False, figures=False)  # its words (flushes)
             db.session.commit()  # the call's transcription and the ticket's together
             return Voicemail(call, ticket)
         except StaleDataError:  # someone acted on the ticket meanwhile: apply it to what they saved

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.extensions import db
 from hotline.models import Caller, InboundMessage, OutboundMessage, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import access, deadlines, outbox, survey
+from hotline.services import access, deadlines, derived, outbox, survey
 from hotline.services.errors import Conflict
 from hotline.services.phones import normalise_phone
 from hotline.services.transition import record_event
@@ -340,6 +340,7 @@ def _handle(message_sid: str, phone: str, body: str, now: datetime) -> Reply:
         return Reply("unknown", "unknown_ticket", context={"number": None})
     inbound.meaning, inbound.ticket_id = "message", ticket.id
     record_event(ticket, None, "citizen_message", None, None, {"text": text, "channel": "sms"}, at=now)
+    derived.tickets_changed([ticket], scopes=False, figures=False)  # the message's words
     if ticket.status == Status.WAITING:
         deadlines.resume(None, ticket)  # the citizen answered: the clocks run again (commits)
     else:

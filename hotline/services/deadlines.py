@@ -18,7 +18,7 @@ from hotline.models import ExtensionRequest, Role, Status, Ticket, User
 from hotline.models.types import utcnow
 from hotline.services import lifecycle, notices, report_figures, sla
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import commit_transition, decide_request, record_event
+from hotline.services.transition import decide_request
 
 REASON_MAX = 2000
 
@@ -27,26 +27,15 @@ def wait_on_citizen(actor: User, ticket: Ticket, reason: str, expected_version: 
     """The department needs something from the citizen: the clocks stop until it comes."""
     lifecycle.require(actor, ticket, "wait")
     text = _required(reason, _("Say what the citizen must provide."), "reason")
-    lifecycle.check(ticket, "wait", expected_version)
-    now = utcnow()
-    before = lifecycle.move(ticket, "wait")
-    ticket.paused_at = now
-    record_event(ticket, actor, "waiting", before, ticket.status, {"reason": text}, at=now)
-    return commit_transition(ticket)
+    lifecycle.apply(actor, ticket, "wait", expected_version=expected_version, data={"reason": text})
+    return ticket
 
 
 def resume(actor: User | None, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """The citizen answered (or the department goes on without): the clocks run again,
     each deadline moved by the working time the pause took from it. `actor` None is the system."""
-    if actor is not None:
-        lifecycle.require(actor, ticket, "resume")
-    lifecycle.check(ticket, "resume", expected_version)
-    now = utcnow()
-    with db.session.no_autoflush:
-        moved = sla.resume_clocks(ticket, now)
-    before = lifecycle.move(ticket, "resume")
-    record_event(ticket, actor, "resumed", before, ticket.status, moved, at=now)
-    return commit_transition(ticket)
+    lifecycle.apply(actor, ticket, "resume", expected_version=expected_version)
+    return ticket
 
 
 def request_extension(
@@ -75,7 +64,6 @@ def request_extension(
         raise Conflict(_("An extension request for this ticket is already waiting for a decision."))
     request = ExtensionRequest(ticket_id=ticket.id, requested_by=actor, days=days, reason=text, created_at=now)
     db.session.add(request)
-    record_event(ticket, actor, "extension_requested", None, None, {"days": days, "reason": text}, at=now)
     notices.notify(
         "extension_requested",
         _("Ticket %(number)s: %(days)d more working days asked for.", number=ticket.number, days=days),
@@ -83,7 +71,8 @@ def request_extension(
         ticket=ticket,
         role=Role.SUPERVISOR,
     )
-    db.session.commit()
+    data = {"days": days, "reason": text}
+    lifecycle.apply(actor, ticket, "extend", expected_version=expected_version, data=data, at=now)
     return request
 
 
@@ -93,10 +82,7 @@ def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_vers
     request = _pending_or_conflict(ticket)
     lifecycle.check(ticket, "approve_extension", expected_version)
     now = utcnow()
-    with db.session.no_autoflush:
-        moved = sla.extend_resolve_clock(ticket, request.days, now)
     decide_request(request, actor, ExtensionRequest.APPROVED, note, now)
-    record_event(ticket, actor, "extension_approved", None, None, {**moved, "note": note.strip()}, at=now)
     notices.notify(
         "extension_approved",
         _("Ticket %(number)s: extension of %(days)d working days approved.", number=ticket.number, days=request.days),
@@ -104,7 +90,11 @@ def approve_extension(actor: User, ticket: Ticket, note: str = "", expected_vers
         ticket=ticket,
         department_id=ticket.department_id,
     )
-    return commit_transition(ticket)
+    data = {"note": note.strip()}  # and the deadlines it moved (the action's clocks)
+    lifecycle.apply(
+        actor, ticket, "approve_extension", expected_version=expected_version, data=data, at=now, days=request.days
+    )
+    return ticket
 
 
 def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: int | None = None) -> Ticket:
@@ -115,7 +105,6 @@ def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: i
     lifecycle.check(ticket, "refuse_extension", expected_version)
     now = utcnow()
     decide_request(request, actor, ExtensionRequest.REFUSED, text, now)
-    record_event(ticket, actor, "extension_refused", None, None, {"days": request.days, "reason": text}, at=now)
     notices.notify(
         "extension_refused",
         _("Ticket %(number)s: extension refused: %(reason)s", number=ticket.number, reason=text),
@@ -123,7 +112,8 @@ def refuse_extension(actor: User, ticket: Ticket, note: str, expected_version: i
         ticket=ticket,
         department_id=ticket.department_id,
     )
-    db.session.commit()
+    data = {"days": request.days, "reason": text}
+    lifecycle.apply(actor, ticket, "refuse_extension", expected_version=expected_version, data=data, at=now)
     return ticket
 
 
@@ -144,7 +134,6 @@ def urge(actor: User, ticket: Ticket, text: str = "", expected_version: int | No
         .execution_options(synchronize_session=False)
     ).scalar_one()
     set_committed_value(ticket, "urge_count", count)
-    record_event(ticket, actor, "urged", None, None, {"text": message, "count": count}, at=now)
     notices.notify(
         "urged",
         _("Ticket %(number)s is urged by the supervisor. %(text)s", number=ticket.number, text=message),
@@ -152,7 +141,8 @@ def urge(actor: User, ticket: Ticket, text: str = "", expected_version: int | No
         ticket=ticket,
         department_id=ticket.department_id,
     )
-    db.session.commit()
+    data = {"text": message, "count": count}
+    lifecycle.apply(actor, ticket, "urge", expected_version=expected_version, data=data, at=now)
     return ticket
 
 

@@ -40,7 +40,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import knowledge, lifecycle, passwords, sla
+from hotline.services import derived, knowledge, lifecycle, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -520,6 +520,7 @@ class _TicketSeeder:
         outcomes = [{**outcome, "ticket_id": b.ticket.id} for b in built for outcome in b.outcomes]
         if outcomes:
             db.session.execute(insert(RoutingOutcome), outcomes)
+        derived.tickets_changed(b.ticket for b in built)  # their search documents and report days
         return Counter(b.ticket.status for b in built)
 
     def _plans(self, count: int) -> list[_Plan]:

@@ -45,7 +45,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, hotspot_clustering, tickets
+from hotline.services import access, derived, hotspot_clustering, tickets
 from hotline.services.directory import by_code
 from hotline.services.errors import Conflict, InvalidInput, NotFound
 from hotline.services.numbering import next_ticket_number
@@ -437,6 +437,7 @@ def assign(actor: User, hotspot: Hotspot, department_code: str, note: str = "") 
     hotspot.note = text
     # Not through intake: no routing job that could race the dispatch; one commit for all.
     try:
+        derived.tickets_changed([ticket])  # the new ticket's search document (the dispatch adds its scopes)
         return tickets.dispatch(actor, ticket, department.code)
     except Exception:
         db.session.rollback()

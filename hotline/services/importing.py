@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.extensions import db
 from hotline.models import TICKET_TYPES, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import report_figures
+from hotline.services import derived, report_figures
 from hotline.services.errors import ServiceError
 from hotline.services.import_directory import Directory
 from hotline.services.import_mapping import (
@@ -267,11 +267,15 @@ class _Run:
         # Departments and categories first: creating one flushes, and a flush with the batch's
         # tickets pending would write (and index) them in pieces.
         references = [self.references(row.values) for row in accepted]
-        for row, (department_id, category_id, district_id) in zip(accepted, references, strict=True):
+        added = [
             self.add_ticket(row, numbers[row.external_id], department_id, category_id, district_id)
+            for row, (department_id, category_id, district_id) in zip(accepted, references, strict=True)
+        ]
         self.result.imported += len(accepted)
         try:
             db.session.flush()
+            if not self.result.dry_run:
+                derived.tickets_changed(added)  # their search documents and report days
         except IntegrityError:
             db.session.rollback()
             raise ServiceError(
@@ -307,7 +311,9 @@ class _Run:
             None if district.lower() in self.mapping.no_district else self.directory.district(district),
         )
 
-    def add_ticket(self, row: _Row, number: str, department_id: int, category_id: int, district_id: int | None) -> None:
+    def add_ticket(
+        self, row: _Row, number: str, department_id: int, category_id: int, district_id: int | None
+    ) -> Ticket:
         values = row.values
         status, resolved_at = self.status(row)
         description = values.get("description") or self.describe(values)
@@ -344,6 +350,7 @@ class _Run:
         if resolution and status != Status.CLOSED:
             data["resolution"] = resolution
         record_event(ticket, None, "imported", None, status, data, at=self.now)
+        return ticket
 
     def status(self, row: _Row) -> tuple[str, datetime | None]:
         if row.closed_at is not None:

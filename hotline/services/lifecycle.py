@@ -3,7 +3,11 @@ the state it leads to, the event it writes and what it does to the SLA clocks.
 
 Read `ACTIONS` to learn the 12345 workflow; the services (`tickets`, `returns`, `deadlines`,
 `merging`, `survey`, `assists`), the ticket page's action cards, the API's `actions` field
-and the OpenAPI description all read it. `move` is the one place that sets `ticket.status`.
+and the OpenAPI description all read it.
+
+`apply` takes an action: `require` (the right), `check` (state and version), `move` (the one
+place that sets `ticket.status`), the clocks, the event, the commit. The services' action
+functions read their input, do their own part (a request row, a notice) and call it.
 
 Rights: `roles` are the roles that may take an action (none: the system takes it: a job, the
 citizen by text); `relations` narrow them to the ticket (the department holding it, one
@@ -14,15 +18,18 @@ waiting for a decision, or none waiting).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import ExtensionRequest, ReturnRequest, Role, Status, Ticket, TicketAssist, User
-from hotline.services import access
+from hotline.models import ExtensionRequest, ReturnRequest, Role, Status, Ticket, TicketAssist, TicketEvent, User
+from hotline.models.types import utcnow
+from hotline.services import access, derived, sla, ticket_search
 from hotline.services.errors import PermissionDenied
-from hotline.services.transition import check_state
+from hotline.services.transition import check_state, conflict_if_stale, record_event
 
 # Relations of an actor to a ticket.
 HOLDING = "holding"  # staff of the department that holds it (主办)
@@ -33,11 +40,12 @@ VISIBLE = "visible"  # anyone who may see it (`access.can_see`)
 START = "start"  # accept and resolve deadlines from now
 STOP_ACCEPT = "stop_accept"  # the accept clock no longer counts
 STOP = "stop"  # no deadlines any more
+FINISH = "finish"  # answered: the clocks stop, their deadlines stay to judge the answer by
 PAUSE = "pause"  # stopped until the citizen answers
 RESUME = "resume"  # run again, each deadline moved by the pause
 EXTEND = "extend"  # the resolve deadline moves by the days granted
 KEEP = ""
-CLOCK_EFFECTS = (START, STOP_ACCEPT, STOP, PAUSE, RESUME, EXTEND)
+CLOCK_EFFECTS = (START, STOP_ACCEPT, STOP, FINISH, PAUSE, RESUME, EXTEND)
 
 # Conditions beyond the state.
 PENDING_EXTENSION = "pending_extension"
@@ -139,7 +147,7 @@ ACTIONS: dict[str, Action] = {
             "resolved",
             roles=DEPARTMENT,
             relations=(HOLDING,),
-            clocks=STOP,
+            clocks=FINISH,
             routes=("tickets.resolve", "api.resolve"),
         ),
         # Within the return window a return goes straight back to the desk; after it, the same
@@ -323,6 +331,111 @@ def move(ticket: Ticket, name: str) -> str:
     return before
 
 
+def apply(
+    actor: User | None,
+    ticket: Ticket,
+    name: str,
+    *,
+    expected_version: int | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    days: int = 0,
+    policies: sla.Policies | None = None,
+    changes: derived.Changes | None = None,
+) -> TicketEvent:
+    """Take action `name` on `ticket`: check the right (`require`; `actor` None is the system:
+    a job, the citizen's text), the state and the version (`check`), move the state (`move`),
+    do to the clocks what the table says, write the event, bring the derived data in step (the
+    search document, the report day: `derived`) and commit (a ticket changed by someone else
+    meanwhile: Conflict, nothing kept).
+
+    The service that calls it has done its own part before: read and checked its input (after
+    `require`, so that one who may not act learns nothing from the answer), set the ticket's
+    other fields, written its own rows (a request, a decision). `data` is the event's; the
+    clocks add theirs (`sla`, or the deadlines moved). `days`: the working days an extension
+    grants. `policies`: the SLA policies, loaded once for a batch. `changes`: the caller's, who
+    brings them in step and commits (`commit`: a rating that closes or reopens the ticket in
+    the same transaction; a batch, at once)."""
+    action = ACTIONS[name]
+    if actor is not None:
+        require(actor, ticket, name)
+    check(ticket, name, expected_version)
+    now = at or utcnow()
+    data = dict(data or {})
+    before = ticket.status
+    with db.session.no_autoflush:  # the policy and calendar look-ups must not flush the half-changed ticket
+        data |= _CLOCKS[action.clocks](ticket, now, days, policies)
+    if action.to_state is not None:
+        move(ticket, name)
+        event = record_event(ticket, actor, action.event_kind, before, ticket.status, data, at=now)
+    else:
+        event = record_event(ticket, actor, action.event_kind, None, None, data, at=now)
+    pending = changes if changes is not None else derived.Changes()
+    pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=action.to_state in _HANDED)
+    if changes is None:
+        commit(ticket, pending)
+    return event
+
+
+def commit(ticket: Ticket, changes: derived.Changes) -> Ticket:
+    """Bring the changes in step and commit; if someone else changed the ticket since it was
+    loaded, Conflict, and nothing is kept."""
+    with conflict_if_stale(ticket):
+        changes.keep_in_step()  # flushes: a stale ticket may be found here already
+        db.session.commit()
+    return ticket
+
+
+# The states an action that hands the ticket to a department, or takes it back, leads to: its
+# search scopes (the departments that may find it) change with it.
+_HANDED = (Status.DISPATCHED, Status.PENDING_DISPATCH)
+
+
+def _start(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    return {"sla": sla.start_clocks(ticket, now, policies)}
+
+
+def _stop_accept(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    ticket.accepted_at = now
+    ticket.sla_level = sla.level_at(ticket, now)  # the accept clock no longer counts
+    return {}
+
+
+def _stop(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    sla.stop_clocks(ticket)
+    return {}
+
+
+def _finish(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    ticket.paused_at = None
+    return {}
+
+
+def _pause(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    ticket.paused_at = now
+    return {}
+
+
+def _resume(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    return sla.resume_clocks(ticket, now)
+
+
+def _extend(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
+    return sla.extend_resolve_clock(ticket, days, now)
+
+
+_CLOCKS = {
+    KEEP: lambda ticket, now, days, policies: {},
+    START: _start,
+    STOP_ACCEPT: _stop_accept,
+    STOP: _stop,
+    FINISH: _finish,
+    PAUSE: _pause,
+    RESUME: _resume,
+    EXTEND: _extend,
+}
+
+
 def replay(ticket: Ticket, status: str) -> None:
     """Set the state a history being replayed has reached (the demo data's stories), where the
     actions' checks do not apply: the events are written as they happened, not taken now."""
@@ -417,13 +530,6 @@ def _assisting(actor: User, ticket: Ticket) -> bool:
 
 def _assists(actor: User, ticket: Ticket) -> bool:
     return _assist_status(actor, ticket) is not None
-
-
-def _pending(model, ticket: Ticket) -> bool:
-    if ticket.id is None:
-        return False
-    found = db.session.scalar(select(model.id).where(model.ticket_id == ticket.id, model.status == model.PENDING))
-    return found is not None
 
 
 def _pending(model, ticket: Ticket) -> bool:

@@ -19,9 +19,9 @@ from sqlalchemy import or_, select
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, lifecycle, sla
+from hotline.services import access, derived, lifecycle
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import commit_transition, record_event
+from hotline.services.transition import record_event
 
 TEXT_SIMILARITY = 0.5  # Jaccard similarity of character bigrams that counts as "very similar"
 CANDIDATE_LIMIT = 500
@@ -93,16 +93,19 @@ def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version
         raise Conflict(_("Ticket %(number)s cannot take duplicates: it is closed or merged.", number=parent.number))
     lifecycle.check(ticket, "merge", expected_version)
     now = utcnow()
-    before = lifecycle.move(ticket, "merge")
-    ticket.parent = parent
-    sla.stop_clocks(ticket)
     # A ticket that had duplicates of its own hands them on, all of them (seen or not by the
     # actor: this keeps the tree, it shows nothing): the tree stays one level deep.
-    for child in db.session.scalars(select(Ticket).where(Ticket.parent_id == ticket.id)):
+    handed_on = list(db.session.scalars(select(Ticket).where(Ticket.parent_id == ticket.id)))
+    for child in handed_on:
         child.parent = parent
-    record_event(ticket, actor, "merged", before, Status.MERGED, {"into": parent.number}, at=now)
+    ticket.parent = parent
+    changes = derived.Changes()
+    data = {"into": parent.number}
+    lifecycle.apply(actor, ticket, "merge", expected_version=expected_version, data=data, at=now, changes=changes)
     record_event(parent, actor, "merge_received", None, None, {"child": ticket.number}, at=now)
-    return commit_transition(ticket)
+    for child in handed_on:
+        changes.add(child)
+    return lifecycle.commit(ticket, changes)
 
 
 def children(actor: User, ticket: Ticket) -> list[Ticket]:

@@ -15,7 +15,8 @@ Definitions (the dashboard prints them too):
   citizen's dissatisfaction reopened it at least once.
 
 `refresh_day` recomputes a day's rows from its tickets; every change to a ticket
-marks its day dirty in the same transaction (`mark_changed_tickets`), and the RQ
+marks its day dirty in the same transaction (`mark_tickets_changed`, called by its writer:
+`lifecycle.apply` through `derived`, intake, the sweep's bulk UPDATE), and the RQ
 sweep refreshes dirty days every minute. `rebuild` recomputes every day, streaming
 one day at a time, so its memory stays bounded whatever the number of tickets.
 """
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import Insert, delete, event, exists, func, insert, select
+from sqlalchemy import Insert, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from hotline.extensions import db
@@ -468,15 +469,6 @@ def mark_tickets_changed(tickets: Iterable[Ticket], session: Session | None = No
         return
     zone = timezone()
     mark_days((local_day(t.created_at, zone) for t in tickets if t.created_at is not None), session)
-
-
-@event.listens_for(Session, "after_flush")
-def _mark_changed_tickets(session: Session, flush_context: Any) -> None:
-    """Every ticket inserted, changed or deleted by the ORM marks its day dirty, in the same
-    transaction. (Bulk UPDATEs that bypass the ORM call `mark_tickets_changed` themselves.)"""
-    changed = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Ticket)]
-    if changed:
-        mark_tickets_changed(changed, session)
 
 
 def mark_ticket_ids_changed(ticket_ids: Iterable[int]) -> None:

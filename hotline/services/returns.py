@@ -16,10 +16,10 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import ReturnReason, ReturnRequest, Role, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import assists, lifecycle, notices, routing, sla
+from hotline.services import assists, derived, lifecycle, notices, routing, sla
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.transition import commit_transition, decide_request, record_event
+from hotline.services.transition import decide_request
 
 DEFAULT_REASON = "other"
 
@@ -61,7 +61,6 @@ def return_to_dispatch(
                 created_at=now,
             )
         )
-        record_event(ticket, actor, "return_requested", None, None, {"reason_code": code, "reason": text}, at=now)
         notices.notify(
             "return_requested",
             _("Ticket %(number)s: a return after the window waits for approval.", number=ticket.number),
@@ -69,10 +68,11 @@ def return_to_dispatch(
             ticket=ticket,
             role=Role.SUPERVISOR,
         )
-        db.session.commit()
+        data = {"reason_code": code, "reason": text}
+        lifecycle.apply(actor, ticket, "request_return", expected_version=expected_version, data=data, at=now)
         return ticket
-    _hand_back(ticket, actor, code, text, now)
-    return commit_transition(ticket)
+    _hand_back(ticket, actor, code, text, now, expected_version)
+    return ticket
 
 
 def approve_return(actor: User, ticket: Ticket, note: str = "", expected_version: int | None = None) -> Ticket:
@@ -81,8 +81,8 @@ def approve_return(actor: User, ticket: Ticket, note: str = "", expected_version
     lifecycle.check(ticket, "approve_return", expected_version)
     now = utcnow()
     decide_request(request, actor, ReturnRequest.APPROVED, note, now)
-    _hand_back(ticket, request.requested_by, request.reason_code, request.reason, now, approved_by=actor)
-    return commit_transition(ticket)
+    _hand_back(ticket, actor, request.reason_code, request.reason, now, expected_version, approved=True)
+    return ticket
 
 
 def refuse_return(actor: User, ticket: Ticket, note: str, expected_version: int | None = None) -> Ticket:
@@ -94,7 +94,6 @@ def refuse_return(actor: User, ticket: Ticket, note: str, expected_version: int 
     lifecycle.check(ticket, "refuse_return", expected_version)
     now = utcnow()
     decide_request(request, actor, ReturnRequest.REFUSED, text, now)
-    record_event(ticket, actor, "return_refused", None, None, {"reason": text}, at=now)
     notices.notify(
         "return_refused",
         _("Ticket %(number)s: return refused: %(reason)s", number=ticket.number, reason=text),
@@ -102,7 +101,7 @@ def refuse_return(actor: User, ticket: Ticket, note: str, expected_version: int 
         ticket=ticket,
         department_id=ticket.department_id,
     )
-    db.session.commit()
+    lifecycle.apply(actor, ticket, "refuse_return", expected_version=expected_version, data={"reason": text}, at=now)
     return ticket
 
 
@@ -113,20 +112,30 @@ def pending_request(ticket: Ticket) -> ReturnRequest | None:
 
 
 def _hand_back(
-    ticket: Ticket, actor: User, code: str, text: str, now: datetime, approved_by: User | None = None
+    ticket: Ticket,
+    actor: User,
+    code: str,
+    text: str,
+    now: datetime,
+    expected_version: int | None,
+    approved: bool = False,
 ) -> None:
+    """The ticket goes back to the desk (the action stops its clocks); `actor` is the department's
+    staff returning it, or the supervisor who approves their late return."""
     department = ticket.department
     routing.record_outcome(ticket, "returned", now)
-    before = lifecycle.move(ticket, "return" if approved_by is None else "approve_return")
+    data = {"reason": text, "reason_code": code, "department": department.code if department else None}
+    if approved:
+        data["approved_by"] = actor.username
+    changes = derived.Changes()
+    # Taken while the department still holds it (its right to return it is checked on that).
+    name = "approve_return" if approved else "return"
+    lifecycle.apply(actor, ticket, name, expected_version=expected_version, data=data, at=now, changes=changes)
     ticket.department = None
     ticket.dispatched_at = ticket.accepted_at = None
     ticket.routed_by = ticket.routing_rule_id = None
     assists.replace(ticket, [])
-    sla.stop_clocks(ticket)
-    data = {"reason": text, "reason_code": code, "department": department.code if department else None}
-    if approved_by is not None:
-        data["approved_by"] = approved_by.username
-    record_event(ticket, approved_by or actor, "returned", before, ticket.status, data, at=now)
+    lifecycle.commit(ticket, changes)
 
 
 def _reason_code(code: str | None) -> str:

@@ -19,9 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.extensions import db
 from hotline.models import Role, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import lifecycle, notices, sla
+from hotline.services import derived, lifecycle, notices
 from hotline.services.errors import InvalidInput
-from hotline.services.transition import commit_transition, record_event
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +43,18 @@ def record_rating(
     citizen themselves (by SMS). Commits; a ticket changed meanwhile raises Conflict."""
     if rating not in RATINGS:
         raise InvalidInput(_("A rating is satisfied, basically_satisfied or unsatisfied."), field="rating")
-    lifecycle.check(ticket, "rate", expected_version)
     now = now or utcnow()
+    changes = derived.Changes()  # rated, then closed or reopened: one transaction
+    data = {"rating": rating, "via": via}
+    lifecycle.apply(actor, ticket, "rate", expected_version=expected_version, data=data, at=now, changes=changes)
     ticket.satisfaction = rating
     ticket.rated_at = now
-    record_event(ticket, actor, "rated", None, None, {"rating": rating, "via": via}, at=now)
     if rating != UNSATISFIED:
-        _close(ticket, actor, now, {"rating": rating})
+        _close(ticket, actor, now, {"rating": rating}, changes)
     elif ticket.reopen_count < MAX_REOPENS:
-        _reopen(ticket, actor, now)
+        _reopen(ticket, actor, now, changes)
     else:
-        _close(ticket, actor, now, {"rating": rating, "escalated": True})
+        _close(ticket, actor, now, {"rating": rating, "escalated": True}, changes)
         notices.notify(
             "unsatisfied",
             _(
@@ -65,31 +65,20 @@ def record_rating(
             ticket=ticket,
             role=Role.SUPERVISOR,
         )
-    return commit_transition(ticket)
+    return lifecycle.commit(ticket, changes)
 
 
-def _close(ticket: Ticket, actor: User | None, now: datetime, data: dict) -> None:
-    before = lifecycle.move(ticket, "close")
+def _close(ticket: Ticket, actor: User | None, now: datetime, data: dict, changes: derived.Changes) -> None:
     ticket.closed_at = now
-    record_event(ticket, actor, "closed", before, ticket.status, data, at=now)
+    lifecycle.apply(actor, ticket, "close", data=data, at=now, changes=changes)
 
 
-def _reopen(ticket: Ticket, actor: User | None, now: datetime) -> None:
+def _reopen(ticket: Ticket, actor: User | None, now: datetime, changes: derived.Changes) -> None:
     """重办: back to the department that answered, with fresh deadlines from now."""
-    with db.session.no_autoflush:  # the policy look-ups must not flush the half-changed ticket
-        clocks = sla.start_clocks(ticket, now)
-    before = lifecycle.move(ticket, "reopen")
     ticket.reopen_count += 1
     ticket.resolved_at = None  # set again when the department replies anew
-    record_event(
-        ticket,
-        actor,
-        "reopened",
-        before,
-        ticket.status,
-        {"rating": UNSATISFIED, "reopen_count": ticket.reopen_count, "sla": clocks},
-        at=now,
-    )
+    data = {"rating": UNSATISFIED, "reopen_count": ticket.reopen_count}  # and the fresh clocks (`sla`)
+    lifecycle.apply(actor, ticket, "reopen", data=data, at=now, changes=changes)
     notices.notify(
         "reopened",
         _(
@@ -119,8 +108,10 @@ def close_unrated(now: datetime | None = None, limit: int = CLOSE_BATCH) -> int:
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is None or ticket.status != Status.RESOLVED:
             continue
-        _close(ticket, None, now, {"unrated_days": days})
+        changes = derived.Changes()
+        _close(ticket, None, now, {"unrated_days": days}, changes)
         try:
+            changes.keep_in_step()
             db.session.commit()
         except StaleDataError:
             db.session.rollback()

@@ -6,11 +6,12 @@ everyone who may see a ticket sees its whole timeline, so one document serves al
 Caller names and numbers are never indexed: department staff must not find a ticket by
 the caller they are not shown.
 
-Every flush that inserts, edits or deletes a ticket (its words) or adds a worded event
-rewrites that ticket's document in the same transaction (`_keep_in_step`); tickets
-written around the ORM (bulk loaders) are indexed by `reindex` (`flask search reindex`),
-whose full rebuild reads plain rows and writes through the database's bulk path; both
-make a document with `_documents`, so they cannot differ.
+Whoever changes a ticket's words (its fields, a worded event) rewrites its document in the
+same transaction, by an explicit call: `refresh`, through `derived` (`lifecycle.apply` for
+every action; intake writes a new ticket's document itself); tickets written around the ORM
+(bulk loaders) are indexed by `reindex` (`flask search reindex`), whose full rebuild reads
+plain rows and writes through the database's bulk path; both make a document with
+`_documents`, so they cannot differ.
 
 Filters are checked on the ticket row in the same query as the words; a date range also
 bounds the ids that the index walk visits (`id_bounds`), so that a word common outside the
@@ -23,7 +24,7 @@ department that holds them; operators and dispatchers never find them.
 On PostgreSQL a document also carries its ticket's scopes, `@d<id>` for its department and
 each assisting one (`scopes_of`), so that department staff's searches ask the GIN index for
 the words within their department (search_index's docstring). They are kept in step by the
-same hooks, on any change of a ticket's department or of its assists, and by `reindex`.
+same calls, on any change of a ticket's department or of its assists, and by `reindex`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import Connection, Result, delete, event, false, func, inspect, not_, or_, select
-from sqlalchemy.orm import ORMExecuteState, Session, selectinload
+from sqlalchemy import Connection, delete, false, func, not_, or_, select
+from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
 from hotline.models import Category, Role, Ticket, TicketAssist, TicketEvent, TicketSearch, User
@@ -54,7 +55,6 @@ WORDED_EVENTS = {
     "citizen_message": "text",
     "voicemail_transcribed": "text",
 }
-WORDED_FIELDS = ("description", "address", "resolution")
 CONFIDENTIAL_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 PER_PAGE_MAX = 100
 REINDEX_BATCH = 2000
@@ -89,8 +89,7 @@ def documents_for(connection: Connection, ticket_ids: Sequence[int]) -> dict[int
 
 def _documents(ticket_rows: Iterable[Any], event_rows: Iterable[Any]) -> dict[int, str]:
     """Documents from (id, description, address, resolution) rows and their worded events'
-    (ticket_id, kind, data) rows in event order: what `documents_for`, `reindex` and the flush
-    hook (`_new_documents`) share."""
+    (ticket_id, kind, data) rows in event order: what `documents_for` and `reindex` share."""
     texts: dict[int, list[str | None]] = {row[0]: [row[1], row[2], row[3]] for row in ticket_rows}
     for ticket_id, kind, data in event_rows:
         words = (data or {}).get(WORDED_EVENTS[kind])
@@ -144,115 +143,6 @@ def refresh_scopes(connection: Connection, ticket_ids: Iterable[int]) -> None:
     words): no document is prepared again."""
     ids = sorted({i for i in ticket_ids if i is not None})
     search_index.write_scopes(connection, TICKETS, scopes_of(connection, ids))
-
-
-@event.listens_for(Session, "after_flush")
-def _keep_in_step(session: Session, flush_context: Any) -> None:
-    changed: set[int] = set()
-    removed: set[int] = set()
-    inserted: dict[int, Ticket] = {}
-    worded: list[TicketEvent] = []
-    # Tickets whose department or assists changed (their scopes), and the new assists.
-    moved: set[int] = set()
-    new_assists: list[TicketAssist] = []
-    for obj in session.new:
-        if isinstance(obj, Ticket):
-            inserted[obj.id] = obj
-        elif isinstance(obj, TicketEvent) and obj.kind in WORDED_EVENTS:
-            worded.append(obj)
-            changed.add(obj.ticket_id if obj.ticket_id is not None else obj.ticket.id)
-        elif isinstance(obj, TicketAssist):
-            new_assists.append(obj)
-            moved.add(obj.ticket_id)
-    for obj in session.dirty:
-        if isinstance(obj, Ticket):
-            if _words_changed(obj):
-                changed.add(obj.id)
-            if inspect(obj).attrs.department_id.history.has_changes():
-                moved.add(obj.id)
-        elif isinstance(obj, TicketAssist):
-            state = inspect(obj)
-            if state.attrs.department_id.history.has_changes() or state.attrs.ticket_id.history.has_changes():
-                moved.update([obj.ticket_id, *state.attrs.ticket_id.history.deleted])
-    for obj in session.deleted:
-        if isinstance(obj, Ticket):
-            removed.add(obj.id)
-        elif isinstance(obj, TicketAssist):
-            moved.add(obj.ticket_id)
-    if changed or removed or inserted or moved:
-        connection = session.connection()
-        search_index.remove(connection, TICKETS, removed)
-        # A ticket inserted by this flush has all its words in memory (its events can only be new
-        # too): its document is made from them, without reading back what was just written.
-        documents, scopes = _new_documents(inserted, worded, new_assists)
-        search_index.write(connection, TICKETS, documents, scopes)
-        refresh(connection, changed - removed - set(inserted))
-        # A refreshed document got its scopes with it.
-        refresh_scopes(connection, moved - changed - removed - set(inserted))
-
-
-def _new_documents(
-    tickets: dict[int, Ticket], events: list[TicketEvent], assists: list[TicketAssist]
-) -> tuple[dict[int, str], dict[int, str | None]]:
-    """The documents and scopes of tickets inserted by this flush, as `documents_for` and
-    `scopes_of` would read them (their assists, like their events, can only be new)."""
-    documents = _documents(
-        [(ticket_id, t.description, t.address, t.resolution) for ticket_id, t in tickets.items()],
-        [(e.ticket_id, e.kind, e.data) for e in sorted(events, key=lambda e: e.id)],
-    )
-    scopes = _scopes(
-        [(ticket_id, t.department_id) for ticket_id, t in tickets.items()],
-        [(a.ticket_id, a.department_id) for a in assists],
-    )
-    return documents, scopes
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _bulk_events_in_step(state: ORMExecuteState) -> Result | None:
-    """`session.execute(insert(TicketEvent), rows)` (the demo city) bypasses the flush: its
-    worded events are indexed right after, in the same transaction. So are, on PostgreSQL,
-    the scopes of tickets whose assists a statement inserts, changes or deletes
-    (`assists.replace`), or whose department a statement sets."""
-    if state.is_select or not (state.is_insert or state.is_update or state.is_delete):
-        return None
-    mapper = state.bind_mapper
-    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-    if state.is_insert and mapper is inspect(TicketEvent):
-        changed = {row.get("ticket_id") for row in rows if row.get("kind") in WORDED_EVENTS}
-        result = state.invoke_statement()
-        refresh(state.session.connection(), [ticket_id for ticket_id in changed if ticket_id is not None])
-        return result
-    if mapper not in (inspect(TicketAssist), inspect(Ticket)) or state.session.get_bind().dialect.name != "postgresql":
-        return None  # scopes are PostgreSQL's (search_index.uses_scopes)
-    if mapper is inspect(TicketAssist) and state.is_insert:
-        result = state.invoke_statement()
-        refresh_scopes(state.session.connection(), [row.get("ticket_id") for row in rows])
-        return result
-    if mapper is inspect(Ticket) and not (state.is_update and _sets_department(state, rows)):
-        return None
-    # The tickets the statement touches, read before it runs (a delete leaves nothing to read).
-    key = Ticket.id if mapper is inspect(Ticket) else TicketAssist.ticket_id
-    if rows and all("id" in row for row in rows):  # an UPDATE by primary keys (executemany)
-        ids = [row["id"] for row in rows]
-        touched = select(key).where((Ticket.id if mapper is inspect(Ticket) else TicketAssist.id).in_(ids))
-    else:
-        where = state.statement.whereclause
-        touched = select(key) if where is None else select(key).where(where)
-    ticket_ids = list(state.session.scalars(touched, execution_options={"autoflush": False}))
-    result = state.invoke_statement()
-    refresh_scopes(state.session.connection(), ticket_ids)
-    return result
-
-
-def _sets_department(state: ORMExecuteState, rows: list[dict[str, Any]]) -> bool:
-    values = getattr(state.statement, "_values", None) or {}  # .values(department_id=...)
-    names = {getattr(key, "key", key) for key in values}
-    return "department_id" in names or any("department_id" in row for row in rows)
-
-
-def _words_changed(ticket: Ticket) -> bool:
-    state = inspect(ticket)
-    return any(state.attrs[name].history.has_changes() for name in WORDED_FIELDS)
 
 
 def reindex(

@@ -8,7 +8,6 @@ and commits; two people acting at once: one wins, the other gets a Conflict.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -22,17 +21,15 @@ from hotline.models import (
     Department,
     Status,
     Ticket,
-    TicketEvent,
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, lifecycle, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, derived, lifecycle, returns, routing, sla
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput
 
 # Intake is the lifecycle's entry; it has a module of its own (it writes without the ORM).
 from hotline.services.intake import DESCRIPTION_MAX, Intake, IntakeResult, create_ticket  # noqa: F401
-from hotline.services.transition import commit_transition, record_event
 
 
 def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | None:
@@ -43,8 +40,10 @@ def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | N
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.status != Status.NEW:
         return ticket
-    _route_new(ticket, routing.active_rules() if rules is None else rules)
+    changes = derived.Changes()
+    _route_new(ticket, routing.active_rules() if rules is None else rules, changes)
     try:
+        changes.keep_in_step()
         db.session.commit()
     except StaleDataError:
         # Someone (a dispatcher, another delivery of this job) moved it first.
@@ -52,22 +51,22 @@ def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | N
     return ticket
 
 
-def _route_new(ticket: Ticket, rules: list[routing.Rule], policies: sla.Policies | None = None) -> None:
-    """Decide and apply the routing of one new ticket, without committing."""
+def _route_new(
+    ticket: Ticket, rules: list[routing.Rule], changes: derived.Changes, policies: sla.Policies | None = None
+) -> None:
+    """Decide and apply the routing of one new ticket, without committing (the caller brings
+    `changes` in step and commits)."""
     now = utcnow()
     with db.session.no_autoflush:
         decision = routing.decide(routing.Case.of_ticket(ticket), ticket.category, rules)
-        data = decision.event_data()
-        if decision.department is None:
-            lifecycle.move(ticket, "route_to_desk")
-        else:
+        name = "route_to_desk"
+        if decision.department is not None:
+            name = "route"
             # A new ticket was never dispatched, so it has no assisting departments to clear.
-            data["sla"] = _assign(
-                ticket, "route", decision.department, now, decision.assisting, policies=policies, had_assists=False
-            )
+            _hand_to(ticket, decision.department, now, decision.assisting, had_assists=False)
             ticket.routed_by = decision.by
             ticket.routing_rule_id = decision.rule.id if decision.rule else None
-    record_event(ticket, None, "routed", Status.NEW, ticket.status, data, at=now)
+    lifecycle.apply(None, ticket, name, data=decision.event_data(), at=now, policies=policies, changes=changes)
 
 
 class BatchRoutingFailed(Exception):
@@ -124,12 +123,14 @@ def _route_together(ticket_ids: list[int], rules: list[routing.Rule]) -> dict[st
     policies = sla.load_policies()
     found = {ticket.id: ticket for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
     counts: dict[str, int] = {}
+    changes = derived.Changes()
     for ticket_id in ticket_ids:
         ticket = found.get(ticket_id)
         if ticket is not None and ticket.status == Status.NEW:
-            _route_new(ticket, rules, policies)
+            _route_new(ticket, rules, changes, policies)
         status = ticket.status if ticket else "missing"
         counts[status] = counts.get(status, 0) + 1
+    changes.keep_in_step()
     db.session.commit()
     del reference
     return counts
@@ -153,31 +154,26 @@ def dispatch(
     helpers = [_department(code, "assisting") for code in dict.fromkeys(assisting or [])]
     if department in helpers:
         raise InvalidInput(_("The lead department cannot also assist."), field="assisting")
-    before, previous = ticket.status, ticket.department
+    previous = ticket.department
     now = utcnow()
     if previous is not None:
         if previous == department:
             raise InvalidInput(_("The ticket is already with %(name)s.", name=department.name), field="department")
         routing.record_outcome(ticket, "reassigned", now)
     with db.session.no_autoflush:
-        clocks = _assign(ticket, name, department, now, helpers)
+        _hand_to(ticket, department, now, helpers)
     ticket.routed_by, ticket.routing_rule_id = "dispatcher", None
-    data = {"department": department.code, "assisting": [d.code for d in helpers], "sla": clocks}
+    data = {"department": department.code, "assisting": [d.code for d in helpers]}
     if previous is not None:
         data["from_department"] = previous.code
-    record_event(ticket, actor, lifecycle.ACTIONS[name].event_kind, before, ticket.status, data, at=now)
-    return commit_transition(ticket)
+    lifecycle.apply(actor, ticket, name, expected_version=expected_version, data=data, at=now)
+    return ticket
 
 
 def accept(actor: User, ticket: Ticket, expected_version: int | None = None) -> Ticket:
     """签收: the department takes the ticket on."""
-    lifecycle.require(actor, ticket, "accept")
-    lifecycle.check(ticket, "accept", expected_version)
-    lifecycle.move(ticket, "accept")
-    ticket.accepted_at = utcnow()
-    ticket.sla_level = sla.level_at(ticket, ticket.accepted_at)  # the accept clock no longer counts
-    record_event(ticket, actor, "accepted", Status.DISPATCHED, Status.IN_PROGRESS, {})
-    return commit_transition(ticket)
+    lifecycle.apply(actor, ticket, "accept", expected_version=expected_version)
+    return ticket
 
 
 def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int | None = None) -> Ticket:
@@ -187,12 +183,11 @@ def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int 
     if not text:
         raise InvalidInput(_("Write the reply to the citizen."), field="resolution")
     lifecycle.check(ticket, "resolve", expected_version)
-    before = lifecycle.move(ticket, "resolve")
     ticket.resolution = text
     ticket.resolved_at = utcnow()
-    ticket.paused_at = None
-    record_event(ticket, actor, "resolved", before, Status.RESOLVED, {"resolution": text})
-    commit_transition(ticket)
+    lifecycle.apply(
+        actor, ticket, "resolve", expected_version=expected_version, data={"resolution": text}, at=ticket.resolved_at
+    )
     citizen_sms.ticket_resolved(ticket)  # the reply and the survey question by text; never raises
     return ticket
 
@@ -211,9 +206,7 @@ def add_note(actor: User, ticket: Ticket, text: str, expected_version: int | Non
     body = (text or "").strip()
     if not body:
         raise InvalidInput(_("The note is empty."), field="text")
-    lifecycle.check(ticket, "notes", expected_version)
-    db.session.add(TicketEvent(ticket=ticket, kind="note", actor=actor, data={"text": body[:DESCRIPTION_MAX]}))
-    db.session.commit()
+    lifecycle.apply(actor, ticket, "notes", expected_version=expected_version, data={"text": body[:DESCRIPTION_MAX]})
     return ticket
 
 
@@ -226,25 +219,21 @@ def earlier_tickets(actor: User, phone: str, limit: int = 10) -> list[Ticket]:
     return list(db.session.scalars(query.order_by(Ticket.created_at.desc()).limit(limit)))
 
 
-def _assign(
+def _hand_to(
     ticket: Ticket,
-    action: str,
     department: Department,
     now: datetime,
     assisting: list[Department] | None = None,
-    policies: sla.Policies | None = None,
     had_assists: bool = True,
-) -> dict[str, Any]:
-    """Hand the ticket to a department (and its helpers) by `action` and start its SLA clocks; returns the
-    clocks' explanation. Callers hold `no_autoflush`: the policy and calendar look-ups must not
-    flush the half-changed ticket, so that a transition is one UPDATE and one version."""
+) -> None:
+    """Hand the ticket to a department (and its helpers); the action that does (route, dispatch or
+    reassign) starts the clocks. Callers hold `no_autoflush`, so that a transition is one UPDATE
+    and one version."""
     ticket.department = department
-    lifecycle.move(ticket, action)  # route, dispatch or reassign
     ticket.dispatched_at = now
     ticket.accepted_at = None
     if had_assists or assisting:
         assists.replace(ticket, assisting or [], clear=had_assists)
-    return sla.start_clocks(ticket, now, policies)
 
 
 def _department(code: str | None, field: str) -> Department:

@@ -5,6 +5,8 @@ Shared by the services that take the actions of the lifecycle table (`lifecycle`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -56,12 +58,20 @@ def record_event(
 
 def commit_transition(ticket: Ticket) -> Ticket:
     """Commit; if someone else changed the ticket since it was loaded, nothing is kept."""
-    try:
+    with conflict_if_stale(ticket):
         db.session.commit()
+    return ticket
+
+
+@contextmanager
+def conflict_if_stale(ticket: Ticket) -> Iterator[None]:
+    """A flush or commit within finds that someone else changed the ticket since it was loaded:
+    Conflict, and nothing is kept."""
+    try:
+        yield
     except StaleDataError:
         db.session.rollback()
         raise Conflict(_changed_meanwhile(ticket)) from None
-    return ticket
 
 
 def decide_request(request: Any, actor: User, status: str, note: str, now: datetime) -> None:

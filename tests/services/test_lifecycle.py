@@ -80,6 +80,14 @@ class TestTheTable:
         assert writers == []
         assert write.search((PACKAGE / "services" / "lifecycle.py").read_text(encoding="utf-8"))
 
+    def test_derived_data_is_kept_in_step_by_calls_not_by_listeners_on_the_session(self):
+        hooks = re.compile(r"(listens_for|event\.listen)\(\s*(Session|db\.session|scoped_session)")
+        hooked = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if hooks.search(p.read_text("utf-8"))]
+        assert hooked == []
+        # Nor imported for their side effects (as `create_app` once imported `report_figures`).
+        unused = re.compile(r"import [^\n]*\b(report_figures|ticket_search|derived)\b[^\n]*# noqa: F401")
+        assert [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if unused.search(p.read_text("utf-8"))] == []
+
 
 def dispatched(city):
     ticket = factories.make_ticket(city.operator)
@@ -166,6 +174,32 @@ class TestRequire:
         for name in ("route", "rate", "close", "reopen"):
             with pytest.raises(PermissionDenied):
                 lifecycle.require(city.admin, ticket, name)
+
+
+class TestApply:
+    def test_it_checks_the_right_moves_the_state_starts_the_clocks_and_writes_the_event(self, city):
+        ticket = dispatched(city)
+        version = ticket.version
+        with pytest.raises(PermissionDenied):
+            lifecycle.apply(city.water_staff, ticket, "accept", expected_version=version)
+        with pytest.raises(Conflict):
+            lifecycle.apply(city.roads_staff, ticket, "resolve", expected_version=version)
+        assert ticket.status == Status.DISPATCHED and ticket.accepted_at is None
+        event = lifecycle.apply(city.roads_staff, ticket, "accept", expected_version=version)
+        assert (event.kind, event.from_status, event.to_status, event.actor) == (
+            "accepted",
+            Status.DISPATCHED,
+            Status.IN_PROGRESS,
+            city.roads_staff,
+        )
+        assert ticket.status == Status.IN_PROGRESS and ticket.accepted_at == event.at
+        assert ticket.version == version + 1  # committed
+        with pytest.raises(Conflict):  # the version it saw is gone
+            lifecycle.apply(city.roads_staff, ticket, "wait", expected_version=version)
+        event = lifecycle.apply(city.roads_staff, ticket, "wait", data={"reason": "缺照片"})
+        assert ticket.paused_at == event.at and event.data == {"reason": "缺照片"}
+        event = lifecycle.apply(None, ticket, "resume")  # the system: the citizen's text
+        assert event.actor is None and "paused_working_minutes" in event.data and ticket.paused_at is None
 
 
 class TestWhatTheUserIsOffered:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.services import report_figures, tickets
+from hotline.services import derived, report_figures, tickets
 from tests import factories
 
 # A custom week in the past, and the week before it (the previous period of the same length).
@@ -52,6 +52,7 @@ def make(
     elif dispatched:
         ticket.status = Status.DISPATCHED
     ticket.satisfaction = satisfaction
+    derived.tickets_changed([ticket])  # as every writer of tickets does: its report day is marked
     db.session.commit()
     return ticket
 
@@ -96,6 +97,7 @@ def make_data(city) -> Data:
     tickets.return_to_dispatch(city.water_staff, d.returned, "不归我们")
     for ticket in (d.direct, d.returned):
         ticket.created_at = at_local_ten(day + timedelta(days=2))
+    derived.tickets_changed([d.direct, d.returned])
     db.session.commit()
     report_figures.refresh_dirty()
     db.session.commit()
