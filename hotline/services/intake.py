@@ -78,8 +78,17 @@ DESCRIPTION_MAX = 5000
 # What whoever opens a ticket tells about it; the rest (its number, first state, channel, time
 # and creator) is open_ticket's to set.
 FIELDS = frozenset(
-    {"type", "category_id", "district_id", "address", "description", "urgency", "confidential", "caller_phone"}
-    | {"caller_name"}
+    (
+        "type",
+        "category_id",
+        "district_id",
+        "address",
+        "description",
+        "urgency",
+        "confidential",
+        "caller_phone",
+        "caller_name",
+    )
 )
 REQUIRED = frozenset({"type", "category_id", "description"})
 

@@ -83,6 +83,14 @@ def test_the_channels_people_name_are_of_the_list() -> None:
     assert Channel.PROACTIVE not in CHANNELS  # the system's own: not for the form or the API
 
 
+def test_the_api_describes_every_channel_a_ticket_may_have_and_takes_those_people_name(client) -> None:
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for shown in ("Ticket", "TicketSummary"):  # a hotspot's case and imported history read back too
+        assert schemas[shown]["properties"]["channel"]["enum"] == [channel.value for channel in Channel]
+    taken = schemas["TicketInput"]["properties"]["channel"]["enum"]
+    assert [channel for channel in taken if channel is not None] == list(CHANNELS)  # None: left out
+
+
 @pytest.mark.parametrize("channel", ["fax", "", None, "PHONE"])
 def test_an_unknown_channel_is_refused_with_a_clear_error_and_nothing_written(city, channel) -> None:
     with pytest.raises(InvalidInput) as refused:
