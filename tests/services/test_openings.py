@@ -30,7 +30,8 @@ from hotline.services import calls, demo, hotspots, importing, intake
 from hotline.services.errors import InvalidInput
 from hotline.services.import_mapping import build_mapping
 from hotline.services.users import issue_token
-from tests import factories
+from tests import factories, fake_twilio
+from tests.workers import run_burst_worker
 
 PACKAGE = Path(hotline.__file__).parent
 ONE_MODULE = PACKAGE / "services" / "intake.py"
@@ -175,6 +176,26 @@ def test_the_demo_city_opens_its_tickets_through_the_batch_form(openings) -> Non
     assert count(Ticket) == 40
     # Every ticket searchable, as one opened live.
     assert count(TicketSearch) == 40
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+def test_a_voicemails_text_is_handed_to_the_workers_with_its_ticket(app, city, queue, monkeypatch) -> None:
+    """A voicemail opens its ticket as any channel does: the text with the number is written in
+    the ticket's transaction and the ticket handed over; a worker sends the text and leaves the
+    ticket on the dispatcher's desk (someone must listen to it first)."""
+    with fake_twilio.running(app, monkeypatch) as twilio:
+        made = calls.record_voicemail("CA1", "https://api.twilio.com/rec/RE1", 20, "+8613700137000")
+        assert made.created and queue.count == 1  # the drain job
+
+        output = run_burst_worker(**fake_twilio.worker_env(twilio))
+
+        assert queue.failed_job_registry.count == 0, output
+        [sent] = twilio.messages()
+        assert sent["To"] == "+8613700137000" and made.ticket.number in sent["Body"]
+    ticket = db.session.get(Ticket, made.ticket.id)
+    assert (ticket.status, ticket.department) == (Status.PENDING_DISPATCH, None)
+    assert [event.kind for event in ticket.events] == ["created"]
 
 
 def _creates_tickets(node: ast.AST) -> bool:
