@@ -26,6 +26,7 @@ TYPE_LABELS = {
 
 URGENCY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent")}
 
+# One per channel of the one list, `models.Channel` (tests/services/test_openings.py checks).
 CHANNEL_LABELS = {
     "phone": _l("Phone"),
     "sms": _l("SMS"),
@@ -35,7 +36,7 @@ CHANNEL_LABELS = {
     "api": _l("API"),
     # A supervisor's case from a hotspot (未诉先办), services/hotspots.py; not for operators to pick.
     "proactive": _l("Proactive case"),
-    # Only on imported history (services/importing.py); not in CHANNELS, which operators pick from.
+    # Only on imported history (services/importing.py); not in CHANNELS, which people pick from.
     "mobile": _l("Mobile app"),
     "other": _l("Other"),
 }

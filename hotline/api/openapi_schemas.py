@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.bounds import MAX_ID
-from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Role, Status
+from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services import lifecycle
@@ -85,7 +85,8 @@ TICKET_FIELDS: dict[str, Schema] = {
     "address": STRING,
     "description": STRING,
     "urgency": URGENCY,
-    "channel": {"type": "string", "enum": list(CHANNELS)},
+    # Any channel of the list: a hotspot's case and imported history too, not only those people name.
+    "channel": {"type": "string", "enum": [channel.value for channel in Channel]},
     "confidential": BOOLEAN,
     "caller_phone": {"type": "string", "description": "E.164; masked (138****8000) for department staff."},
     "caller_name": nullable(STRING),

@@ -12,7 +12,7 @@ from hotline.api.parsing import boolean, expected_version, integer, json_body, q
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
 from hotline.api.serializers import event_json, iso, notification_json, ticket_json
-from hotline.models import Role, Status, Ticket
+from hotline.models import Channel, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
 from hotline.services import access, audit, tickets
 from hotline.services.phones import normalise_phone
@@ -48,7 +48,7 @@ def create_ticket() -> Response:
         address=text(body, "address", default=""),
         description=text(body, "description", required=True),
         urgency=text(body, "urgency", default="normal"),
-        channel=text(body, "channel", default="api"),
+        channel=text(body, "channel", default=Channel.API.value),
         confidential=boolean(body, "confidential"),
         direct_answer=text(body, "direct_answer"),
         article_id=integer(body, "article_id"),  # cite a knowledge-base article (its answer if none given)

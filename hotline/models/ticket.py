@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
@@ -31,7 +32,30 @@ class Status:
 
 TICKET_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
 URGENCIES = ("normal", "urgent")
-CHANNELS = ("phone", "sms", "web", "voicemail", "open311", "api")
+
+
+class Channel(StrEnum):
+    """How a ticket came in: the one list of channels. `intake.open_ticket`, the one way a
+    ticket is opened, takes any of them and refuses any other; the operator's form, the API
+    and Open311 offer those a person names when logging a call (`CHANNELS`); reports and
+    their labels (hotline/labels.py) cover them all."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    WEB = "web"
+    VOICEMAIL = "voicemail"
+    OPEN311 = "open311"
+    API = "api"
+    PROACTIVE = "proactive"  # a supervisor's case from a hotspot (未诉先办): services/hotspots.py
+    MOBILE = "mobile"  # imported history only: an old system's app (services/importing.py)
+    OTHER = "other"  # imported history only: a channel the old system named and Hotline has not
+
+
+# The channels a person names when logging a call (the operator's form, `POST /api/v1/tickets`):
+# the rest are the system's own (a hotspot's case) or an old system's (imported history).
+CHANNELS: tuple[str, ...] = tuple(
+    channel.value for channel in Channel if channel not in (Channel.PROACTIVE, Channel.MOBILE, Channel.OTHER)
+)
 
 
 class Ticket(db.Model):

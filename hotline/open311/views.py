@@ -33,7 +33,7 @@ from werkzeug.routing import RequestRedirect
 from hotline import labels
 from hotline.bounds import whole_number
 from hotline.extensions import db
-from hotline.models import TICKET_TYPES, Category, District, Status, Ticket, TicketEvent, User
+from hotline.models import TICKET_TYPES, Category, Channel, District, Status, Ticket, TicketEvent, User
 from hotline.models.types import utcnow
 from hotline.open311 import bp
 from hotline.open311.formats import error, format_of_path, render
@@ -246,7 +246,7 @@ def create_request(fmt: str) -> Response:
         district=attributes.get("district") or None,
         address=_location(form),
         description=description,
-        channel="open311",
+        channel=Channel.OPEN311.value,
     )
     ticket = tickets.create_ticket(user, intake).ticket
     notice = _(

@@ -41,14 +41,13 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.extensions import db
-from hotline.models import Call, Category, Status, Ticket, User
+from hotline.models import Call, Category, Channel, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import access, citizen_sms, derived
+from hotline.services import access, derived, intake
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
-from hotline.services.numbering import next_ticket_number
+from hotline.services.intake import DESCRIPTION_MAX
 from hotline.services.phones import normalise_phone
-from hotline.services.tickets import DESCRIPTION_MAX
 from hotline.services.transition import record_event
 
 log = logging.getLogger(__name__)
@@ -389,38 +388,32 @@ def record_voicemail(
         db.session.refresh(call)
         return Voicemail(call, None)
 
-    ticket = Ticket(
-        number=next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"]),
-        status=Status.PENDING_DISPATCH,
-        type=VOICEMAIL_TYPE,
-        category=category,
-        description=voicemail_description(call.recording_url or recording_url, call.transcription),
-        urgency="normal",
-        channel="voicemail",
-        caller_phone=call.from_number,
-        caller_name="",
-        created_at=now,
-        created_by=None,
+    fields = {
+        "type": VOICEMAIL_TYPE,
+        "category_id": category.id,
+        "description": voicemail_description(call.recording_url or recording_url, call.transcription),
+        "urgency": "normal",
+        "caller_phone": call.from_number,
+        "caller_name": "",
+    }
+    # Nobody has heard it yet: a dispatcher listens to it and sends it on (not through routing).
+    opened = intake.open_ticket(
+        None, Channel.VOICEMAIL, fields, at=now, to_desk=True, event_data={"call": call.call_sid}, commit=False
     )
-    db.session.add(ticket)
-    data = {"channel": "voicemail", "call": call.call_sid}
-    record_event(ticket, None, "created", None, Status.PENDING_DISPATCH, data, at=now)
-    db.session.flush()
     claimed = db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.ticket_id.is_(None))
-        .values(ticket_id=ticket.id, missed=False)
+        .values(ticket_id=opened.written.id, missed=False)
         .execution_options(synchronize_session=False)
     )
     if not claimed.rowcount:  # another delivery of this callback made the ticket first
         db.session.rollback()
         db.session.refresh(call)
         return Voicemail(call, call.ticket)
-    derived.tickets_changed([ticket])  # its search document and report day
     db.session.commit()
     db.session.refresh(call)
-    if ticket.caller_phone:
-        citizen_sms.ticket_created(ticket)  # the ticket number by text; never raises
+    intake.hand_over(opened)  # the ticket number by text, through the workers
+    ticket = opened.ticket
     return Voicemail(call, ticket, created=True)
 
 

@@ -68,12 +68,6 @@ _EDGE_PUNCTUATION = " \t\r\n.。!！,，;；:：、~～\"'“”‘’()（）[]
 # -- outgoing ------------------------------------------------------------------------------
 
 
-def ticket_created(ticket: Ticket) -> OutboundMessage | None:
-    """Queue the ticket number for the caller. Never raises: a lost text is logged. (Intake
-    writes the same text in the ticket's own transaction: services/intake.py.)"""
-    return _safely(_ticket_created, ticket)
-
-
 def ticket_resolved(ticket: Ticket) -> OutboundMessage | None:
     """Queue the reply summary and the satisfaction question. Never raises."""
     return _safely(_ticket_resolved, ticket)
@@ -109,16 +103,6 @@ _CALLER_STATEMENT = select(Caller.opted_out_at, Caller.locale).where(Caller.phon
 def created_key(number: str) -> str:
     """The outbox's dedupe key of the created text: one per ticket, whoever writes it."""
     return f"created:{number}"
-
-
-def _ticket_created(ticket: Ticket) -> OutboundMessage | None:
-    body = created_text(ticket, caller_settings(ticket.caller_phone))
-    if body is None:
-        return None
-    message, _ = outbox.queue_message(
-        "created", ticket.caller_phone, body, ticket=ticket, dedupe_key=created_key(ticket.number)
-    )
-    return message
 
 
 def _ticket_resolved(ticket: Ticket) -> OutboundMessage | None:

@@ -2,9 +2,10 @@
 a few hundred tickets over the past four weeks, in every state.
 
 `flask --app hotline seed-demo` calls `seed_demo`. The tickets lie in the past,
-so they are built directly with the models, with the timestamps and the event
-trail that the lifecycle services (`hotline.services.tickets`) would have
-written; nothing is enqueued. A seeded `random.Random` makes the city the same
+so each is drafted by intake (`intake.draft`), walked through its story with the
+timestamps and the event trail that the lifecycle services (`hotline.services.tickets`)
+would have written, and written with the others by `intake.open_history`; nothing is
+enqueued. A seeded `random.Random` makes the city the same
 on every run for the same day. The data files in `hotline/demo_data/` ship
 with the package (see `hotline/demo_data/build.py` for where they come from).
 """
@@ -30,6 +31,7 @@ from hotline.models import (
     ArticleUse,
     ArticleVersion,
     Category,
+    Channel,
     Department,
     District,
     Role,
@@ -40,7 +42,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import derived, knowledge, lifecycle, passwords, sla
+from hotline.services import intake, knowledge, lifecycle, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -508,19 +510,11 @@ class _TicketSeeder:
             # Numbers in creation order, so that they sort like the tickets.
             number = next_ticket_number(plan.created_at, self.tz)
             built.append(self._ticket(number, plan))
-        db.session.add_all(b.ticket for b in built)
-        db.session.flush()
-        rows = []
-        for b in built:
-            rows += [{**event, "ticket_id": b.ticket.id} for event in b.events]
-        # Event ids follow time across tickets, as if written live.
-        rows.sort(key=lambda row: row["at"])
-        if rows:
-            db.session.execute(insert(TicketEvent), rows)
+        # Event ids follow time across tickets, as if written live (`open_history` sorts them).
+        intake.open_history([(b.ticket, b.events) for b in built])
         outcomes = [{**outcome, "ticket_id": b.ticket.id} for b in built for outcome in b.outcomes]
         if outcomes:
             db.session.execute(insert(RoutingOutcome), outcomes)
-        derived.tickets_changed(b.ticket for b in built)  # their search documents and report days
         return Counter(b.ticket.status for b in built)
 
     def _plans(self, count: int) -> list[_Plan]:
@@ -582,23 +576,19 @@ class _TicketSeeder:
         kind = "consultation" if plan.force_direct else _ticket_type(text, rng)
         phone, name = rng.choice(self.callers)
         operator = self.users["operator" if rng.random() < 0.6 else "operator2"]
-        channel = rng.choices(["phone", "sms", "web", "voicemail"], [85, 5, 6, 4])[0]
-        ticket = Ticket(
-            number=number,
-            status=Status.NEW,
-            type=kind,
-            category_id=category.id,
-            district_id=district.id if district else None,
-            address=self._address(district) if district and kind != "consultation" else "",
-            description=text,
-            urgency="urgent" if rng.random() < 0.04 else "normal",
-            channel=channel,
-            confidential=rng.random() < 0.02,
-            caller_phone=phone,
-            caller_name=name,
-            created_by_id=operator.id,
-            created_at=plan.created_at,
-        )
+        channel = rng.choices([Channel.PHONE, Channel.SMS, Channel.WEB, Channel.VOICEMAIL], [85, 5, 6, 4])[0].value
+        fields = {
+            "type": kind,
+            "category_id": category.id,
+            "district_id": district.id if district else None,
+            "address": self._address(district) if district and kind != "consultation" else "",
+            "description": text,
+            "urgency": "urgent" if rng.random() < 0.04 else "normal",
+            "confidential": rng.random() < 0.02,
+            "caller_phone": phone,
+            "caller_name": name,
+        }
+        ticket = intake.draft(operator, channel, fields, at=plan.created_at, number=number)
         ticket.category = category  # the SLA policy is looked up through it
         story = _Story(self, ticket, plan, category)
         story.record(plan.created_at, operator, "created", None, Status.NEW, {"channel": channel})

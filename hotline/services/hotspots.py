@@ -26,13 +26,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, or_, select
 
 from hotline.extensions import db
 from hotline.models import (
     Category,
+    Channel,
     Department,
     District,
     Hotspot,
@@ -45,18 +45,16 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, derived, hotspot_clustering, tickets
+from hotline.services import access, hotspot_clustering, intake, tickets
 from hotline.services.directory import by_code
 from hotline.services.errors import Conflict, InvalidInput, NotFound
-from hotline.services.numbering import next_ticket_number
-from hotline.services.transition import record_event
 
 WINDOWS = {
     HotspotWindow.DAY: timedelta(days=1),
     HotspotWindow.WEEK: timedelta(days=7),
     HotspotWindow.MONTH: timedelta(days=30),
 }
-PROACTIVE_CHANNEL = "proactive"
+PROACTIVE_CHANNEL = Channel.PROACTIVE.value
 NAME_MAX = 100
 NOTE_MAX = 2000
 # A later run's group is the same hotspot when it keeps half of the smaller group's tickets,
@@ -412,32 +410,28 @@ def assign(actor: User, hotspot: Hotspot, department_code: str, note: str = "") 
     if category is None:
         raise InvalidInput(_("This hotspot has no tickets left to take a category from."), field="department")
     now = utcnow()
-    ticket = Ticket(
-        number=next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"]),
-        status=Status.NEW,
-        type="report",
-        category=category,
-        district_id=hotspot.district_id,
-        address=_main_address(hotspot),
-        description=_case_description(hotspot, text),
-        urgency="normal",
-        channel=PROACTIVE_CHANNEL,
-        caller_phone="",  # nobody called: no texts to a citizen
-        caller_name="",
-        created_at=now,
-        created_by=actor,
+    fields = {
+        "type": "report",
+        "category_id": category.id,
+        "district_id": hotspot.district_id,
+        "address": _main_address(hotspot),
+        "description": _case_description(hotspot, text),
+        "urgency": "normal",
+        "caller_phone": "",  # nobody called: no texts to a citizen
+        "caller_name": "",
+    }
+    # Not handed to the workers: no routing job that could race the dispatch; one commit for all.
+    opened = intake.open_ticket(
+        actor, PROACTIVE_CHANNEL, fields, at=now, event_data={"hotspot": hotspot.id}, commit=False
     )
-    db.session.add(ticket)
-    record_event(ticket, actor, "created", None, Status.NEW, {"channel": PROACTIVE_CHANNEL, "hotspot": hotspot.id}, now)
+    ticket = opened.ticket
     hotspot.status = HotspotStatus.ASSIGNED
     hotspot.assigned_department = department
     hotspot.proactive_ticket = ticket
     hotspot.assigned_by = actor
     hotspot.assigned_at = now
     hotspot.note = text
-    # Not through intake: no routing job that could race the dispatch; one commit for all.
     try:
-        derived.tickets_changed([ticket])  # the new ticket's search document (the dispatch adds its scopes)
         return tickets.dispatch(actor, ticket, department.code)
     except Exception:
         db.session.rollback()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.models import Channel
 from hotline.services.errors import InvalidInput
 
 # What each key of a mapping means; the first four are required.
@@ -220,29 +221,29 @@ def plain_code(value: str) -> str | None:
     return code if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", code) and len(code) <= CODE_MAX else None
 
 
-# How an old system's channel names map onto Hotline's (labels in hotline/labels.py).
+# How an old system's channel names map onto Hotline's (`models.Channel`; labels in hotline/labels.py).
 CHANNEL_SYNONYMS = {
-    "phone": "phone",
-    "telephone": "phone",
-    "call": "phone",
-    "电话": "phone",
-    "online": "web",
-    "web": "web",
-    "website": "web",
-    "网站": "web",
-    "mobile": "mobile",
-    "app": "mobile",
-    "sms": "sms",
-    "text": "sms",
-    "短信": "sms",
-    "voicemail": "voicemail",
-    "open311": "open311",
-    "api": "api",
+    "phone": Channel.PHONE,
+    "telephone": Channel.PHONE,
+    "call": Channel.PHONE,
+    "电话": Channel.PHONE,
+    "online": Channel.WEB,
+    "web": Channel.WEB,
+    "website": Channel.WEB,
+    "网站": Channel.WEB,
+    "mobile": Channel.MOBILE,
+    "app": Channel.MOBILE,
+    "sms": Channel.SMS,
+    "text": Channel.SMS,
+    "短信": Channel.SMS,
+    "voicemail": Channel.VOICEMAIL,
+    "open311": Channel.OPEN311,
+    "api": Channel.API,
 }
 
 
 def channel_of(value: str) -> str:
-    return CHANNEL_SYNONYMS.get(value.strip().lower(), "other")
+    return CHANNEL_SYNONYMS.get(value.strip().lower(), Channel.OTHER).value
 
 
 # Old statuses: anything closed without a closing time, and work under way. Everything

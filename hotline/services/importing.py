@@ -36,14 +36,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.extensions import db
-from hotline.models import TICKET_TYPES, Status, Ticket, TicketEvent
+from hotline.models import TICKET_TYPES, Channel, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import derived, report_figures
+from hotline.services import intake, lifecycle, report_figures
 from hotline.services.errors import ServiceError
 from hotline.services.import_directory import Directory
 from hotline.services.import_mapping import (
@@ -57,7 +58,6 @@ from hotline.services.import_mapping import (
     read_time,
     ticket_number,
 )
-from hotline.services.transition import record_event
 
 BATCH = 500
 ADDRESS_MAX = 300
@@ -264,18 +264,16 @@ class _Run:
                 first_line[row.external_id] = row.line
                 accepted.append(row)
         self._merge_errors(errors, rows[0].line)
-        # Departments and categories first: creating one flushes, and a flush with the batch's
-        # tickets pending would write (and index) them in pieces.
+        # Departments and categories first (found or created), then the batch's tickets at once.
         references = [self.references(row.values) for row in accepted]
-        added = [
-            self.add_ticket(row, numbers[row.external_id], department_id, category_id, district_id)
+        db.session.flush()  # what the directory created, before the tickets that refer to it
+        drafts = [
+            self.draft(row, numbers[row.external_id], department_id, category_id, district_id)
             for row, (department_id, category_id, district_id) in zip(accepted, references, strict=True)
         ]
         self.result.imported += len(accepted)
         try:
-            db.session.flush()
-            if not self.result.dry_run:
-                derived.tickets_changed(added)  # their search documents and report days
+            intake.open_history(drafts)
         except IntegrityError:
             db.session.rollback()
             raise ServiceError(
@@ -311,46 +309,43 @@ class _Run:
             None if district.lower() in self.mapping.no_district else self.directory.district(district),
         )
 
-    def add_ticket(
+    def draft(
         self, row: _Row, number: str, department_id: int, category_id: int, district_id: int | None
-    ) -> Ticket:
+    ) -> tuple[Ticket, list[dict[str, Any]]]:
+        """The row's ticket, as the old system left it, and its import event."""
         values = row.values
         status, resolved_at = self.status(row)
         description = values.get("description") or self.describe(values)
         resolution = values.get("resolution") or None
         kind = values.get("type", "").lower()
+        fields = {
+            "type": kind if kind in TICKET_TYPES else "report",
+            "category_id": category_id,
+            "district_id": district_id,
+            "address": values.get("address", "")[:ADDRESS_MAX],
+            "description": description,
+            "caller_phone": "",
+        }
+        channel = channel_of(values["channel"]) if "channel" in values else Channel.OTHER
+        ticket = intake.draft(None, channel, fields, at=row.created_at, number=number)
+        lifecycle.replay(ticket, status)
+        ticket.department_id = department_id
+        ticket.resolved_at = resolved_at
+        ticket.closed_at = resolved_at if status == Status.CLOSED else None
         # Kept even where it passed in the old system: an open ticket past it is overdue now
         # (counted as imported). No Hotline clock runs on it (`sla_terms` stays empty): it is
         # shown in calendar time, and no sweep turns it amber or red or notifies anyone.
-        due_at = row.due_at
-        ticket = Ticket(
-            number=number,
-            status=status,
-            type=kind if kind in TICKET_TYPES else "report",
-            category_id=category_id,
-            district_id=district_id,
-            address=values.get("address", "")[:ADDRESS_MAX],
-            description=description,
-            channel=channel_of(values["channel"]) if "channel" in values else "other",
-            caller_phone="",
-            department_id=department_id,
-            created_by_id=None,
-            created_at=row.created_at,
-            resolved_at=resolved_at,
-            closed_at=resolved_at if status == Status.CLOSED else None,
-            resolve_due_at=due_at,
-            # The old answer of a ticket still open stays in the import event, not as a reply.
-            resolution=resolution if status == Status.CLOSED else None,
-            source=self.mapping.source,
-            external_id=row.external_id,
-        )
-        db.session.add(ticket)
+        ticket.resolve_due_at = row.due_at
+        # The old answer of a ticket still open stays in the import event, not as a reply.
+        ticket.resolution = resolution if status == Status.CLOSED else None
+        ticket.source = self.mapping.source
+        ticket.external_id = row.external_id
         data = {"source": self.mapping.source, "id": row.external_id, "status": row.status[:STATUS_MAX]}
         data.update({"file": self.file, "line": row.line})
         if resolution and status != Status.CLOSED:
             data["resolution"] = resolution
-        record_event(ticket, None, "imported", None, status, data, at=self.now)
-        return ticket
+        event = {"kind": "imported", "at": self.now, "actor_id": None, "from_status": None, "to_status": status}
+        return ticket, [event | {"data": data}]
 
     def status(self, row: _Row) -> tuple[str, datetime | None]:
         if row.closed_at is not None:

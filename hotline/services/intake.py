@@ -1,13 +1,22 @@
-"""Logging a call (intake): the ticket and what goes with it, in one short transaction.
+"""Opening a ticket: the one way in, for every channel (`models.Channel`, the one list).
 
-Operators wait on nothing else, so intake writes with plain INSERTs rather than through the
+`open_ticket(actor, channel, fields, ...)` is the only code that creates a ticket and sets its
+first state: the operator's form, `POST /api/v1/tickets` and Open311 call it through
+`create_ticket` (which checks what a person typed), a voicemail through services/calls.py, a
+hotspot's proactive case through services/hotspots.py. `open_history` is its batch form for
+tickets of the past (an import, the demo city): each `draft`ed here, replayed by its caller to
+where its history left it (`lifecycle.replay`), then written many at once. The lifecycle's
+"create" and "answer_directly" actions (services/lifecycle.py) describe the first state and the
+events written here.
+
+Operators wait on nothing else, so opening writes with plain INSERTs rather than through the
 ORM's unit of work, which cost most of a request (benchmarks/intake.py --cpu --profile): the
 ticket, its "created" event (and "direct_answer" for a call answered at once), the text that
 tells the caller the number and the ticket's search document, then one commit. The ORM's
 after-flush hooks that keep the search index and the report days in step see no Core INSERT,
-so intake writes the document itself (`search_index.write`) and marks the report day of a call
-answered at once (`report_figures.mark_tickets_changed`); a new ticket's day is marked by its
-routing. After the commit the ticket is handed to the workers with one
+so intake writes the document itself (`search_index.write`) and marks the report day of a
+ticket that is not left new (`report_figures.mark_tickets_changed`); a new ticket's day is
+marked by its routing. After the commit the ticket is handed to the workers with one
 push to Redis (`queueing.enqueue_intake`): routing and sending happen there, in batches; when
 Redis is down the ticket is kept all the same and the sweep hands it over later.
 
@@ -19,12 +28,15 @@ not attached to the session (with its category and district as codes the caller 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, inspect
 
 from hotline.extensions import db
 from hotline.models import (
@@ -32,6 +44,7 @@ from hotline.models import (
     TICKET_TYPES,
     URGENCIES,
     Category,
+    Channel,
     District,
     OutboundMessage,
     Status,
@@ -44,6 +57,7 @@ from hotline.services import (
     access,
     citizen_sms,
     knowledge,
+    lifecycle,
     outbox,
     queueing,
     report_figures,
@@ -55,11 +69,31 @@ from hotline.services.directory import id_by_code
 from hotline.services.errors import InvalidInput
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
-from hotline.services.row_inserts import insert_row
+from hotline.services.row_inserts import insert_row, insert_rows
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION_MAX = 5000
+
+# What whoever opens a ticket tells about it; the rest (its number, first state, channel, time
+# and creator) is open_ticket's to set.
+FIELDS = frozenset(
+    (
+        "type",
+        "category_id",
+        "district_id",
+        "address",
+        "description",
+        "urgency",
+        "confidential",
+        "caller_phone",
+        "caller_name",
+    )
+)
+REQUIRED = frozenset({"type", "category_id", "description"})
+
+_CREATE = lifecycle.ACTIONS["create"]  # new, "created"
+_ANSWER = lifecycle.ACTIONS["answer_directly"]  # closed at once, "direct_answer"
 
 
 @dataclass
@@ -83,7 +117,7 @@ class Intake:
 @dataclass
 class IntakeResult:
     written: Ticket  # the ticket as inserted, not attached to the session
-    routing_queued: bool  # handed over to the workers (False: Redis down; the sweep does it later)
+    routing_queued: bool = False  # handed over to the workers (False: Redis down, or nothing to hand over)
     events: list[TicketEvent] = field(default_factory=list)  # as written, likewise
     messages: list[OutboundMessage] = field(default_factory=list)
 
@@ -91,44 +125,81 @@ class IntakeResult:
     def ticket(self) -> Ticket:
         """The stored ticket, loaded (once per session) for callers that go on with it."""
         ticket = db.session.get(Ticket, self.written.id)
-        assert ticket is not None  # committed by create_ticket
+        assert ticket is not None  # written by open_ticket
         return ticket
 
 
 def create_ticket(actor: User, intake: Intake) -> IntakeResult:
-    """Log a call: validate, write the ticket and what goes with it in one transaction, commit,
-    then hand it to the workers. Raises InvalidInput (with the field) for bad input."""
+    """Log a call (the operator's form, the API, Open311): check what was typed, then
+    `open_ticket`. Raises InvalidInput (with the field) for bad input."""
     access.require_role(actor, *access.INTAKE_ROLES)
     citation = knowledge.citation_for(intake.article_id, intake.type)
     if citation is not None and not (intake.direct_answer or "").strip():
         intake = replace(intake, direct_answer=citation.version.answer)
-    values = _validated_intake(intake)
-    now = utcnow()
-    values |= {"status": Status.NEW, "created_at": now, "created_by_id": actor.id}
-    answer = (intake.direct_answer or "").strip()
+    result = open_ticket(
+        actor, intake.channel, _validated_intake(intake), answer=intake.direct_answer, citation=citation
+    )
+    # The answer names the category and district by the codes the caller gave.
+    ticket = result.written
+    ticket.category = Category(id=ticket.category_id, code=intake.category)
+    ticket.district = District(id=ticket.district_id, code=intake.district) if ticket.district_id else None
+    return result
+
+
+def open_ticket(
+    actor: User | None,
+    channel: str,
+    fields: dict[str, Any],
+    *,
+    at: datetime | None = None,
+    answer: str | None = None,
+    citation: knowledge.Citation | None = None,
+    to_desk: bool = False,
+    event_data: dict[str, Any] | None = None,
+    commit: bool = True,
+) -> IntakeResult:
+    """Open a ticket on `channel`, whoever opens it (`actor`; None: the system). Writes, in one
+    transaction, the ticket with its number and first state (new; closed at once when `answer`
+    answers the call, 直接办结, citing `citation`'s article; pending dispatch with `to_desk`, a
+    voicemail nobody has heard yet), its "created" event (with `event_data`), the text that
+    tells the caller its number (when one is due), its search document and, unless it is left
+    new for routing, its report day.
+
+    `commit` (the default): commit in the database's write turn, then hand the ticket to the
+    workers. Otherwise the caller adds its own rows to the transaction, commits (or rolls
+    back) and calls `hand_over`. Rights are the caller's to check. Raises InvalidInput for a
+    channel not in the list, ValueError for fields that are not an opener's to give."""
+    values = _opening_values(channel, fields)
+    now = at or utcnow()
+    answer = (answer or "").strip()
+    if answer and to_desk:
+        raise ValueError("a ticket answered at once does not go to the dispatcher's desk")
+    first = Status.PENDING_DISPATCH if to_desk else _CREATE.to_state
+    values |= {"status": first, "created_at": now, "created_by_id": actor.id if actor else None}
     if answer:  # answered on the phone: closed at once
-        values |= {"status": Status.CLOSED, "resolution": answer, "resolved_at": now, "closed_at": now}
+        values |= {"status": _ANSWER.to_state, "resolution": answer, "resolved_at": now, "closed_at": now}
     # What can be worked out before the first write is: SQLite lets one writer at a time, and a
     # writer waiting for the lock sleeps in steps of milliseconds, so the writes come last and
     # close together. A new ticket's words are its fields (its events at intake add none: a
     # direct answer's answer is its resolution), as `ticket_search.documents_for` would read them.
     document = search_index.prepare(values["description"], values["address"], values.get("resolution"))
-    caller = citizen_sms.caller_settings(values["caller_phone"])
+    caller = citizen_sms.caller_settings(values["caller_phone"]) if values["caller_phone"] else None
 
-    with write_turns.write_turn():  # SQLite: intakes queue for the file's lock (see write_turns)
+    # SQLite: openings queue for the file's lock (see write_turns), up to their commit.
+    with write_turns.write_turn() if commit else nullcontext():
         connection = db.session.connection()
         values["number"] = next_ticket_number(now, current_app.config["HOTLINE_TIMEZONE"])
         ticket = insert_row(connection, Ticket, values)
-        ticket.category = Category(id=ticket.category_id, code=intake.category)
-        ticket.district = District(id=ticket.district_id, code=intake.district) if ticket.district_id else None
-        events = [_event(connection, ticket, actor, "created", None, Status.NEW, {"channel": ticket.channel})]
+        created = {"channel": ticket.channel, **(event_data or {})}
+        events = [_event(connection, ticket, actor, _CREATE.event_kind, None, first, created)]
         if answer:
             data: dict[str, Any] = {"answer": answer}
             if citation is not None:  # the article, counted in the same transaction
+                assert actor is not None  # a person answers from the knowledge base
                 data["article"] = citation.event_data()
                 knowledge.record_use(citation, ticket.id, actor, now)
-            events.append(_event(connection, ticket, actor, "direct_answer", Status.NEW, Status.CLOSED, data))
-        messages = _created_text(connection, ticket, caller)
+            events.append(_event(connection, ticket, actor, _ANSWER.event_kind, first, ticket.status, data))
+        messages = _created_text(connection, ticket, caller) if ticket.caller_phone else []
         search_index.write(connection, ticket_search.TICKETS, {ticket.id: document})
         if ticket.status != Status.NEW:
             # A new ticket's day is marked for the reports by its routing, in the routing's own
@@ -136,10 +207,79 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
             # day's row while a worker's routing transaction held it (PostgreSQL: intake fell
             # from 317 to 121 tickets/s with a worker routing beside it, benchmarks/intake.py).
             report_figures.mark_tickets_changed([ticket])
-        _commit_keeping_loaded()
-    # A call answered at once has nothing left to route and no text to send.
-    handed_over = ticket.status == Status.NEW and queueing.enqueue_intake(ticket.id)
-    return IntakeResult(written=ticket, routing_queued=handed_over, events=events, messages=messages)
+        if commit:
+            _commit_keeping_loaded()
+    result = IntakeResult(written=ticket, events=events, messages=messages)
+    if commit:
+        hand_over(result)
+    return result
+
+
+def hand_over(result: IntakeResult) -> bool:
+    """After the commit: give the workers what is left to do (route a new ticket, send its
+    text), with one push to Redis. A call answered at once has nothing left to route and no
+    text to send; nor has a case its opener dispatched at once."""
+    ticket = result.written
+    due = ticket.status == Status.NEW or bool(result.messages)
+    result.routing_queued = due and queueing.enqueue_intake(ticket.id)
+    return result.routing_queued
+
+
+def draft(actor: User | None, channel: str, fields: dict[str, Any], *, at: datetime, number: str) -> Ticket:
+    """A ticket of the past, not written yet, in its first state (new): for a history being
+    replayed (an import, the demo city), whose caller moves it on (`lifecycle.replay`) and sets
+    what its history did (department, times, answer) before `open_history` writes it."""
+    values = _opening_values(channel, fields)
+    return Ticket(
+        **values,
+        number=number,
+        status=_CREATE.to_state,
+        created_at=at,
+        created_by_id=actor.id if actor else None,
+    )
+
+
+def open_history(drafts: Sequence[tuple[Ticket, list[dict[str, Any]]]]) -> list[int]:
+    """Write drafted tickets (`draft`), each with its events (dicts of TicketEvent's columns
+    but the ticket's id), in the caller's transaction, many at once, with their search
+    documents and report days; no text, no routing: the history is recorded, not replayed.
+    Events are written in time order across the batch, as if written live. Returns the
+    tickets' ids, in order (set on the drafts too, which stay out of the session)."""
+    if not drafts:
+        return []
+    connection = db.session.connection()
+    columns = inspect(Ticket).column_attrs
+    rows = []
+    for ticket, _events in drafts:
+        state = inspect(ticket)
+        if state.key is not None or state.session_id is not None:
+            raise ValueError(f"ticket {ticket.number} is not a draft (it is in a session)")
+        rows.append({c.key: state.dict[c.key] for c in columns if c.key in state.dict and c.key != "id"})
+    ids = insert_rows(connection, Ticket, rows)
+    events = []
+    for (ticket, trail), ticket_id in zip(drafts, ids, strict=True):
+        ticket.id = ticket_id
+        events += [{**event, "ticket_id": ticket_id} for event in trail]
+    events.sort(key=lambda row: row["at"])
+    insert_rows(connection, TicketEvent, events)
+    ticket_search.refresh(connection, ids)  # the words of their events too, and their scopes
+    report_figures.mark_tickets_changed(ticket for ticket, _events in drafts)
+    return ids
+
+
+def _opening_values(channel: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The ticket's columns from what its opener gives, on a channel of the list."""
+    try:
+        code = Channel(channel).value
+    except ValueError:
+        raise InvalidInput(_("Unknown channel “%(channel)s”.", channel=channel), field="channel") from None
+    unknown = set(fields) - FIELDS
+    if unknown:
+        raise ValueError(f"not an opener's to give: {', '.join(sorted(unknown))}")
+    missing = REQUIRED - set(fields)
+    if missing:
+        raise ValueError(f"a ticket needs {', '.join(sorted(missing))}")
+    return {"address": "", "caller_phone": "", **fields, "channel": code}
 
 
 def _commit_keeping_loaded() -> None:
@@ -179,7 +319,6 @@ def _validated_intake(intake: Intake) -> dict[str, Any]:
         "address": (intake.address or "").strip()[:300],
         "description": description,
         "urgency": intake.urgency,
-        "channel": intake.channel,
         "confidential": bool(intake.confidential),
     }
 
@@ -187,7 +326,7 @@ def _validated_intake(intake: Intake) -> dict[str, Any]:
 def _event(
     connection: Connection,
     ticket: Ticket,
-    actor: User,
+    actor: User | None,
     kind: str,
     from_status: str | None,
     to_status: str | None,
@@ -196,7 +335,7 @@ def _event(
     values = {
         "ticket_id": ticket.id,
         "kind": kind,
-        "actor_id": actor.id,
+        "actor_id": actor.id if actor else None,
         "from_status": from_status,
         "to_status": to_status,
         "data": data,

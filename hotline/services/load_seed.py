@@ -36,7 +36,7 @@ from flask import current_app
 from sqlalchemy import Connection, func, select
 
 from hotline.extensions import db
-from hotline.models import Category, Department, District, Role, RoutingOutcome, Status, Ticket, User
+from hotline.models import Category, Channel, Department, District, Role, RoutingOutcome, Status, Ticket, User
 from hotline.models.types import utcnow
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
@@ -48,7 +48,8 @@ NUMBER_PREFIX = "L"
 
 TYPES = ["consultation", "help", "complaint", "report", "suggestion", "praise"]
 TYPE_WEIGHTS = [40, 23, 21, 8, 6, 2]
-CHANNELS = ["phone", "web", "sms", "voicemail", "api", "open311"]
+# Of the one list of channels (models.Channel): those people log calls on.
+CHANNELS = [c.value for c in (Channel.PHONE, Channel.WEB, Channel.SMS, Channel.VOICEMAIL, Channel.API, Channel.OPEN311)]
 CHANNEL_WEIGHTS = [72, 12, 5, 4, 4, 3]
 DIRECT_SHARE = 0.72  # of consultations, answered at intake
 HOUR_WEIGHTS = [0.3, 0.15, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 4, 7, 7, 6, 3, 4, 6, 6, 5, 4, 2.5, 2.5, 2, 1.5, 1, 0.5]
@@ -483,7 +484,7 @@ def _ticket_rows(columns: dict[str, Any], city: _City) -> Iterator[tuple]:
             name,
             department[i] or None,
             lists["routed_by"][i],
-            operators[lists["operator"][i]] if operators and channel[i] in ("phone", "voicemail") else None,
+            operators[lists["operator"][i]] if operators and channel[i] in (Channel.PHONE, Channel.VOICEMAIL) else None,
             resolution,
             times["created_at"][i],
             times["dispatched_at"][i],

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.models import OutboundMessage
 from hotline.models.types import utcnow
-from hotline.services.row_inserts import insert_row
+from hotline.services.row_inserts import insert_row, insert_rows
 
 VALUES = {"kind": "created", "to": "+8613800138000", "body": "您的诉求已受理。", "status": "queued"}
 
@@ -31,3 +31,17 @@ def test_a_call_time_default_must_be_given() -> None:
         insert_row(db.session.connection(), OutboundMessage, VALUES)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+
+
+def test_many_rows_come_back_as_ids_in_their_order_with_their_defaults() -> None:
+    at = utcnow().replace(microsecond=0)
+    rows = [{**VALUES, "body": f"第 {n} 条", "created_at": at} for n in range(5)]
+    ids = insert_rows(db.session.connection(), OutboundMessage, rows)
+    db.session.commit()
+
+    stored = [db.session.get(OutboundMessage, i) for i in ids]
+    assert [m.body for m in stored] == [f"第 {n} 条" for n in range(5)]
+    assert all((m.attempts, m.channel, m.sent_at) == (0, "sms", None) for m in stored)
+    with pytest.raises(ValueError, match="outbound_message: give created_at"):
+        insert_rows(db.session.connection(), OutboundMessage, [*rows, VALUES])
+    assert insert_rows(db.session.connection(), OutboundMessage, []) == []
