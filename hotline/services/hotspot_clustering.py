@@ -54,7 +54,8 @@ STOP_WORDS = frozenset(
 )
 # Words any message may hold whatever its problem: generic verbs (办理, 报告), the citizen's
 # own words for who they are (村民), purposes and topics (为了, 关于), the city's own name for
-# itself (本市). They made hotspots named "新城区 办理 报告 关于" (issue 16): a hotspot is named
+# itself (本市), how often (上个月, 多次), the parts of any address (路, 栋). They made hotspots
+# named "新城区 办理 报告 关于" and "港区 人民 证明 参加" (issue 16): a hotspot is named
 # by the words that set it apart, and these set nothing apart.
 GENERIC_WORDS = frozenset(
     """
@@ -63,8 +64,13 @@ GENERIC_WORDS = frozenset(
     不到 一样 这种 那种 其中 以上 以下 上述 如下 该 此事 本 本市 本区 本县 本镇 本村 我市 我区 我县 我镇 我村 该市
     村民 村里 老百姓 百姓 大家 自己 我家 家里 我们家 本地 当地 外地 有人 别人 他人 我方 对方 方面 工作 相关人员
     事宜 一事 事件 相关 具体 有关 一下子 怎么回事 为何 何时 多久 多长时间 还有 以及 还要 并未 没能 无法 不予 未能
+    参加 参与 人民 上个月 下个月 本月 上周 本周 这周 上次 这次 多次 几次 好几次 屡次 再次 每次 一直都 经常 总是
+    近日 日前 今日 当天 当时 此前 先后 期间内 原文 追问 负责 检查
+    路 街 巷 弄 栋 幢 楼 层 室 单元 号楼 组
     """.split()  # noqa: SIM905
 )
+# "三次", "两个月", "几天": how often or how long, not what.
+_COUNTED = re.compile(r"^[一二三四五六七八九十百千两几多数半]+(次|天|日|年|周|个月|月|小时|分钟|回|遍|趟|个|号)$")
 # Numbers (house numbers and dates tell nothing about the problem), single letters, and the
 # codes that anonymised data puts for places ("A3区" → a3).
 _NUMBER = re.compile(r"^[\d.,:/\-]+[a-z]?$|^[a-z]$|^[a-z]{1,2}\d+[a-z]?$")
@@ -108,7 +114,7 @@ def _keep(token: str, ignore: frozenset[str] = frozenset()) -> str | None:
     """What a segmenter's token counts as: the routing model's word (lower-cased, no
     punctuation), unless it is a stop word, a generic word, a place's own name or a number."""
     word = token.strip().lower()
-    if not word or textmodel._NOISE.match(word) or _NUMBER.match(word):
+    if not word or textmodel._NOISE.match(word) or _NUMBER.match(word) or _COUNTED.match(word):
         return None
     if word in STOP_WORDS or word in GENERIC_WORDS or word in ignore:
         return None
@@ -121,18 +127,22 @@ def left_out(word: str, ignore: frozenset[str] = frozenset()) -> bool:
 
 
 def place_words(names: Iterable[str]) -> frozenset[str]:
-    """The words that name these places, as the segmenter may cut them: 西城区, and 西城
-    (the name without 区, 县, 市, 新区, 镇, 街道)."""
+    """The words that name these places, as the segmenter may cut them: 西城区, 西城 (the
+    name without 区, 县, 市, 新区, 镇, 街道), and the segmenter's own pieces of each (临港区 is
+    cut 临 / 港区)."""
     words = set()
     for name in names:
         name = (name or "").strip().lower()
         if not name:
             continue
-        words.add(name)
+        forms = [name]
         for suffix in ("新区", "街道", "区", "县", "市", "镇", "乡"):
             if name.endswith(suffix) and len(name) > len(suffix) + 1:
-                words.add(name[: -len(suffix)])
+                forms.append(name[: -len(suffix)])
                 break
+        for form in forms:
+            words.add(form)
+            words.update(token.strip() for token in textmodel.cut(form) if token.strip())
     return frozenset(words)
 
 

@@ -516,3 +516,28 @@ def test_teddycup_hotspots_are_named_by_words_of_their_category(city) -> None:
             assert not hotspot_clustering.left_out(word), (hotspot.label, word)
             inside, outside = share(word, category, True), share(word, category, False)
             assert inside >= 2 * outside and inside > 0, (hotspot.label, category, word, inside, outside)
+
+
+def test_tickets_alike_only_in_their_place_make_no_hotspot(city) -> None:
+    """In the demo city four unrelated tickets of 临港区 (cut 临 / 港区) on 人民路 made a hotspot
+    named "港区 人民 证明 参加": the place's own name is no problem."""
+    factories.make_district("lingang", "临港区")
+    texts = [  # the demo's, with the addresses it gave them
+        ("关于新农合医保不合理的追问。原文：临港区民与本市民在医保上的不同待遇619 楼 本人在最近喜添千金，"
+         "加之遇上了临港区农村产妇生育全报销的好政策，更是感到高兴。", "临港区人民路260号"),
+        ("报名参加的一日游被导游带去购物店强制消费，请文旅部门查处旅行社。", "临港区和平路171号"),
+        ("本市在水一方大厦人为烂尾多年，安全隐患严重。位于书院路主干道的在水一方大厦一楼至四楼人为拆除水、电等设施后，"
+         "烂尾多年，用护栏围着，不但占用人行道路，而且护栏锈迹斑斑，随时可能倒塌，危机过往行人和车辆安全。", "临港区人民路87号"),
+        ("临港区农产品市场有无检验检疫证明啊？投诉了沙子岭往本市大学方向，农产品市场有无任何检验检疫证明，屠杀狗狗的情况，"
+         "之前拨打热线反映，每次都是回复会交给有关部门处理，但是一直没有回复。", "临港区光明路170号"),
+    ]  # fmt: skip
+    now = utcnow()
+    for i, (text, address) in enumerate(texts):
+        log(city, [text], "lingang", at=now - timedelta(minutes=i), address=address)
+    # The rest of the week, elsewhere: what makes a word common or rare.
+    log(city, NOISE + UNRELATED + WATER, "east", at=now)
+    log(city, LAMPS + NAMED_OTHERS, "west", at=now)
+
+    hotspots.detect("week", now)
+
+    assert not [h for h in active("week") if h.district_id is not None and h.district.code == "lingang"]
