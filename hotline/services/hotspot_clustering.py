@@ -21,7 +21,11 @@ figures the benchmark prints describe what supervisors see:
   groups). Last, each ticket of the block joins the group whose centroid it resembles most,
   at least `assign`: the same rule that counts the window before, so that growth compares
   like with like;
-- a group needs `min_size` tickets; its label is its centroid's heaviest terms.
+- a group needs `min_size` tickets; its label is, among its centroid's heaviest terms, those
+  that most set it apart from the rest of the window (held by most of its tickets and few
+  others); stop words, generic words (办理, 关于, 村民), counts (三次), the parts of an address
+  (路, 栋) and the districts' own names (`Params.ignore`) never count, in the label or the
+  similarity.
 
 scikit-learn, scipy, numpy and rjieba are imported inside the functions: a web
 process never needs them.

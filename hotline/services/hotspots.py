@@ -3,12 +3,14 @@ before the next call (每月一题, 未诉先办).
 
 `detect(window)` groups the tickets logged in the last day, week or month (rolling, ending
 now) by similar text within the same district, using `hotspot_clustering`; keeps the
-largest groups as `Hotspot` rows with a label (their heaviest terms), their size, the
+largest groups as `Hotspot` rows with a label (the words that set each apart; district
+names, stop words and generic words out), their size, the
 size of the same group in the window of the same length before (growth), and the
 departments and categories involved. A group found again by a later run updates the same
 row (it shares tickets with it, or the same terms in the same district), so a name,
 followers and an assignment survive the hourly re-detection; a hotspot no longer found is
 deleted, unless a supervisor did something with it (then it stays, marked inactive).
+A longer window counts at least what a shorter one inside it does (`_nested`).
 
 Supervisors (and administrators) name, follow, dismiss and assign a hotspot: assigning
 creates a proactive case, a ticket of type "report" on the channel "proactive", dispatched
