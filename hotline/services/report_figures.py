@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -83,6 +84,17 @@ def merge_packed(blobs: list[bytes]) -> dict[int, int]:
     totals = np.bincount(pairs[:, 0], weights=pairs[:, 1])
     buckets = np.nonzero(totals)[0]
     return dict(zip(buckets.tolist(), totals[buckets].astype(np.int64).tolist(), strict=True))
+
+
+def merge_to_packed(blobs: list[bytes]) -> bytes:
+    """The sum of many packed histograms, packed again (a week's or month's row), in C."""
+    data = b"".join(blobs)
+    if not data:
+        return b""
+    pairs = np.frombuffer(data, dtype="<i4").reshape(-1, 2)
+    totals = np.bincount(pairs[:, 0], weights=pairs[:, 1])
+    buckets = np.nonzero(totals)[0]
+    return np.column_stack((buckets, totals[buckets])).astype("<i4").tobytes()
 
 
 def histogram_percentiles(histogram: dict[int, int], fractions: tuple[float, ...]) -> list[float | None]:
@@ -409,32 +421,34 @@ _VALUE_COLUMNS = (*COUNTS, *(f"{clock}_seconds" for clock in CLOCKS), *(f"{clock
 
 def refresh_period(grain: str, first: date) -> int:
     """Replace the rows of one week or month by the sum of its day rows (counts and seconds
-    added, histograms merged); the caller commits. Returns the number of rows."""
+    added up by the database, histograms merged here); the caller commits. Returns the
+    number of rows."""
     last = period_last(first, grain)
-    columns = [getattr(ReportFact, name) for name in _VALUE_COLUMNS]
-    sums: dict[tuple[str, str], dict[str, Any]] = {}
-    blobs: dict[tuple[str, str], dict[str, list[bytes]]] = {}
-    query = select(ReportFact.dim, ReportFact.key, *columns).where(ReportFact.day >= first, ReportFact.day <= last)
-    n_numbers = len(COUNTS) + len(CLOCKS)
-    for dim, key, *values in db.session.execute(query):
-        total = sums.get((dim, key))
-        if total is None:
-            total = sums[(dim, key)] = dict.fromkeys(_VALUE_COLUMNS[:n_numbers], 0)
-            blobs[(dim, key)] = {clock: [] for clock in CLOCKS}
-        for name, value in zip(_VALUE_COLUMNS[:n_numbers], values, strict=False):
-            total[name] += value
-        for clock, blob in zip(CLOCKS, values[n_numbers:], strict=True):
+    in_period = (ReportFact.day >= first, ReportFact.day <= last)
+    numbers = _VALUE_COLUMNS[: len(COUNTS) + len(CLOCKS)]
+    sums = select(ReportFact.dim, ReportFact.key, *(func.sum(getattr(ReportFact, name)) for name in numbers))
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for dim, key, *values in db.session.execute(sums.where(*in_period).group_by(ReportFact.dim, ReportFact.key)):
+        rows[(dim, key)] = {
+            "grain": grain,
+            "day": first,
+            "dim": dim,
+            "key": key,
+            **dict(zip(numbers, values, strict=True)),
+        }
+    blobs: dict[tuple[str, str], dict[str, list[bytes]]] = defaultdict(lambda: {clock: [] for clock in CLOCKS})
+    histograms = [getattr(ReportFact, f"{clock}_hist") for clock in CLOCKS]
+    for dim, key, *packed in db.session.execute(select(ReportFact.dim, ReportFact.key, *histograms).where(*in_period)):
+        lists = blobs[(dim, key)]
+        for clock, blob in zip(CLOCKS, packed, strict=True):
             if blob:
-                blobs[(dim, key)][clock].append(blob)
-    rows = []
-    for (dim, key), total in sums.items():
-        row = {"grain": grain, "day": first, "dim": dim, "key": key, **total}
+                lists[clock].append(blob)
+    for group, row in rows.items():
         for clock in CLOCKS:
-            row[f"{clock}_hist"] = pack_histogram(merge_packed(blobs[(dim, key)][clock]))
-        rows.append(row)
+            row[f"{clock}_hist"] = merge_to_packed(blobs[group][clock])
     db.session.execute(delete(ReportPeriodFact).where(ReportPeriodFact.grain == grain, ReportPeriodFact.day == first))
     if rows:
-        db.session.execute(insert(ReportPeriodFact), rows)
+        db.session.execute(insert(ReportPeriodFact), list(rows.values()))
     return len(rows)
 
 

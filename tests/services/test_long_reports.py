@@ -196,3 +196,14 @@ def test_the_api_answers_ten_years_per_month_and_week(decade, api, city):
     assert response.status_code == 400
     detail = response.get_json()["detail"]
     assert "period=week" in detail and "period=month" in detail and "366" in detail
+
+
+def test_packed_histograms_merge_into_what_packing_the_sum_gives():
+    parts = [{3: 2, 150: 1}, {3: 1, 7: 4}, {}, {150: 5, 9000: 1}]
+    total: dict[int, int] = {}
+    for part in parts:
+        for bucket, n in part.items():
+            total[bucket] = total.get(bucket, 0) + n
+    packed = [report_figures.pack_histogram(part) for part in parts]
+    assert report_figures.merge_to_packed(packed) == report_figures.pack_histogram(total)
+    assert report_figures.merge_to_packed([b"", b""]) == b""
