@@ -251,6 +251,9 @@ def _measure(
     today = datetime.now(ZoneInfo(env.get("HOTLINE_TIMEZONE", "Asia/Shanghai"))).date()
     last30 = today - timedelta(days=29)
     last366 = today - timedelta(days=365)
+    # Ten years (3653 days: three leap days at most), read from week and month rows; run with
+    # --days 3650 for ten years of tickets behind them.
+    last10y = today - timedelta(days=3652)
     bearer = {"Authorization": f"Bearer {token}"}
 
     def span(start: date, end: date) -> str:
@@ -290,6 +293,20 @@ def _measure(
                 bearer,
             ),
             ("API: 366 days by department", api, f"{base}/api/v1{page}?{span(last366, today)}", bearer),
+            ("API: ten years by department", api, f"{base}/api/v1{page}?{span(last10y, today)}", bearer),
+            (
+                "API: ten years, departments per month",
+                api,
+                f"{base}/api/v1{page}?{span(last10y, today)}&period=month",
+                bearer,
+            ),
+            (
+                "API: ten years, city per week",
+                api,
+                f"{base}/api/v1{page}?{span(last10y, today)}&group_by=all&period=week",
+                bearer,
+            ),
+            ("page: ten years, monthly trend", web, f"{base}{page}?{span(last10y, today)}&trend=month", {}),
         ]
         # The drill-down behind one figure: the biggest department's tickets received in 30 days.
         drill = f"{base}/reports/tickets?{span(last30, today)}&group_by=department&key={DRILL_KEY}&measure=received"

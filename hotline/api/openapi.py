@@ -128,6 +128,17 @@ DATE_RANGE = [
     _param("from", "query", DATE, "First local date of creation; default 29 days before `to`."),
     _param("to", "query", DATE, "Last local date of creation, inclusive; default today. At most 366 days."),
 ]
+# Response times read week and month rows: ten years, per week or month (per day or exact: 366 days).
+LONG_DATE_RANGE = [
+    DATE_RANGE[0],
+    _param(
+        "to",
+        "query",
+        DATE,
+        "Last local date of creation, inclusive; default today. At most 3653 days (ten years);"
+        " with period=day or exact=1, at most 366.",
+    ),
+]
 
 
 def _json(schema: Schema) -> dict[str, Any]:
@@ -479,7 +490,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 tag="reports",
                 ok=(200, _array("ResponseTimeRow")),
                 params=[
-                    *DATE_RANGE,
+                    *LONG_DATE_RANGE,
                     _param("group_by", "query", {"type": "string", "enum": ["all", *GROUPINGS]}, "Default department."),
                     _param(
                         "period", "query", {"type": "string", "enum": list(PERIODS)}, "One row per period and group."

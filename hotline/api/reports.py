@@ -28,7 +28,11 @@ DEFAULT_DAYS = 30
 # A page of rows: 30 days of every category per day is over 9,000 rows (8 MB of JSON).
 REPORT_PAGE_SIZE = 1000
 MAX_REPORT_PAGE_SIZE = 5000
-MAX_DAYS = 366  # a year, leap or not: longer ranges are an export, not a live query
+MAX_DAYS = 366  # a year, leap or not: the reports that read tickets live (misrouting, calls)
+# Response times read week and month rows for whole periods (services/reports.py): ten years
+# (three leap days at most) answer as fast as one, per week, month or in all; per day, or
+# exactly from the tickets, a year at most.
+LONG_MAX_DAYS = 3653
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -40,10 +44,22 @@ def response_times_report() -> Response:
     from..to (inclusive). Figures come from the pre-aggregated day rows, refreshed every
     minute, with percentiles within one minute or 1 % (`approximate`); `exact=1` reads
     the tickets instead."""
-    start, end, _tz = _date_range()
+    start, end, _tz = _date_range(LONG_MAX_DAYS)
     group_by = _choice("group_by", ("all", *GROUPINGS), "department")
     period = _choice("period", PERIODS, None)
     exact = _choice("exact", ("0", "1", "true", "false"), "0") in ("1", "true")
+    days = (end - start).days + 1
+    if period == "day" and days > MAX_DAYS:
+        message = _(
+            "Figures per day cover at most %(n)d days: ask for period=week or period=month for a longer range.",
+            n=MAX_DAYS,
+        )
+        raise ApiError(400, "invalid_input", message, field="period")
+    if exact and days > MAX_DAYS:
+        message = _(
+            "Exact figures read every ticket: at most %(n)d days; leave out exact for a longer range.", n=MAX_DAYS
+        )
+        raise ApiError(400, "invalid_input", message, field="exact")
     keys = None
     level = _choice("level", ("all", *(str(n) for n in range(1, 10))), "all")
     if group_by == "category" and level != "all":
@@ -116,8 +132,8 @@ def calls_report() -> Response:
     return json_response([row.as_dict() for row in call_report(start, end, group_by)])
 
 
-def _date_range() -> tuple[date, date, str]:
-    """`from` and `to` as local dates in the hotline's time zone, and that zone.
+def _date_range(max_days: int = MAX_DAYS) -> tuple[date, date, str]:
+    """`from` and `to` as local dates in the hotline's time zone (at most `max_days`), and that zone.
 
     Missing `to` is today in the hotline's time zone; missing `from` is 29 days
     before `to`, so that the default is the last 30 days, today included.
@@ -127,8 +143,8 @@ def _date_range() -> tuple[date, date, str]:
     start = _date_arg("from") or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise ApiError(400, "invalid_input", _("“from” is after “to”."), field="from")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise ApiError(400, "invalid_input", _("Ask for at most %(n)d days at once.", n=MAX_DAYS), field="from")
+    if (end - start).days + 1 > max_days:
+        raise ApiError(400, "invalid_input", _("Ask for at most %(n)d days at once.", n=max_days), field="from")
     return start, end, tz
 
 

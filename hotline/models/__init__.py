@@ -8,7 +8,7 @@ from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
 from hotline.models.hotspot import Hotspot, HotspotFollower, HotspotStatus, HotspotTicket, HotspotWindow
 from hotline.models.knowledge import Article, ArticleStatus, ArticleUse, ArticleVersion, KnowledgeRevision, VersionState
-from hotline.models.report import ReportDirtyDay, ReportFact, ReportState
+from hotline.models.report import ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
 from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
 from hotline.models.search import TicketSearch
 from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
@@ -61,6 +61,7 @@ __all__ = [
     "RoleChangeAction",
     "ReportDirtyDay",
     "ReportFact",
+    "ReportPeriodFact",
     "ReportState",
     "RoutingClassifier",
     "RoutingOutcome",

@@ -38,11 +38,9 @@ COUNTS = (
 CLOCKS = ("dispatch", "accept", "resolve")
 
 
-class ReportFact(db.Model):
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    dim: Mapped[str] = mapped_column(String(12))
-    key: Mapped[str] = mapped_column(String(64))  # the code; "" where the ticket has none
+class _FactColumns:
+    """The figures of a fact row: counters, sums of seconds and packed histograms."""
+
     received: Mapped[int] = mapped_column(Integer, default=0)
     dispatched: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -67,10 +65,34 @@ class ReportFact(db.Model):
     accept_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     resolve_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
+
+class ReportFact(_FactColumns, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    dim: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(64))  # the code; "" where the ticket has none
+
     __table_args__ = (
         UniqueConstraint("day", "dim", "key", name="uq_report_fact_day_dim_key"),
         Index("ix_report_fact_dim_day", "dim", "day"),
     )
+
+
+GRAINS = ("week", "month")
+
+
+class ReportPeriodFact(_FactColumns, db.Model):
+    """The day rows of a whole week (from Monday) or calendar month added up: ten years of
+    figures read about 520 week rows or 120 month rows per group, fewer than a year of days.
+    Rebuilt from the day rows whenever one of its days is refreshed (report_figures)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5))  # "week" or "month"
+    day: Mapped[date] = mapped_column(Date)  # the period's first day
+    dim: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("grain", "dim", "day", "key", name="uq_report_period_fact_grain_dim_day_key"),)
 
 
 class ReportDirtyDay(db.Model):

@@ -21,7 +21,11 @@ figures the benchmark prints describe what supervisors see:
   groups). Last, each ticket of the block joins the group whose centroid it resembles most,
   at least `assign`: the same rule that counts the window before, so that growth compares
   like with like;
-- a group needs `min_size` tickets; its label is its centroid's heaviest terms.
+- a group needs `min_size` tickets; its label is, among its centroid's heaviest terms, those
+  that most set it apart from the rest of the window (held by most of its tickets and few
+  others); stop words, generic words (办理, 关于, 村民), counts (三次), the parts of an address
+  (路, 栋) and the districts' own names (`Params.ignore`) never count, in the label or the
+  similarity.
 
 scikit-learn, scipy, numpy and rjieba are imported inside the functions: a web
 process never needs them.
@@ -52,7 +56,28 @@ STOP_WORDS = frozenset(
     感谢 问题 情况 事情 事 现象 影响 造成 导致 出现 存在 进行 得到 没人 无人 至今 仍然 依然 市 区 县
     """.split()  # noqa: SIM905 (a list of 200 quoted words would be unreadable)
 )
-_NUMBER = re.compile(r"^[\d.,:/\-]+[a-z]?$|^[a-z]$")
+# Words any message may hold whatever its problem: generic verbs (办理, 报告), the citizen's
+# own words for who they are (村民), purposes and topics (为了, 关于), the city's own name for
+# itself (本市), how often (上个月, 多次), the parts of any address (路, 栋). They made hotspots
+# named "新城区 办理 报告 关于" and "港区 人民 证明 参加" (issue 16): a hotspot is named
+# by the words that set it apart, and these set nothing apart.
+GENERIC_WORDS = frozenset(
+    """
+    办理 办 报告 关于 为了 对于 通过 按照 根据 经过 进行 开展 实施 提出 提供 提交 申请 申报 发现 知道 告诉 表示 认为
+    觉得 看到 听说 发生 使用 采取 给予 予以 开始 继续 完成 收到 答应 同意 不能 不会 不了
+    不到 一样 这种 那种 其中 以上 以下 上述 如下 该 此事 本 本市 本区 本县 本镇 本村 我市 我区 我县 我镇 我村 该市
+    村民 村里 老百姓 百姓 大家 自己 我家 家里 我们家 本地 当地 外地 有人 别人 他人 我方 对方 方面 工作 相关人员
+    事宜 一事 事件 相关 具体 有关 一下子 怎么回事 为何 何时 多久 多长时间 还有 以及 还要 并未 没能 无法 不予 未能
+    参加 参与 人民 上个月 下个月 本月 上周 本周 这周 上次 这次 多次 几次 好几次 屡次 再次 每次 一直都 经常 总是
+    近日 日前 今日 当天 当时 此前 先后 期间内 原文 追问 负责 检查
+    路 街 巷 弄 栋 幢 楼 层 室 单元 号楼 组
+    """.split()  # noqa: SIM905
+)
+# "三次", "两个月", "几天": how often or how long, not what.
+_COUNTED = re.compile(r"^[一二三四五六七八九十百千两几多数半]+(次|天|日|年|周|个月|月|小时|分钟|回|遍|趟|个|号)$")
+# Numbers (house numbers and dates tell nothing about the problem), single letters, and the
+# codes that anonymised data puts for places ("A3区" → a3).
+_NUMBER = re.compile(r"^[\d.,:/\-]+[a-z]?$|^[a-z]$|^[a-z]{1,2}\d+[a-z]?$")
 _UNSEEN: Any = object()
 TERMS_KEPT = 20  # per group: enough to match it again in the next run
 KMEANS_SAMPLE = 20_000  # tickets the partitioning k-means learns its centres from
@@ -72,6 +97,9 @@ class Params:
     partition: int = 2_000  # all pairs are compared within at most this many tickets
     label_terms: int = 4
     seed: int = 0
+    # Words that name the places themselves (the districts' names): every ticket of a district
+    # holds its name in its address, and a hotspot is grouped within one district already.
+    ignore: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -86,21 +114,48 @@ class Group:
         return len(self.members)
 
 
-def _keep(token: str) -> str | None:
+def _keep(token: str, ignore: frozenset[str] = frozenset()) -> str | None:
     """What a segmenter's token counts as: the routing model's word (lower-cased, no
-    punctuation), unless it is a stop word or a number."""
+    punctuation), unless it is a stop word, a generic word, a place's own name or a number."""
     word = token.strip().lower()
-    if not word or textmodel._NOISE.match(word) or word in STOP_WORDS or _NUMBER.match(word):
+    if not word or textmodel._NOISE.match(word) or _NUMBER.match(word) or _COUNTED.match(word):
+        return None
+    if word in STOP_WORDS or word in GENERIC_WORDS or word in ignore:
         return None
     return word
 
 
-def features(text: str) -> list[str]:
+def left_out(word: str, ignore: frozenset[str] = frozenset()) -> bool:
+    """Whether a word never counts (a stop word, a generic word, a place's name, a number)."""
+    return _keep(word, ignore) is None
+
+
+def place_words(names: Iterable[str]) -> frozenset[str]:
+    """The words that name these places, as the segmenter may cut them: 西城区, 西城 (the
+    name without 区, 县, 市, 新区, 镇, 街道), and the segmenter's own pieces of each (临港区 is
+    cut 临 / 港区)."""
+    words = set()
+    for name in names:
+        name = (name or "").strip().lower()
+        if not name:
+            continue
+        forms = [name]
+        for suffix in ("新区", "街道", "区", "县", "市", "镇", "乡"):
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                forms.append(name[: -len(suffix)])
+                break
+        for form in forms:
+            words.add(form)
+            words.update(token.strip() for token in textmodel.cut(form) if token.strip())
+    return frozenset(words)
+
+
+def features(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
     """The words that count: the routing model's words without stop words and numbers."""
-    return [w for w in map(_keep, textmodel.cut(text)) if w]
+    return [w for w in (_keep(t, ignore) for t in textmodel.cut(text)) if w]
 
 
-def tokenised(texts: Iterable[str]) -> Iterator[list[str]]:
+def tokenised(texts: Iterable[str], ignore: frozenset[str] = frozenset()) -> Iterator[list[str]]:
     """Each text's features, in order. A generator: a million texts' words are never all held
     at once. Each distinct token is judged once (a month repeats the same few thousand words)."""
     cut = textmodel.cut
@@ -110,7 +165,7 @@ def tokenised(texts: Iterable[str]) -> Iterator[list[str]]:
         for token in cut(text or ""):
             word = kept.get(token, _UNSEEN)
             if word is _UNSEEN:
-                word = kept[token] = _keep(token)
+                word = kept[token] = _keep(token, ignore)
             if word:
                 words.append(word)
         yield words
@@ -227,6 +282,20 @@ class Found:
         self._centroids = centroids  # one sparse row per group, L2-normalised
         self.params = params
 
+    def add(self, block: Any, members: list[int], texts: list[str], label: str, terms: dict[str, float]) -> Group:
+        """Take in a group found elsewhere (a shorter window's hotspot inside this window), its
+        centroid made from its texts, so that the window before is counted for it as for any."""
+        import numpy as np
+
+        group = Group(block, members, label, terms)
+        centroid = None
+        if self.vocabulary is not None:
+            X = self.vocabulary.transform(tokenised(texts, self.params.ignore))
+            centroid = _centroids(X, [np.arange(X.shape[0])]).tocsr()
+        self.groups.append(group)
+        self._centroids.append(centroid)
+        return group
+
     def count_similar(self, groups: list[Group], rows: Iterable[tuple[str, Any]]) -> list[int]:
         """For each of `groups` (some of self.groups), how many of these other tickets (the
         window before: (text, block) pairs, possibly streamed) resemble its centroid most, at
@@ -250,7 +319,7 @@ class Found:
         if not groups or not texts or self.vocabulary is None:
             return counts
         index_of = {id(g): i for i, g in enumerate(self.groups)}
-        X = self.vocabulary.transform(tokenised(texts))
+        X = self.vocabulary.transform(tokenised(texts, self.params.ignore))
         block_array = _block_array(blocks)
         by_block: dict[Any, list[int]] = {}
         for position, group in enumerate(groups):
@@ -323,7 +392,7 @@ def _find_groups(texts: Iterable[str], blocks: Sequence[Any], params: Params) ->
     import numpy as np
 
     try:
-        vocabulary, X = Vocabulary.fit(tokenised(texts), params)
+        vocabulary, X = Vocabulary.fit(tokenised(texts, params.ignore), params)
     except ValueError:  # no word occurs twice: nothing can be alike
         return Found([], None, [], params)
     # `blocks` is read only now: a caller streaming the texts fills it as they are read.
@@ -341,13 +410,47 @@ def _find_groups(texts: Iterable[str], blocks: Sequence[Any], params: Params) ->
     found.sort(key=lambda item: (-len(item[1]), int(item[1][0])))
     groups, centroids = [], []
     every = _centroids(X, [members for _, members in found]).tocsr() if found else None
+    apart = _distinctiveness(X, [members for _, members in found]) if found else None
     for k, (block, members) in enumerate(found):
         centroid = every[k]
         weights = _top_terms(centroid, terms, TERMS_KEPT)
-        label = " ".join([t for t in weights if len(t) > 1][: params.label_terms] or list(weights)[:1])
-        groups.append(Group(block, [int(m) for m in members], label, weights))
+        groups.append(Group(block, [int(m) for m in members], _label(weights, apart[k], vocabulary, params), weights))
         centroids.append(centroid)
     return Found(groups, vocabulary, centroids, params)
+
+
+def _distinctiveness(X, groups: list[Any]):
+    """For each group and word, how much the word sets the group apart from the rest of the
+    window: p·log(p/q), p the share of the group's tickets holding it, q the share of the
+    other tickets (smoothed); a word every ticket holds scores 0 however heavy it is."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    present = X.copy()
+    present.data[:] = 1
+    n = X.shape[0]
+    df = np.asarray(present.sum(axis=0)).ravel()
+    indptr = np.cumsum([0] + [len(g) for g in groups])
+    indicator = sp.csr_matrix(
+        (np.ones(indptr[-1], dtype=np.float32), np.concatenate(groups), indptr), shape=(len(groups), n)
+    )
+    inside = (indicator @ present).tocsr()  # tickets of each group holding each word
+    sizes = np.diff(indptr)
+    rows = np.repeat(np.arange(len(groups)), np.diff(inside.indptr))
+    p = inside.data / sizes[rows]
+    q = (df[inside.indices] - inside.data + 1) / (n - sizes[rows] + 2)
+    scores = inside.copy()
+    scores.data = (p * np.log(p / q)).astype(np.float32)
+    return scores
+
+
+def _label(weights: dict[str, float], scores, vocabulary: Vocabulary, params: Params) -> str:
+    """The group's name: among its heaviest terms, the ones that most set it apart (two
+    characters or more, where there are enough)."""
+    score = {vocabulary.terms[j]: float(v) for j, v in zip(scores.indices, scores.data, strict=True)}
+    ranked = sorted(weights, key=lambda term: (-score.get(term, 0.0), -weights[term], term))
+    ranked = [term for term in ranked if score.get(term, 0.0) > 0]
+    return " ".join([t for t in ranked if len(t) > 1][: params.label_terms] or ranked[:1] or list(weights)[:1])
 
 
 def _block_groups(X, rows, params: Params) -> list[Any]:

@@ -3,12 +3,14 @@ before the next call (每月一题, 未诉先办).
 
 `detect(window)` groups the tickets logged in the last day, week or month (rolling, ending
 now) by similar text within the same district, using `hotspot_clustering`; keeps the
-largest groups as `Hotspot` rows with a label (their heaviest terms), their size, the
+largest groups as `Hotspot` rows with a label (the words that set each apart; district
+names, stop words and generic words out), their size, the
 size of the same group in the window of the same length before (growth), and the
 departments and categories involved. A group found again by a later run updates the same
 row (it shares tickets with it, or the same terms in the same district), so a name,
 followers and an assignment survive the hourly re-detection; a hotspot no longer found is
 deleted, unless a supervisor did something with it (then it stays, marked inactive).
+A longer window counts at least what a shorter one inside it does (`_nested`).
 
 Supervisors (and administrators) name, follow, dismiss and assign a hotspot: assigning
 creates a proactive case, a ticket of type "report" on the channel "proactive", dispatched
@@ -18,9 +20,10 @@ are those of any ticket.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -137,10 +140,14 @@ def stream_tickets(
             rows.districts.append(district_id)
             rows.departments.append(department_id)
             rows.categories.append(category_id)
-            yield f"{description or ''} {address or ''}"
+            yield _text(description, address)
         if len(batch) < READ_BATCH:
             return
         last = batch[-1][0]
+
+
+def _text(description: str | None, address: str | None) -> str:
+    return f"{description or ''} {address or ''}"
 
 
 def read_tickets(start: datetime, end: datetime, districts: set[int | None] | None = None) -> TicketRows:
@@ -157,10 +164,13 @@ def detect(
     started = time.perf_counter()
     start, end = window_bounds(window, now)
     params = params or hotspot_clustering.Params()
+    # Every ticket of a district names it in its address: its name says nothing of the problem.
+    names = db.session.scalars(select(District.name)).all()
+    params = dataclasses.replace(params, ignore=params.ignore | hotspot_clustering.place_words(names))
     current = TicketRows([], [], [], [], [])
     # The districts are filled as the texts are read: find_groups reads them after the texts.
     found = hotspot_clustering.find_groups(stream_tickets(start, end, current), current.districts, params)
-    kept = found.groups[: params.max_groups]
+    kept = _nested(window, start, end, found, found.groups[: params.max_groups], current)
     previous_ticket_count = 0
     previous_counts = [0] * len(kept)
     if kept:
@@ -184,6 +194,70 @@ def detect(
         removed=removed,
         seconds=time.perf_counter() - started,
     )
+
+
+def _nested(
+    window: str,
+    start: datetime,
+    end: datetime,
+    found: hotspot_clustering.Found,
+    kept: list[hotspot_clustering.Group],
+    rows: TicketRows,
+) -> list[hotspot_clustering.Group]:
+    """A longer window counts at least what a shorter one inside it does: each hotspot of a
+    shorter window whose span lies inside this one (the job runs day, week, month in turn)
+    gives its tickets to the group of this window that continues it (the most shared tickets
+    in its district, else the closest terms), or stays a group of its own here.
+
+    Why: each window is grouped anew, and a ticket joins the group it resembles most *in that
+    window*. A week holds problems a day does not, so a streetlight complaint that also
+    mentions a fall and the property manager joined a week's group about those instead, and
+    the streetlight hotspot counted 5 in 24 hours but 4 in 7 days."""
+    shorter = [name for name, span in WINDOWS.items() if span < WINDOWS[window]]
+    inner = db.session.scalars(
+        select(Hotspot)
+        .where(
+            Hotspot.window_kind.in_(shorter),
+            Hotspot.active.is_(True),
+            Hotspot.window_start >= start,
+            Hotspot.window_end <= end,
+        )
+        .order_by(Hotspot.ticket_count.desc(), Hotspot.id)
+    ).all()
+    if not inner:
+        return kept
+    position = {ticket_id: i for i, ticket_id in enumerate(rows.ids)}
+    members: dict[int, set[int]] = defaultdict(set)
+    query = select(HotspotTicket.hotspot_id, HotspotTicket.ticket_id).where(
+        HotspotTicket.hotspot_id.in_([h.id for h in inner])
+    )
+    for hotspot_id, ticket_id in db.session.execute(query):
+        if ticket_id in position:  # merged since, or out of this window: not counted here either
+            members[hotspot_id].add(position[ticket_id])
+    kept = list(kept)
+    for hotspot in inner:
+        own = members[hotspot.id]
+        if not own:
+            continue
+        here = [g for g in kept if g.block == hotspot.district_id]
+        by_tickets = max(here, key=lambda g: len(own.intersection(g.members)), default=None)
+        group = by_tickets if by_tickets is not None and own.intersection(by_tickets.members) else None
+        if group is None:
+            similarity = {id(g): hotspot_clustering.term_similarity(hotspot.terms or {}, g.terms) for g in here}
+            closest = max(here, key=lambda g: similarity[id(g)], default=None)
+            if closest is not None and similarity[id(closest)] >= SAME_BY_TERMS:
+                group = closest
+        if group is not None:
+            group.members = sorted(own.union(group.members))
+            continue
+        ids = [rows.ids[i] for i in sorted(own)]
+        texts = [
+            _text(d, a)
+            for d, a in db.session.execute(select(Ticket.description, Ticket.address).where(Ticket.id.in_(ids)))
+        ]
+        kept.append(found.add(hotspot.district_id, sorted(own), texts, hotspot.label, dict(hotspot.terms or {})))
+    kept.sort(key=lambda g: -g.size)
+    return kept
 
 
 def _signature(window: str, district_id: int | None, terms: dict[str, float]) -> str:

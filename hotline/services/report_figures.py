@@ -17,7 +17,9 @@ Definitions (the dashboard prints them too):
 `refresh_day` recomputes a day's rows from its tickets; every change to a ticket
 marks its day dirty in the same transaction (`mark_tickets_changed`, called by its writer:
 `lifecycle.apply` through `derived`, intake, the sweep's bulk UPDATE), and the RQ
-sweep refreshes dirty days every minute. `rebuild` recomputes every day, streaming
+sweep refreshes dirty days every minute, then adds up again the week and month rows
+(`refresh_period`) of the periods those days fall in, so that a report over years reads
+a few hundred rows per group instead of thousands of days. `rebuild` recomputes every day, streaming
 one day at a time, so its memory stays bounded whatever the number of tickets.
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -40,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
-from hotline.models.report import CLOCKS, COUNTS, ReportDirtyDay, ReportFact, ReportState
+from hotline.models.report import CLOCKS, COUNTS, GRAINS, ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
 from hotline.models.types import utcnow
 
 # 满意率 as 12345 hotlines report it: "satisfied" and "basically satisfied" both count.
@@ -82,6 +85,17 @@ def merge_packed(blobs: list[bytes]) -> dict[int, int]:
     totals = np.bincount(pairs[:, 0], weights=pairs[:, 1])
     buckets = np.nonzero(totals)[0]
     return dict(zip(buckets.tolist(), totals[buckets].astype(np.int64).tolist(), strict=True))
+
+
+def merge_to_packed(blobs: list[bytes]) -> bytes:
+    """The sum of many packed histograms, packed again (a week's or month's row), in C."""
+    data = b"".join(blobs)
+    if not data:
+        return b""
+    pairs = np.frombuffer(data, dtype="<i4").reshape(-1, 2)
+    totals = np.bincount(pairs[:, 0], weights=pairs[:, 1])
+    buckets = np.nonzero(totals)[0]
+    return np.column_stack((buckets, totals[buckets])).astype("<i4").tobytes()
 
 
 def histogram_percentiles(histogram: dict[int, int], fractions: tuple[float, ...]) -> list[float | None]:
@@ -347,8 +361,9 @@ def refresh_day(day: date, now: datetime | None = None, codes: Codes | None = No
 
 
 def refresh_dirty(limit: int = 400) -> int:
-    """Refresh the days marked dirty (oldest mark first), each in its own transaction;
-    a first run on a database that was never aggregated rebuilds everything."""
+    """Refresh the days marked dirty (oldest mark first), each in its own transaction, then
+    the week and month rows of each month's days; a first run on a database that was never
+    aggregated rebuilds everything."""
     if needs_rebuild():
         return rebuild().days
     # The figures are as of the moment the marks are read: a change committed after it leaves
@@ -358,11 +373,20 @@ def refresh_dirty(limit: int = 400) -> int:
         select(ReportDirtyDay.day, ReportDirtyDay.generation).order_by(ReportDirtyDay.marked_at).limit(limit)
     ).all()
     codes = Codes.load() if marks else None
+    by_month: dict[date, list[tuple[date, int]]] = {}
     for day, generation in marks:
-        refresh_day(day, codes=codes)
-        db.session.execute(
-            delete(ReportDirtyDay).where(ReportDirtyDay.day == day, ReportDirtyDay.generation == generation)
-        )
+        by_month.setdefault(period_first(day, "month"), []).append((day, generation))
+    for month_marks in by_month.values():
+        for day, _generation in month_marks:
+            refresh_day(day, codes=codes)
+            db.session.commit()
+        # The marks go with the periods' rows, in one transaction: a run that stops between
+        # leaves the marks, and the next run adds the periods up again.
+        refresh_periods(day for day, _generation in month_marks)
+        for day, generation in month_marks:
+            db.session.execute(
+                delete(ReportDirtyDay).where(ReportDirtyDay.day == day, ReportDirtyDay.generation == generation)
+            )
         db.session.commit()
     # Stamped on every run, changes or none: "数据截至 09:41:07" says the figures were current
     # then, and a quiet hour does not make them look an hour old.
@@ -370,6 +394,71 @@ def refresh_dirty(limit: int = 400) -> int:
         _state().refreshed_at = read_at
         db.session.commit()
     return len(marks)
+
+
+# --- weeks and months -------------------------------------------------------------------
+
+
+def period_first(day: date, grain: str) -> date:
+    """The first day of the week (Monday, as the 12345 weekly reports count) or month of `day`."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_last(first: date, grain: str) -> date:
+    """The last day of the week or month that starts on `first`."""
+    if grain == "week":
+        return first + timedelta(days=6)
+    if grain == "month":
+        return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first
+
+
+_VALUE_COLUMNS = (*COUNTS, *(f"{clock}_seconds" for clock in CLOCKS), *(f"{clock}_hist" for clock in CLOCKS))
+
+
+def refresh_period(grain: str, first: date) -> int:
+    """Replace the rows of one week or month by the sum of its day rows (counts and seconds
+    added up by the database, histograms merged here); the caller commits. Returns the
+    number of rows."""
+    last = period_last(first, grain)
+    in_period = (ReportFact.day >= first, ReportFact.day <= last)
+    numbers = _VALUE_COLUMNS[: len(COUNTS) + len(CLOCKS)]
+    sums = select(ReportFact.dim, ReportFact.key, *(func.sum(getattr(ReportFact, name)) for name in numbers))
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for dim, key, *values in db.session.execute(sums.where(*in_period).group_by(ReportFact.dim, ReportFact.key)):
+        rows[(dim, key)] = {
+            "grain": grain,
+            "day": first,
+            "dim": dim,
+            "key": key,
+            **dict(zip(numbers, values, strict=True)),
+        }
+    blobs: dict[tuple[str, str], dict[str, list[bytes]]] = defaultdict(lambda: {clock: [] for clock in CLOCKS})
+    histograms = [getattr(ReportFact, f"{clock}_hist") for clock in CLOCKS]
+    for dim, key, *packed in db.session.execute(select(ReportFact.dim, ReportFact.key, *histograms).where(*in_period)):
+        lists = blobs[(dim, key)]
+        for clock, blob in zip(CLOCKS, packed, strict=True):
+            if blob:
+                lists[clock].append(blob)
+    for group, row in rows.items():
+        for clock in CLOCKS:
+            row[f"{clock}_hist"] = merge_to_packed(blobs[group][clock])
+    db.session.execute(delete(ReportPeriodFact).where(ReportPeriodFact.grain == grain, ReportPeriodFact.day == first))
+    if rows:
+        db.session.execute(insert(ReportPeriodFact), list(rows.values()))
+    return len(rows)
+
+
+def refresh_periods(days: Iterable[date]) -> None:
+    """Add up again the weeks and months these days fall in; the caller commits."""
+    days = set(days)
+    for grain in GRAINS:
+        for first in sorted({period_first(day, grain) for day in days}):
+            refresh_period(grain, first)
 
 
 @dataclass
@@ -390,13 +479,23 @@ def rebuild(progress: Callable[[date, int], None] | None = None) -> RebuildResul
     result = RebuildResult(0, 0, 0)
     if first is None:
         db.session.execute(delete(ReportFact))
+        db.session.execute(delete(ReportPeriodFact))
     else:
         start, end = local_day(first, zone), local_day(last, zone)
         db.session.execute(delete(ReportFact).where((ReportFact.day < start) | (ReportFact.day > end)))
+        db.session.execute(
+            delete(ReportPeriodFact).where(
+                (ReportPeriodFact.day < period_first(start, "week")) | (ReportPeriodFact.day > end)
+            )
+        )
         codes = Codes.load()
         day = start
         while day <= end:
             rows = refresh_day(day, now, codes)
+            # A week or month is added up once, on its last day (or the last day of all).
+            for grain in GRAINS:
+                if day == end or day == period_last(period_first(day, grain), grain):
+                    refresh_period(grain, period_first(day, grain))
             if rows or day.day == 1:  # empty days (long gaps in imported history) share a commit
                 db.session.commit()
             result.days += 1

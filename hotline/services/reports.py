@@ -23,7 +23,7 @@ from sqlalchemy import Select, and_, false, func, or_, select
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
-from hotline.models.report import CLOCKS, COUNTS, ReportFact
+from hotline.models.report import CLOCKS, COUNTS, ReportFact, ReportPeriodFact
 from hotline.models.types import utcnow
 from hotline.services.overdue import overdue_condition
 from hotline.services.report_figures import (
@@ -35,6 +35,8 @@ from hotline.services.report_figures import (
     local_day,
     merge_packed,
     percentile,
+    period_first,
+    period_last,
     returned_column,
     ticket_figures,
     timezone,
@@ -73,13 +75,7 @@ __all__ = [
 
 
 def period_start(day: date, period: str | None) -> date | None:
-    if period is None:
-        return None
-    if period == "week":
-        return day - timedelta(days=day.weekday())  # weeks start on Monday
-    if period == "month":
-        return day.replace(day=1)
-    return day
+    return None if period is None else period_first(day, period)  # weeks start on Monday
 
 
 @dataclass
@@ -284,27 +280,73 @@ def categories_to_level(level: int) -> set[str]:
 _MOST_KEYS_IN_SQL = 500
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """Days low..high read from the day rows, or from the rows of whole weeks or months."""
+
+    low: date
+    high: date
+    grain: str | None = None  # None: day rows
+
+    @property
+    def model(self) -> type[ReportFact] | type[ReportPeriodFact]:
+        return ReportFact if self.grain is None else ReportPeriodFact
+
+    def where(self, dim: str) -> list[Any]:
+        model = self.model
+        where = [model.dim == dim, model.day >= self.low, model.day <= self.high]
+        if self.grain is not None:  # the rows of the periods that start in low..high
+            where.append(ReportPeriodFact.grain == self.grain)
+        return where
+
+
+def _segments(start: date, end: date, period: str | None) -> list[_Segment]:
+    """Where the days start..end are read from: the whole weeks (per week) or months (per
+    month, or no period) inside the range from their own rows, the days at either end
+    from the day rows. Ten years are some 120 month rows per group, fewer than a year's
+    365 day rows, so a long range answers as fast as a year."""
+    grain = {None: "month", "month": "month", "week": "week"}.get(period)
+    if grain is None:
+        return [_Segment(start, end)]
+    first = period_first(start, grain)
+    if first < start:
+        first = period_last(first, grain) + timedelta(days=1)
+    last = period_first(end, grain)
+    if period_last(last, grain) > end:
+        last = period_first(last - timedelta(days=1), grain)
+    if first > last:
+        return [_Segment(start, end)]
+    segments = [_Segment(first, last, grain)]
+    if start < first:
+        segments.append(_Segment(start, first - timedelta(days=1)))
+    after = period_last(last, grain) + timedelta(days=1)
+    if after <= end:
+        segments.append(_Segment(after, end))
+    return segments
+
+
 def _fact_sums(
     start: date, end: date, dim: str, period: str | None, keys: frozenset[str] | None
 ) -> dict[tuple[date | None, str], list[tuple]]:
     """The counts and sums of seconds per group, added up by the database, as its rows: per
-    period it groups by day, and the days of a week or month are added up by `_summed`, for
-    the rows of a page only (30 days of every category per day is over 9,000 groups)."""
-    in_range = [ReportFact.dim == dim, ReportFact.day >= start, ReportFact.day <= end]
-    if keys is not None and len(keys) <= _MOST_KEYS_IN_SQL:
-        in_range.append(ReportFact.key.in_(sorted(keys)))
-    columns = [getattr(ReportFact, name) for name in COUNTS] + [
-        getattr(ReportFact, f"{clock}_seconds") for clock in CLOCKS
-    ]
+    period it groups by day (or week or month row), and the rows of a week or month are added
+    up by `_summed`, for the rows of a page only (30 days of every category per day is over
+    9,000 groups)."""
     grouped: dict[tuple[date | None, str], list[tuple]] = defaultdict(list)
-    if period is not None:  # a day row is one group's day already: no GROUP BY (and its sort)
-        for row in db.session.execute(select(ReportFact.day, ReportFact.key, *columns).where(*in_range)):
-            grouped[(period_start(row[0], period), row[1])].append(row[2:])
-        return grouped
-    sums = [func.sum(column) for column in columns]
-    query = select(ReportFact.key, *sums).where(*in_range).group_by(ReportFact.key)
-    for row in db.session.execute(query):
-        grouped[(None, row[0])].append(row[1:])
+    for segment in _segments(start, end, period):
+        model = segment.model
+        in_range = segment.where(dim)
+        if keys is not None and len(keys) <= _MOST_KEYS_IN_SQL:
+            in_range.append(model.key.in_(sorted(keys)))
+        columns = [getattr(model, name) for name in COUNTS] + [getattr(model, f"{clock}_seconds") for clock in CLOCKS]
+        if period is not None:  # a row is one group's day or period already: no GROUP BY (and its sort)
+            for row in db.session.execute(select(model.day, model.key, *columns).where(*in_range)):
+                grouped[(period_start(row[0], period), row[1])].append(row[2:])
+            continue
+        sums = [func.sum(column) for column in columns]
+        query = select(model.key, *sums).where(*in_range).group_by(model.key)
+        for row in db.session.execute(query):
+            grouped[(None, row[0])].append(row[1:])
     return grouped
 
 
@@ -328,41 +370,34 @@ def _add_histograms(
     tallies: dict[tuple[date | None, str], Tally],
     groups: list[tuple[date | None, str]],
 ) -> None:
-    """Merge the day rows' histograms into the tallies of `groups` (a page of the report):
-    only the days and keys those groups cover are read."""
+    """Merge the day (or week, or month) rows' histograms into the tallies of `groups` (a page
+    of the report): only the days and keys those groups cover are read."""
     wanted = {group for group in groups if group in tallies}
     if not wanted:
         return
     low, high = start, end
     if period is not None:  # the days of the page's periods only
         low = max(start, min(p for p, _k in wanted))
-        high = min(end, _period_end(max(p for p, _k in wanted), period))
-    where = [ReportFact.dim == dim, ReportFact.day >= low, ReportFact.day <= high]
+        high = min(end, period_last(max(p for p, _k in wanted), period))
     keys = {key for _p, key in wanted}
-    if len(keys) <= _MOST_KEYS_IN_SQL:
-        where.append(ReportFact.key.in_(sorted(keys)))
     blobs: dict[tuple[date | None, str], dict[str, list[bytes]]] = defaultdict(lambda: {c: [] for c in CLOCKS})
-    histograms = (ReportFact.dispatch_hist, ReportFact.accept_hist, ReportFact.resolve_hist)
-    for row in db.session.execute(select(ReportFact.day, ReportFact.key, *histograms).where(*where)):
-        group = (period_start(row.day, period), row.key)
-        if group not in wanted:
-            continue
-        lists = blobs[group]
-        lists["dispatch"].append(row.dispatch_hist)
-        lists["accept"].append(row.accept_hist)
-        lists["resolve"].append(row.resolve_hist)
+    for segment in _segments(low, high, period):
+        model = segment.model
+        where = segment.where(dim)
+        if len(keys) <= _MOST_KEYS_IN_SQL:
+            where.append(model.key.in_(sorted(keys)))
+        histograms = (model.dispatch_hist, model.accept_hist, model.resolve_hist)
+        for row in db.session.execute(select(model.day, model.key, *histograms).where(*where)):
+            group = (period_start(row.day, period), row.key)
+            if group not in wanted:
+                continue
+            lists = blobs[group]
+            lists["dispatch"].append(row.dispatch_hist)
+            lists["accept"].append(row.accept_hist)
+            lists["resolve"].append(row.resolve_hist)
     for group, lists in blobs.items():
         for clock in CLOCKS:
             tallies[group].histograms[clock] = merge_packed(lists[clock])
-
-
-def _period_end(first: date, period: str) -> date:
-    """The last day of the period that starts on `first`."""
-    if period == "week":
-        return first + timedelta(days=6)
-    if period == "month":
-        return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return first
 
 
 def _exact_tallies(

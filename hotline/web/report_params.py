@@ -21,7 +21,11 @@ from hotline.models import Category, Department, District, User
 from hotline.services.reports import GROUPINGS, MEASURES, PERIODS, ReportRow
 
 DEFAULT_DAYS = 30
-MAX_DAYS = 366  # the day rows make longer ranges cheap, but a page of more than a year is an export
+MAX_DAYS = 366  # pages that read tickets live (misrouting, calls): a year at most
+# The figures' pages read week and month rows (services/reports.py): ten years answer as fast
+# as one, per week or month; per day, a year at most (a chart of 3,650 points says nothing).
+LONG_MAX_DAYS = 3653
+DAILY_MAX_DAYS = 366
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 PRESETS = ("today", "week", "month", "30d", "custom")
 MAX_KEY = 64  # ReportFact.key
@@ -114,9 +118,11 @@ def hotline_today() -> date:
     return datetime.now(ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])).date()
 
 
-def parse_dates(raw_start: str, raw_end: str, today: date) -> tuple[Span | None, str | None, tuple[str, ...]]:
-    """The inclusive local dates asked for (default: the last 30 days), or an error message
-    and the names of the inputs at fault."""
+def parse_dates(
+    raw_start: str, raw_end: str, today: date, max_days: int = MAX_DAYS
+) -> tuple[Span | None, str | None, tuple[str, ...]]:
+    """The inclusive local dates asked for (default: the last 30 days), at most `max_days`,
+    or an error message and the names of the inputs at fault."""
     try:
         end = date.fromisoformat(raw_end) if raw_end else today
     except ValueError:
@@ -132,8 +138,8 @@ def parse_dates(raw_start: str, raw_end: str, today: date) -> tuple[Span | None,
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         return None, _("The start date is after the end date."), ("from", "to")
-    if (end - start).days + 1 > MAX_DAYS:
-        return None, _("Choose at most %(n)d days.", n=MAX_DAYS), ("from", "to")
+    if (end - start).days + 1 > max_days:
+        return None, _("Choose at most %(n)d days.", n=max_days), ("from", "to")
     return Span(start, end), None, ()
 
 
@@ -207,7 +213,7 @@ def parse_query(args: Mapping[str, str], today: date | None = None) -> Query:
     if preset != "custom":
         span = preset_span(preset, today)
     else:
-        span, date_error, bad = parse_dates(raw["from"], raw["to"], today)
+        span, date_error, bad = parse_dates(raw["from"], raw["to"], today, LONG_MAX_DAYS)
         if span is not None:  # dates that are a preset's compare as that preset does
             preset = next((p for p in PRESETS[:-1] if preset_span(p, today) == span), "custom")
     focus = raw["focus"][:MAX_KEY]
@@ -220,6 +226,12 @@ def parse_query(args: Mapping[str, str], today: date | None = None) -> Query:
             query.error, query.bad = query.error or error, (*query.bad, name)
     if date_error:
         query.error, query.bad = query.error or date_error, (*query.bad, *bad)
+    elif trend == "day" and span.days > DAILY_MAX_DAYS:
+        query.error = query.error or _(
+            "A daily trend covers at most %(n)d days: choose a weekly or monthly trend for a longer range.",
+            n=DAILY_MAX_DAYS,
+        )
+        query.bad = (*query.bad, "trend")
     return query
 
 
@@ -324,7 +336,8 @@ def parse_drill_query(args: Mapping[str, str], today: date | None = None) -> Dri
     group_by, group_error = _choice(args, "group_by", ("all", *GROUPINGS), "all")
     measure, measure_error = _choice(args, "measure", MEASURES, "received")
     key = (args.get("key") or "").strip()
-    span, date_error, bad = parse_dates((args.get("from") or "").strip(), (args.get("to") or "").strip(), today)
+    raw_start, raw_end = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    span, date_error, bad = parse_dates(raw_start, raw_end, today, LONG_MAX_DAYS)
     query = DrillQuery(span or preset_span("30d", today), group_by, key, measure)
     if date_error:
         query.error, query.bad = date_error, bad

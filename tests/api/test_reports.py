@@ -234,7 +234,9 @@ def test_the_default_is_the_last_30_days(api, city):
         ("from=2026-W46-1", "from"),
         ("to=yesterday", "to"),
         ("to=2026-11-10T00:00", "to"),
-        ("from=2024-01-01&to=2025-01-01", "from"),  # 367 days: too long for a live query
+        ("from=2015-01-01&to=2025-01-01", "from"),  # 3654 days: more than ten years
+        ("from=2024-01-01&to=2025-01-01&period=day", "period"),  # 367 days, one row a day: too many
+        ("from=2024-01-01&to=2025-01-01&exact=1", "exact"),  # 367 days of tickets read one by one
     ],
 )
 def test_bad_dates_are_400s(api, city, query, field):

@@ -14,13 +14,16 @@ TEXTS = NOISE + LAMPS + WATER + UNRELATED + ["Street light broken on Main St, 3 
 
 
 def test_the_hotspots_count_the_routing_models_words() -> None:
-    """The hotspots' words are the routing model's (`textmodel.words`), without stop words
-    and numbers, streamed or one text at a time."""
+    """The hotspots' words are the routing model's (`textmodel.words`), without stop words,
+    generic words, numbers and counts ("三次"), streamed or one text at a time."""
+    left_out = hotspot_clustering.STOP_WORDS | hotspot_clustering.GENERIC_WORDS
     model_words = [
         [
             w
             for w in textmodel.words(t)
-            if w not in hotspot_clustering.STOP_WORDS and not hotspot_clustering._NUMBER.match(w)
+            if w not in left_out
+            and not hotspot_clustering._NUMBER.match(w)
+            and not hotspot_clustering._COUNTED.match(w)
         ]
         for t in TEXTS
     ]
@@ -108,3 +111,13 @@ def test_similar_tickets_of_the_window_before_are_counted_from_a_stream() -> Non
     noisy = next(g for g in found.groups if g.block == 1)
     before = [(NOISE[0], 1), (NOISE[1], 2), (LAMPS[0], 1), (UNRELATED[0], 1), (NOISE[2], 1)]
     assert found.count_similar([noisy], iter(before)) == [2]  # not the one in district 2
+
+
+def test_place_names_and_anonymised_place_codes_are_left_out() -> None:
+    ignore = hotspot_clustering.place_words(["西城区", "浦东新区", "密云县", ""])
+    assert {"西城区", "西城", "浦东新区", "浦东", "密云县", "密云"} <= ignore
+    assert "港区" in hotspot_clustering.place_words(["临港区"])  # how the segmenter cuts it: 临 / 港区
+    words = hotspot_clustering.features("西城区的路灯坏了，西城的路灯也是，A3区也是", ignore)
+    assert "路灯" in words and not {"西城区", "西城", "a3"} & set(words)
+    assert hotspot_clustering.left_out("办理") and hotspot_clustering.left_out("a3")
+    assert not hotspot_clustering.left_out("路灯")
