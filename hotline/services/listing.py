@@ -8,7 +8,9 @@ the list is: counted up to a bound, an index walk that stops.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, literal_column, select
+import sys
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 
 from hotline.extensions import db
 
@@ -27,3 +29,17 @@ def count_limit(page: int, per_page: int) -> int:
     """How far to count for this page: COUNT_CAP, or further for a page past it, so that the
     page still knows whether another follows."""
     return max(COUNT_CAP, page * per_page)
+
+
+def starts_with(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as a range an index walks: LIKE 'p%' reads every row but
+    in PostgreSQL's C collation with a constant pattern. The range is byte-wise (SQLite's BINARY
+    collation; PostgreSQL's pattern operators, served by an index in `text_pattern_ops`) and
+    ends where the prefix's last character goes one up; the LIKE stays, for exactness."""
+    like = column.startswith(prefix, autoescape=True)
+    if not prefix or ord(prefix[-1]) >= sys.maxunicode:
+        return like
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return and_(column.op("~>=~")(prefix), column.op("~<~")(end), like)
+    return and_(column >= prefix, column < end, like)

@@ -55,6 +55,7 @@ from hotline.web.paging import BoundedPagination, bounded_paginate, page_number
 bp = Blueprint("tickets", __name__)
 
 PAGE_SIZE = 50
+NARROW_PREFIX = 8  # a number's day, YYYYMMDD: a longer prefix matches at most a day's tickets
 
 
 @bp.errorhandler(NotFound)
@@ -113,7 +114,14 @@ def _workbench(page: int):
 def _search_clause(search: str):
     """A ticket number (or its start), an imported ticket's id in its old system, or the
     caller's phone number in any usual spelling."""
-    clauses = [Ticket.number.startswith(search, autoescape=True), Ticket.external_id == search]
+    clauses = [Ticket.external_id == search]
+    if len(search) >= NARROW_PREFIX:
+        # Few tickets: a range down the number's index, in either case (numbers are upper case,
+        # an imported one may not be). A shorter prefix matches many: the list's walk down
+        # created_at finds a page of them at once, and a range would sort them all.
+        clauses += [listing.starts_with(Ticket.number, prefix) for prefix in dict.fromkeys((search, search.upper()))]
+    else:
+        clauses.append(Ticket.number.startswith(search, autoescape=True))
     with contextlib.suppress(InvalidInput):  # not a phone number: search by number only
         clauses.append(Ticket.caller_phone == normalise_phone(search))
     return or_(*clauses)

@@ -124,3 +124,15 @@ def test_workbench_open_tab_counts_exactly_past_the_cap(login, city, small_pages
     html = text_of(login(city.roads_staff).get("/tickets?tab=dispatched&page=3"))
     assert re.search(r"To accept\s*<span[^>]*>5</span>", html)
     assert len(_numbers(html, made)) == 1  # the fifth, on the third page of two
+
+
+def test_number_search_finds_a_prefix_in_either_case_and_only_it(login, city):
+    made = [factories.make_routed_ticket(city.operator).number for _ in range(3)]
+    day = made[0][:9]  # "YYYYMMDD-": every ticket of the day
+    client = login(city.dispatcher)
+    assert _numbers(text_of(client.get(f"/tickets?q={day}")), made) == made[::-1]
+    assert _numbers(text_of(client.get(f"/tickets?q={made[1]}")), made) == [made[1]]
+    assert _numbers(text_of(client.get(f"/tickets?q={made[1][:-1].lower()}")), made) == made[::-1]
+    # LIKE's wildcards are plain characters in a number.
+    assert _numbers(text_of(client.get(f"/tickets?q={day[:8]}%25")), made) == []
+    assert _numbers(text_of(client.get(f"/tickets?q={day[:8]}_")), made) == []
