@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments: make test ARGS="-k api -x"
 ARGS ?=
 
-.PHONY: help run test test-fast lint format venv venv-prod lock translations migrate worker bench bench-reports bench-intake bench-soak
+.PHONY: help run test test-fast lint format venv venv-prod lock translations migrate worker bench bench-reports bench-intake bench-soak bench-pages
 
 help:
 	@echo "make run        migrate, load the demo city if empty, run web + worker (+ embedded Redis)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-intake  ticket intake under gunicorn vs a trivial endpoint, SQLite and PostgreSQL (ARGS=...)"
 	@echo "make bench-soak    minutes of steady intake while a worker is killed and Redis restarted (ARGS=...)"
 	@echo "make bench-reports  reports at 1,000,000 tickets on SQLite and PostgreSQL (TICKETS=...)"
+	@echo "make bench-pages    every role's pages under gunicorn, SQLite and PostgreSQL (ARGS=\"--tickets 10000000\")"
 
 run: venv translations
 	$(BIN)/python scripts/run.py
@@ -106,3 +107,7 @@ bench-intake: venv
 
 bench-soak: venv
 	$(BIN)/python benchmarks/soak.py $(ARGS)
+
+# Every page each role opens, at 100,000 tickets by default: make bench-pages ARGS="--tickets 10000000"
+bench-pages: venv
+	$(BIN)/python benchmarks/pages.py $(ARGS)

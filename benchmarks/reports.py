@@ -118,8 +118,8 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def login(base: str):
-    """A requests session signed in as the demo supervisor (CSRF token from the form)."""
+def login(base: str, username: str = "supervisor"):
+    """A requests session signed in as a demo user, the supervisor by default (CSRF token from the form)."""
     import requests
 
     session = requests.Session()
@@ -127,12 +127,12 @@ def login(base: str):
     found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', page
     )
-    data = {"username": "supervisor", "password": PASSWORD, "next": ""}
+    data = {"username": username, "password": PASSWORD, "next": ""}
     if found:
         data["csrf_token"] = found.group(1)
     response = session.post(f"{base}/login", data=data, allow_redirects=False, timeout=30)
     if response.status_code != 302:
-        raise SystemExit(f"could not sign in as the supervisor: HTTP {response.status_code}")
+        raise SystemExit(f"could not sign in as {username}: HTTP {response.status_code}")
     return session
 
 

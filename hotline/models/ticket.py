@@ -130,6 +130,11 @@ class Ticket(db.Model):
         # Search's date filter as id bounds, from the index alone (PostgreSQL only: SQLite's
         # index on created_at holds the rowid already). Migration a7f1c0de0006.
         Index("ix_ticket_created_id", "created_at", "id").ddl_if(dialect="postgresql"),
+        # The ticket list's number search by prefix, a byte-wise range (listing.starts_with);
+        # SQLite's unique index on number serves it already. Migration f16b00000160.
+        Index("ix_ticket_number_pattern", "number", postgresql_ops={"number": "text_pattern_ops"}).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     @property

@@ -10,7 +10,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from hotline.bounds import whole_number
@@ -18,7 +19,19 @@ from hotline.extensions import db
 from hotline.models import Category, Department, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import access, assists, audit, deadlines, lifecycle, merging, returns, sla, tickets
+from hotline.services import (
+    access,
+    assists,
+    audit,
+    deadlines,
+    lifecycle,
+    listing,
+    merging,
+    returns,
+    sla,
+    tickets,
+    workbench,
+)
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.web.forms import (
@@ -37,21 +50,12 @@ from hotline.web.forms import (
     WaitForm,
 )
 from hotline.web.guards import roles_required, safe_next
-from hotline.web.paging import page_number
+from hotline.web.paging import BoundedPagination, bounded_paginate, page_number
 
 bp = Blueprint("tickets", __name__)
 
 PAGE_SIZE = 50
-
-# The workbench tabs of department staff: what to sign for, what to work on, what is done.
-WORKBENCH_TABS = {
-    "open": Status.WITH_DEPARTMENT,
-    "dispatched": (Status.DISPATCHED,),
-    "in_progress": (Status.IN_PROGRESS,),
-    "waiting": (Status.WAITING,),
-    "done": (Status.RESOLVED, Status.CLOSED),
-    "all": Status.ALL,
-}
+NARROW_PREFIX = 8  # a number's day, YYYYMMDD: a longer prefix matches at most a day's tickets
 
 
 @bp.errorhandler(NotFound)
@@ -76,9 +80,10 @@ def index():
     search = request.args.get("q", "").strip()
     if search:
         query = query.where(_search_clause(search))
-    pagination = db.paginate(
-        query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False
-    )
+    # Newest first down the created_at index; the total counted up to a bound (COUNT(*) of
+    # every ticket grew with the years), the categories and departments in one query each.
+    query = query.options(selectinload(Ticket.category), selectinload(Ticket.department))
+    pagination = bounded_paginate(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page, PAGE_SIZE)
     departments = list(db.session.scalars(select(Department).order_by(Department.name)))
     html = render_template(
         "tickets/index.html",
@@ -92,32 +97,12 @@ def index():
 
 
 def _workbench(page: int):
-    tab = request.args.get("tab", "open")
-    if tab not in WORKBENCH_TABS:
-        tab = "open"
-    visible = access.visible_tickets(current_user)
-    counts = dict(
-        db.session.execute(
-            visible.with_only_columns(Ticket.status, func.count()).group_by(Ticket.status).order_by(None)
-        ).all()
-    )
-    # The deadline that runs next: to accept while unaccepted, else to resolve; least time left first.
-    next_due = case(
-        (
-            and_(
-                Ticket.accepted_at.is_(None),
-                Ticket.accept_due_at.is_not(None),
-                or_(Ticket.resolve_due_at.is_(None), Ticket.accept_due_at < Ticket.resolve_due_at),
-            ),
-            Ticket.accept_due_at,
-        ),
-        else_=Ticket.resolve_due_at,
-    )
-    query = visible.where(Ticket.status.in_(WORKBENCH_TABS[tab])).order_by(
-        next_due.is_(None), next_due, Ticket.created_at, Ticket.id
-    )
-    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    tab_counts = {name: sum(counts.get(s, 0) for s in statuses) for name, statuses in WORKBENCH_TABS.items()}
+    tab = request.args.get("tab", workbench.DEFAULT_TAB)
+    if tab not in workbench.TABS:
+        tab = workbench.DEFAULT_TAB
+    tab_counts = workbench.tab_counts(current_user, listing.COUNT_CAP)
+    found = workbench.tab_page(current_user, tab, page, PAGE_SIZE, listing.count_limit(page, PAGE_SIZE))
+    pagination = BoundedPagination(found.items, found.total, found.more, page, PAGE_SIZE)
     html = render_template(
         "tickets/workbench.html", pagination=pagination, tab=tab, tab_counts=tab_counts, now=utcnow()
     )
@@ -129,7 +114,14 @@ def _workbench(page: int):
 def _search_clause(search: str):
     """A ticket number (or its start), an imported ticket's id in its old system, or the
     caller's phone number in any usual spelling."""
-    clauses = [Ticket.number.startswith(search, autoescape=True), Ticket.external_id == search]
+    clauses = [Ticket.external_id == search]
+    if len(search) >= NARROW_PREFIX:
+        # Few tickets: a range down the number's index, in either case (numbers are upper case,
+        # an imported one may not be). A shorter prefix matches many: the list's walk down
+        # created_at finds a page of them at once, and a range would sort them all.
+        clauses += [listing.starts_with(Ticket.number, prefix) for prefix in dict.fromkeys((search, search.upper()))]
+    else:
+        clauses.append(Ticket.number.startswith(search, autoescape=True))
     with contextlib.suppress(InvalidInput):  # not a phone number: search by number only
         clauses.append(Ticket.caller_phone == normalise_phone(search))
     return or_(*clauses)
