@@ -289,9 +289,10 @@ def department_choices() -> list[tuple[str, str]]:
 
 def show_service_error(form: FlaskForm, error: ServiceError) -> None:
     """A service's refusal beside the field it names, or as a flash message when it names none
-    of the form's fields."""
-    if error.field and error.field in form._fields:
-        field = form[error.field]
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "danger")
+    of the form's fields; each of several refusals at once (InvalidInputs) likewise."""
+    for each in getattr(error, "errors", None) or [error]:
+        if each.field and each.field in form._fields:
+            field = form[each.field]
+            field.errors = [*field.errors, each.message]
+        else:
+            flash(each.message, "danger")

@@ -39,11 +39,11 @@ def new_ticket():
         flash(_("The form has expired; please submit it again."), "danger")
         return _form_again(form), 400
     try:
-        if not form.category.data:  # the empty "choose" option: say so rather than "unknown category"
-            raise InvalidInput(_("Choose a category."), field="category")
         result = tickets.create_ticket(current_user, _intake_from(form))
     except InvalidInput as error:
         show_service_error(form, error)
+        if not form.category.data:  # the empty "choose" option: say so rather than "category is required"
+            form.category.errors = [_("Choose a category.")]
         return _form_again(form)
     except ServiceError as error:
         flash(error.message, "danger")
