@@ -193,7 +193,8 @@ def test_a_nul_character_is_no_server_error(login, city):
     assert client.get("/tickets?q=2026%00").status_code == 400
     assert client.get("/tickets/20260101-000001%00").status_code == 400
     answer = client.post(
-        "/tickets/likely-duplicates", data={"caller_phone": "13800138000\x00", "category": "potholes\x00"}
+        "/tickets/likely-duplicates",
+        data={"caller_phone": "13800138000\x00", "category": "potholes\x00", "address": "东城区人民路 12 号\x00"},
     ).get_json()
     assert [d["number"] for d in answer["duplicates"]] == [ticket.number]
     response = client.post(
