@@ -174,3 +174,64 @@ def test_a_standard_complaint_takes_fewer_keystrokes_and_clicks(app, city, live_
     assert effort.keystrokes + effort.clicks < OLD_KEYSTROKES + OLD_CLICKS
     assert effort.keystrokes < OLD_KEYSTROKES and effort.clicks <= OLD_CLICKS
     page.context.close()
+
+
+def test_the_picker_from_the_keyboard_alone(app, city, live_server, browser, tmp_path: Path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    older = factories.make_ticket(city.operator, category="potholes")
+    older.created_at -= timedelta(hours=1)
+    factories.make_ticket(city.operator, category="water-supply")  # the operator's latest choice
+    db.session.commit()
+    db.session.close()
+
+    page = new_page(browser)
+    print(f"screenshots in {tmp_path}")
+    page.goto(f"{live_server}/tickets/new")
+    log_in(page, "operator")
+    expect(page).to_have_url(re.compile(r"/tickets/new$"))
+    search, options = page.locator("#category-search"), page.locator("#category-options")
+    expect(page.locator("label[for='category-search']")).to_have_text("诉求分类")
+    search.focus()
+    # Nothing typed yet: the operator's recent categories, the latest first.
+    expect(options).to_be_visible()
+    expect(options.locator(".category-options-head")).to_have_text("最近选用的分类")
+    expect(options.locator(".category-option")).to_have_text(["供水", "城乡建设 › 道路坑洼"])
+    expect(options.locator(".category-option.active")).to_have_text("供水")
+    page.keyboard.press("ArrowDown")
+    expect(options.locator(".category-option.active")).to_have_text("城乡建设 › 道路坑洼")
+    page.keyboard.press("Enter")
+    expect(options).to_be_hidden()
+    expect(page.locator("#category")).to_have_value("potholes")
+    expect(search).to_have_value("城乡建设 › 道路坑洼")
+    expect(page).to_have_url(re.compile(r"/tickets/new$"))  # Enter chose; it did not submit
+    # Pinyin initials find a category; Esc closes the list and keeps the choice.
+    search.press("Control+a")
+    page.keyboard.type("qt")
+    expect(options.locator(".category-option").first).to_have_text("其他")
+    page.screenshot(path=str(tmp_path / "picker-pinyin.png"), full_page=True)
+    page.keyboard.press("Escape")
+    expect(options).to_be_hidden()
+    expect(search).to_have_value("城乡建设 › 道路坑洼")
+    expect(page.locator("#category")).to_have_value("potholes")
+    page.keyboard.type("zzzz")
+    expect(options).to_contain_text("没有匹配的分类。")
+    page.keyboard.press("Tab")  # leaving without a choice keeps the one made
+    expect(search).to_have_value("城乡建设 › 道路坑洼")
+
+    # The description's counter, live, against the server's limit.
+    counter = page.locator("#description-count")
+    expect(counter).to_have_text("已输入 0 字，最多 5000 字")
+    page.locator("#description").fill("灯" * 5003)
+    expect(counter).to_have_text("已输入 5003 字，超出上限 5000 字 3 字。")
+    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    page.screenshot(path=str(tmp_path / "counter-over.png"), full_page=True)
+    page.context.close()
+
+    # Without scripts the form is the plain one: the list of categories, indented.
+    plain = new_page(browser, java_script_enabled=False)
+    plain.goto(f"{live_server}/tickets/new")
+    log_in(plain, "operator")
+    expect(plain.locator("#category")).to_be_visible()
+    expect(plain.locator("#category-search")).to_have_count(0)
+    plain.context.close()
