@@ -83,25 +83,35 @@ def demo_categories(city) -> dict[tuple[str, ...], Category]:
     return nodes
 
 
-def old_flow(effort: Effort, shots: Path, target_code: str) -> None:
-    """The form before the picker: every field a plain control, the category a 307-entry list."""
-    page = effort.page
-    effort.type(NAME)  # the form opens with the focus on the caller's name
+def to_the_category(effort: Effort) -> None:
+    """From the caller's name to the category, alike in both forms."""
     effort.press("Tab")  # channel: phone, as it is
     effort.press("Tab")
-    effort.press("ArrowDown", 2)  # consultation → help → complaint
+    effort.press("ArrowDown", 2)  # type: consultation → help → complaint
     effort.press("Tab")
-    position = page.locator("#category option").evaluate_all(
-        "(options, code) => options.findIndex((option) => option.value === code)", target_code
-    )
-    effort.press("ArrowDown", position)  # from "— choose —" down to the category
+
+
+def after_the_category(effort: Effort) -> None:
+    """From the category to the description, alike in both forms."""
     effort.press("Tab")  # urgency: normal
     effort.press("Tab")
-    effort.press("ArrowDown")  # — none — → 东城区
+    effort.press("ArrowDown")  # district: — none — → 东城区
     effort.press("Tab")
     effort.type(ADDRESS)
     effort.press("Tab")
     effort.type(DESCRIPTION)
+
+
+def old_flow(effort: Effort, shots: Path, target_code: str) -> None:
+    """The form before the picker: every field a plain control, the category a 307-entry list."""
+    page = effort.page
+    effort.type(NAME)  # the form opens with the focus on the caller's name
+    to_the_category(effort)
+    position = page.locator("#category option").evaluate_all(
+        "(options, code) => options.findIndex((option) => option.value === code)", target_code
+    )
+    effort.press("ArrowDown", position)  # from "— choose —" down to the category
+    after_the_category(effort)
     page.screenshot(path=str(shots / "03-filled-old-form.png"), full_page=True)
     effort.click("#intake-form button[type=submit]")
 
@@ -114,23 +124,14 @@ def new_flow(effort: Effort, shots: Path) -> None:
 
     expect(page.locator("#caller_name")).to_have_value("王先生")
     expect(page.locator("#caller_name")).to_be_focused()
-    effort.press("Tab")  # channel: phone, as it is
-    effort.press("Tab")
-    effort.press("ArrowDown", 2)  # consultation → help → complaint
-    effort.press("Tab")
+    to_the_category(effort)
     expect(page.locator("#category-search")).to_be_focused()
     effort.type("csggss")
     expect(page.locator("#category-options .category-option").first).to_contain_text("城市公共设施")
     page.screenshot(path=str(shots / "02-picker.png"), full_page=True)
     effort.press("Enter")
     expect(page.locator("#category-search")).to_have_value(" › ".join(TARGET_PATH))
-    effort.press("Tab")  # urgency: normal
-    effort.press("Tab")
-    effort.press("ArrowDown")  # — none — → 东城区
-    effort.press("Tab")
-    effort.type(ADDRESS)
-    effort.press("Tab")
-    effort.type(DESCRIPTION)
+    after_the_category(effort)
     expect(page.locator("#description-count")).to_contain_text(f"已输入 {len(DESCRIPTION)} 字")
     page.screenshot(path=str(shots / "03-filled.png"), full_page=True)
     effort.click("#intake-form button[type=submit]")
