@@ -191,6 +191,13 @@ def test_the_picker_from_the_keyboard_alone(app, city, live_server, browser, tmp
     page.goto(f"{live_server}/tickets/new")
     log_in(page, "operator")
     expect(page).to_have_url(re.compile(r"/tickets/new$"))
+    # An empty form: every field's error at once, the category's beside the picker.
+    page.click("#intake-form button[type=submit]")
+    expect(page.locator(".invalid-feedback:visible")).to_have_count(3)
+    expect(page.locator("#category-search")).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator(".category-field .invalid-feedback")).to_be_visible()
+    expect(page.locator(".category-field .invalid-feedback")).to_have_text("请选择诉求分类。")
+    page.screenshot(path=str(tmp_path / "every-error-at-once.png"), full_page=True)
     search, options = page.locator("#category-search"), page.locator("#category-options")
     expect(page.locator("label[for='category-search']")).to_have_text("诉求分类")
     search.focus()
