@@ -31,7 +31,13 @@
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
-          if (html !== null && current()) { box.innerHTML = html; }
+          if (html !== null && current()) {
+            box.innerHTML = html;
+            // A known caller: the name they gave last, unless the operator typed one already.
+            var known = box.querySelector("[data-caller-name]");
+            var name = document.getElementById("caller_name");
+            if (known && name && !name.value.trim()) { name.value = known.dataset.callerName; }
+          }
         })
         .catch(function () { /* history is a help, not a must: keep what is shown */ });
     }, 350));
@@ -97,6 +103,24 @@
     });
     // A form shown again after an error already holds what was typed.
     if ((phone && phone.value.trim()) || (document.getElementById("category") || {}).value) { search(); }
+  }
+
+  // The description's length against the limit the server enforces, as it is typed (the server
+  // counts the characters of the trimmed text).
+  var description = document.getElementById("description");
+  var counter = document.getElementById("description-count");
+  if (description && counter && description.dataset.max) {
+    var limit = parseInt(description.dataset.max, 10);
+    var count = function () {
+      var length = Array.from(description.value.trim()).length;
+      var over = length > limit;
+      var text = over ? counter.dataset.over : counter.dataset.template;
+      counter.textContent = text.replace("{count}", length).replace("{over}", length - limit).replace("{max}", limit);
+      if (over || counter.classList.contains("over")) { description.classList.toggle("is-invalid", over); }
+      counter.classList.toggle("over", over);
+    };
+    description.addEventListener("input", count);
+    count();
   }
 
   if (type && answerGroup) {

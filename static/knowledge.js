@@ -1,6 +1,7 @@
 // Intake form: the knowledge-base articles that match the description, while it is typed.
 // "Answer with this" fills the direct answer with the article's answer (the operator may
-// still edit it), makes the call a consultation and cites the article (hidden article_id),
+// still edit it), makes the call a consultation, files it under the article's category if none
+// is chosen yet and cites the article (hidden article_id),
 // so that submitting closes the ticket as a direct answer. Without this script the form
 // works as before. Plain JS, no inline script.
 (function () {
@@ -45,6 +46,11 @@
     if (type && type.value !== "consultation") {
       type.value = "consultation";
       type.dispatchEvent(new Event("change")); // intake.js shows the direct answer field
+    }
+    // A direct answer needs a category: the article's, unless the operator chose one already.
+    if (category && !category.value && article.category) {
+      category.value = article.category;
+      category.dispatchEvent(new Event("change", { bubbles: true })); // the picker shows its path
     }
     answer.value = article.answer;
     var group = document.getElementById("direct-answer-group");

@@ -125,6 +125,8 @@ class Ticket(db.Model):
         Index("ix_ticket_department_created", "department_id", "created_at"),
         Index("ix_ticket_category_created", "category_id", "created_at"),
         Index("ix_ticket_district_created", "district_id", "created_at"),
+        # The intake form's recent categories: an operator's latest tickets. Migration f16b00000110.
+        Index("ix_ticket_created_by_created", "created_by_id", "created_at"),
         # Imported tickets: one per (old id, source); also finds a ticket by its old id alone.
         Index("uq_ticket_external_id_source", "external_id", "source", unique=True),
         # Search's date filter as id bounds, from the index alone (PostgreSQL only: SQLite's

@@ -18,6 +18,19 @@ class InvalidInput(ServiceError):
     error = "invalid_input"
 
 
+class InvalidInputs(InvalidInput):
+    """Several fields refused at once, so that a form can show every error together. It reads
+    as the first of them (message and field) where one error is all that is shown (the API)."""
+
+    def __init__(self, errors: list[InvalidInput]) -> None:
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+    @classmethod
+    def of(cls, errors: list[InvalidInput]) -> InvalidInput:
+        return errors[0] if len(errors) == 1 else cls(errors)
+
+
 class PermissionDenied(ServiceError):
     status_code = 403
     error = "forbidden"

@@ -28,7 +28,7 @@ not attached to the session (with its category and district as codes the caller 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -66,7 +66,7 @@ from hotline.services import (
     write_turns,
 )
 from hotline.services.directory import id_by_code
-from hotline.services.errors import InvalidInput
+from hotline.services.errors import InvalidInput, InvalidInputs
 from hotline.services.numbering import next_ticket_number
 from hotline.services.phones import normalise_phone
 from hotline.services.row_inserts import insert_row, insert_rows
@@ -294,33 +294,48 @@ def _commit_keeping_loaded() -> None:
 
 
 def _validated_intake(intake: Intake) -> dict[str, Any]:
+    """The ticket's columns from the intake. Every field is checked, so that the operator sees all
+    that is wrong at once (InvalidInputs, which reads as the first error where one is shown)."""
+    errors: list[InvalidInput] = []
+
+    def checked(check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except InvalidInput as error:
+            errors.append(error)
+            return None
+
     if intake.type not in TICKET_TYPES:
-        raise InvalidInput(_("Unknown ticket type “%(type)s”.", type=intake.type), field="type")
+        errors.append(InvalidInput(_("Unknown ticket type “%(type)s”.", type=intake.type), field="type"))
     if intake.urgency not in URGENCIES:
-        raise InvalidInput(_("Urgency must be normal or urgent."), field="urgency")
+        errors.append(InvalidInput(_("Urgency must be normal or urgent."), field="urgency"))
     if intake.channel not in CHANNELS:
-        raise InvalidInput(_("Unknown channel “%(channel)s”.", channel=intake.channel), field="channel")
+        errors.append(InvalidInput(_("Unknown channel “%(channel)s”.", channel=intake.channel), field="channel"))
     description = (intake.description or "").strip()
     if not description:
-        raise InvalidInput(_("Describe what the caller reports."), field="description")
-    if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput(
-            _("The description is longer than %(n)d characters.", n=DESCRIPTION_MAX),
-            field="description",
+        errors.append(InvalidInput(_("Describe what the caller reports."), field="description"))
+    elif len(description) > DESCRIPTION_MAX:
+        errors.append(
+            InvalidInput(_("The description is longer than %(n)d characters.", n=DESCRIPTION_MAX), field="description")
         )
     if (intake.direct_answer or "").strip() and intake.type != "consultation":
-        raise InvalidInput(_("Only a consultation can be closed at once as a direct answer."), field="direct_answer")
-    return {
-        "caller_phone": normalise_phone(intake.caller_phone),
+        errors.append(
+            InvalidInput(_("Only a consultation can be closed at once as a direct answer."), field="direct_answer")
+        )
+    values = {
+        "caller_phone": checked(lambda: normalise_phone(intake.caller_phone)),
         "caller_name": (intake.caller_name or "").strip()[:120],
         "type": intake.type,
-        "category_id": id_by_code(Category, intake.category, "category", required=True),
-        "district_id": id_by_code(District, intake.district, "district"),
+        "category_id": checked(lambda: id_by_code(Category, intake.category, "category", required=True)),
+        "district_id": checked(lambda: id_by_code(District, intake.district, "district")),
         "address": (intake.address or "").strip()[:300],
         "description": description,
         "urgency": intake.urgency,
         "confidential": bool(intake.confidential),
     }
+    if errors:
+        raise InvalidInputs.of(errors)
+    return values
 
 
 def _event(

@@ -43,25 +43,47 @@ _STOP_TEXT = """
 a an the is are was be to of in on at for and or my our i we you it do does can how what where when
 why which with from this that there please
 """
-STOP_WORDS = frozenset(_STOP_TEXT.split())
+# Words any call may hold whatever it is about: generic verbs (反映, 处理), how often or how long
+# (连续, 一直), who calls and whom (市民, 部门). A streetlight call was offered the article on night
+# construction noise for the word 连续 alone (issue 16): a suggestion must share what the call is about.
+_GENERIC_TEXT = """
+连续 持续 一直 已经 经常 总是 多次 反复 至今 仍然 依然 最近 目前 每天 今天 昨天 现在 时候 时间 期间 之前 以后
+反映 反应 投诉 举报 咨询 建议 请求 要求 希望 恳请 麻烦 帮助 帮忙 解决 处理 落实 调查 核实 回复 答复 关注 重视
+办理 进行 出现 发现 发生 存在 造成 导致 影响 知道 告诉 表示 认为 觉得 看到 听说 需要 应该 不能 无法 没人 无人
+问题 情况 事情 现象 相关 有关 部门 相关部门 有关部门 政府 单位 工作人员 市民 群众 居民 本人 来电 您好 你好 谢谢
+附近 周边 旁边 门口 这里 那里 非常 特别 严重 比较 很 太 尽快 及时 马上 立即 赶紧 必须 一定
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(_GENERIC_TEXT.split())
+# "三天", "两次", "几个": a count says how long or how often, not what about.
+_COUNTS, _COUNTED = frozenset("一二三四五六七八九十两几多数半每"), frozenset("次天日年周月个回遍趟号")
 # Particles: a character pair holding one (停水了 → 水了) says nothing more than its other half.
 PARTICLES = frozenset("了的吗呢吧啊呀么着")
 
 
 def terms(text: str) -> Counter[str]:
-    """The terms of a text: "w:" + each word, "b:" + each pair of adjacent Chinese characters."""
+    """The terms of a text: "w:" + each word, "b:" + each pair of adjacent Chinese characters.
+    Stop words and generic words are cut out first, so that no pair spans one (尽快处理 → 尽快)."""
     found: Counter[str] = Counter()
-    lowered = (text or "").lower()
-    for word in textmodel.words(lowered):
-        if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
+    kept: list[str] = []  # the text, with a gap where a word says nothing
+    for token in textmodel.cut((text or "").lower()):
+        word = token.strip()
+        if not word or textmodel._NOISE.match(word) or word in STOP_WORDS or _counted(word):
+            kept.append(" ")
             continue
-        found["w:" + _stem(word)] += 1
-    for run in CJK_RUN.findall(lowered):
+        kept.append(word)
+        if len(word) >= 2 or word.isdigit():
+            found["w:" + _stem(word)] += 1
+    for run in CJK_RUN.findall("".join(kept)):
         for i in range(len(run) - 1):
             pair = run[i : i + 2]
-            if pair not in STOP_WORDS and not PARTICLES.intersection(pair):
+            if pair not in STOP_WORDS and not PARTICLES.intersection(pair) and not _counted(pair):
                 found["b:" + pair] += 1
     return found
+
+
+def _counted(word: str) -> bool:
+    """三天, 两次, 一个月: a count and its unit."""
+    return len(word) >= 2 and word[0] in _COUNTS and word[-1] in _COUNTED and all(c in _COUNTS for c in word[1:-1])
 
 
 def _stem(word: str) -> str:

@@ -1,8 +1,10 @@
 """Duplicates (重复件): finding likely ones, and merging a ticket into the one that answers for it.
 
-Likely duplicates are open tickets within a window (default 7 days): from the
-same phone, or in the same category at a similar address, or with a very
-similar text. Merging makes one ticket the parent; the child stops its clocks,
+Likely duplicates are open tickets within a window (default 7 days) about the same
+matter: in the same category at a similar address, or with a very similar text. The
+same caller alone makes no duplicate (a caller's tourism complaint is no duplicate of
+their streetlight call): it is their history, shown beside the intake form; it is named
+as a further reason when the matter is the same too. Merging makes one ticket the parent; the child stops its clocks,
 follows the parent, and counts once in the reports (merged tickets are left out).
 """
 
@@ -67,14 +69,15 @@ def find_duplicates(
     found: list[Likely] = []
     for ticket in db.session.scalars(query):
         likely = Likely(ticket, similarity=_jaccard(grams, _bigrams(ticket.description)))
-        if phone and ticket.caller_phone == phone:
-            likely.reasons.append("same_phone")
         if category is not None and ticket.category_id == category.id and _near(place, ticket.address):
             likely.reasons.append("same_place")
         if likely.similarity >= TEXT_SIMILARITY:
             likely.reasons.append("similar_text")
-        if likely.reasons:
-            found.append(likely)
+        if not likely.reasons:  # not the same matter, whoever called
+            continue
+        if phone and ticket.caller_phone == phone:
+            likely.reasons.insert(0, "same_phone")
+        found.append(likely)
     found.sort(key=lambda x: (len(x.reasons), x.similarity), reverse=True)
     return found[:limit]
 

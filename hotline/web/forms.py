@@ -25,9 +25,9 @@ from wtforms import (
 
 from hotline import labels
 from hotline.extensions import db
-from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Category, Department, District
+from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Department, District
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
-from hotline.services import returns
+from hotline.services import category_picker, returns
 from hotline.services.errors import ServiceError
 
 
@@ -270,26 +270,13 @@ class PolicyForm(HotlineForm):
         self.resolve_unit.choices = [(unit, labels.SLA_UNIT_LABELS[unit]) for unit in RESOLVE_UNITS]
 
 
+# Non-breaking spaces: browsers keep them in <option> text, plain spaces collapse.
+INDENT = "\u00a0\u00a0\u00a0\u00a0"
+
+
 def category_choices() -> list[tuple[str, str]]:
     """The category tree, depth first, each name indented under its parent."""
-    categories = list(db.session.scalars(select(Category).order_by(Category.code)))
-    children: dict[int | None, list[Category]] = {}
-    for category in categories:
-        children.setdefault(category.parent_id, []).append(category)
-    choices: list[tuple[str, str]] = []
-    seen: set[int] = set()
-
-    def walk(parent_id: int | None, depth: int) -> None:
-        for category in sorted(children.get(parent_id, []), key=lambda c: c.name):
-            if category.id in seen:  # a cycle in bad data must not loop forever
-                continue
-            seen.add(category.id)
-            # Non-breaking spaces: browsers keep them in <option> text, plain spaces collapse.
-            choices.append((category.code, "\u00a0\u00a0\u00a0\u00a0" * depth + category.name))
-            walk(category.id, depth + 1)
-
-    walk(None, 0)
-    return choices
+    return [(choice.code, INDENT * choice.depth + choice.name) for choice in category_picker.choices()]
 
 
 def district_choices() -> list[tuple[str, str]]:
@@ -302,9 +289,10 @@ def department_choices() -> list[tuple[str, str]]:
 
 def show_service_error(form: FlaskForm, error: ServiceError) -> None:
     """A service's refusal beside the field it names, or as a flash message when it names none
-    of the form's fields."""
-    if error.field and error.field in form._fields:
-        field = form[error.field]
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "danger")
+    of the form's fields; each of several refusals at once (InvalidInputs) likewise."""
+    for each in getattr(error, "errors", None) or [error]:
+        if each.field and each.field in form._fields:
+            field = form[each.field]
+            field.errors = [*field.errors, each.message]
+        else:
+            flash(each.message, "danger")

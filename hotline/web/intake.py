@@ -11,7 +11,7 @@ from hotline import labels
 from hotline.bounds import id_number
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket
-from hotline.services import access, calls, merging, tickets
+from hotline.services import access, calls, category_picker, merging, tickets
 from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.services.tickets import Intake
@@ -32,16 +32,18 @@ def new_ticket():
     if request.method == "GET":
         # A CTI system opens the form with the incoming number: /tickets/new?phone=...
         form.caller_phone.data = request.args.get("phone", "")
-        return render_template("intake/new.html", form=form, history=caller_history_for(form.caller_phone.data))
+        history = caller_history_for(form.caller_phone.data)
+        form.caller_name.data = known_name(history)  # a known caller: the name they gave last
+        return _form_again(form, history)
     if not form.validate_on_submit():  # only the CSRF token can fail here
         flash(_("The form has expired; please submit it again."), "danger")
         return _form_again(form), 400
     try:
-        if not form.category.data:  # the empty "choose" option: say so rather than "unknown category"
-            raise InvalidInput(_("Choose a category."), field="category")
         result = tickets.create_ticket(current_user, _intake_from(form))
     except InvalidInput as error:
         show_service_error(form, error)
+        if not form.category.data:  # the empty "choose" option: say so rather than "category is required"
+            form.category.errors = [_("Choose a category.")]
         return _form_again(form)
     except ServiceError as error:
         flash(error.message, "danger")
@@ -67,7 +69,8 @@ def new_ticket():
 @roles_required(*access.INTAKE_ROLES)
 def caller_history():
     """An HTML fragment for the intake page; empty for a number that is not (yet) valid."""
-    return render_template("intake/_history.html", history=caller_history_for(request.args.get("phone", "")))
+    history = caller_history_for(request.args.get("phone", ""))
+    return render_template("intake/_history.html", history=history, known_name=known_name(history))
 
 
 @bp.post("/tickets/likely-duplicates")
@@ -156,5 +159,20 @@ def _article_id(raw: str | None) -> int | None:
     return article_id
 
 
-def _form_again(form: IntakeForm) -> str:
-    return render_template("intake/new.html", form=form, history=caller_history_for(form.caller_phone.data))
+def known_name(history: list[Ticket] | None) -> str:
+    """The name the caller gave on their latest ticket that has one ("" for a new caller)."""
+    return next((ticket.caller_name for ticket in history or [] if ticket.caller_name), "")
+
+
+def _form_again(form: IntakeForm, history: list[Ticket] | None = None) -> str:
+    if history is None:
+        history = caller_history_for(form.caller_phone.data)
+    return render_template(
+        "intake/new.html",
+        form=form,
+        history=history,
+        known_name=known_name(history),
+        categories=category_picker.searchable(),
+        recent_categories=category_picker.recent_codes(current_user),
+        description_max=tickets.DESCRIPTION_MAX,
+    )

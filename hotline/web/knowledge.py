@@ -186,6 +186,8 @@ def suggestion_json(found: knowledge.Suggestion) -> dict:
         "answer": answer,
         "excerpt": answer if len(answer) <= EXCERPT else answer[:EXCERPT] + "…",
         "department": article.department.name,
+        # "Answer with this" files the call under the article's category when none is chosen yet.
+        "category": article.category.code,
         "version": version.number,
         "valid_until": version.valid_until.isoformat() if version.valid_until else None,
         "matched": found.matched,

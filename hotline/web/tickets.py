@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from hotline.bounds import whole_number
@@ -130,7 +130,7 @@ def _search_clause(search: str):
 @bp.get("/tickets/<number>")
 @roles_required()
 def show(number: str):
-    ticket = access.ticket_for(current_user, number)
+    ticket = same_moment(access.ticket_for(current_user, number))
     with_department = ticket.status in Status.WITH_DEPARTMENT
     pending = deadlines.pending_extension(ticket) if with_department else None
     return_request = returns.pending_request(ticket) if with_department else None
@@ -184,6 +184,19 @@ def views(number: str):
     ticket = access.ticket_for(current_user, number)
     result = audit.views_of(ticket, page=page_number())
     return render_template("tickets/views.html", ticket=ticket, result=result)
+
+
+def same_moment(ticket: Ticket) -> Ticket:
+    """The ticket and its timeline read in one statement. Read one after the other, a routing
+    committed in between (a worker routes a new ticket within a second of its intake) showed the
+    header as new and unassigned above a timeline that said routed."""
+    statement = (
+        select(Ticket)
+        .where(Ticket.id == ticket.id)
+        .options(joinedload(Ticket.events), joinedload(Ticket.department))
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(statement).unique().one()
 
 
 def _policy_category(ticket: Ticket) -> Category | None:

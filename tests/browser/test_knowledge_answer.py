@@ -86,3 +86,39 @@ def test_an_operator_answers_a_call_with_an_article(app, city, live_server, brow
     expect(page.locator("#citations")).to_contain_text(number)
     page.screenshot(path=str(tmp_path / "04-article.png"), full_page=True)
     page.context.close()
+
+
+def test_answering_with_an_article_files_the_call_under_its_category(
+    app,
+    city,
+    live_server,  # noqa: F811
+    browser,  # noqa: F811
+    tmp_path: Path,
+):
+    """The one-click close needs no category chosen first: the article brings its own."""
+    from playwright.sync_api import expect
+
+    water_id = make_city_articles(city)["water"].id
+    assert knowledge.suggest("停水")
+    db.session.commit()
+    db.session.close()
+
+    page = new_page(browser)
+    print(f"screenshots in {tmp_path}")
+    page.goto(f"{live_server}/tickets/new?phone=13800138000")
+    log_in(page, "operator")
+    expect(page.locator("#category-search")).to_have_value("")
+    page.locator("#description").press_sequentially("小区停水了，哪里能查到停水通知", delay=20)
+    suggestion = page.locator(f"li.knowledge-suggestion[data-article='{water_id}']")
+    suggestion.locator("button.answer-with").click()
+    expect(page.locator("#category")).to_have_value("water-supply")
+    expect(page.locator("#category-search")).to_have_value("供水")
+    page.screenshot(path=str(tmp_path / "01-category-from-article.png"), full_page=True)
+
+    page.click("#intake-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/tickets/\d{8}-\d+$"))
+    number = page.url.rsplit("/", 1)[1]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
+    assert ticket.status == Status.CLOSED and ticket.category.code == "water-supply"
+    db.session.close()
+    page.context.close()

@@ -387,3 +387,28 @@ def test_the_demo_city_has_articles_to_answer_with():
         ("提取公积金", "公积金"),
     ]:
         assert question in knowledge.suggest(words)[0].version.question
+
+
+def test_a_suggestion_shares_what_the_call_is_about_not_how_it_is_told(city):
+    """The streetlight call was offered the night-construction article for 连续 alone."""
+    noise = make_article(
+        city.roads_staff,
+        city.supervisor,
+        question="夜间施工噪音扰民，允许施工的时段是什么？",
+        answer="22时至次日6时禁止施工；因抢险必须连续施工的，须提前公告附近居民。违规施工可投诉，部门会尽快处理。",
+        category="potholes",
+        tags=["噪音", "施工"],
+    )
+    lights = make_article(
+        city.roads_staff,
+        city.supervisor,
+        question="路灯不亮找谁修？",
+        answer="道路管理局三个工作日内修复路灯。",
+        category="potholes",
+        tags=["路灯"],
+    )
+    call = "市民反映小区门口的路灯连续三天不亮了，晚上很黑，希望相关部门尽快处理。"
+    found = knowledge.suggest(call)
+    assert [s.article.id for s in found] == [lights.id]
+    assert found[0].matched == ["路灯", "不亮"]  # and why: the words shown beside it
+    assert noise.id in [s.article.id for s in knowledge.suggest("工地夜间连续施工，噪音很大")]

@@ -25,12 +25,24 @@ def test_likely_duplicates_by_phone_place_and_text(city):
         city.dispatcher, "+8613800138000", city.potholes, "东城区人民路 12 号", first.description, exclude_id=first.id
     )
     by_ticket = {likely.ticket: likely.reasons for likely in found}
-    assert by_ticket[same_phone] == ["same_phone"]
+    assert same_phone not in by_ticket  # the same caller about another matter: history, not a duplicate
     assert by_ticket[same_place] == ["same_place"]
     assert unrelated not in by_ticket and first not in by_ticket
     # the very similar text is in another category, so it is found from its own category only
     found = merging.find_duplicates(city.dispatcher, None, city.other, "", first.description)
     assert [(x.ticket, x.reasons) for x in found] == [(similar, ["similar_text"])]
+
+
+def test_the_same_caller_is_a_further_reason_only_for_the_same_matter(city):
+    streetlight = "人民路12号门口路灯不亮已经三天，晚上很黑。"
+    tourism = factories.make_ticket(city.operator, category="other", description="投诉旅行社强制购物")
+    exam = factories.make_ticket(city.operator, category="other", description="咨询考试报名时间")
+    again = factories.make_ticket(city.operator, description="人民路12号门口路灯不亮三天了，晚上很黑")
+    found = merging.find_duplicates(city.operator, "+8613800138000", city.potholes, "东城区人民路 12 号", streetlight)
+    assert [(likely.ticket, likely.reasons) for likely in found] == [
+        (again, ["same_phone", "same_place", "similar_text"])
+    ]
+    assert tourism not in [likely.ticket for likely in found] and exam.status == Status.NEW
 
 
 def test_closed_tickets_are_not_duplicates(city):

@@ -1,5 +1,6 @@
 from hotline.extensions import db
 from hotline.models import Status, Ticket
+from hotline.services import tickets
 from tests import factories
 from tests.web.conftest import text_of, ticket_count
 
@@ -192,7 +193,8 @@ def test_a_nul_character_is_no_server_error(login, city):
     assert client.get("/tickets?q=2026%00").status_code == 400
     assert client.get("/tickets/20260101-000001%00").status_code == 400
     answer = client.post(
-        "/tickets/likely-duplicates", data={"caller_phone": "13800138000\x00", "category": "potholes\x00"}
+        "/tickets/likely-duplicates",
+        data={"caller_phone": "13800138000\x00", "category": "potholes\x00", "address": "东城区人民路 12 号\x00"},
     ).get_json()
     assert [d["number"] for d in answer["duplicates"]] == [ticket.number]
     response = client.post(
@@ -202,3 +204,63 @@ def test_a_nul_character_is_no_server_error(login, city):
     response = client.post("/tickets/new", data={**FORM, "description": "路面\x00塌陷"})
     assert response.status_code == 302
     assert db.session.scalars(db.select(Ticket).order_by(Ticket.id.desc())).first().description == "路面塌陷"
+
+
+def _field_errors(html: str) -> dict[str, str]:
+    """Each invalid field's id and its message (the feedback right after it)."""
+    found = {}
+    for field in ("caller_phone", "type", "category", "district", "description", "direct_answer"):
+        start = html.index(f'id="{field}"')
+        tag = html[html.rindex("<", 0, start) : html.index(">", start)]
+        if "is-invalid" in tag:
+            found[field] = _field_error(html, field)
+    return found
+
+
+def test_an_empty_form_reports_every_field_at_once(login, city):
+    response = login(city.operator).post("/tickets/new", data={"type": "complaint", "description": " "})
+    assert response.status_code == 200
+    errors = _field_errors(text_of(response))
+    assert set(errors) == {"caller_phone", "category", "description"}
+    assert "The caller's phone number is required." in errors["caller_phone"]
+    assert "Choose a category." in errors["category"]
+    assert "Describe what the caller reports." in errors["description"]
+    assert ticket_count() == 0
+
+
+def test_every_wrong_field_is_reported_with_its_own_message(login, city):
+    data = {**FORM, "caller_phone": "12ab", "category": "no-such", "district": "nowhere", "direct_answer": "已答复"}
+    errors = _field_errors(text_of(login(city.operator).post("/tickets/new", data=data)))
+    assert set(errors) == {"caller_phone", "category", "district", "direct_answer"}
+    assert "Unknown category “no-such”." in errors["category"]
+    assert ticket_count() == 0
+
+
+def test_the_api_still_names_the_first_wrong_field(api, city):
+    response = api(city.operator).post(
+        "/api/v1/tickets", json={"caller_phone": "", "type": "complaint", "category": "", "description": ""}
+    )
+    assert response.status_code == 400
+    body = response.get_json()
+    assert (body["error"], body["field"]) == ("invalid_input", "description")  # the first checked, as before
+
+
+def test_a_known_caller_is_greeted_by_the_name_they_gave_last(login, city):
+    factories.make_ticket(city.operator, caller_name="")
+    factories.make_ticket(city.operator, caller_name="王先生")
+    factories.make_ticket(city.operator, caller_name="")  # the latest, without a name
+    client = login(city.operator)
+    html = text_of(client.get("/tickets/new?phone=13800138000"))
+    assert 'name="caller_name" type="text" value="王先生"' in html
+    assert 'data-caller-name="王先生"' in text_of(client.get("/tickets/caller-history?phone=13800138000"))
+    html = text_of(client.get("/tickets/new?phone=13700137000"))  # a new caller
+    assert 'name="caller_name" type="text" value=""' in html
+
+
+def test_the_description_shows_the_limit_the_server_enforces(login, city):
+    html = text_of(login(city.operator).get("/tickets/new"))
+    assert f'data-max="{tickets.DESCRIPTION_MAX}"' in html
+    assert 'id="description-count"' in html
+    too_long = "路" * (tickets.DESCRIPTION_MAX + 1)
+    response = login(city.operator).post("/tickets/new", data={**FORM, "description": too_long})
+    assert f"longer than {tickets.DESCRIPTION_MAX} characters" in _field_error(text_of(response), "description")

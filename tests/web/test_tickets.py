@@ -446,3 +446,57 @@ def test_timeline_shows_the_citizens_rating(login, city):
     html = text_of(login(city.supervisor).get(f"/tickets/{ticket.number}"))
     timeline = html[html.index("timeline-rated") :]
     assert "Rated by the citizen" in timeline and "Basically satisfied · SMS" in timeline
+
+
+def test_the_header_shows_the_state_the_timeline_shows(login, city):
+    """A worker routes a new ticket within a second of its intake: here, right after the page
+    found the ticket by its number. The header and the timeline must agree."""
+    from sqlalchemy import event as orm_event
+    from sqlalchemy import update
+
+    from hotline.models import Ticket, TicketEvent
+    from hotline.models.types import utcnow
+
+    ticket = factories.make_ticket(city.operator)
+    ticket_id, number, roads_id = ticket.id, ticket.number, city.roads.id
+    client = login(city.operator)
+    db.session.commit()
+    db.session.close()
+    state = {"found": False, "routed": False}
+
+    def route_meanwhile(conn, cursor, statement, parameters, context, executemany):
+        if state["routed"]:
+            return
+        if not state["found"]:
+            state["found"] = "ticket.number =" in statement  # the look-up by number
+            return
+        state["routed"] = True
+        with db.engine.begin() as other:  # the worker's own connection and transaction
+            other.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id)
+                .values(status=Status.DISPATCHED, department_id=roads_id, version=Ticket.version + 1)
+            )
+            other.execute(
+                TicketEvent.__table__.insert().values(
+                    ticket_id=ticket_id,
+                    kind="routed",
+                    from_status=Status.NEW,
+                    to_status=Status.DISPATCHED,
+                    data={"department": "roads"},
+                    at=utcnow(),
+                )
+            )
+
+    orm_event.listen(db.engine, "before_cursor_execute", route_meanwhile)
+    try:
+        html = text_of(client.get(f"/tickets/{number}"))
+    finally:
+        orm_event.remove(db.engine, "before_cursor_execute", route_meanwhile)
+    assert state["routed"]
+    start = html.index("<h1")
+    header = html[start : html.index("</div>", start)]
+    fields = html[html.index("ticket-fields") : html.index('class="list-unstyled timeline"')]
+    assert "timeline-routed" in html  # read after the routing, as the page is now
+    assert "Dispatched" in header and "New" not in header
+    assert "道路管理局" in fields
