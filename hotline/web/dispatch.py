@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from hotline.extensions import db
 from hotline.models import Department, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import access, merging, suggestions
+from hotline.services import access, merging, ping_pong, suggestions
 from hotline.web.forms import DispatchForm, MergeForm
 from hotline.web.guards import roles_required
 
@@ -38,6 +38,7 @@ class Waiting:
     suggested: list[tuple[Department, float]] = field(default_factory=list)
     duplicates: list[merging.Likely] = field(default_factory=list)
     returned: TicketEvent | None = None
+    returners: list[tuple[str, str]] = field(default_factory=list)  # (code, name): back to them needs a reason
 
 
 @bp.get("/dispatch")
@@ -58,12 +59,16 @@ def queue():
         )
     )
     returns = _last_returns(waiting)
+    returners = ping_pong.returned_by(t.id for t in waiting if t.status == Status.PENDING_DISPATCH)
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     here = url_for("dispatch.queue")
     rows = []
     for ticket in waiting:
         data = {"version": ticket.version, "next": here}
         row = Waiting(ticket, DispatchForm(data=data), MergeForm(data=data), returned=returns.get(ticket.id))
+        row.returners = [
+            (code, departments[code].name if code in departments else code) for code in returners.get(ticket.id, [])
+        ]
         row.suggested = [
             (departments[s.department], s.confidence) for s in suggestions_for(ticket) if s.department in departments
         ][:SUGGESTIONS_SHOWN]

@@ -18,7 +18,7 @@ from hotline.extensions import db
 from hotline.models import Category, Department, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import access, assists, audit, deadlines, lifecycle, merging, returns, sla, tickets
+from hotline.services import access, assists, audit, deadlines, lifecycle, merging, ping_pong, returns, sla, tickets
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.web.forms import (
@@ -159,6 +159,7 @@ def show(number: str):
         ][:10]
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     return_reasons = {r.code: r.name for r in returns.reasons()}
+    returned_by = ping_pong.returned_by([ticket.id]).get(ticket.id, []) if forms["dispatch"] is not None else []
     now = utcnow()
     html = render_template(
         "tickets/show.html",
@@ -169,6 +170,7 @@ def show(number: str):
         earlier=earlier,
         departments=departments,
         return_reasons=return_reasons,
+        returners=[(code, departments.get(code, code)) for code in returned_by],
         assists=ticket_assists,
         parent=access.shown(current_user, ticket.parent),  # None, as if none, if the user may not see it
         children=merging.children(current_user, ticket),
@@ -336,6 +338,7 @@ def dispatch(number: str):
             form.department.data or "",
             expected_version=version,
             assisting=[code for code in form.assisting.data or [] if code],
+            reason=form.reason.data,
         ),
         lambda ticket: _(
             "Ticket %(number)s dispatched to %(department)s.", number=ticket.number, department=ticket.department.name

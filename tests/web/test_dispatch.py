@@ -176,3 +176,47 @@ def test_a_returned_ticket_is_not_offered_back_to_its_department(login, city):
     tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们")
     card = _card(text_of(login(city.dispatcher).get("/dispatch")), ticket.number)
     assert '<option value="roads" selected>' not in card
+
+
+def test_dispatching_back_to_the_returner_warns_and_asks_for_a_reason(login, city):
+    ticket = factories.make_routed_ticket(city.operator)  # potholes: roads
+    tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们管")
+    client = login(city.dispatcher)
+    html = text_of(client.get("/dispatch"))
+    card = html[html.index(f'id="waiting-{ticket.number}"') :]
+    assert 'data-returned-by="roads"' in card
+    assert "Returned by 道路管理局. Dispatching it back to them needs a reason." in card
+    assert f'name="reason" id="reason-{ticket.id}"' in card
+
+    url = f"/tickets/{ticket.number}/dispatch"
+    refused = client.post(url, data={"version": ticket.version, "department": "roads", "next": "/dispatch"})
+    assert refused.status_code == 302
+    assert reload(ticket).status == Status.PENDING_DISPATCH
+    message = "道路管理局 returned this ticket before: give a reason to dispatch it to them again."
+    assert message in text_of(client.get("/dispatch"))
+
+    data = {"version": ticket.version, "department": "roads", "reason": "现场核实属道路局", "next": "/dispatch"}
+    assert client.post(url, data=data).status_code == 302
+    assert reload(ticket).status == Status.DISPATCHED
+    page = text_of(login(city.supervisor).get(f"/tickets/{ticket.number}"))
+    assert "Back to a department that returned it" in page and "现场核实属道路局" in page
+    report = text_of(login(city.supervisor).get("/reports/misrouting"))
+    row = re.search(r'<tr data-key="dispatcher"[^>]*>(.*?)</tr>', report, re.S).group(1)
+    assert re.findall(r"<td[^>]*>\s*(\d+)\s*</td>", row)[-1] == "1"  # the ping-pong column
+
+
+def test_the_ticket_page_asks_for_the_reason_too(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们管")
+    html = text_of(login(city.dispatcher).get(f"/tickets/{ticket.number}"))
+    assert 'data-returned-by="roads"' in html and f'id="reason-{ticket.id}"' in html
+    assert "dispatch.js" in html and "multiselect.js" in html
+    assert "data-searchable" in html  # the assisting departments: a searchable list with JS, plain without
+
+
+def test_no_warning_for_a_ticket_never_returned(login, city):
+    ticket = factories.make_routed_ticket(city.operator, category="other")
+    html = text_of(login(city.dispatcher).get("/dispatch"))
+    card = html[html.index(f'id="waiting-{ticket.number}"') :]
+    assert "data-returned-by" not in card and 'name="reason"' not in card
+    assert f'<select name="assisting" id="assisting-{ticket.id}"' in card and "multiple" in card
