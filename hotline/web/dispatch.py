@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from hotline.extensions import db
 from hotline.models import Department, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import access, merging, ping_pong, suggestions
+from hotline.services import access, merge_proposal, merging, ping_pong, suggestions
 from hotline.web.forms import DispatchForm, MergeForm
 from hotline.web.guards import roles_required
 
@@ -39,6 +39,11 @@ class Waiting:
     duplicates: list[merging.Likely] = field(default_factory=list)
     returned: TicketEvent | None = None
     returners: list[tuple[str, str]] = field(default_factory=list)  # (code, name): back to them needs a reason
+    # Per likely duplicate's number: which of the two to keep, and the form that merges the
+    # duplicate into this ticket when this one is the one to keep.
+    proposals: dict[str, merge_proposal.Proposal] = field(default_factory=dict)
+    reverse_forms: dict[str, MergeForm] = field(default_factory=dict)
+    proposed_parent: merge_proposal.Proposal | None = None
 
 
 @bp.get("/dispatch")
@@ -81,6 +86,14 @@ def queue():
             exclude_id=ticket.id,
             limit=DUPLICATES_SHOWN,
         )
+        for likely in row.duplicates:
+            other = likely.ticket
+            proposal = row.proposals[other.number] = merge_proposal.propose(ticket, other)
+            if proposal.keep is ticket:
+                row.reverse_forms[other.number] = MergeForm(data={"version": other.version, "next": here})
+        row.proposed_parent = merge_proposal.proposed_parent(ticket, [likely.ticket for likely in row.duplicates])
+        if row.proposed_parent is not None:
+            row.merge_form.into.data = row.proposed_parent.keep.number
         # Preselect the category's default department, else the best suggestion. A returned
         # ticket is not offered back to the department that returned it.
         default = ticket.category.routing_department

@@ -18,7 +18,19 @@ from hotline.extensions import db
 from hotline.models import Category, Department, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import access, assists, audit, deadlines, lifecycle, merging, ping_pong, returns, sla, tickets
+from hotline.services import (
+    access,
+    assists,
+    audit,
+    deadlines,
+    lifecycle,
+    merge_proposal,
+    merging,
+    ping_pong,
+    returns,
+    sla,
+    tickets,
+)
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.web.forms import (
@@ -160,6 +172,7 @@ def show(number: str):
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     return_reasons = {r.code: r.name for r in returns.reasons()}
     returned_by = ping_pong.returned_by([ticket.id]).get(ticket.id, []) if forms["dispatch"] is not None else []
+    keep = _merge_proposal(ticket, forms["merge"])
     now = utcnow()
     html = render_template(
         "tickets/show.html",
@@ -171,6 +184,7 @@ def show(number: str):
         departments=departments,
         return_reasons=return_reasons,
         returners=[(code, departments.get(code, code)) for code in returned_by],
+        merge_proposal=keep,
         assists=ticket_assists,
         parent=access.shown(current_user, ticket.parent),  # None, as if none, if the user may not see it
         children=merging.children(current_user, ticket),
@@ -194,6 +208,20 @@ def views(number: str):
     ticket = access.ticket_for(current_user, number)
     result = audit.views_of(ticket, page=page_number())
     return render_template("tickets/views.html", ticket=ticket, result=result)
+
+
+def _merge_proposal(ticket: Ticket, form: VersionedForm | None) -> merge_proposal.Proposal | None:
+    """For a dispatcher who may merge: the likely duplicate to merge this ticket into, if one
+    should be kept rather than this one, filled in the merge form."""
+    if form is None:
+        return None
+    duplicates = merging.find_duplicates(
+        current_user, ticket.caller_phone, ticket.category, ticket.address, ticket.description, exclude_id=ticket.id
+    )
+    proposal = merge_proposal.proposed_parent(ticket, [likely.ticket for likely in duplicates])
+    if proposal is not None:
+        form.into.data = proposal.keep.number
+    return proposal
 
 
 def _policy_category(ticket: Ticket) -> Category | None:
