@@ -20,3 +20,24 @@
     update();
   });
 })();
+
+// The lead department cannot also assist: it leaves the assisting list while it is the lead
+// (the server refuses it anyway). static/multiselect.js redraws on "options-changed".
+(function () {
+  "use strict";
+  document.querySelectorAll("form").forEach(function (form) {
+    var lead = form.querySelector("select[name=department]");
+    var assisting = form.querySelector("select[name=assisting]");
+    if (!lead || !assisting) { return; }
+    var sync = function () {
+      Array.prototype.forEach.call(assisting.options, function (option) {
+        var isLead = option.value === lead.value;
+        option.disabled = isLead;
+        if (isLead) { option.selected = false; }
+      });
+      assisting.dispatchEvent(new Event("options-changed"));
+    };
+    lead.addEventListener("change", sync);
+    sync();
+  });
+})();

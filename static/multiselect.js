@@ -65,7 +65,7 @@
 
     var renderList = function () {
       var query = input.value.trim().toLowerCase();
-      shown = options.filter(function (o) { return matches(o, query); });
+      shown = options.filter(function (o) { return !o.disabled && matches(o, query); });
       if (active >= shown.length) { active = shown.length - 1; }
       list.replaceChildren();
       if (!shown.length) {
@@ -128,6 +128,11 @@
         var chosen = options.filter(function (o) { return o.selected; });
         if (chosen.length) { toggle(chosen[chosen.length - 1]); }
       }
+    });
+    // Another script changed which options may be chosen (static/dispatch.js: the lead).
+    select.addEventListener("options-changed", function () {
+      renderChips();
+      if (!list.hidden) { renderList(); }
     });
     var form = select.closest("form");
     if (form) { form.addEventListener("reset", function () { setTimeout(renderChips, 0); }); }

@@ -109,8 +109,11 @@ def test_the_dispatchers_desk(app, city, live_server, browser, monkeypatch, tmp_
     card.locator("select[name=department]").select_option("water")
     search = card.locator(".multiselect-search")
     expect(card.locator("select[name=assisting]")).to_be_hidden()
-    search.fill("燃气")
     options = card.locator(".multiselect-option")
+    search.fill("水务")  # the lead cannot also assist: not offered
+    expect(options).to_have_count(0)
+    expect(card.locator(".multiselect-options")).to_contain_text("No department matches.")
+    search.fill("燃气")
     expect(options).to_have_count(1)
     expect(options.first).to_have_text("燃气公司")
     search.press("Enter")
@@ -123,6 +126,12 @@ def test_the_dispatchers_desk(app, city, live_server, browser, monkeypatch, tmp_
     expect(chips).to_have_count(3)
     shot(page, "03-assisting-search")
     chips.filter(has_text="道路管理局").get_by_role("button").click()  # dropped again
+    expect(chips).to_have_count(2)
+    card.locator("select[name=department]").select_option("gas")  # a helper made lead leaves the helpers
+    expect(chips).to_have_count(1)
+    card.locator("select[name=department]").select_option("water")
+    search.fill("gas")
+    search.press("Enter")
     expect(chips).to_have_count(2)
     selected = card.locator("select[name=assisting]").evaluate(
         "(select) => [...select.selectedOptions].map((option) => option.value)"
