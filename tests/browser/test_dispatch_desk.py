@@ -25,6 +25,7 @@ from hotline.models import Status, Ticket
 from hotline.services import assists, tickets
 from tests import factories
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
+from tests.browser.test_screens import OVERFLOWING_JS
 
 pytestmark = [pytest.mark.browser]
 
@@ -79,6 +80,17 @@ def test_the_dispatchers_desk(app, city, live_server, browser, monkeypatch, tmp_
     log_in(page, "dispatcher")
     expect(page.locator(".desk-ticket")).to_have_count(4)
     shot(page, "01-desk")
+    # On a phone: the warning, the search field and its chips fit the screen.
+    page.set_viewport_size({"width": 390, "height": 900})
+    phone_card = page.locator(f"#waiting-{numbers['returned']}")
+    phone_card.locator("select[name=department]").select_option("roads")
+    phone_card.locator(".multiselect-search").fill("局")
+    overflow = page.evaluate(OVERFLOWING_JS)
+    assert overflow["scrollWidth"] <= overflow["innerWidth"] and not overflow["elements"], overflow
+    shot(page, "01-desk-390")
+    phone_card.locator(".multiselect-search").fill("")
+    phone_card.locator("select[name=department]").select_option("")
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     # --- ping-pong -------------------------------------------------------------------------
     card = page.locator(f"#waiting-{numbers['returned']}")
