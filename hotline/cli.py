@@ -174,6 +174,11 @@ def seed_demo_command(tickets: int, if_empty: bool) -> None:
 
     built = report_figures.rebuild()  # the dashboard shows the demo's history at once
     click.echo(f"report figures built for {built.days} days")
+    from hotline.services import suggestions
+
+    # The dispatcher's desk shows what its suggestions are for (推荐承办单位), not 暂无推荐.
+    trained = suggestions.train(trigger="demo")
+    click.echo(f"routing suggestions: {trained.message}")
 
 
 @click.command("requeue")

@@ -125,6 +125,26 @@ def test_seed_demo_loads_a_city_once(invoke):
     assert db.session.scalar(select(func.count(Ticket.id))) == 30 and user_count() == users_before
 
 
+def test_the_seeded_demo_suggests_departments_on_the_desk(invoke, app: Flask):
+    """The demo trains its routing suggestions: the desk's 推荐承办单位 is not 暂无推荐 (issue 16)."""
+    from hotline.models import RoutingClassifier, Status
+
+    result = invoke("seed-demo")  # the default city: enough accepted tickets to learn from
+    assert result.exit_code == 0, result.output
+    assert "routing suggestions: Version 1 trained on" in result.output
+    assert db.session.scalar(select(RoutingClassifier.trigger)) == "demo"
+    waiting = db.session.scalars(select(Ticket.number).where(Ticket.status == Status.PENDING_DISPATCH)).all()
+    assert waiting
+    client = app.test_client()
+    signed_in = client.post("/login", data={"username": "dispatcher", "password": demo.DEMO_PASSWORD})
+    assert signed_in.status_code == 302
+    html = client.get("/dispatch", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for number in waiting:
+        card = html[html.index(f'id="waiting-{number}"') :][:6000]
+        suggested = card[card.index('class="mb-2 suggestions"') : card.index('class="duplicates"')]
+        assert 'class="badge' in suggested and "suggestion" in suggested and "No suggestion" not in suggested
+
+
 def test_seed_demo_if_empty(invoke):
     result = invoke("seed-demo", "--if-empty", "--tickets", "10")
     assert result.exit_code == 0, result.output

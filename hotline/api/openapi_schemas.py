@@ -425,6 +425,7 @@ SCHEMAS: dict[str, Schema] = {
             "routed": COUNT,
             "returned": COUNT,
             "reassigned": COUNT,
+            "ping_pong": {**COUNT, "description": "Dispatches back to a department that had returned the ticket."},
             "misrouting_rate": RATE,
         }
     ),
@@ -550,7 +551,7 @@ SCHEMAS.update(
 
 # What each action takes: (required fields, optional fields); every action but assist-done takes `version`.
 ACTION_BODIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "dispatch": (("department",), ("assisting",)),
+    "dispatch": (("department",), ("assisting", "reason")),
     "accept": ((), ()),
     "resolve": (("resolution",), ()),
     "return": (("reason",), ("reason_code",)),
@@ -576,6 +577,13 @@ ACTION_FIELD_SCHEMAS: dict[str, Schema] = {
     "note": optional(STRING),
     "into": {"type": "string", "description": "The number of the ticket that answers for this one."},
 }
+# Optional, except back to a department that returned the ticket (ping-pong): then a 400 names it.
+DISPATCH_REASON = optional(
+    {
+        "type": "string",
+        "description": "Why this department; required when it returned the ticket before (ping-pong).",
+    }
+)
 
 
 def action_body(action: str) -> Schema:
@@ -585,6 +593,8 @@ def action_body(action: str) -> Schema:
     # `urge` and the like: null for `text` is "no text", as for every optional field.
     if "text" in optional_fields:
         properties["text"] = optional(STRING)
+    if action == "dispatch":
+        properties["reason"] = DISPATCH_REASON
     return obj(properties, required=required)
 
 

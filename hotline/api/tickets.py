@@ -169,12 +169,13 @@ def ticket_views(number: str) -> Response:
 @bp.post("/tickets/<number>/dispatch")
 @api_roles(*access.DISPATCH_ROLES)
 def dispatch(number: str) -> Response:
-    """A first dispatch, or a reassignment of a ticket a department holds (a `reassigned` event)."""
-    body = json_body(("department", "assisting", "version"))
+    """A first dispatch, or a reassignment of a ticket a department holds (a `reassigned` event).
+    Back to a department that returned the ticket needs a `reason` (ping-pong)."""
+    body = json_body(("department", "assisting", "version", "reason"))
     department, version = text(body, "department", required=True), expected_version(body)
     assisting = string_list(body, "assisting")
     ticket = access.ticket_for(api_user(), number)
-    tickets.dispatch(api_user(), ticket, department, version, assisting=assisting)
+    tickets.dispatch(api_user(), ticket, department, version, assisting=assisting, reason=text(body, "reason"))
     return _ticket_response(ticket)
 
 

@@ -23,7 +23,9 @@ class RoutingClassifier(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(unique=True)
     trained_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # schedule | admin | cli | manual | segmenter
+    trigger: Mapped[str] = mapped_column(
+        String(20), default="manual"
+    )  # schedule | admin | cli | manual | segmenter | demo
     sample_count: Mapped[int]
     # The newest acceptance trained on: a retraining with nothing newer is skipped.
     data_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -25,6 +25,7 @@ from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
 from hotline.models.report import CLOCKS, COUNTS, ReportFact, ReportPeriodFact
 from hotline.models.types import utcnow
+from hotline.services import ping_pong
 from hotline.services.overdue import overdue_condition
 from hotline.services.report_figures import (
     SATISFIED,
@@ -601,6 +602,7 @@ class Misrouting:
     routed: int
     returned: int
     reassigned: int
+    ping_pong: int = 0  # dispatches back to a department that had returned the ticket (services/ping_pong)
 
     @property
     def rate(self) -> float | None:
@@ -655,6 +657,12 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
                 entry.returned += 1
             else:
                 entry.reassigned += 1
+
+    # Only a dispatcher sends a ticket back to a department that returned it: counted on their row.
+    for category_id, count in ping_pong.count_by_category(low, high).items():
+        code, name = categories[category_id]
+        by_category.setdefault(code, Misrouting(code, name, 0, 0, 0)).ping_pong += count
+        by_rule.setdefault("dispatcher", Misrouting("dispatcher", "dispatcher", 0, 0, 0)).ping_pong += count
 
     def ranked(table: dict[str, Misrouting]) -> list[Misrouting]:
         return sorted(table.values(), key=lambda m: (-(m.returned + m.reassigned), m.key))

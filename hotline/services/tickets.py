@@ -24,7 +24,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, derived, lifecycle, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, derived, lifecycle, ping_pong, returns, routing, sla
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput
 
@@ -142,10 +142,12 @@ def dispatch(
     department_code: str,
     expected_version: int | None = None,
     assisting: list[str] | None = None,
+    reason: str | None = None,
 ) -> Ticket:
     """A dispatcher sends a ticket to a department (主办) with optional assisting ones (协办):
     one that routing could not place, or one already with a department (a reassignment,
-    counted against the routing that sent it there)."""
+    counted against the routing that sent it there). Back to a department that returned it
+    needs a `reason` (see `ping_pong`)."""
     # A ticket a department holds is reassigned (改派); any other is dispatched.
     name = "reassign" if ticket.status in lifecycle.ACTIONS["reassign"].from_states else "dispatch"
     lifecycle.require(actor, ticket, name)
@@ -156,14 +158,15 @@ def dispatch(
         raise InvalidInput(_("The lead department cannot also assist."), field="assisting")
     previous = ticket.department
     now = utcnow()
+    if previous is not None and previous == department:
+        raise InvalidInput(_("The ticket is already with %(name)s.", name=department.name), field="department")
+    because = ping_pong.dispatch_data(ticket, department, reason)
     if previous is not None:
-        if previous == department:
-            raise InvalidInput(_("The ticket is already with %(name)s.", name=department.name), field="department")
         routing.record_outcome(ticket, "reassigned", now)
     with db.session.no_autoflush:
         _hand_to(ticket, department, now, helpers)
     ticket.routed_by, ticket.routing_rule_id = "dispatcher", None
-    data = {"department": department.code, "assisting": [d.code for d in helpers]}
+    data = {"department": department.code, "assisting": [d.code for d in helpers], **because}
     if previous is not None:
         data["from_department"] = previous.code
     lifecycle.apply(actor, ticket, name, expected_version=expected_version, data=data, at=now)

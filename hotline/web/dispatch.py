@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from hotline.extensions import db
 from hotline.models import Department, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import access, merging, suggestions
+from hotline.services import access, merge_proposal, merging, ping_pong, suggestions
 from hotline.web.forms import DispatchForm, MergeForm
 from hotline.web.guards import roles_required
 
@@ -38,6 +38,12 @@ class Waiting:
     suggested: list[tuple[Department, float]] = field(default_factory=list)
     duplicates: list[merging.Likely] = field(default_factory=list)
     returned: TicketEvent | None = None
+    returners: list[tuple[str, str]] = field(default_factory=list)  # (code, name): back to them needs a reason
+    # Per likely duplicate's number: which of the two to keep, and the form that merges the
+    # duplicate into this ticket when this one is the one to keep.
+    proposals: dict[str, merge_proposal.Proposal] = field(default_factory=dict)
+    reverse_forms: dict[str, MergeForm] = field(default_factory=dict)
+    proposed_parent: merge_proposal.Proposal | None = None
 
 
 @bp.get("/dispatch")
@@ -58,12 +64,16 @@ def queue():
         )
     )
     returns = _last_returns(waiting)
+    returners = ping_pong.returned_by(t.id for t in waiting if t.status == Status.PENDING_DISPATCH)
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     here = url_for("dispatch.queue")
     rows = []
     for ticket in waiting:
         data = {"version": ticket.version, "next": here}
         row = Waiting(ticket, DispatchForm(data=data), MergeForm(data=data), returned=returns.get(ticket.id))
+        row.returners = [
+            (code, departments[code].name if code in departments else code) for code in returners.get(ticket.id, [])
+        ]
         row.suggested = [
             (departments[s.department], s.confidence) for s in suggestions_for(ticket) if s.department in departments
         ][:SUGGESTIONS_SHOWN]
@@ -76,6 +86,14 @@ def queue():
             exclude_id=ticket.id,
             limit=DUPLICATES_SHOWN,
         )
+        for likely in row.duplicates:
+            other = likely.ticket
+            proposal = row.proposals[other.number] = merge_proposal.propose(ticket, other)
+            if proposal.keep is ticket:
+                row.reverse_forms[other.number] = MergeForm(data={"version": other.version, "next": here})
+        row.proposed_parent = merge_proposal.proposed_parent(ticket, [likely.ticket for likely in row.duplicates])
+        if row.proposed_parent is not None:
+            row.merge_form.into.data = row.proposed_parent.keep.number
         # Preselect the category's default department, else the best suggestion. A returned
         # ticket is not offered back to the department that returned it.
         default = ticket.category.routing_department

@@ -153,6 +153,7 @@ class UrgeForm(VersionedForm):
 class DispatchForm(VersionedForm):
     department = SelectField(_l("Department"), validate_choice=False)
     assisting = SelectMultipleField(_l("Assisting departments"), validate_choice=False)
+    reason = TextAreaField(_l("Reason for dispatching it back"), id="dispatch-reason")
     submit = SubmitField(_l("Dispatch"))
 
     def __init__(self, *args, **kwargs) -> None:

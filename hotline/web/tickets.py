@@ -26,7 +26,9 @@ from hotline.services import (
     deadlines,
     lifecycle,
     listing,
+    merge_proposal,
     merging,
+    ping_pong,
     returns,
     sla,
     tickets,
@@ -151,6 +153,8 @@ def show(number: str):
         ][:10]
     departments = {d.code: d.name for d in db.session.scalars(select(Department))}
     return_reasons = {r.code: r.name for r in returns.reasons()}
+    returned_by = ping_pong.returned_by([ticket.id]).get(ticket.id, []) if forms["dispatch"] is not None else []
+    keep = _merge_proposal(ticket, forms["merge"])
     now = utcnow()
     html = render_template(
         "tickets/show.html",
@@ -161,6 +165,8 @@ def show(number: str):
         earlier=earlier,
         departments=departments,
         return_reasons=return_reasons,
+        returners=[(code, departments.get(code, code)) for code in returned_by],
+        merge_proposal=keep,
         assists=ticket_assists,
         parent=access.shown(current_user, ticket.parent),  # None, as if none, if the user may not see it
         children=merging.children(current_user, ticket),
@@ -197,6 +203,20 @@ def same_moment(ticket: Ticket) -> Ticket:
         .execution_options(populate_existing=True)
     )
     return db.session.scalars(statement).unique().one()
+
+
+def _merge_proposal(ticket: Ticket, form: VersionedForm | None) -> merge_proposal.Proposal | None:
+    """For a dispatcher who may merge: the likely duplicate to merge this ticket into, if one
+    should be kept rather than this one, filled in the merge form."""
+    if form is None:
+        return None
+    duplicates = merging.find_duplicates(
+        current_user, ticket.caller_phone, ticket.category, ticket.address, ticket.description, exclude_id=ticket.id
+    )
+    proposal = merge_proposal.proposed_parent(ticket, [likely.ticket for likely in duplicates])
+    if proposal is not None:
+        form.into.data = proposal.keep.number
+    return proposal
 
 
 def _policy_category(ticket: Ticket) -> Category | None:
@@ -341,6 +361,7 @@ def dispatch(number: str):
             form.department.data or "",
             expected_version=version,
             assisting=[code for code in form.assisting.data or [] if code],
+            reason=form.reason.data,
         ),
         lambda ticket: _(
             "Ticket %(number)s dispatched to %(department)s.", number=ticket.number, department=ticket.department.name

@@ -451,6 +451,7 @@ class TestMisroutingReport:
             "routed": 2,
             "returned": 1,
             "reassigned": 0,
+            "ping_pong": 0,
             "misrouting_rate": 0.5,
         }
         assert (rules["category_default"]["routed"], rules["category_default"]["reassigned"]) == (1, 1)

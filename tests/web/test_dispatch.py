@@ -176,3 +176,88 @@ def test_a_returned_ticket_is_not_offered_back_to_its_department(login, city):
     tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们")
     card = _card(text_of(login(city.dispatcher).get("/dispatch")), ticket.number)
     assert '<option value="roads" selected>' not in card
+
+
+def test_dispatching_back_to_the_returner_warns_and_asks_for_a_reason(login, city):
+    ticket = factories.make_routed_ticket(city.operator)  # potholes: roads
+    tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们管")
+    client = login(city.dispatcher)
+    html = text_of(client.get("/dispatch"))
+    card = html[html.index(f'id="waiting-{ticket.number}"') :]
+    assert 'data-returned-by="roads"' in card
+    assert "Returned by 道路管理局. Dispatching it back to them needs a reason." in card
+    assert f'name="reason" id="reason-{ticket.id}"' in card
+
+    url = f"/tickets/{ticket.number}/dispatch"
+    refused = client.post(url, data={"version": ticket.version, "department": "roads", "next": "/dispatch"})
+    assert refused.status_code == 302
+    assert reload(ticket).status == Status.PENDING_DISPATCH
+    message = "道路管理局 returned this ticket before: give a reason to dispatch it to them again."
+    assert message in text_of(client.get("/dispatch"))
+
+    data = {"version": ticket.version, "department": "roads", "reason": "现场核实属道路局", "next": "/dispatch"}
+    assert client.post(url, data=data).status_code == 302
+    assert reload(ticket).status == Status.DISPATCHED
+    page = text_of(login(city.supervisor).get(f"/tickets/{ticket.number}"))
+    assert "Back to a department that returned it" in page and "现场核实属道路局" in page
+    report = text_of(login(city.supervisor).get("/reports/misrouting"))
+    row = re.search(r'<tr data-key="dispatcher"[^>]*>(.*?)</tr>', report, re.S).group(1)
+    assert re.findall(r"<td[^>]*>\s*(\d+)\s*</td>", row)[-1] == "1"  # the ping-pong column
+
+
+def test_the_ticket_page_asks_for_the_reason_too(login, city):
+    ticket = factories.make_routed_ticket(city.operator)
+    tickets.return_to_dispatch(city.roads_staff, ticket, "不归我们管")
+    html = text_of(login(city.dispatcher).get(f"/tickets/{ticket.number}"))
+    assert 'data-returned-by="roads"' in html and f'id="reason-{ticket.id}"' in html
+    assert "dispatch.js" in html and "multiselect.js" in html
+    assert "data-searchable" in html  # the assisting departments: a searchable list with JS, plain without
+
+
+def test_no_warning_for_a_ticket_never_returned(login, city):
+    ticket = factories.make_routed_ticket(city.operator, category="other")
+    html = text_of(login(city.dispatcher).get("/dispatch"))
+    card = html[html.index(f'id="waiting-{ticket.number}"') :]
+    assert "data-returned-by" not in card and 'name="reason"' not in card
+    assert f'<select name="assisting" id="assisting-{ticket.id}"' in card and "multiple" in card
+
+
+def test_the_desk_proposes_the_ticket_to_keep_when_merging(login, city):
+    # Same caller and category: likely duplicates. `older` waits at the desk; `newer` too.
+    older = factories.make_routed_ticket(city.operator, category="other", description="小区门口路灯不亮")
+    newer = factories.make_routed_ticket(city.operator, category="other", description="小区门口的路灯坏了")
+    older.created_at = newer.created_at - timedelta(hours=5)
+    db.session.commit()
+    client = login(city.dispatcher)
+    html = text_of(client.get("/dispatch"))
+    newer_card = html[html.index(f'id="waiting-{newer.number}"') :]
+    older_card = html[html.index(f'id="waiting-{older.number}"') : html.index(f'id="waiting-{newer.number}"')]
+    # On the newer one's card: keep the older, merge this one into it, preselected in the form.
+    assert f"Suggested: keep {older.number} (logged earlier) and merge this ticket into it." in newer_card
+    assert f'name="into" id="into-{newer.id}"' in newer_card
+    assert re.search(rf'id="into-{newer.id}"[^>]*value="{older.number}"', newer_card)
+    assert "merge-into-other btn-primary proposed" in newer_card
+    # On the older one's card: keep it, and merge the newer one into it, one click.
+    assert f"Suggested: keep this ticket (logged earlier) and merge {newer.number} into it." in older_card
+    assert f'action="/tickets/{newer.number}/merge"' in older_card
+    assert re.search(rf'id="into-{older.id}"[^>]*value=""', older_card)
+
+    form = older_card[older_card.index(f'action="/tickets/{newer.number}/merge"') :]
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    response = client.post(
+        f"/tickets/{newer.number}/merge", data={"version": version, "into": older.number, "next": "/dispatch"}
+    )
+    assert response.status_code == 302
+    assert reload(newer).status == Status.MERGED and newer.parent_id == older.id
+
+
+def test_the_ticket_page_proposes_the_ticket_a_department_works(login, city):
+    worked = factories.make_routed_ticket(city.operator, description="人民路有个大坑")  # with roads
+    waiting = factories.make_routed_ticket(city.operator, category="potholes", description="人民路的大坑")
+    tickets.return_to_dispatch(city.roads_staff, waiting, "重复")
+    waiting.created_at = worked.created_at - timedelta(hours=1)  # older, but nobody works it
+    db.session.commit()
+    html = text_of(login(city.dispatcher).get(f"/tickets/{waiting.number}"))
+    hint = f"Suggested: keep {worked.number} (a department is already working it) and merge this ticket into it."
+    assert hint in html
+    assert re.search(rf'id="merge-into"[^>]*value="{worked.number}"', html)

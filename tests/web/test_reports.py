@@ -242,17 +242,18 @@ def test_misrouting_per_rule_and_per_category(login, city):
     moved = factories.make_routed_ticket(city.operator, description="路面塌陷")  # category default: roads
     tickets.dispatch(city.dispatcher, moved, "water", expected_version=moved.version)
     html = text_of(login(city.supervisor).get("/reports/misrouting"))
-    assert _misrouting_row(html, "by-rule", f"rule:{rule.id}") == ["Rule: 坑洼归水务", "2", "1", "0", "50.0%"]
+    assert _misrouting_row(html, "by-rule", f"rule:{rule.id}") == ["Rule: 坑洼归水务", "2", "1", "0", "0", "50.0%"]
     assert _misrouting_row(html, "by-rule", "category_default") == [
         "Category default department",
         "1",
         "0",
         "1",
+        "0",
         "100.0%",
     ]
-    assert _misrouting_row(html, "by-rule", "dispatcher") == ["Dispatcher", "1", "0", "0", "0.0%"]
+    assert _misrouting_row(html, "by-rule", "dispatcher") == ["Dispatcher", "1", "0", "0", "0", "0.0%"]
     # Named by the full path: a leaf name alone (其他) repeats across branches.
-    assert _misrouting_row(html, "by-category", "potholes") == ["城乡建设 / 道路坑洼", "4", "1", "1", "50.0%"]
+    assert _misrouting_row(html, "by-category", "potholes") == ["城乡建设 / 道路坑洼", "4", "1", "1", "0", "50.0%"]
     assert "Misrouting rate: (returned + reassigned) ÷ routed." in html
     # Administrators may open the rule from the report.
     assert f'href="/admin/routing-rules/{rule.id}/edit"' in text_of(login(city.admin).get("/reports/misrouting"))
