@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
@@ -163,6 +164,9 @@ def _user_id() -> int | None:
     # Only a user this request loaded already: never a query just for the log line.
     here = g._get_current_object()
     for user in (getattr(here, "api_user", None), getattr(here, "_login_user", None)):
-        if user is not None and getattr(user, "is_authenticated", False):
-            return user.id
+        if user is not None and not getattr(user, "is_anonymous", True):
+            # The id from the identity map: `user.id` (or `is_authenticated`, which reads
+            # `active`) would reload a user that the view's commit expired, a query per request.
+            state = inspect(user, raiseerr=False)
+            return state.identity[0] if state is not None and state.identity else user.id
     return None

@@ -84,4 +84,6 @@ def _signed_in() -> bool:
         if not session.get(login_sessions.KEY):
             return False
         user = current_user
-    return bool(getattr(user, "is_authenticated", False))
+    # Not `is_authenticated`: it reads the user's `active`, which reloads the user from the
+    # database when the view's commit expired it. A user the loader gave was active then.
+    return not getattr(user, "is_anonymous", True)

@@ -2,7 +2,8 @@
 no work the answer does not need, and say the same as before.
 
 - No user is loaded, and no query runs, for a static file, whoever asks (the security-headers
-  hook used to load the session's user on every answer, static files included).
+  hook used to load the session's user on every answer, static files included); a page and an
+  API write load their user once, not again after the view's commit expired it.
 - The security headers, `Cache-Control: no-store` for signed-in pages and the API included, are
   what they were on every kind of answer, also where the user is not loaded before the answer
   (a form refused by the CSRF check).
@@ -12,6 +13,8 @@ no work the answer does not need, and say the same as before.
 
 from __future__ import annotations
 
+import logging
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -19,6 +22,7 @@ from sqlalchemy import event
 
 from hotline.extensions import db
 from hotline.security import CSP, HEADERS
+from tests import factories
 
 
 @contextmanager
@@ -62,6 +66,27 @@ class TestNoWorkAnAnswerDoesNotNeed:
         assert "Set-Cookie" not in response.headers
         assert_security_headers(response)
         assert response.headers["Cache-Control"] == "no-store"
+
+    def test_a_page_loads_its_user_once(self, login, city):
+        """The headers hook and the log line read the user the request loaded, without asking
+        for `active` (`is_authenticated`), which reloaded it once the view's commit expired it."""
+        staff = login(city.supervisor)
+        staff.get("/tickets")
+        with statements() as seen:
+            assert staff.get("/tickets").status_code == 200
+        user_queries = [s for s in seen if re.search(r'\bFROM "?user"?\s', s + " ")]
+        assert len(user_queries) == 1, user_queries  # the session's row and its user, joined
+
+    def test_an_api_write_names_its_user_in_the_log_without_reloading_it(self, api, city, caplog):
+        ticket = factories.make_routed_ticket(city.operator, category="other")
+        script = api(city.supervisor)
+        with caplog.at_level(logging.INFO, logger="hotline.request"), statements() as seen:
+            response = script.post(f"/api/v1/tickets/{ticket.number}/notes", json={"text": "备注"})
+        assert response.status_code == 200
+        line = [r for r in caplog.records if r.name == "hotline.request"][-1]
+        assert line.user_id == city.supervisor.id
+        after_commit = seen[[i for i, s in enumerate(seen) if "INSERT" in s][-1] :]
+        assert not [s for s in after_commit if re.search(r'\bFROM "?user"?\s', s + " ")], after_commit
 
 
 class TestTheSameHeadersAsBefore:
