@@ -16,12 +16,15 @@ other machines; it then routes the pile), and drives with
 `wrk` (installed with apt-get if missing and allowed; else a Python asyncio load
 generator) at `--connections` connections:
 
-  1. GET /api/v1/ping, the trivial JSON endpoint (no auth, no database);
+  1. GET /api/v1/ping, the trivial JSON endpoint (no auth, no database), and the same of a
+     bare Flask app (benchmarks/bare_flask.py, under the same gunicorn settings): the second
+     baseline, what a request costs in Flask before the hotline's hooks;
   2. POST /api/v1/tickets with varied, realistic bodies (real citizen messages,
      categories, districts, phone numbers, 5 % urgent), as an operator.
 
-It prints requests per second, the 50th and 99th percentile latency of each, the
-ratio intake/trivial (goal: at least 0.25, with intake's p99 under 100 ms), the
+It prints requests per second, the 50th and 99th percentile latency of each, the ratio
+ping/bare Flask (goal: at least 0.9), the ratio intake/trivial (goal: at least 0.25, with
+intake's p99 under 100 ms), the
 peak memory (VmHWM) of each gunicorn worker and of the RQ worker, and then checks
 that every ticket accepted was stored once and routed once. `--profile` runs the
 web workers under pyinstrument (HOTLINE_PROFILE_DIR) and prints where intake's time goes.
@@ -67,6 +70,7 @@ BODIES = 400  # distinct request bodies cycled through
 GOAL_RATIO = 0.25
 GOAL_P99_MS = 100.0
 MEMORY_LIMIT_MB = 200
+GOAL_PING_RATIO = 0.9  # ping's rate against the bare Flask app's: the fixed cost of a request
 GOAL_CPU_RATIO = 4.0  # intake's CPU per request against ping's: a quarter of the throughput
 
 
@@ -332,13 +336,9 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
             env["HOTLINE_PROFILE_DIR"] = str(workdir / "profiles")
         port = free_port()
         web_log, worker_log = workdir / f"web-{label}.log", workdir / f"worker-{label}.log"
-        web_argv = [PYTHON, "-m", "gunicorn", "run:app", "-c", str(ROOT / "gunicorn.conf.py")]
-        web_argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "-k", args.worker_class]
-        web_argv += ["--max-requests", "0"]  # the same two workers throughout: their peak memory is measured
-        if args.worker_class == "gthread":
-            web_argv += ["--threads", str(args.threads)]
-        web = start("web", web_argv, env, web_log)
+        web = start("web", gunicorn_argv("run:app", port, args), env, web_log)
         stack.callback(stop, web)
+        bare_base = serve_bare(stack, workdir / f"bare-{label}.log", args)
         worker_argv = [PYTHON, "-m", "workers.worker"]
         if args.routing == "during":
             worker = start("worker", worker_argv, env, worker_log)
@@ -359,6 +359,7 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
 
         load("/api/v1/ping", "GET", seconds=3)  # warm-up: imports, first connections
         trivial = load("/api/v1/ping", "GET")
+        bare = load_bare(bare_base, args, wrk)
         intake = load("/api/v1/tickets", "POST")
         if args.routing == "after":  # intake alone was measured: now the worker routes the pile
             worker = start("worker", worker_argv, env, worker_log)
@@ -393,6 +394,7 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
     tickets, numbers, routed, routed_tickets, waiting = counts
     return {
         "trivial": trivial,
+        "bare": bare,
         "intake": intake,
         "memory": memory,
         "tickets": tickets,
@@ -401,6 +403,37 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
         "routed_tickets": routed_tickets,
         "waiting": waiting,
     }
+
+
+def gunicorn_argv(target: str, port: int, args: argparse.Namespace) -> list[str]:
+    """gunicorn serving `target` ("module:app") on 127.0.0.1:`port` with the hotline's settings."""
+    argv = [PYTHON, "-m", "gunicorn", target, "-c", str(ROOT / "gunicorn.conf.py")]
+    argv += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "-k", args.worker_class]
+    argv += ["--max-requests", "0"]  # the same two workers throughout: their peak memory is measured
+    if args.worker_class == "gthread":
+        argv += ["--threads", str(args.threads)]
+    return argv
+
+
+def serve_bare(stack: ExitStack, log: Path, args: argparse.Namespace) -> str:
+    """The second baseline (benchmarks/bare_flask.py: one view, ping's answer, nothing else) under
+    the same gunicorn settings; stopped with `stack`. Its base URL, once it answers."""
+    port = free_port()
+    env = dict(os.environ, HOTLINE_CONFIG="production", PYTHONPATH=str(ROOT / "benchmarks"), PYTHONUNBUFFERED="1")
+    bare = start("bare", gunicorn_argv("bare_flask:app", port, args), env, log)
+    stack.callback(stop, bare)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/api/v1/ping", bare, log)
+    return base
+
+
+def load_bare(base: str, args: argparse.Namespace, wrk: str | None, seconds: int | None = None) -> dict:
+    """GET /api/v1/ping of the bare Flask app, as ping is loaded."""
+    seconds = seconds or args.seconds
+    if wrk:
+        run_wrk(wrk, base + "/api/v1/ping", 1, args.connections, None)  # warm-up: first connections
+        return run_wrk(wrk, base + "/api/v1/ping", seconds, args.connections, None)
+    return run_python(base + "/api/v1/ping", seconds, args.connections, "GET", "", [])
 
 
 def print_profiles(directory: Path) -> None:
@@ -420,16 +453,26 @@ def print_profiles(directory: Path) -> None:
 
 
 def report(label: str, result: dict, connections: int) -> bool:
-    trivial, intake = result["trivial"], result["intake"]
+    trivial, bare, intake = result["trivial"], result["bare"], result["intake"]
     ratio = intake["rps"] / trivial["rps"] if trivial["rps"] else 0.0
     print(f"\n== {label}: {connections} connections")
-    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
-    for name, figures in (("GET /api/v1/ping (trivial)", trivial), ("POST /api/v1/tickets", intake)):
+    print(f"{'endpoint':<32}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")
+    rows = (
+        ("GET /api/v1/ping (trivial)", trivial),
+        ("GET /api/v1/ping, bare Flask", bare),
+        ("POST /api/v1/tickets", intake),
+    )
+    for name, figures in rows:
         print(
-            f"{name:<28}{figures['rps']:>10.0f}{figures['p50']:>10.1f}{figures['p99']:>10.1f}"
+            f"{name:<32}{figures['rps']:>10.0f}{figures['p50']:>10.1f}{figures['p99']:>10.1f}"
             f"{figures['requests']:>10}{figures['non_2xx']:>9}"
             + (f"  socket errors: {figures['socket_errors']}" if figures["socket_errors"] else "")
         )
+    fixed = trivial["rps"] / bare["rps"] if bare["rps"] else 0.0
+    print(
+        f"ping/bare Flask: {fixed:.2f} (goal >= {GOAL_PING_RATIO}: {'met' if fixed >= GOAL_PING_RATIO else 'NOT met'}): "
+        "the fixed cost of every request, the hooks, session and log line included"
+    )
     ok_ratio, ok_p99 = ratio >= GOAL_RATIO, intake["p99"] < GOAL_P99_MS
     print(
         f"intake/trivial: {ratio:.2f} (goal >= {GOAL_RATIO}: {'met' if ok_ratio else 'NOT met'}); "

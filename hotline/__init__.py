@@ -8,7 +8,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from config import Config, config_from_env
-from hotline import bounds, security
+from hotline import bounds, cookie_session, security
 from hotline.extensions import babel, bootstrap, csrf, db, jobs, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app)
     _tune_sqlite(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    cookie_session.init_app(app)  # Flask's signed cookie, without its cost on requests that carry none
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     csrf.init_app(app)

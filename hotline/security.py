@@ -23,8 +23,10 @@ knows it came over HTTPS): a development server on plain HTTP must not pin itsel
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request, session
 from flask_login import current_user
+
+from hotline.services import login_sessions
 
 CSP = "; ".join(
     (
@@ -50,6 +52,8 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+# (lower-cased name, name, value): one pass over the answer's headers finds those a view set itself.
+_DEFAULTS = tuple((name.lower(), name, value) for name, value in HEADERS.items())
 
 
 def init_app(app: Flask) -> None:
@@ -57,14 +61,29 @@ def init_app(app: Flask) -> None:
 
 
 def _add_headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # What a view set itself stays (Headers.setdefault, one pass instead of one scan per header).
+    present = {name.lower() for name, _value in response.headers}
+    response.headers.extend([(name, value) for lower, name, value in _DEFAULTS if lower not in present])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
     # (the back button after logging out must not show them). Static files stay cacheable.
     # The API's answers (bearer token, no session) carry the same data.
-    signed_in = getattr(current_user, "is_authenticated", False) or request.path.startswith("/api/")
-    if request.endpoint != "static" and signed_in:
+    if request.endpoint != "static" and (request.path.startswith("/api/") or _signed_in()):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _signed_in() -> bool:
+    """Whether the request is signed in, without loading the user when nothing can have signed
+    it in: a request whose session carries no server-side session key is anonymous (the user
+    loader needs the key), and one that carries it has its user loaded before the view
+    (`hotline.web.auth`); `current_user` is asked only when neither says."""
+    user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
+    if user is None:
+        if not session.get(login_sessions.KEY):
+            return False
+        user = current_user
+    # Not `is_authenticated`: it reads the user's `active`, which reloads the user from the
+    # database when the view's commit expired it. A user the loader gave was active then.
+    return not getattr(user, "is_anonymous", True)

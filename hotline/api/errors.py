@@ -111,7 +111,10 @@ bp.register_error_handler(HTTPException, _http_error)
 @bp.before_request
 def _refuse_nul() -> Response | None:
     """PostgreSQL cannot hold NUL in a string: a NUL in a number or filter is bad input, not a 500."""
-    values = [request.path, *(key + value for key, value in request.args.items(multi=True))]
+    if not request.query_string:  # no query: no arguments to parse (every API call runs this)
+        values = [request.path]
+    else:
+        values = [request.path, *(key + value for key, value in request.args.items(multi=True))]
     if any("\x00" in value for value in values):
         return error_response(400, "invalid_input", _("The address contains a NUL character."))
     return None
