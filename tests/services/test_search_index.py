@@ -645,7 +645,8 @@ def test_a_tickets_scopes_follow_its_department_and_assists_on_every_path(city):
     expect(ticket, city.roads)
     tickets.return_to_dispatch(city.roads_staff, ticket, "属于供水", reason_code="not_our_remit")
     expect(ticket)  # back with the dispatcher: no department
-    tickets.dispatch(city.dispatcher, ticket, "roads", assisting=["water"])
+    # Back to the department that returned it: the desk must say why (ping-pong).
+    tickets.dispatch(city.dispatcher, ticket, "roads", assisting=["water"], reason="路面部分归道路管理局")
     expect(ticket, city.roads, city.water)
     # A writer around the actions (by a statement, or the flush) calls `derived` before it commits.
     assists.replace(ticket, [])  # assists removed by a statement
@@ -671,7 +672,7 @@ def test_a_tickets_scopes_follow_its_department_and_assists_on_every_path(city):
     db.session.commit()
     expect(ticket)
     ticket = db.session.get(Ticket, ticket.id)
-    tickets.dispatch(city.dispatcher, ticket, "roads")  # the action again
+    tickets.dispatch(city.dispatcher, ticket, "roads", reason="再派回道路管理局")  # the action again
     expect(ticket, city.roads)
     # A merge keeps the merged ticket's department; both documents stay in step.
     parent = tickets.route(factories.make_ticket(city.operator, description="人民路路灯不亮").id)
