@@ -56,6 +56,7 @@ from hotline.models.types import utcnow
 from hotline.services import (
     access,
     citizen_sms,
+    derived,
     knowledge,
     lifecycle,
     outbox,
@@ -262,8 +263,9 @@ def open_history(drafts: Sequence[tuple[Ticket, list[dict[str, Any]]]]) -> list[
         events += [{**event, "ticket_id": ticket_id} for event in trail]
     events.sort(key=lambda row: row["at"])
     insert_rows(connection, TicketEvent, events)
-    ticket_search.refresh(connection, ids)  # the words of their events too, and their scopes
-    report_figures.mark_tickets_changed(ticket for ticket, _events in drafts)
+    # Their documents (the words of their events too, and their scopes) and report days, in
+    # slices as every other writer's: the demo city and an import write thousands at once.
+    derived.tickets_changed(ticket for ticket, _events in drafts)
     return ids
 
 
