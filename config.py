@@ -109,6 +109,12 @@ class Config:
         # How far back to look for likely duplicates (重复件) at intake and on the desk.
         self.HOTLINE_DUPLICATE_WINDOW_DAYS = env_int("HOTLINE_DUPLICATE_WINDOW_DAYS", 7)
         self.HOTLINE_API_PAGE_SIZE = env_int("HOTLINE_API_PAGE_SIZE", 50)
+        # -- duty rota (值班, issue 17 item 4): an urgent ticket that reaches a unit out of office
+        # hours texts the person on duty at once; unaccepted, the next steps follow, each this
+        # many minutes after the one before (the call: HOTLINE_DUTY_CALL_AFTER_MINUTES).
+        self.HOTLINE_DUTY_STEPS = env_str("HOTLINE_DUTY_STEPS", "text,call,lead,supervisor")
+        self.HOTLINE_DUTY_CALL_AFTER_MINUTES = env_int("HOTLINE_DUTY_CALL_AFTER_MINUTES", 10)
+        self.HOTLINE_DUTY_ESCALATE_AFTER_MINUTES = env_int("HOTLINE_DUTY_ESCALATE_AFTER_MINUTES", 15)
         # Twilio: without the account SID, token and a sender (number or messaging service),
         # messages to citizens stay in the outbox as "held" and every webhook is refused.
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")

@@ -8,17 +8,18 @@ mutating action gets a new object in the right state for each role allowed to do
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import ApiToken, Hotspot, HotspotStatus, User
+from hotline.models import ApiToken, DutyShift, Hotspot, HotspotStatus, User
 from hotline.models.types import utcnow
 from hotline.services import (
     calls,
     deadlines,
+    duty,
     hotspots,
     knowledge,
     merging,
@@ -229,6 +230,22 @@ class World(dict):
             f"CM{self._calls:032d}", "+8613800138000", "+8653112345", now=utcnow() - timedelta(minutes=10)
         )
         return calls.end_call(call, "no-answer")
+
+    # duty rota (值班, issue 17 item 4)
+    def make_shift(self):
+        """A dated shift on the roads department's rota, for the delete button."""
+        self._shifts = getattr(self, "_shifts", 0) + 1
+        start = datetime(2031, 1, 1, 10, tzinfo=UTC) + timedelta(days=self._shifts)
+        duty.set_duty_phone(self.city.roads_staff, "+8613900139000")
+        shift = DutyShift(
+            department_id=self.city.roads.id,
+            user_id=self.city.roads_staff.id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=8),
+        )
+        db.session.add(shift)
+        db.session.commit()
+        return shift
 
     def make_user(self) -> User:
         return factories.make_user("operator", username="other_operator")

@@ -166,6 +166,13 @@ ARTICLE_EDIT = {
     "category": "infrastructure",
     "tags": "路灯",
 }
+# duty rota (值班, issue 17 item 4)
+DUTY_SHIFT = {
+    "user": "roads_staff",
+    "starts_at": "2030-01-05T18:00:00+08:00",
+    "ends_at": "2030-01-06T09:00:00+08:00",
+    "phone": "13900139000",
+}
 CALENDAR_DAY = {"day": "2026-12-31", "kind": "off", "name": "测试假日"}
 HOLIDAY_FILE = {"year": 2031, "papers": [], "days": [{"name": "元旦", "date": "2031-01-01", "isOffDay": True}]}
 USER_ROLE = {"role": "dispatcher", "department": "", "active": "y", "reason": "转岗"}
@@ -390,6 +397,11 @@ MATRIX: list[Row] = [
     api("api.calendar_year", "GET", "/api/v1/calendar/2026", SIGNED_IN),
     api("api.set_calendar_day", "PUT", "/api/v1/calendar/days/2026-12-31", ADMINS, calendar=True, json={"off": True, "name": "测试假日"}),
     api("api.load_calendar_years", "POST", "/api/v1/calendar/years", ADMINS, calendar=True, json=HOLIDAY_FILE),
+    # --- duty rota (值班, issue 17 item 4): the unit's staff, supervisors and admins read; its lead
+    # (roads_staff is no lead: tests/api/test_duty.py covers the lead) and admins change ------------
+    api("api.duty_shifts", "GET", "/api/v1/departments/roads/duty-shifts", {ROADS, SUPERVISOR, ADMIN}),
+    api("api.add_duty_shift", "POST", "/api/v1/departments/roads/duty-shifts", ADMINS, fresh=True, json=DUTY_SHIFT),
+    api("api.delete_duty_shift", "DELETE", "/api/v1/departments/roads/duty-shifts/{shift.id}", ADMINS, fresh=True),
     # --- Twilio webhooks: unsigned 403, signed with the auth token accepted ---------------------------
     twilio("twilio.incoming_call", "/twilio/voice", {**CALL, "CallStatus": "ringing"}),
     twilio("twilio.queue_wait", "/twilio/voice/wait", {**CALL, "QueueTime": "5"}),

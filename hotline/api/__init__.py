@@ -14,6 +14,7 @@ from hotline.api import (  # noqa: E402, F401
     calendar,
     deadlines,
     directory,
+    duty,  # duty rota (值班, issue 17 item 4)
     errors,
     knowledge,
     merging,

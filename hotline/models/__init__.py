@@ -6,6 +6,9 @@ from hotline.models.category import Category
 from hotline.models.classifier import RoutingClassifier
 from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
+
+# duty rota (值班, issue 17 item 4)
+from hotline.models.duty import DutyAlert, DutyContact, DutyPattern, DutyShift
 from hotline.models.hotspot import Hotspot, HotspotFollower, HotspotStatus, HotspotTicket, HotspotWindow
 from hotline.models.knowledge import Article, ArticleStatus, ArticleUse, ArticleVersion, KnowledgeRevision, VersionState
 from hotline.models.report import ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
@@ -41,6 +44,11 @@ __all__ = [
     "Channel",
     "Department",
     "District",
+    # duty rota (值班, issue 17 item 4)
+    "DutyAlert",
+    "DutyContact",
+    "DutyPattern",
+    "DutyShift",
     "ExtensionRequest",
     "Hotspot",
     "HotspotFollower",

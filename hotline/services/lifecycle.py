@@ -27,7 +27,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Role, Status, Ticket, TicketAssist, TicketEvent, User
 from hotline.models.types import utcnow
-from hotline.services import access, derived, sla, ticket_search
+from hotline.services import access, derived, duty, sla, ticket_search
 from hotline.services.errors import PermissionDenied
 from hotline.services.transition import check_state, conflict_if_stale, record_event
 
@@ -370,6 +370,10 @@ def apply(
         event = record_event(ticket, actor, action.event_kind, before, ticket.status, data, at=now)
     else:
         event = record_event(ticket, actor, action.event_kind, None, None, data, at=now)
+    # -- duty rota (值班, issue 17 item 4): the one place a ticket is handed to a unit; an urgent
+    # one out of office hours alerts its person on duty once this transaction commits.
+    if action.to_state == Status.DISPATCHED:
+        duty.ticket_reached_unit(ticket, ticket.department_id, now)
     pending = changes if changes is not None else derived.Changes()
     pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=action.to_state in _HANDED)
     if changes is None:

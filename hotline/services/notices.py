@@ -14,7 +14,8 @@ from hotline.services.calendar import work_calendar
 def notify(
     kind: str, body: str, now: datetime, ticket: Ticket | None = None, department_id: int | None = None, role=None
 ) -> Notice:
-    """Add a notice; outside office hours it is held until the office next opens."""
+    """Add a notice; outside office hours it is held until the office next opens (an urgent
+    ticket's notice to supervisors is not: `_never_held`)."""
     notice = Notice(
         kind=kind,
         body=body,
@@ -22,10 +23,16 @@ def notify(
         department_id=department_id,
         role=role,
         created_at=now,
-        show_from=work_calendar().next_office_time(now),
+        show_from=now if _never_held(ticket, role) else work_calendar().next_office_time(now),
     )
     db.session.add(notice)
     return notice
+
+
+def _never_held(ticket: Ticket | None, role: str | None) -> bool:
+    """Urgent notices to supervisors are shown at once, night or holiday (issue 17 item 4: an
+    urgent burst pipe on Saturday night must not wait for Monday); the rest keep office hours."""
+    return role == Role.SUPERVISOR and ticket is not None and ticket.urgency == "urgent"
 
 
 def notices_for(user: User, now: datetime, limit: int = 50) -> list[Notice]:

@@ -36,6 +36,8 @@ DRAIN_INTAKE = "hotline.tasks.routing.drain_intake"
 SEND_MESSAGE = "hotline.tasks.texts.send_message"
 SEND_MESSAGES = "hotline.tasks.texts.send_messages"
 TRAIN_SUGGESTIONS = "hotline.tasks.suggestions.train_suggestions"
+# duty rota (值班, issue 17 item 4): take the out-of-hours alerts that are due
+RUN_DUTY_ALERTS = "hotline.tasks.duty.run_duty_alerts"
 
 # Retries cover a job that failed (the database briefly away) and a worker killed mid-job:
 # RQ's maintenance moves an abandoned job (its heartbeat lapsed, ~90 s) to a retry, and the
@@ -229,6 +231,28 @@ def enqueue_send_on(queue: Queue, message_id: int, at: datetime | None = None, j
         _enqueue_now(queue, SEND_MESSAGE, message_id, job_id=job_id, **options)
     else:
         queue.enqueue_at(at, SEND_MESSAGE, message_id, **options)
+
+
+# -- duty rota (值班, issue 17 item 4) --------------------------------------------------------
+
+
+def enqueue_duty_alerts(at: datetime | None = None, job_id: str | None = None) -> bool:
+    """Take the duty alerts that are due, now or at `at` (the next escalation step: needs the
+    worker's scheduler). False when Redis is down or absent: the sweep takes them anyway."""
+
+    def enqueue(queue: Queue) -> None:
+        options = {"retry": SEND_RETRY, "description": "duty alerts", "job_id": job_id}
+        if at is None:
+            _enqueue_now(queue, RUN_DUTY_ALERTS, **options)
+        else:
+            queue.enqueue_at(at, RUN_DUTY_ALERTS, **options)
+
+    try:
+        redis_guard.call_queue("duty", enqueue)
+    except redis_guard.Unavailable as why:
+        log.info("duty alerts not enqueued: %s", why)
+        return False
+    return True
 
 
 # -- bulk work asked for by a person ----------------------------------------------------------

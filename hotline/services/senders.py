@@ -25,6 +25,7 @@ from flask import current_app
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from hotline.models import OutboundMessage
@@ -32,6 +33,8 @@ from hotline.models import OutboundMessage
 log = logging.getLogger(__name__)
 
 SENT, RETRY, FAILED, HELD = "sent", "retry", "failed", "held"
+CALL = "call"  # the outbox channel of a voice call (duty alerts); "sms" otherwise
+CALL_LANGUAGE = "cmn-CN"  # Twilio's <Say> language for Mandarin
 SEND_TIMEOUT = 15  # seconds; the job's lease (outbox.SENDING_LEASE) is far longer
 
 
@@ -139,6 +142,20 @@ class TwilioSender:
         return f"{self.public_url}/twilio/status?outbox={message.id}"
 
     def send(self, message: OutboundMessage) -> SendResult:
+        if message.channel == CALL:
+            return self._outcome(lambda: self.client.calls.create(**self.call_fields(message)))
+        return self._outcome(lambda: self.client.messages.create(**self.message_fields(message)))
+
+    # -- duty rota (值班, issue 17 item 4): an outbox row on the "call" channel is a voice call
+    # whose body is the words to say, in Chinese (TwiML <Say>), from the hotline's number.
+    def call_fields(self, message: OutboundMessage) -> dict[str, str]:
+        response = VoiceResponse()
+        response.say(message.body, language=CALL_LANGUAGE)
+        response.pause(length=1)
+        response.say(message.body, language=CALL_LANGUAGE)  # said twice: a sleeper misses the first
+        return {"to": message.to, "from_": self.from_number, "twiml": str(response)}
+
+    def message_fields(self, message: OutboundMessage) -> dict[str, str]:
         fields: dict[str, str] = {"to": message.to, "body": message.body}
         if self.messaging_service_sid:
             fields["messaging_service_sid"] = self.messaging_service_sid
@@ -147,8 +164,11 @@ class TwilioSender:
         callback = self.status_callback(message)
         if callback:
             fields["status_callback"] = callback
+        return fields
+
+    def _outcome(self, create) -> SendResult:
         try:
-            created = self.client.messages.create(**fields)
+            created = create()
         except TwilioException as error:
             status = getattr(error, "status", None) or 0
             code = getattr(error, "code", None)

@@ -8,6 +8,7 @@ route_ticket"`), so this package may import the services and never the other way
 
 - `routing`: route a ticket, a batch, intake's drain (urgent queue, "hotline");
 - `texts`: send the outbox's messages (urgent);
+- `duty`: the duty rota's out-of-hours alerts, step by step (urgent);
 - `sweep`: the periodic sweep (urgent), and the report days' refresh (bulk);
 - `hotspots`, `suggestions`: hotspot detection and the routing model's training (bulk);
 - `schedule`: the one table of periodic jobs and what keeps each one running.

@@ -12,7 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from hotline.extensions import db
-from hotline.services import deadlines, queueing, recovery, report_figures, survey
+from hotline.services import deadlines, duty, queueing, recovery, report_figures, survey
 from hotline.tasks import schedule
 
 # HOTLINE_SWEEP_GRACE_SECONDS shortens it (benchmarks/soak.py does).
@@ -28,10 +28,11 @@ def sweep() -> dict[str, int]:
         _drain_if_waiting()
         levels = deadlines.sweep_deadlines()
         unrated = survey.close_unrated()
+        alerts = duty.run_due()  # duty rota (值班): alert steps whose job was lost
     finally:
         db.session.remove()
     current_app.logger.info("sweep: %d re-enqueued, %s, %d unrated closed", requeued, levels, unrated)
-    return {"requeued": requeued, **levels, "closed_unrated": unrated}
+    return {"requeued": requeued, **levels, "closed_unrated": unrated, "duty_alerts": alerts}
 
 
 def _drain_if_waiting() -> None:
