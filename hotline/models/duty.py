@@ -9,6 +9,7 @@ urgent ticket that reached a unit out of office hours through its escalation ste
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,9 @@ from hotline.extensions import db
 from hotline.models.department import Department
 from hotline.models.types import UTCDateTime, utcnow
 from hotline.models.user import User
+
+if TYPE_CHECKING:
+    from hotline.models.ticket import Ticket
 
 
 class DutyPattern(db.Model):
@@ -75,6 +79,8 @@ class DutyAlert(db.Model):
     step: Mapped[int] = mapped_column(default=0)
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+
+    ticket: Mapped[Ticket] = relationship()
 
     __table_args__ = (
         UniqueConstraint("ticket_id", "department_id", "reached_at", name="uq_duty_alert_reach"),

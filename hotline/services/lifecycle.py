@@ -372,8 +372,8 @@ def apply(
         event = record_event(ticket, actor, action.event_kind, None, None, data, at=now)
     # -- duty rota (值班, issue 17 item 4): the one place a ticket is handed to a unit; an urgent
     # one out of office hours alerts its person on duty once this transaction commits.
-    if action.to_state == Status.DISPATCHED:
-        duty.ticket_reached_unit(ticket, ticket.department_id, now)
+    if action.to_state == Status.DISPATCHED:  # the relationship: the id is set only at the flush
+        duty.ticket_reached_unit(ticket, ticket.department.id if ticket.department else ticket.department_id, now)
     pending = changes if changes is not None else derived.Changes()
     pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=action.to_state in _HANDED)
     if changes is None:
