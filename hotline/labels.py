@@ -56,6 +56,14 @@ TOKEN_STATE_LABELS = {
     "revoked": _l("Revoked"),
 }
 
+# duty rota (值班, issue 17 item 4): the steps of an out-of-hours alert, on the timeline.
+DUTY_STEP_LABELS = {
+    "text": _l("Text to the person on duty"),
+    "call": _l("Call to the person on duty"),
+    "lead": _l("Text and call to the unit lead"),
+    "supervisor": _l("Text and call to the supervisor on duty"),
+}
+
 EVENT_LABELS = {
     "created": _l("Logged"),
     "direct_answer": _l("Answered directly"),
@@ -71,6 +79,7 @@ EVENT_LABELS = {
     "extension_approved": _l("Extension approved"),
     "extension_refused": _l("Extension refused"),
     "urged": _l("Urged"),
+    "duty_alert": _l("Duty alert"),  # duty rota (值班, issue 17 item 4)
     "reassigned": _l("Reassigned"),
     "return_requested": _l("Return requested"),
     "return_refused": _l("Return refused"),

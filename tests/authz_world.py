@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import ApiToken, DutyShift, Hotspot, HotspotStatus, User
+from hotline.models import ApiToken, DutyPattern, DutyShift, Hotspot, HotspotStatus, User
 from hotline.models.types import utcnow
 from hotline.services import (
     calls,
@@ -246,6 +246,19 @@ class World(dict):
         db.session.add(shift)
         db.session.commit()
         return shift
+
+    def make_pattern(self):
+        """A weekly rule on the roads department's rota."""
+        pattern = DutyPattern(
+            department_id=self.city.roads.id,
+            user_id=self.city.roads_staff.id,
+            day_kind="workday",
+            starts="18:00",
+            ends="09:00",
+        )
+        db.session.add(pattern)
+        db.session.commit()
+        return pattern
 
     def make_user(self) -> User:
         return factories.make_user("operator", username="other_operator")

@@ -173,6 +173,13 @@ DUTY_SHIFT = {
     "ends_at": "2030-01-06T09:00:00+08:00",
     "phone": "13900139000",
 }
+DUTY_SHIFT_FORM = {
+    "user": "roads_staff",
+    "starts_at": "2030-02-05T18:00",
+    "ends_at": "2030-02-06T09:00",
+    "phone": "13900139000",
+}
+DUTY_PATTERN_FORM = {"user": "roads_staff", "day_kind": "workday", "starts": "18:00", "ends": "09:00"}
 CALENDAR_DAY = {"day": "2026-12-31", "kind": "off", "name": "测试假日"}
 HOLIDAY_FILE = {"year": 2031, "papers": [], "days": [{"name": "元旦", "date": "2031-01-01", "isOffDay": True}]}
 USER_ROLE = {"role": "dispatcher", "department": "", "active": "y", "reason": "转岗"}
@@ -402,6 +409,12 @@ MATRIX: list[Row] = [
     api("api.duty_shifts", "GET", "/api/v1/departments/roads/duty-shifts", {ROADS, SUPERVISOR, ADMIN}),
     api("api.add_duty_shift", "POST", "/api/v1/departments/roads/duty-shifts", ADMINS, fresh=True, json=DUTY_SHIFT),
     api("api.delete_duty_shift", "DELETE", "/api/v1/departments/roads/duty-shifts/{shift.id}", ADMINS, fresh=True),
+    web("duty.index", "GET", "/duty/", DEPARTMENTS | SUPERVISE),  # each unit to its own rota
+    web("duty.rota", "GET", "/duty/roads", {ROADS, SUPERVISOR, ADMIN}),
+    web("duty.add_shift", "POST", "/duty/roads/shifts", ADMINS, fresh=True, data=DUTY_SHIFT_FORM),
+    web("duty.delete_shift", "POST", "/duty/roads/shifts/{shift.id}/delete", ADMINS, fresh=True),
+    web("duty.add_pattern", "POST", "/duty/roads/patterns", ADMINS, fresh=True, data=DUTY_PATTERN_FORM),
+    web("duty.delete_pattern", "POST", "/duty/roads/patterns/{pattern.id}/delete", ADMINS, fresh=True),
     # --- Twilio webhooks: unsigned 403, signed with the auth token accepted ---------------------------
     twilio("twilio.incoming_call", "/twilio/voice", {**CALL, "CallStatus": "ringing"}),
     twilio("twilio.queue_wait", "/twilio/voice/wait", {**CALL, "QueueTime": "5"}),

@@ -25,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         console,
         dispatch,
+        duty,  # duty rota (值班, issue 17 item 4)
         formatting,
         home,
         hotspots,
@@ -50,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(duty.bp)  # duty rota (值班, issue 17 item 4)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
