@@ -34,6 +34,10 @@ from hotline.models import (
     Channel,
     Department,
     District,
+    DutyAlert,
+    DutyContact,
+    DutyPattern,
+    DutyShift,
     Role,
     RoutingOutcome,
     Status,
@@ -263,6 +267,7 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
         db.session.add_all(categories.values())
         db.session.commit()
         users = _create_users()  # each commits, as `flask users create` does
+        _seed_duty_rota(departments, users)  # duty rota (值班, issue 17 item 4)
         seeder = _TicketSeeder(rng, tz, now, departments, districts, categories, users)
         statuses = seeder.seed(ticket_count)
         db.session.commit()
@@ -402,7 +407,11 @@ def _remove_city() -> None:
         Article,
         RoutingOutcome,
         TicketEvent,
+        DutyAlert,  # duty rota (值班, issue 17 item 4)
         Ticket,
+        DutyShift,
+        DutyPattern,
+        DutyContact,
         User,
         Category,
         District,
@@ -450,6 +459,21 @@ def _build_categories(departments: dict[str, Department]) -> dict[tuple[str, ...
     for a, b, c in load_category_rows():
         node((a, b, c), node((a, b), nodes[(a,)]))
     return nodes
+
+
+def _seed_duty_rota(departments: dict[str, Department], users: dict[str, User]) -> None:
+    """Duty rota (值班, issue 17 item 4): each department's staff member on duty on working-day
+    nights and on rest days, the supervisor likewise for the city, each with a duty phone (made-up
+    numbers), so that the rota page has something to show and urgent tickets out of hours alert."""
+    on_duty = [(departments[code].id, users[f"dept-{code}"]) for code in departments]
+    on_duty.append((None, users["supervisor"]))
+    for serial, (department_id, user) in enumerate(on_duty, start=1):
+        db.session.add(DutyContact(user_id=user.id, phone=f"+86139{serial:08d}"))
+        for kind, starts, ends in ((DutyPattern.WORKDAY, "18:00", "09:00"), (DutyPattern.RESTDAY, "00:00", "00:00")):
+            db.session.add(
+                DutyPattern(department_id=department_id, user_id=user.id, day_kind=kind, starts=starts, ends=ends)
+            )
+    db.session.commit()
 
 
 def _create_users() -> dict[str, User]:

@@ -263,3 +263,20 @@ def test_the_shipped_data_files():
         assert not d.level2 or (d.level1, d.level2, d.level3) in known, d
         assert 5 <= len(d.text) <= 300
         assert not re.search(r"\d{7,}", d.text)  # no phone or ID numbers
+
+
+# -- duty rota (值班, issue 17 item 4) ----------------------------------------------------------
+
+
+def test_the_demo_city_has_someone_on_duty_out_of_hours_in_every_unit():
+    from hotline.services import duty
+
+    demo.seed_demo(ticket_count=0)
+    saturday_noon = datetime(2026, 12, 5, 4, tzinfo=UTC)  # 12:00 in Beijing
+    friday_office = datetime(2026, 12, 4, 2, tzinfo=UTC)  # 10:00
+    for department in db.session.scalars(select(Department)):
+        person = duty.on_duty(department.id, saturday_noon)
+        assert person is not None and person.department_id == department.id
+        assert duty.duty_phone(person) is not None
+        assert duty.on_duty(department.id, friday_office) is None
+    assert duty.on_duty(None, saturday_noon).username == "supervisor"
