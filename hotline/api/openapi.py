@@ -105,6 +105,11 @@ BODY_EXAMPLES: dict[str, Any] = {
     },
     "update_policy": {"resolve_amount": 4, "max_extension_days": 5},
     "set_calendar_day": {"off": True, "name": "防汛停工"},
+    "add_duty_shift": {
+        "user": "dept-water",
+        "starts_at": "2026-12-05T18:00:00+08:00",
+        "ends_at": "2026-12-06T09:00:00+08:00",
+    },
     "load_calendar_years": {"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": True}]},
 }
 
@@ -597,6 +602,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
             )
         },
     }
+    paths.update(_duty_paths())  # duty rota (值班, issue 17 item 4)
     for tail, (operation_id, summary, roles) in ACTIONS.items():
         required, _optional = ACTION_BODIES[tail]
         paths[f"/api/v1/tickets/{{number}}/{tail}"] = {
@@ -655,3 +661,51 @@ def document() -> dict[str, Any]:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     return json_response(document())
+
+
+# -- duty rota (值班, issue 17 item 4) ----------------------------------------------------------
+
+
+def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
+    code = _param("code", "path", {"type": "string"}, "The unit's code.", example="roads")
+    who = "the unit's lead or an administrator changes it; supervisors, administrators and the unit's staff read it"
+    return {
+        "/api/v1/departments/{code}/duty-shifts": {
+            "get": _operation(
+                "duty_shifts",
+                "A unit's dated duty shifts and who is on duty now",
+                ANY,
+                tag="duty",
+                ok=(200, ref("DutyRota")),
+                params=[
+                    code,
+                    _param(
+                        "from", "query", {"type": "string"}, "Shifts that end after this ISO time; default 7 days ago."
+                    ),
+                    _param("to", "query", {"type": "string"}, "Shifts that start before this ISO time."),
+                ],
+                description=who,
+            ),
+            "post": _operation(
+                "add_duty_shift",
+                "Add a dated shift (it overrides the weekly pattern); one person's shifts may not overlap",
+                ANY,
+                tag="duty",
+                ok=(201, ref("DutyShift")),
+                params=[code],
+                body=ref("DutyShiftInput"),
+                description=who,
+            ),
+        },
+        "/api/v1/departments/{code}/duty-shifts/{shift_id}": {
+            "delete": _operation(
+                "delete_duty_shift",
+                "Remove a dated shift",
+                ANY,
+                tag="duty",
+                ok=(204, None),
+                params=[code, _id("shift_id")],
+                description=who,
+            )
+        },
+    }

@@ -606,3 +606,30 @@ SCHEMAS["HolidayCounts"] = {
     "additionalProperties": COUNT,
     "propertyNames": {"pattern": "^[0-9]{4}$"},
 }
+
+# -- duty rota (值班, issue 17 item 4) ------------------------------------------------------------
+SCHEMAS.update(
+    {
+        "DutyShift": obj(
+            {"id": ID, "department": nullable(STRING), "user": STRING, "starts_at": TIME, "ends_at": TIME}
+        ),
+        "DutyRota": obj(
+            {
+                "department": STRING,
+                "on_duty_now": nullable(STRING),
+                "shifts": {"type": "array", "items": ref("DutyShift")},
+            }
+        ),
+        "DutyShiftInput": obj(
+            {
+                "user": STRING,
+                "starts_at": {"type": "string", "description": "ISO 8601; without an offset: the hotline's time zone."},
+                "ends_at": {"type": "string", "description": "After starts_at, at most 7 days later."},
+                "phone": optional(
+                    {"type": "string", "description": "The person's duty phone; needed once, kept for the next shifts."}
+                ),
+            },
+            required=("user", "starts_at", "ends_at"),
+        ),
+    }
+)
