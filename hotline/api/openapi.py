@@ -684,6 +684,7 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                     ),
                     _param("to", "query", {"type": "string"}, "Shifts that start before this ISO time."),
                 ],
+                errors=(403,),  # the rota's own rule, beyond the role
                 description=who,
             ),
             "post": _operation(
@@ -694,6 +695,7 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 ok=(201, ref("DutyShift")),
                 params=[code],
                 body=ref("DutyShiftInput"),
+                errors=(403,),  # the rota's own rule, beyond the role
                 description=who,
             ),
         },
@@ -705,6 +707,7 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 tag="duty",
                 ok=(204, None),
                 params=[code, _id("shift_id")],
+                errors=(403,),  # the rota's own rule, beyond the role
                 description=who,
             )
         },
