@@ -146,10 +146,9 @@ class FakeTwilio:
             return self._call(form)
         if path != MESSAGES_PATH:
             return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
-        with self.lock:
-            failure = self.failures.pop(0) if self.failures else None
+        failure = self._next_failure()
         if failure is not None:
-            return failure.status, {"code": failure.code, "message": failure.message, "status": failure.status}
+            return failure
         if not form.get("To"):
             return 400, {"code": 21604, "message": "A 'To' phone number is required.", "status": 400}
         if not form.get("From") and not form.get("MessagingServiceSid"):
@@ -181,12 +180,19 @@ class FakeTwilio:
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
         }
 
-    def _call(self, form: dict[str, str]) -> tuple[int, dict]:
-        """Twilio's Calls resource: To, From and one of Url / Twiml are required."""
+    def _next_failure(self) -> tuple[int, dict] | None:
+        """The error answer `fail_next` asked for, if any (messages and calls alike)."""
         with self.lock:
             failure = self.failures.pop(0) if self.failures else None
+        if failure is None:
+            return None
+        return failure.status, {"code": failure.code, "message": failure.message, "status": failure.status}
+
+    def _call(self, form: dict[str, str]) -> tuple[int, dict]:
+        """Twilio's Calls resource: To, From and one of Url / Twiml are required."""
+        failure = self._next_failure()
         if failure is not None:
-            return failure.status, {"code": failure.code, "message": failure.message, "status": failure.status}
+            return failure
         if not form.get("To") or not form.get("From"):
             return 400, {"code": 21201, "message": "No 'To' or 'From' number is specified", "status": 400}
         if not form.get("Url") and not form.get("Twiml") and not form.get("ApplicationSid"):

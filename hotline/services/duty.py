@@ -25,8 +25,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from hotline.extensions import db
 from hotline.models import Department, DutyAlert, DutyContact, DutyPattern, DutyShift, Role, Status, Ticket, User
@@ -319,24 +318,20 @@ def ticket_reached_unit(ticket: Ticket, department_id: int | None, now: datetime
         ticket=ticket, department_id=department_id, reached_at=now, step=0, next_at=now, status=DutyAlert.ACTIVE
     )
     db.session.add(alert)
-    db.session.info[_KICK] = True
+    db.session.info[_KICK] = True  # the committer calls `kick_after_commit`
     return alert
 
 
 _KICK = "hotline_duty_kick"
 
 
-@event.listens_for(Session, "after_commit")
-def _kick_after_commit(session: Session) -> None:
-    """Enqueue the alerts' job once the ticket that started them is committed (never before:
-    the job would not find it)."""
-    if session.info.pop(_KICK, None):
+def kick_after_commit() -> None:
+    """Called by whoever committed a hand-over (`lifecycle.apply`, routing's own commits): if an
+    alert was started in that transaction, enqueue its job now (never before the commit: the job
+    would not find it). An explicit call, as for the other derived work (no session listener). A
+    flag left by a transaction rolled back costs one job that finds nothing due."""
+    if db.session.info.pop(_KICK, None):
         queueing.enqueue_duty_alerts()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous_transaction) -> None:
-    session.info.pop(_KICK, None)
 
 
 def due_alerts(now: datetime) -> list[int]:

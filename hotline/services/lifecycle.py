@@ -378,6 +378,7 @@ def apply(
     pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=action.to_state in _HANDED)
     if changes is None:
         commit(ticket, pending)
+        duty.kick_after_commit()  # duty rota (值班): an alert started above
     return event
 
 

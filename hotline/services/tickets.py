@@ -24,7 +24,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, derived, lifecycle, ping_pong, returns, routing, sla
+from hotline.services import access, assists, citizen_sms, derived, duty, lifecycle, ping_pong, returns, routing, sla
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput
 
@@ -48,6 +48,7 @@ def route(ticket_id: int, rules: list[routing.Rule] | None = None) -> Ticket | N
     except StaleDataError:
         # Someone (a dispatcher, another delivery of this job) moved it first.
         db.session.rollback()
+    duty.kick_after_commit()  # duty rota (值班, issue 17 item 4): an urgent ticket out of hours
     return ticket
 
 
@@ -132,6 +133,7 @@ def _route_together(ticket_ids: list[int], rules: list[routing.Rule]) -> dict[st
         counts[status] = counts.get(status, 0) + 1
     changes.keep_in_step()
     db.session.commit()
+    duty.kick_after_commit()  # duty rota (值班, issue 17 item 4): urgent tickets out of hours
     del reference
     return counts
 

@@ -3,6 +3,7 @@ a unit (or of the supervisors: the code "supervisors"); its lead and admins chan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from hotline.models import Department, DutyPattern, Role, User
 from hotline.models.types import utcnow
 from hotline.services import duty
 from hotline.services.calendar import work_calendar
-from hotline.services.errors import InvalidInput, NotFound, PermissionDenied
+from hotline.services.errors import InvalidInput, NotFound
 from hotline.web.guards import roles_required
 
 bp = Blueprint("duty", __name__, url_prefix="/duty")
@@ -98,78 +99,70 @@ def _day_kinds() -> dict[str, str]:
     }
 
 
-@bp.post("/<code>/shifts")
-@roles_required()
-def add_shift(code: str):
+def _change(code: str, change: Callable[[Department | None], object], done: str):
+    """Check the right first (one who may not learns nothing from the form's errors), make the
+    change, and come back to the rota: with its message, or the page again with the error."""
     department = _unit(code)
+    _guard(duty.may_edit(current_user, department))
     try:
-        duty.add_shift(
-            current_user,
-            department,
-            duty.ShiftInput(
-                user=request.form.get("user", ""),
-                starts_at=duty.parse_moment(request.form.get("starts_at"), "starts_at"),
-                ends_at=duty.parse_moment(request.form.get("ends_at"), "ends_at"),
-                phone=request.form.get("phone", "").strip(),
-            ),
-        )
-    except PermissionDenied:
-        abort(403)
+        change(department)
+    except NotFound:
+        abort(404)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "danger")
         return _page(code, department, status=400)
-    flash(_("The shift is on the rota."), "success")
+    flash(done, "success")
     return redirect(url_for("duty.rota", code=code))
+
+
+@bp.post("/<code>/shifts")
+@roles_required()
+def add_shift(code: str):
+    form = request.form
+
+    def add(department: Department | None) -> object:
+        given = duty.ShiftInput(
+            user=form.get("user", ""),
+            starts_at=duty.parse_moment(form.get("starts_at"), "starts_at"),
+            ends_at=duty.parse_moment(form.get("ends_at"), "ends_at"),
+            phone=form.get("phone", "").strip(),
+        )
+        return duty.add_shift(current_user, department, given)
+
+    return _change(code, add, _("The shift is on the rota."))
 
 
 @bp.post("/<code>/shifts/<int:shift_id>/delete")
 @roles_required()
 def delete_shift(code: str, shift_id: int):
-    department = _unit(code)
-    try:
-        duty.delete_shift(current_user, department, shift_id)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
-    flash(_("The shift is off the rota."), "success")
-    return redirect(url_for("duty.rota", code=code))
+    return _change(
+        code, lambda department: duty.delete_shift(current_user, department, shift_id), _("The shift is off the rota.")
+    )
 
 
 @bp.post("/<code>/patterns")
 @roles_required()
 def add_pattern(code: str):
-    department = _unit(code)
     form = request.form
-    try:
-        duty.set_pattern(
-            current_user,
-            department,
-            form.get("user", ""),
-            form.get("day_kind", ""),
-            form.get("starts", "").strip(),
-            form.get("ends", "").strip(),
-        )
-    except PermissionDenied:
-        abort(403)
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _page(code, department, status=400)
-    flash(_("The weekly rule is on the rota."), "success")
-    return redirect(url_for("duty.rota", code=code))
+    fields = (
+        form.get("user", ""),
+        form.get("day_kind", ""),
+        form.get("starts", "").strip(),
+        form.get("ends", "").strip(),
+    )
+    return _change(
+        code,
+        lambda department: duty.set_pattern(current_user, department, *fields),
+        _("The weekly rule is on the rota."),
+    )
 
 
 @bp.post("/<code>/patterns/<int:pattern_id>/delete")
 @roles_required()
 def delete_pattern(code: str, pattern_id: int):
-    department = _unit(code)
-    try:
-        duty.delete_pattern(current_user, department, pattern_id)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
-    flash(_("The weekly rule is off the rota."), "success")
-    return redirect(url_for("duty.rota", code=code))
+    return _change(
+        code,
+        lambda department: duty.delete_pattern(current_user, department, pattern_id),
+        _("The weekly rule is off the rota."),
+    )
