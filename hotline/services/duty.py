@@ -377,7 +377,7 @@ def advance(alert_id: int, now: datetime) -> int:
         db.session.commit()
         return 0
     name = chosen[alert.step]
-    sent = _send_step(alert, ticket, name)  # before the claim: the dedupe keys make a second run send nothing new
+    sent = _send_step(alert, ticket, name, now)  # before the claim: the dedupe keys make a second run send nothing new
     last = alert.step + 1 >= len(chosen)
     next_at = None if last else now + _gap(chosen[alert.step + 1])
     step = alert.step
@@ -428,9 +428,8 @@ def _recipients(alert: DutyAlert, name: str, now: datetime) -> tuple[list[User],
     return ([person] if person else []), ("text", "call")
 
 
-def _send_step(alert: DutyAlert, ticket: Ticket, name: str) -> dict[str, Any]:
+def _send_step(alert: DutyAlert, ticket: Ticket, name: str, now: datetime) -> dict[str, Any]:
     """Queue the step's texts and calls in the outbox; what the timeline records of them."""
-    now = utcnow()
     people, channels = _recipients(alert, name, now)
     alerted, unreachable = [], []
     for person in people:
