@@ -293,9 +293,9 @@ def steps() -> tuple[str, ...]:
     configured = current_app.config.get("HOTLINE_DUTY_STEPS") or ",".join(STEPS)
     chosen = tuple(step.strip() for step in configured.split(",") if step.strip())
     unknown = [step for step in chosen if step not in STEPS]
-    if unknown:
-        raise ValueError(f"HOTLINE_DUTY_STEPS: unknown steps {unknown}; known: {STEPS}")
-    return chosen
+    if unknown:  # a typo must not stop a dispatch: the known steps still run
+        log.warning("HOTLINE_DUTY_STEPS: unknown steps %s ignored; known: %s", unknown, STEPS)
+    return tuple(step for step in chosen if step in STEPS)
 
 
 def _gap(step_name: str) -> timedelta:

@@ -286,3 +286,17 @@ def test_urgent_notices_to_supervisors_are_not_held_normal_ones_are(app, city) -
     shown = notices.notices_for(city.supervisor, saturday_night + timedelta(minutes=1))
     assert [n.id for n in shown] == [to_supervisors.id]
     assert db.session.scalar(select(Notice.id).where(Notice.id == normal_to_supervisors.id)) is not None
+
+
+def test_the_steps_are_configurable(app, city, staffed, out_of_hours, twilio, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "HOTLINE_DUTY_STEPS", "call,supervisor,typo")
+    ticket = urgent_ticket(city)
+    start = utcnow()
+    assert duty.run_due(start) == 1  # the call first, at once
+    assert duty.run_due(start + timedelta(minutes=14)) == 0
+    assert duty.run_due(start + timedelta(minutes=15, seconds=1)) == 1
+    send_all()
+    assert duty_texts(twilio) == [next(m for m in twilio.messages() if m["To"] == "+8613900000003")]
+    assert [c["To"] for c in twilio.calls()] == ["+8613900000001", "+8613900000003"]
+    assert [e["step"] for e in alert_events(ticket)] == ["call", "supervisor"]
+    assert db.session.scalar(select(DutyAlert.status)) == DutyAlert.DONE
