@@ -549,56 +549,6 @@ SCHEMAS.update(
     }
 )
 
-# What each action takes: (required fields, optional fields); every action but assist-done takes `version`.
-ACTION_BODIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "dispatch": (("department",), ("assisting", "reason")),
-    "accept": ((), ()),
-    "resolve": (("resolution",), ()),
-    "return": (("reason",), ("reason_code",)),
-    "notes": (("text",), ()),
-    "extend": (("days", "reason"), ()),
-    "approve-extension": ((), ("note",)),
-    "refuse-extension": (("reason",), ()),
-    "urge": ((), ("text",)),
-    "wait-on-citizen": (("reason",), ()),
-    "resume": ((), ()),
-    "approve-return": ((), ("note",)),
-    "refuse-return": (("reason",), ()),
-    "merge": (("into",), ()),
-}
-ACTION_FIELD_SCHEMAS: dict[str, Schema] = {
-    "department": STRING,
-    "assisting": optional(CODES),
-    "resolution": TEXT,
-    "reason": TEXT,
-    "reason_code": optional({"type": "string", "description": "A code of GET /return-reasons; default other."}),
-    "text": TEXT,
-    "days": {"type": "integer", "minimum": 1, "description": "Working days; the policy sets the most."},
-    "note": optional(STRING),
-    "into": {"type": "string", "description": "The number of the ticket that answers for this one."},
-}
-# Optional, except back to a department that returned the ticket (ping-pong): then a 400 names it.
-DISPATCH_REASON = optional(
-    {
-        "type": "string",
-        "description": "Why this department; required when it returned the ticket before (ping-pong).",
-    }
-)
-
-
-def action_body(action: str) -> Schema:
-    required, optional_fields = ACTION_BODIES[action]
-    properties = {name: ACTION_FIELD_SCHEMAS[name] for name in (*required, *optional_fields)}
-    properties["version"] = VERSION
-    # `urge` and the like: null for `text` is "no text", as for every optional field.
-    if "text" in optional_fields:
-        properties["text"] = optional(STRING)
-    if action == "dispatch":
-        properties["reason"] = DISPATCH_REASON
-    return obj(properties, required=required)
-
-
-SCHEMAS["AssistReply"] = obj({"reply": TEXT})
 SCHEMAS["Ping"] = obj({"ok": {"type": "boolean", "const": True}})
 SCHEMAS["HolidayCounts"] = {
     "type": "object",

@@ -1,0 +1,124 @@
+"""The API described once: a marshmallow schema per request body that validates the input and,
+through apispec's MarshmallowPlugin, is the OpenAPI document's description of it.
+
+A body is a `Body` subclass: its fields, in the order the API reads them and lists them in
+"Unknown field" messages. `load(SomeBody)` reads the request with `parsing.json_body` (415, 413,
+bad JSON, unknown fields, characters that cannot be stored), then lets marshmallow check the
+types with the fields below, whose messages are the API's own (a 400 naming the field at fault,
+the first one in the schema's order). `null` counts as not given, as everywhere in the API.
+
+The fields carry their OpenAPI details as `metadata` (description, minimum...); `openapi.py`
+hands the schema classes to apispec, which writes them as components. docs/api.md, "Adding an
+API route", says how to describe a new route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+from hotline.api.errors import ApiError
+from hotline.api.parsing import expected_version, json_body
+from hotline.bounds import MAX_ID
+from hotline.services.storage import storable
+
+
+class Body(Schema):
+    """A JSON object body: closed (unknown keys refused, `additionalProperties: false`)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Text(fields.String):
+    """A string; `required=True` refuses it missing or null."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError(_("“%(field)s” must be a string.", field=self.name))
+        return value
+
+
+class Codes(fields.List):
+    """A list of strings (codes, keywords)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValidationError(_("“%(field)s” must be a list of strings.", field=self.name))
+        if not all(storable(item) for item in value):
+            raise ValidationError(_("“%(field)s” contains characters that cannot be stored.", field=self.name))
+        return value
+
+
+class Id(fields.Integer):
+    """A positive id, up to what the database's integer column holds."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"minimum": 1, "maximum": MAX_ID, **kwargs.pop("metadata", {})}
+        super().__init__(strict=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+            raise ValidationError(_("“%(field)s” must be a positive integer.", field=self.name))
+        return value
+
+
+class Flag(fields.Boolean):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError(_("“%(field)s” must be true or false.", field=self.name))
+        return value
+
+
+class Version(fields.Integer):
+    """The ticket's version the client saw; `load` merges it with the If-Match header."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            allow_none=True,
+            metadata={"minimum": 1, "description": "The ticket's version the client saw (or If-Match)."},
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValidationError(_("“version” must be a positive integer."))
+        return value
+
+
+def optional(field: fields.Field) -> fields.Field:
+    """Mark a field as one that null may stand for (documented as such); not required."""
+    field.allow_none = True
+    return field
+
+
+def load(schema: Schema, *, required: bool = True) -> dict[str, Any]:
+    """The request's body as `schema` describes it: every field of the schema present in the
+    result (None where not given), `version` from the body or the If-Match header.
+
+    `required=False`: an empty body is an empty object (e.g. POST .../accept with no body)."""
+    names = tuple(schema.fields)
+    body = json_body(names, required=required)
+    for name, field in schema.fields.items():
+        if field.required and body.get(name) is None:
+            raise ApiError(400, "invalid_input", _("“%(field)s” is required.", field=name), field=name)
+    try:
+        data = schema.load({name: value for name, value in body.items() if value is not None})
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        name = next(name for name in names if name in messages)
+        raise ApiError(400, "invalid_input", _first(messages[name]), field=name) from None
+    result = {name: data.get(name) for name in names}
+    if "version" in schema.fields:
+        result["version"] = expected_version(body)
+    return result
+
+
+def _first(messages: Any) -> str:
+    while isinstance(messages, list | dict):
+        messages = messages[0] if isinstance(messages, list) else next(iter(messages.values()))
+    return str(messages)
