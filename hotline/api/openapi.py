@@ -20,6 +20,7 @@ from hotline.api import bp
 from hotline.api.actions import API_ACTIONS
 from hotline.api.openapi_schemas import DATE, ID, SCHEMAS, STATUS, Schema, ref
 from hotline.api.responses import json_response
+from hotline.api.tickets import TICKET_INPUT
 from hotline.models import Role
 from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
@@ -227,7 +228,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 access.INTAKE_ROLES,
                 tag="tickets",
                 ok=(201, ref("NewTicket")),
-                body=ref("TicketInput"),
+                body=TICKET_INPUT,
                 location=True,
             ),
             "get": _operation(

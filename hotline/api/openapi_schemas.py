@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.bounds import MAX_ID
-from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Role, Status
+from hotline.models import TICKET_TYPES, URGENCIES, Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services import lifecycle
@@ -478,23 +478,6 @@ POLICY_INPUT_FIELDS: dict[str, Schema] = {
 
 SCHEMAS.update(
     {
-        "TicketInput": obj(
-            {
-                "caller_phone": {"type": "string", "description": "Any common notation; a valid number."},
-                "caller_name": optional(STRING),
-                "type": TICKET_TYPE,
-                "category": STRING,
-                "district": optional(STRING),
-                "address": optional(STRING),
-                "description": {"type": "string", "maxLength": 5000, "description": "Not blank."},
-                "urgency": optional(URGENCY),
-                "channel": optional({"type": "string", "enum": list(CHANNELS)}),
-                "confidential": optional(BOOLEAN),
-                "direct_answer": optional({"type": "string", "description": "A consultation answered at once."}),
-                "article_id": optional({**ID, "description": "The knowledge-base article the answer cites."}),
-            },
-            required=("caller_phone", "type", "category", "description"),
-        ),
         "RoutingRuleInput": obj(RULE_INPUT_FIELDS, required=("department",)),
         "RoutingRuleChange": obj(RULE_INPUT_FIELDS, required=()),
         "RoutingSample": obj(
