@@ -18,6 +18,7 @@ from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api import bp
 from hotline.api.actions import API_ACTIONS
+from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
 from hotline.api.openapi_schemas import DATE, ID, SCHEMAS, STATUS, Schema, ref
 from hotline.api.responses import json_response
 from hotline.api.tickets import TICKET_INPUT
@@ -155,7 +156,7 @@ def _operation(
     roles: tuple[str, ...] | None,
     *,
     tag: str,
-    ok: tuple[int, Schema | None] = (200, None),
+    ok: tuple[int, Schema | MarshmallowSchema | None] = (200, None),
     errors: tuple[int, ...] = (),
     params: list[dict[str, Any]] | None = None,
     body: Schema | MarshmallowSchema | None = None,
@@ -424,17 +425,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
         },
         "/api/v1/departments": {
             "get": _operation(
-                "list_departments", "The departments, by code", ANY, tag="directory", ok=(200, _array("Department"))
+                "list_departments", "The departments, by code", ANY, tag="directory", ok=(200, DEPARTMENTS)
             )
         },
         "/api/v1/districts": {
-            "get": _operation(
-                "list_districts", "The districts, by code", ANY, tag="directory", ok=(200, _array("District"))
-            )
+            "get": _operation("list_districts", "The districts, by code", ANY, tag="directory", ok=(200, DISTRICTS))
         },
         "/api/v1/categories": {
             "get": _operation(
-                "list_categories", "The category tree, by code", ANY, tag="directory", ok=(200, _array("Category"))
+                "list_categories", "The category tree, by code", ANY, tag="directory", ok=(200, CATEGORIES)
             )
         },
         "/api/v1/reports/response-times": {

@@ -244,11 +244,6 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     # --- the directory and the catalogue ------------------------------------------------------
-    "Department": obj({"code": STRING, "name": STRING, "parent": nullable(STRING)}),
-    "District": obj({"code": STRING, "name": STRING}),
-    "Category": obj(
-        {"code": STRING, "name": STRING, "parent": nullable(STRING), "default_department": nullable(STRING)}
-    ),
     "ReturnReason": obj({"code": STRING, "name": STRING}),
     "RoutingRule": obj(
         {

@@ -32,6 +32,21 @@ class Body(Schema):
         unknown = RAISE
 
 
+class Output(Schema):
+    """A response object as `dump` writes it: every field always there (required in the
+    document, null where `allow_none`), no other (`additionalProperties: false`)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Code(fields.String):
+    """A related row (department, category...) shown by its code; null for none."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return value.code if value is not None else None
+
+
 class Text(fields.String):
     """A string; `required=True` refuses it missing or null."""
 

@@ -8,9 +8,6 @@ from typing import Any
 from hotline import labels
 from hotline.models import (
     CalendarDay,
-    Category,
-    Department,
-    District,
     ExtensionRequest,
     Notice,
     OutboundMessage,
@@ -218,24 +215,3 @@ def parent_number(ticket: Ticket, viewer: User) -> str | None:
         return None
     parent = access.shown(viewer, ticket.parent)
     return parent.number if parent is not None else None
-
-
-def department_json(department: Department) -> dict[str, Any]:
-    return {
-        "code": department.code,
-        "name": department.name,
-        "parent": department.parent.code if department.parent else None,
-    }
-
-
-def district_json(district: District) -> dict[str, Any]:
-    return {"code": district.code, "name": district.name}
-
-
-def category_json(category: Category) -> dict[str, Any]:
-    return {
-        "code": category.code,
-        "name": category.name,
-        "parent": category.parent.code if category.parent else None,
-        "default_department": category.default_department.code if category.default_department else None,
-    }
