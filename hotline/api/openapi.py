@@ -18,9 +18,11 @@ from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api import bp
 from hotline.api.actions import API_ACTIONS
+from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
 from hotline.api.openapi_schemas import DATE, ID, SCHEMAS, STATUS, Schema, ref
 from hotline.api.responses import json_response
+from hotline.api.routing import RETURN_REASONS
 from hotline.api.tickets import TICKET_INPUT
 from hotline.models import Role
 from hotline.services import access
@@ -296,7 +298,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The current user's notices, newest first",
                 ANY,
                 tag="deadlines",
-                ok=(200, _array("Notice")),
+                ok=(200, NOTICES),
             )
         },
         "/api/v1/return-reasons": {
@@ -305,7 +307,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The reasons a department may give for a return",
                 ANY,
                 tag="routing",
-                ok=(200, _array("ReturnReason")),
+                ok=(200, RETURN_REASONS),
             )
         },
         "/api/v1/routing-rules": {

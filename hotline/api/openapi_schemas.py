@@ -233,18 +233,7 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "SearchPage": page_of("tickets", ref("SearchHit"), total_is_lower_bound=BOOLEAN),
-    "Notice": obj(
-        {
-            "id": ID,
-            "kind": {"type": "string", "examples": ["urged", "extension_requested", "sla_red"]},
-            "body": STRING,
-            "ticket": nullable(STRING),
-            "created_at": TIME,
-            "show_from": nullable(TIME),
-        }
-    ),
     # --- the directory and the catalogue ------------------------------------------------------
-    "ReturnReason": obj({"code": STRING, "name": STRING}),
     "RoutingRule": obj(
         {
             "id": ID,

@@ -11,12 +11,14 @@ from typing import Any
 
 from flask import Response, url_for
 from flask_babel import gettext as _
+from marshmallow import fields
 
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
 from hotline.api.parsing import json_body, nested_object, query_int, string_list
 from hotline.api.responses import json_response
+from hotline.api.schemas import Output
 from hotline.bounds import id_number
 from hotline.models import TICKET_TYPES, URGENCIES, Role
 from hotline.services import access, returns, routing, suggestions
@@ -44,10 +46,18 @@ MAX_SUGGESTIONS = 10
 # --- return reasons and late returns -----------------------------------------------------------
 
 
+class ReturnReasonSchema(Output):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+RETURN_REASONS = ReturnReasonSchema(many=True)
+
+
 @bp.get("/return-reasons")
 @api_roles()
 def list_return_reasons() -> Response:
-    return json_response([{"code": reason.code, "name": reason.name} for reason in returns.reasons()])
+    return json_response(RETURN_REASONS.dump(returns.reasons()))
 
 
 # --- learned suggestions ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 
 from hotline.api.errors import ApiError
 from hotline.api.parsing import expected_version, json_body
+from hotline.api.serializers import iso
 from hotline.bounds import MAX_ID
 from hotline.services.storage import storable
 
@@ -41,10 +42,25 @@ class Output(Schema):
 
 
 class Code(fields.String):
-    """A related row (department, category...) shown by its code; null for none."""
+    """A related row (department, category...) shown by its code (`key`: another attribute,
+    such as a ticket's number); null for none."""
+
+    def __init__(self, *, key: str = "code", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.key = key
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return value.code if value is not None else None
+        return getattr(value, self.key) if value is not None else None
+
+
+class Time(fields.DateTime):
+    """A moment as the API writes them all (`serializers.iso`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"description": "ISO 8601 in UTC, to the second."}, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return iso(value)
 
 
 class Text(fields.String):

@@ -9,7 +9,6 @@ from hotline import labels
 from hotline.models import (
     CalendarDay,
     ExtensionRequest,
-    Notice,
     OutboundMessage,
     ReturnRequest,
     SlaPolicy,
@@ -157,17 +156,6 @@ def assist_json(assist: TicketAssist) -> dict[str, Any]:
         "status": assist.status,  # open | done
         "reply": assist.reply or "",
         "done_at": iso(assist.done_at),
-    }
-
-
-def notice_json(notice: Notice) -> dict[str, Any]:
-    return {
-        "id": notice.id,
-        "kind": notice.kind,
-        "body": notice.body,
-        "ticket": notice.ticket.number if notice.ticket else None,
-        "created_at": iso(notice.created_at),
-        "show_from": iso(notice.show_from),
     }
 
 
