@@ -13,8 +13,8 @@ from tests.api.helpers import assert_error, snapshot
 
 def test_every_api_action_is_a_route_of_its_lifecycle_action(app):
     """Each row answers at its own path and endpoint, and the lifecycle table names that endpoint
-    as a route of the action; every action the lifecycle table sends to the API has a row (but
-    `create`, which is POST /tickets)."""
+    as a route of the action; every API route the lifecycle table names is a route of the app
+    (a row here, POST /tickets, or a view not converted yet: docs/api.md, "Adding an API route")."""
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
     for row in API_ACTIONS.values():
         rule = rules[f"api.{row.endpoint}"]
@@ -27,7 +27,8 @@ def test_every_api_action_is_a_route_of_its_lifecycle_action(app):
         for route in action.routes
         if route.startswith("api.")
     }
-    assert named - {"create_ticket"} == {row.endpoint for row in API_ACTIONS.values()}
+    assert {row.endpoint for row in API_ACTIONS.values()} <= named
+    assert {f"api.{endpoint}" for endpoint in named} <= set(rules)
 
 
 def test_the_document_describes_each_body_from_its_schema(client):
