@@ -1,19 +1,16 @@
-"""Duplicates (重复件): the likely ones for a ticket, and merging a ticket into the one that answers for it."""
+"""Duplicates (重复件): the likely ones for a ticket (merging is an action of api/actions.py)."""
 
 from __future__ import annotations
 
 from flask import Response
-from flask_babel import gettext as _
 
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
-from hotline.api.errors import ApiError
-from hotline.api.parsing import expected_version, json_body, query_int, text
+from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
-from hotline.api.serializers import iso, ticket_json
+from hotline.api.serializers import iso
 from hotline.models import Role
 from hotline.services import access, merging
-from hotline.services.errors import NotFound
 
 # Duplicates show other callers' tickets: only for the roles that see every ticket.
 SEES_ALL_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
@@ -46,19 +43,3 @@ def duplicates(number: str) -> Response:
             for likely in found
         ]
     )
-
-
-@bp.post("/tickets/<number>/merge")
-@api_roles(*access.DISPATCH_ROLES)
-def merge(number: str) -> Response:
-    body = json_body(("into", "version"))
-    into, version = text(body, "into", required=True), expected_version(body)
-    ticket = access.ticket_for(api_user(), number)
-    try:
-        merging.merge_into(api_user(), ticket, into, expected_version=version)
-    except NotFound:
-        # The ticket in the address exists (it was loaded above): it is the one named in the body that does not.
-        raise ApiError(
-            400, "invalid_input", _("No ticket %(number)s to merge into.", number=into), field="into"
-        ) from None
-    return json_response(ticket_json(ticket, api_user()))

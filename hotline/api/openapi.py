@@ -12,11 +12,18 @@ from functools import cache
 from typing import Any
 
 from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Response
+from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api import bp
-from hotline.api.openapi_schemas import ACTION_BODIES, DATE, ID, SCHEMAS, STATUS, Schema, action_body, ref
+from hotline.api.actions import API_ACTIONS
+from hotline.api.deadlines import NOTICES
+from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
+from hotline.api.openapi_schemas import DATE, ID, SCHEMAS, STATUS, Schema, ref
 from hotline.api.responses import json_response
+from hotline.api.routing import RETURN_REASONS
+from hotline.api.tickets import TICKET_INPUT
 from hotline.models import Role
 from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
@@ -156,10 +163,10 @@ def _operation(
     roles: tuple[str, ...] | None,
     *,
     tag: str,
-    ok: tuple[int, Schema | None] = (200, None),
+    ok: tuple[int, Schema | MarshmallowSchema | None] = (200, None),
     errors: tuple[int, ...] = (),
     params: list[dict[str, Any]] | None = None,
-    body: Schema | None = None,
+    body: Schema | MarshmallowSchema | None = None,
     body_required: bool = True,
     description: str = "",
     location: bool = False,
@@ -212,28 +219,6 @@ def _array(name: str) -> Schema:
     return {"type": "array", "items": ref(name)}
 
 
-ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    # path tail: (operationId, summary, roles)
-    "dispatch": (
-        "dispatch",
-        "Dispatch a ticket to a department (with assisting ones), or reassign it",
-        access.DISPATCH_ROLES,
-    ),
-    "accept": ("accept", "Sign for a ticket (签收)", DEPARTMENT),
-    "resolve": ("resolve", "Reply and finish the work (办结)", DEPARTMENT),
-    "notes": ("add_note", "Add an internal note", ANY),
-    "extend": ("request_extension", "Ask for more working days (延期)", DEPARTMENT),
-    "approve-extension": ("approve_extension", "Grant the pending extension", access.SUPERVISE_ROLES),
-    "refuse-extension": ("refuse_extension", "Refuse the pending extension", access.SUPERVISE_ROLES),
-    "urge": ("urge", "Press the department (催办)", access.SUPERVISE_ROLES),
-    "wait-on-citizen": ("wait_on_citizen", "Pause the clocks until the citizen answers", DEPARTMENT),
-    "resume": ("resume", "Run the clocks again", DEPARTMENT),
-    "approve-return": ("approve_return", "Grant a return asked for after the window", access.SUPERVISE_ROLES),
-    "refuse-return": ("refuse_return", "Refuse a late return, saying why", access.SUPERVISE_ROLES),
-    "merge": ("merge", "Merge a duplicate into the ticket that answers for it (重复件)", access.DISPATCH_ROLES),
-}
-
-
 def _paths() -> dict[str, dict[str, dict[str, Any]]]:
     paths: dict[str, dict[str, dict[str, Any]]] = {
         "/api/v1/ping": {
@@ -251,7 +236,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 access.INTAKE_ROLES,
                 tag="tickets",
                 ok=(201, ref("NewTicket")),
-                body=ref("TicketInput"),
+                body=TICKET_INPUT,
                 location=True,
             ),
             "get": _operation(
@@ -292,33 +277,6 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 params=[NUMBER, PAGE, _per_page("100, at most 500")],
             )
         },
-        "/api/v1/tickets/{number}/return": {
-            "post": _operation(
-                "return_to_dispatch",
-                "Hand a misrouted ticket back (退单); after the window, ask a supervisor to",
-                DEPARTMENT,
-                tag="lifecycle",
-                ok=(200, ref("Ticket")),
-                errors=(409,),
-                params=[NUMBER, IF_MATCH],
-                body=action_body("return"),
-                also=(202, ref("Ticket")),
-                description="200: back at the desk. 202: after the return window the ticket stays, with its "
-                "`return_request` waiting for a supervisor.",
-            )
-        },
-        "/api/v1/tickets/{number}/assist-done": {
-            "post": _operation(
-                "assist_done",
-                "Reply with an assisting department's part (协办)",
-                DEPARTMENT,
-                tag="routing",
-                ok=(200, ref("Ticket")),
-                errors=(409,),
-                params=[NUMBER],
-                body=ref("AssistReply"),
-            )
-        },
         "/api/v1/tickets/{number}/duplicates": {
             "get": _operation(
                 "duplicates",
@@ -345,7 +303,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The current user's notices, newest first",
                 ANY,
                 tag="deadlines",
-                ok=(200, _array("Notice")),
+                ok=(200, NOTICES),
             )
         },
         "/api/v1/return-reasons": {
@@ -354,7 +312,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The reasons a department may give for a return",
                 ANY,
                 tag="routing",
-                ok=(200, _array("ReturnReason")),
+                ok=(200, RETURN_REASONS),
             )
         },
         "/api/v1/routing-rules": {
@@ -474,17 +432,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
         },
         "/api/v1/departments": {
             "get": _operation(
-                "list_departments", "The departments, by code", ANY, tag="directory", ok=(200, _array("Department"))
+                "list_departments", "The departments, by code", ANY, tag="directory", ok=(200, DEPARTMENTS)
             )
         },
         "/api/v1/districts": {
-            "get": _operation(
-                "list_districts", "The districts, by code", ANY, tag="directory", ok=(200, _array("District"))
-            )
+            "get": _operation("list_districts", "The districts, by code", ANY, tag="directory", ok=(200, DISTRICTS))
         },
         "/api/v1/categories": {
             "get": _operation(
-                "list_categories", "The category tree, by code", ANY, tag="directory", ok=(200, _array("Category"))
+                "list_categories", "The category tree, by code", ANY, tag="directory", ok=(200, CATEGORIES)
             )
         },
         "/api/v1/reports/response-times": {
@@ -603,19 +559,20 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
         },
     }
     paths.update(_duty_paths())  # duty rota (值班, issue 17 item 4)
-    for tail, (operation_id, summary, roles) in ACTIONS.items():
-        required, _optional = ACTION_BODIES[tail]
-        paths[f"/api/v1/tickets/{{number}}/{tail}"] = {
+    for row in API_ACTIONS.values():
+        paths[f"/api/v1/tickets/{{number}}/{row.tail}"] = {
             "post": _operation(
-                operation_id,
-                summary,
-                roles,
-                tag="lifecycle",
+                row.endpoint,
+                row.summary,
+                row.roles,
+                tag=row.tag,
                 ok=(200, ref("Ticket")),
                 errors=(409,),
-                params=[NUMBER, IF_MATCH],
-                body=action_body(tail),
-                body_required=bool(required),
+                params=[NUMBER, IF_MATCH] if row.versioned else [NUMBER],
+                body=row.body,
+                body_required=row.body_required,
+                also=(202, ref("Ticket")) if row.accepted is not None else None,
+                description=row.description,
             )
         }
     return paths
@@ -651,6 +608,7 @@ def document() -> dict[str, Any]:
             'docs/api.md is the reference in prose. Errors are `{"error", "detail", "field"}`.'
         },
         security=[{"bearerAuth": []}],
+        plugins=[MarshmallowPlugin()],
     )
     _components(spec)
     for path, operations in _paths().items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.bounds import MAX_ID
-from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Role, Status
+from hotline.models import TICKET_TYPES, URGENCIES, Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services import lifecycle
@@ -233,23 +233,7 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "SearchPage": page_of("tickets", ref("SearchHit"), total_is_lower_bound=BOOLEAN),
-    "Notice": obj(
-        {
-            "id": ID,
-            "kind": {"type": "string", "examples": ["urged", "extension_requested", "sla_red"]},
-            "body": STRING,
-            "ticket": nullable(STRING),
-            "created_at": TIME,
-            "show_from": nullable(TIME),
-        }
-    ),
     # --- the directory and the catalogue ------------------------------------------------------
-    "Department": obj({"code": STRING, "name": STRING, "parent": nullable(STRING)}),
-    "District": obj({"code": STRING, "name": STRING}),
-    "Category": obj(
-        {"code": STRING, "name": STRING, "parent": nullable(STRING), "default_department": nullable(STRING)}
-    ),
-    "ReturnReason": obj({"code": STRING, "name": STRING}),
     "RoutingRule": obj(
         {
             "id": ID,
@@ -478,23 +462,6 @@ POLICY_INPUT_FIELDS: dict[str, Schema] = {
 
 SCHEMAS.update(
     {
-        "TicketInput": obj(
-            {
-                "caller_phone": {"type": "string", "description": "Any common notation; a valid number."},
-                "caller_name": optional(STRING),
-                "type": TICKET_TYPE,
-                "category": STRING,
-                "district": optional(STRING),
-                "address": optional(STRING),
-                "description": {"type": "string", "maxLength": 5000, "description": "Not blank."},
-                "urgency": optional(URGENCY),
-                "channel": optional({"type": "string", "enum": list(CHANNELS)}),
-                "confidential": optional(BOOLEAN),
-                "direct_answer": optional({"type": "string", "description": "A consultation answered at once."}),
-                "article_id": optional({**ID, "description": "The knowledge-base article the answer cites."}),
-            },
-            required=("caller_phone", "type", "category", "description"),
-        ),
         "RoutingRuleInput": obj(RULE_INPUT_FIELDS, required=("department",)),
         "RoutingRuleChange": obj(RULE_INPUT_FIELDS, required=()),
         "RoutingSample": obj(
@@ -549,56 +516,6 @@ SCHEMAS.update(
     }
 )
 
-# What each action takes: (required fields, optional fields); every action but assist-done takes `version`.
-ACTION_BODIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "dispatch": (("department",), ("assisting", "reason")),
-    "accept": ((), ()),
-    "resolve": (("resolution",), ()),
-    "return": (("reason",), ("reason_code",)),
-    "notes": (("text",), ()),
-    "extend": (("days", "reason"), ()),
-    "approve-extension": ((), ("note",)),
-    "refuse-extension": (("reason",), ()),
-    "urge": ((), ("text",)),
-    "wait-on-citizen": (("reason",), ()),
-    "resume": ((), ()),
-    "approve-return": ((), ("note",)),
-    "refuse-return": (("reason",), ()),
-    "merge": (("into",), ()),
-}
-ACTION_FIELD_SCHEMAS: dict[str, Schema] = {
-    "department": STRING,
-    "assisting": optional(CODES),
-    "resolution": TEXT,
-    "reason": TEXT,
-    "reason_code": optional({"type": "string", "description": "A code of GET /return-reasons; default other."}),
-    "text": TEXT,
-    "days": {"type": "integer", "minimum": 1, "description": "Working days; the policy sets the most."},
-    "note": optional(STRING),
-    "into": {"type": "string", "description": "The number of the ticket that answers for this one."},
-}
-# Optional, except back to a department that returned the ticket (ping-pong): then a 400 names it.
-DISPATCH_REASON = optional(
-    {
-        "type": "string",
-        "description": "Why this department; required when it returned the ticket before (ping-pong).",
-    }
-)
-
-
-def action_body(action: str) -> Schema:
-    required, optional_fields = ACTION_BODIES[action]
-    properties = {name: ACTION_FIELD_SCHEMAS[name] for name in (*required, *optional_fields)}
-    properties["version"] = VERSION
-    # `urge` and the like: null for `text` is "no text", as for every optional field.
-    if "text" in optional_fields:
-        properties["text"] = optional(STRING)
-    if action == "dispatch":
-        properties["reason"] = DISPATCH_REASON
-    return obj(properties, required=required)
-
-
-SCHEMAS["AssistReply"] = obj({"reply": TEXT})
 SCHEMAS["Ping"] = obj({"ok": {"type": "boolean", "const": True}})
 SCHEMAS["HolidayCounts"] = {
     "type": "object",

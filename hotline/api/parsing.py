@@ -1,4 +1,5 @@
-"""Reading what clients send: the JSON body, its typed fields, query parameters, the version.
+"""Reading what clients send: the JSON body, query parameters, the version; the typed fields
+of routes not yet described by a schema (`schemas.py` reads the others, through `json_body`).
 
 Every failure is a 400 (415 for a body that is not JSON) naming the field at
 fault, never a 500: this is where a CTI system's bugs first show up.
@@ -14,7 +15,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from hotline.api.errors import ApiError
-from hotline.bounds import MAX_ID, whole_number
+from hotline.bounds import whole_number
 from hotline.services.storage import storable
 
 MAX_BODY_BYTES = 256 * 1024  # a ticket is at most a few KiB of text
@@ -99,25 +100,6 @@ def string_list(body: dict[str, Any], name: str, *, prefix: str = "") -> list[st
         raise ApiError(
             400, "invalid_input", _("“%(field)s” contains characters that cannot be stored.", field=field), field=field
         )
-    return value
-
-
-def integer(body: dict[str, Any], name: str) -> int | None:
-    """A positive whole number (an id); null counts as absent."""
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
-        raise ApiError(400, "invalid_input", _("“%(field)s” must be a positive integer.", field=name), field=name)
-    return value
-
-
-def boolean(body: dict[str, Any], name: str, *, default: bool = False) -> bool:
-    value = body.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise ApiError(400, "invalid_input", _("“%(field)s” must be true or false.", field=name), field=name)
     return value
 
 

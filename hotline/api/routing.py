@@ -1,8 +1,8 @@
 """Routing as a 12345 centre runs it: the dispatch catalogue (routing rules) and its tester,
-learned suggestions, late returns a supervisor decides, and assisting departments' replies.
+learned suggestions and the return reasons.
 
-Dispatch, reassignment and the return itself are lifecycle actions (api/tickets.py);
-merging and duplicates are in api/merging.py.
+Dispatch, returns and their decisions, and assisting departments' replies are lifecycle
+actions (api/actions.py); duplicates are in api/merging.py.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from typing import Any
 
 from flask import Response, url_for
 from flask_babel import gettext as _
+from marshmallow import fields
 
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
-from hotline.api.parsing import expected_version, json_body, nested_object, query_int, string_list, text
+from hotline.api.parsing import json_body, nested_object, query_int, string_list
 from hotline.api.responses import json_response
-from hotline.api.serializers import ticket_json
+from hotline.api.schemas import Output
 from hotline.bounds import id_number
 from hotline.models import TICKET_TYPES, URGENCIES, Role
-from hotline.services import access, assists, returns, routing, suggestions
+from hotline.services import access, returns, routing, suggestions
 
 # Ids beyond this are no rule; bounding them keeps the database's integer type happy.
 # Wide enough for any catalogue, narrow enough for the database's integer column.
@@ -45,44 +46,18 @@ MAX_SUGGESTIONS = 10
 # --- return reasons and late returns -----------------------------------------------------------
 
 
+class ReturnReasonSchema(Output):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+RETURN_REASONS = ReturnReasonSchema(many=True)
+
+
 @bp.get("/return-reasons")
 @api_roles()
 def list_return_reasons() -> Response:
-    return json_response([{"code": reason.code, "name": reason.name} for reason in returns.reasons()])
-
-
-@bp.post("/tickets/<number>/approve-return")
-@api_roles(*access.SUPERVISE_ROLES)
-def approve_return(number: str) -> Response:
-    body = json_body(("note", "version"), required=False)
-    note, version = text(body, "note", default=""), expected_version(body)
-    ticket = access.ticket_for(api_user(), number)
-    returns.approve_return(api_user(), ticket, note, expected_version=version)
-    return _ticket_response(ticket)
-
-
-@bp.post("/tickets/<number>/refuse-return")
-@api_roles(*access.SUPERVISE_ROLES)
-def refuse_return(number: str) -> Response:
-    body = json_body(("reason", "version"))
-    reason, version = text(body, "reason", required=True), expected_version(body)
-    ticket = access.ticket_for(api_user(), number)
-    returns.refuse_return(api_user(), ticket, reason, expected_version=version)
-    return _ticket_response(ticket)
-
-
-# --- assisting departments (协办) ---------------------------------------------------------------
-
-
-@bp.post("/tickets/<number>/assist-done")
-@api_roles(Role.DEPARTMENT)
-def assist_done(number: str) -> Response:
-    # No version: the assisting department's part changes neither the ticket's status nor its version.
-    body = json_body(("reply",))
-    reply = text(body, "reply", required=True)
-    ticket = access.ticket_for(api_user(), number)
-    assists.mark_done(api_user(), ticket, reply)
-    return _ticket_response(ticket)
+    return json_response(RETURN_REASONS.dump(returns.reasons()))
 
 
 # --- learned suggestions ------------------------------------------------------------------------
@@ -221,7 +196,3 @@ def _id(raw: str) -> int:
     if value is None:
         raise ApiError(404, "not_found", _("No routing rule %(id)s.", id=raw))
     return value
-
-
-def _ticket_response(ticket) -> Response:
-    return json_response(ticket_json(ticket, api_user()))

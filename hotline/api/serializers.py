@@ -8,11 +8,7 @@ from typing import Any
 from hotline import labels
 from hotline.models import (
     CalendarDay,
-    Category,
-    Department,
-    District,
     ExtensionRequest,
-    Notice,
     OutboundMessage,
     ReturnRequest,
     SlaPolicy,
@@ -163,17 +159,6 @@ def assist_json(assist: TicketAssist) -> dict[str, Any]:
     }
 
 
-def notice_json(notice: Notice) -> dict[str, Any]:
-    return {
-        "id": notice.id,
-        "kind": notice.kind,
-        "body": notice.body,
-        "ticket": notice.ticket.number if notice.ticket else None,
-        "created_at": iso(notice.created_at),
-        "show_from": iso(notice.show_from),
-    }
-
-
 def calendar_day_json(day: CalendarDay) -> dict[str, Any]:
     return {"date": day.day.isoformat(), "off": day.off, "name": day.name, "source": day.source}
 
@@ -218,24 +203,3 @@ def parent_number(ticket: Ticket, viewer: User) -> str | None:
         return None
     parent = access.shown(viewer, ticket.parent)
     return parent.number if parent is not None else None
-
-
-def department_json(department: Department) -> dict[str, Any]:
-    return {
-        "code": department.code,
-        "name": department.name,
-        "parent": department.parent.code if department.parent else None,
-    }
-
-
-def district_json(district: District) -> dict[str, Any]:
-    return {"code": district.code, "name": district.name}
-
-
-def category_json(category: Category) -> dict[str, Any]:
-    return {
-        "code": category.code,
-        "name": category.name,
-        "parent": category.parent.code if category.parent else None,
-        "default_department": category.default_department.code if category.default_department else None,
-    }

@@ -1,4 +1,5 @@
-"""Tickets: create, read, list, and every lifecycle action (dispatch or reassign, accept, resolve, return, notes)."""
+"""Tickets: create, read, list, and who viewed them. Every lifecycle action (dispatch, accept,
+resolve, return, notes...) is a row of api/actions.py, which one view takes."""
 
 from __future__ import annotations
 
@@ -8,50 +9,57 @@ from flask_babel import gettext as _
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
-from hotline.api.parsing import boolean, expected_version, integer, json_body, query_int, string_list, text
+from hotline.api.parsing import query_int
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
+from hotline.api.schemas import Body, Flag, Id, Text, load, optional
 from hotline.api.serializers import event_json, iso, notification_json, ticket_json
-from hotline.models import Channel, Role, Status, Ticket
+from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Status
 from hotline.models.audit import ViewChannel
 from hotline.services import access, audit, tickets
 from hotline.services.phones import normalise_phone
 
 MAX_PER_PAGE = 100
 MAX_VIEWS_PER_PAGE = 500
-INTAKE_FIELDS = (
-    "caller_phone",
-    "caller_name",
-    "type",
-    "category",
-    "district",
-    "address",
-    "description",
-    "urgency",
-    "channel",
-    "confidential",
-    "direct_answer",
-    "article_id",
-)
+
+
+class TicketInput(Body):
+    """A call to log (POST /tickets); the values (codes, the number) are the service's to check."""
+
+    caller_phone = Text(required=True, metadata={"description": "Any common notation; a valid number."})
+    caller_name = optional(Text())
+    type = Text(required=True, metadata={"enum": list(TICKET_TYPES)})
+    category = Text(required=True)
+    district = optional(Text())
+    address = optional(Text())
+    description = Text(required=True, metadata={"maxLength": 5000, "description": "Not blank."})
+    urgency = optional(Text(metadata={"enum": list(URGENCIES)}))
+    channel = optional(Text(metadata={"enum": list(CHANNELS)}))
+    confidential = optional(Flag())
+    direct_answer = optional(Text(metadata={"description": "A consultation answered at once."}))
+    article_id = optional(Id(metadata={"description": "The knowledge-base article the answer cites."}))
+
+
+TICKET_INPUT = TicketInput()
 
 
 @bp.post("/tickets")
 @api_roles(*access.INTAKE_ROLES)
 def create_ticket() -> Response:
-    body = json_body(INTAKE_FIELDS)
+    body = load(TICKET_INPUT)
     intake = tickets.Intake(
-        caller_phone=text(body, "caller_phone", required=True),
-        caller_name=text(body, "caller_name", default=""),
-        type=text(body, "type", required=True),
-        category=text(body, "category", required=True),
-        district=text(body, "district") or None,
-        address=text(body, "address", default=""),
-        description=text(body, "description", required=True),
-        urgency=text(body, "urgency", default="normal"),
-        channel=text(body, "channel", default=Channel.API.value),
-        confidential=boolean(body, "confidential"),
-        direct_answer=text(body, "direct_answer"),
-        article_id=integer(body, "article_id"),  # cite a knowledge-base article (its answer if none given)
+        caller_phone=body["caller_phone"],
+        caller_name=body["caller_name"] or "",
+        type=body["type"],
+        category=body["category"],
+        district=body["district"] or None,
+        address=body["address"] or "",
+        description=body["description"],
+        urgency=body["urgency"] or "normal",
+        channel=body["channel"] or Channel.API.value,
+        confidential=bool(body["confidential"]),
+        direct_answer=body["direct_answer"],
+        article_id=body["article_id"],  # cite a knowledge-base article (its answer if none given)
     )
     # Speed (benchmarks/intake.py): the answer is built from the rows as written, not read back:
     # a new ticket has no children and no assisting departments, and its events and texts are
@@ -164,65 +172,3 @@ def ticket_views(number: str) -> Response:
             "pages": result.pages,
         }
     )
-
-
-@bp.post("/tickets/<number>/dispatch")
-@api_roles(*access.DISPATCH_ROLES)
-def dispatch(number: str) -> Response:
-    """A first dispatch, or a reassignment of a ticket a department holds (a `reassigned` event).
-    Back to a department that returned the ticket needs a `reason` (ping-pong)."""
-    body = json_body(("department", "assisting", "version", "reason"))
-    department, version = text(body, "department", required=True), expected_version(body)
-    assisting = string_list(body, "assisting")
-    ticket = access.ticket_for(api_user(), number)
-    tickets.dispatch(api_user(), ticket, department, version, assisting=assisting, reason=text(body, "reason"))
-    return _ticket_response(ticket)
-
-
-@bp.post("/tickets/<number>/accept")
-@api_roles(Role.DEPARTMENT)
-def accept(number: str) -> Response:
-    version = expected_version(json_body(("version",), required=False))
-    ticket = access.ticket_for(api_user(), number)
-    tickets.accept(api_user(), ticket, version)
-    return _ticket_response(ticket)
-
-
-@bp.post("/tickets/<number>/resolve")
-@api_roles(Role.DEPARTMENT)
-def resolve(number: str) -> Response:
-    body = json_body(("resolution", "version"))
-    resolution, version = text(body, "resolution", required=True), expected_version(body)
-    ticket = access.ticket_for(api_user(), number)
-    tickets.resolve(api_user(), ticket, resolution, version)
-    return _ticket_response(ticket)
-
-
-@bp.post("/tickets/<number>/return")
-@api_roles(Role.DEPARTMENT)
-def return_to_dispatch(number: str) -> Response:
-    """200 with the ticket back at the desk; after the return window, 202: the ticket stays
-    with the department and carries the `return_request` a supervisor will decide."""
-    body = json_body(("reason", "reason_code", "version"))
-    reason, version = text(body, "reason", required=True), expected_version(body)
-    reason_code = text(body, "reason_code")
-    ticket = access.ticket_for(api_user(), number)
-    tickets.return_to_dispatch(api_user(), ticket, reason, version, reason_code=reason_code)
-    status = 200 if ticket.status == Status.PENDING_DISPATCH else 202
-    return json_response(ticket_json(ticket, api_user()), status)
-
-
-@bp.post("/tickets/<number>/notes")
-@api_roles()
-def add_note(number: str) -> Response:
-    body = json_body(("text", "version"))
-    note, version = text(body, "text", required=True), expected_version(body)
-    ticket = access.ticket_for(api_user(), number)
-    tickets.add_note(api_user(), ticket, note, version)
-    return _ticket_response(ticket)
-
-
-def _ticket_response(ticket: Ticket) -> Response:
-    response = json_response(ticket_json(ticket, api_user()))
-    audit.record_view(api_user(), ticket, ViewChannel.API)  # an action's answer shows the ticket too
-    return response
