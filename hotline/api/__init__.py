@@ -15,6 +15,7 @@ from hotline.api import (  # noqa: E402, F401
     deadlines,
     directory,
     errors,
+    geo,  # geo (issue 18): tickets near a point, the gazetteer
     knowledge,
     merging,
     openapi,

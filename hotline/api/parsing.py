@@ -7,6 +7,7 @@ fault, never a 500: this is where a CTI system's bugs first show up.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -110,6 +111,16 @@ def integer(body: dict[str, Any], name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise ApiError(400, "invalid_input", _("“%(field)s” must be a positive integer.", field=name), field=name)
     return value
+
+
+def number(body: dict[str, Any], name: str) -> float | None:
+    """A JSON number (a coordinate, say); null counts as absent. Ranges are the service's."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ApiError(400, "invalid_input", _("“%(field)s” must be a number.", field=name), field=name)
+    return float(value)
 
 
 def boolean(body: dict[str, Any], name: str, *, default: bool = False) -> bool:

@@ -8,7 +8,16 @@ from flask_babel import gettext as _
 from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
-from hotline.api.parsing import boolean, expected_version, integer, json_body, query_int, string_list, text
+from hotline.api.parsing import (
+    boolean,
+    expected_version,
+    integer,
+    json_body,
+    number,
+    query_int,
+    string_list,
+    text,
+)
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
 from hotline.api.serializers import event_json, iso, notification_json, ticket_json
@@ -32,6 +41,9 @@ INTAKE_FIELDS = (
     "confidential",
     "direct_answer",
     "article_id",
+    # geo (issue 18)
+    "lat",
+    "long",
 )
 
 
@@ -52,6 +64,8 @@ def create_ticket() -> Response:
         confidential=boolean(body, "confidential"),
         direct_answer=text(body, "direct_answer"),
         article_id=integer(body, "article_id"),  # cite a knowledge-base article (its answer if none given)
+        lat=number(body, "lat"),  # geo (issue 18): WGS84; ranges, both or neither: the service checks
+        long=number(body, "long"),
     )
     # Speed (benchmarks/intake.py): the answer is built from the rows as written, not read back:
     # a new ticket has no children and no assisting departments, and its events and texts are

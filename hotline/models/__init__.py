@@ -6,6 +6,9 @@ from hotline.models.category import Category
 from hotline.models.classifier import RoutingClassifier
 from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
 from hotline.models.department import Department, District
+
+# geo (issue 18): district polygons and the gazetteer
+from hotline.models.geo import DistrictArea, Place, PlaceKind
 from hotline.models.hotspot import Hotspot, HotspotFollower, HotspotStatus, HotspotTicket, HotspotWindow
 from hotline.models.knowledge import Article, ArticleStatus, ArticleUse, ArticleVersion, KnowledgeRevision, VersionState
 from hotline.models.report import ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
@@ -41,6 +44,10 @@ __all__ = [
     "Channel",
     "Department",
     "District",
+    # geo (issue 18)
+    "DistrictArea",
+    "Place",
+    "PlaceKind",
     "ExtensionRequest",
     "Hotspot",
     "HotspotFollower",
