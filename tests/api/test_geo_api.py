@@ -41,7 +41,7 @@ def test_a_ticket_without_a_point_says_null(api, city):
 )
 def test_bad_points_are_400_and_store_nothing(api, city, changes, field, words):
     geo_city.load()
-    response = api(city.operator).post("/api/v1/tickets", json=call(**changes))
+    response = api(city.operator).post("/api/v1/tickets", json=call(**changes), headers={"Accept-Language": "en"})
     assert_error(response, 400, "invalid_input", field=field)
     assert words in response.get_json()["detail"]
     assert ticket_count() == 0
