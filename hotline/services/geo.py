@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
 from hotline.models import DistrictArea, Place, Status, Ticket, User
@@ -29,6 +30,7 @@ EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_RADIUS_M = 100
 MAX_RADIUS_M = 2_000  # up to ~37 rows of cells: still a few index ranges
 NEARBY_LIMIT = 50
+CANDIDATES = 5_000  # open tickets read around a point at most (a radius of 2 km in a busy centre)
 PLACE_LIMIT = 10
 
 
@@ -182,17 +184,32 @@ def nearby(
     confidential tickets hidden as everywhere), those of `category_id` first, then the nearest."""
     ranges = cell_ranges(lat, long, radius_m)
     in_cells = or_(*(Ticket.geo_cell.between(first, last) for first, last in ranges))
-    statement = access.visible_tickets(actor).where(and_(in_cells, Ticket.status.in_(Status.OPEN)))
+    # The few columns measured first (rows read from the cells' index ranges), then only the
+    # tickets kept are loaded whole: building ORM objects for every candidate cost most.
+    statement = (
+        access.visible_tickets(actor)
+        .with_only_columns(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
+        .where(and_(in_cells, Ticket.status.in_(Status.OPEN)))
+        .limit(CANDIDATES)
+    )
     if exclude_id is not None:
         statement = statement.where(Ticket.id != exclude_id)
-    # A dense spot may hold many: read a bounded number, newest first, then measure them.
-    statement = statement.order_by(Ticket.id.desc()).limit(limit * 20)
-    found = []
-    for ticket in db.session.scalars(statement):
-        if ticket.lat is None or ticket.long is None:
-            continue
-        metres = distance_m(lat, long, ticket.lat, ticket.long)
+    measured = []
+    for ticket_id, ticket_lat, ticket_long, ticket_category in db.session.execute(statement):
+        metres = distance_m(lat, long, ticket_lat, ticket_long)
         if metres <= radius_m:
-            found.append(Near(ticket, metres, category_id is not None and ticket.category_id == category_id))
-    found.sort(key=lambda near: (not near.same_category, near.distance_m))
-    return found[:limit]
+            same = category_id is not None and ticket_category == category_id
+            measured.append((not same, metres, ticket_id))
+    measured.sort()
+    kept = measured[:limit]
+    if not kept:
+        return []
+    loaded = {
+        ticket.id: ticket
+        for ticket in db.session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_([ticket_id for _, _, ticket_id in kept]))
+            .options(selectinload(Ticket.category), selectinload(Ticket.district))
+        )
+    }
+    return [Near(loaded[ticket_id], metres, not other) for other, metres, ticket_id in kept]
