@@ -276,6 +276,10 @@ MATRIX: list[Row] = [
     web("intake.caller_history", "GET", "/tickets/caller-history?phone=13800138000", INTAKE),
     web("intake.likely_duplicates", "POST", "/tickets/likely-duplicates", INTAKE, data=DUPLICATES_FORM),
     web("intake.places", "GET", "/tickets/places.json?q=人民", INTAKE),  # geo (issue 18): the gazetteer at intake
+    # geo (issue 18): the desks' maps
+    web("maps.unit", "GET", "/maps/unit", DEPARTMENTS),
+    web("maps.city", "GET", "/maps/city", SUPERVISE),
+    web("maps.geography", "GET", "/admin/geography", ADMINS),
     web("console.index", "GET", "/console/", INTAKE),
     web("console.feed", "GET", "/console/calls.json", INTAKE),
     web("console.answer", "POST", "/console/calls/{call.call_sid}/answer", INTAKE, fresh=True),

@@ -184,11 +184,13 @@ def nearby(
     confidential tickets hidden as everywhere), those of `category_id` first, then the nearest."""
     ranges = cell_ranges(lat, long, radius_m)
     in_cells = or_(*(Ticket.geo_cell.between(first, last) for first, last in ranges))
-    # The few columns measured first (rows read from the cells' index ranges), then only the
-    # tickets kept are loaded whole: building ORM objects for every candidate cost most.
+    # The few columns measured first, read from the cells' index ranges alone: the viewer's
+    # rule (department staff: their department's tickets) is applied to those within the
+    # radius afterwards, else the planner may walk all of a department's open tickets (SQLite
+    # did: 39 ms instead of 3 at 1 M tickets, benchmarks/nearby.py). Only the tickets kept
+    # are loaded whole: building ORM objects for every candidate cost most.
     statement = (
-        access.visible_tickets(actor)
-        .with_only_columns(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
+        select(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
         .where(and_(in_cells, Ticket.status.in_(Status.OPEN)))
         .limit(CANDIDATES)
     )
@@ -200,6 +202,15 @@ def nearby(
         if metres <= radius_m:
             same = category_id is not None and ticket_category == category_id
             measured.append((not same, metres, ticket_id))
+    if measured:
+        visible = set(
+            db.session.scalars(
+                access.visible_tickets(actor)
+                .with_only_columns(Ticket.id)
+                .where(Ticket.id.in_([ticket_id for _, _, ticket_id in measured]))
+            )
+        )
+        measured = [entry for entry in measured if entry[2] in visible]
     measured.sort()
     kept = measured[:limit]
     if not kept:

@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
         hotspots,
         intake,
         knowledge,
+        maps,  # geo (issue 18): maps for each desk
         outbox,
         policies,
         reports,
@@ -50,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(maps.bp)  # geo (issue 18)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
