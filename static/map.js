@@ -11,20 +11,25 @@
   if (data.tiles) {
     L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.attribution || "" }).addTo(map);
   }
+  // The view first (vector layers need one to be drawn): everything the map will show.
   var bounds = L.latLngBounds([]);
   var districts = L.geoJSON(data.districts, {
     style: function () { return { color: "#6c757d", weight: 1.5, fillColor: "#e9ecef", fillOpacity: data.tiles ? 0.1 : 0.6 }; },
     onEachFeature: function (feature, layer) {
       layer.bindTooltip(feature.properties.name || feature.properties.code, { sticky: true });
     }
-  }).addTo(map);
+  });
   if (data.districts.features.length) { bounds.extend(districts.getBounds()); }
+  data.places.forEach(function (place) { bounds.extend([place.lat, place.long]); });
+  data.tickets.forEach(function (ticket) { bounds.extend([ticket.lat, ticket.long]); });
+  if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 }); }
+  else { map.setView([0, 0], 2); }
+  districts.addTo(map);
   data.places.forEach(function (place) {
     var marker = L.circleMarker([place.lat, place.long], {
       radius: 3, color: "#495057", weight: 1, fillColor: "#adb5bd", fillOpacity: 1, className: "map-place"
     }).addTo(map);
     marker.bindTooltip(place.name);
-    bounds.extend([place.lat, place.long]);
   });
   var colours = { ok: "#198754", amber: "#fd7e14", red: "#dc3545", none: "#0d6efd" };
   data.tickets.forEach(function (ticket) {
@@ -40,7 +45,6 @@
     marker.bindPopup(popup);
     var element = marker.getElement && marker.getElement();
     if (element) { element.setAttribute("data-number", ticket.number); }
-    bounds.extend([ticket.lat, ticket.long]);
   });
   data.hotspots.forEach(function (spot) {
     var circle = L.circleMarker([spot.lat, spot.long], {
@@ -56,6 +60,4 @@
     var element = circle.getElement && circle.getElement();
     if (element) { element.setAttribute("data-hotspot", spot.id); }
   });
-  if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 }); }
-  else { map.setView([0, 0], 2); }
 })();
