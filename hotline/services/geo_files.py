@@ -66,18 +66,27 @@ def load_districts(stream: TextIO) -> GeoLoadResult:
         return result
     existing = {area.district_id: area for area in db.session.scalars(select(DistrictArea))}
     for district_id, (geometry, (min_long, min_lat, max_long, max_lat)) in outlines.items():
-        box = {"min_lat": min_lat, "min_long": min_long, "max_lat": max_lat, "max_long": max_long}
-        area = existing.get(district_id)
-        if area is None:
-            db.session.add(DistrictArea(district_id=district_id, geometry=geometry, **box))
-            result.created += 1
-        else:
-            area.geometry = geometry
-            for name, value in box.items():
-                setattr(area, name, value)
-            result.updated += 1
+        values = {
+            "geometry": geometry,
+            "min_lat": min_lat,
+            "min_long": min_long,
+            "max_lat": max_lat,
+            "max_long": max_long,
+        }
+        _store(existing.get(district_id), DistrictArea, {"district_id": district_id}, values, result)
     db.session.commit()
     return result
+
+
+def _store(row: Any, model: type, key: dict[str, Any], values: dict[str, Any], result: GeoLoadResult) -> None:
+    """Create the row (known by `key`) or update the one there, counting which."""
+    if row is None:
+        db.session.add(model(**key, **values))
+        result.created += 1
+        return
+    for name, value in values.items():
+        setattr(row, name, value)
+    result.updated += 1
 
 
 def _feature_problem(
@@ -143,14 +152,7 @@ def load_places(stream: TextIO) -> GeoLoadResult:
         return result
     existing = {(place.name, place.kind): place for place in db.session.scalars(select(Place))}
     for key, values in rows.items():
-        place = existing.get(key)
-        if place is None:
-            db.session.add(Place(**values))
-            result.created += 1
-        else:
-            for name, value in values.items():
-                setattr(place, name, value)
-            result.updated += 1
+        _store(existing.get(key), Place, {}, values, result)
     db.session.commit()
     return result
 
