@@ -9,6 +9,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Ticket
 from tests import geo_city
+from tests.open311.test_client_library import filer, live_server  # noqa: F401 - fixtures
 from tests.open311.test_open311 import api_key, assert_error, get, post, ticket_count, valid, xml  # noqa: F401
 
 
@@ -63,3 +64,31 @@ def test_a_point_outside_the_city_is_400_and_files_nothing(client, city, valid, 
     valid.update({"lat": str(geo_city.OUTSIDE[0]), "long": str(geo_city.OUTSIDE[1])})
     assert_error(post(client, fmt, **valid), 400, fmt, "outside the city")
     assert ticket_count() == 0
+
+
+def test_an_open311_client_sends_lat_long_and_reads_them_back(city, live_server, filer):  # noqa: F811
+    from georeport import GeoReport
+
+    from hotline.services.users import issue_token
+
+    geo_city.load()
+    sent = filer.create_request(
+        "potholes",
+        dry_run=False,
+        confirm="SEND",
+        api_key=issue_token(city.operator),
+        validate_remote=True,
+        lat=39.9087,
+        lng=116.4075,  # civicbot spells it lng and sends the spec's `long`
+        description="人民路中段路面塌陷，车辆难以通过。",
+        phone="13900139000",
+    )
+    (answer,) = sent.response
+    number = answer["service_request_id"]
+    db.session.expire_all()
+    assert _ticket(number).district == city.east
+    read = GeoReport(live_server).get_service_request(number)
+    assert (float(read["lat"]), float(read["long"])) == (39.9087, 116.4075)
+    assert filer.get_request(number)["lat"] == 39.9087
+    xml_read = GeoReport(live_server, output_format="xml").get_service_request(number)
+    assert (xml_read["lat"], xml_read["long"]) == ("39.9087", "116.4075")
