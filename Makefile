@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments: make test ARGS="-k api -x"
 ARGS ?=
 
-.PHONY: help run test test-fast lint format venv venv-prod lock translations migrate worker bench bench-reports bench-intake bench-soak bench-pages
+.PHONY: help run test test-fast lint format venv venv-prod lock translations migrate worker bench bench-reports bench-intake bench-soak bench-pages bench-nearby
 
 help:
 	@echo "make run        migrate, load the demo city if empty, run web + worker (+ embedded Redis)"
@@ -22,6 +22,7 @@ help:
 	@echo "make worker     one RQ worker with the scheduler, on both queues or QUEUE=urgent|bulk (needs REDIS_URL)"
 	@echo "make bench      run benchmarks/*.py"
 	@echo "make bench-intake  ticket intake under gunicorn vs a trivial endpoint, SQLite and PostgreSQL (ARGS=...)"
+	@echo "make bench-nearby  tickets near a point beside SELECT 1, SQLite and PostgreSQL (ARGS=--tickets N)"
 	@echo "make bench-soak    minutes of steady intake while a worker is killed and Redis restarted (ARGS=...)"
 	@echo "make bench-reports  reports at 1,000,000 tickets on SQLite and PostgreSQL (TICKETS=...)"
 	@echo "make bench-pages    every role's pages under gunicorn, SQLite and PostgreSQL (ARGS=\"--tickets 10000000\")"
@@ -111,3 +112,8 @@ bench-soak: venv
 # Every page each role opens, at 100,000 tickets by default: make bench-pages ARGS="--tickets 10000000"
 bench-pages: venv
 	$(BIN)/python benchmarks/pages.py $(ARGS)
+
+# geo (issue 18): tickets near a point beside SELECT 1, SQLite then PostgreSQL (ARGS="--tickets 10000000")
+bench-nearby: venv
+	$(BIN)/python benchmarks/nearby.py --db sqlite $(ARGS)
+	$(BIN)/python benchmarks/nearby.py --db postgresql $(ARGS)

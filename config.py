@@ -126,6 +126,11 @@ class Config:
         # The public base URL (https://hotline.example.gov) behind a proxy: webhook signatures are
         # checked against it, and status callbacks are asked for only when it is known.
         self.HOTLINE_PUBLIC_URL = env_str("HOTLINE_PUBLIC_URL", "")
+        # geo (issue 18): the maps' tile layer, e.g. https://tiles.example.gov/{z}/{x}/{y}.png (its
+        # origin is allowed in the pages' img-src); empty: the district outlines and places are the
+        # background, drawn as vectors, so that maps work offline.
+        self.HOTLINE_MAP_TILES_URL = env_str("HOTLINE_MAP_TILES_URL", "")
+        self.HOTLINE_MAP_TILES_ATTRIBUTION = env_str("HOTLINE_MAP_TILES_ATTRIBUTION", "")
         # Phone calls (Twilio voice): callers wait in this Twilio queue for an operator, at most
         # HOTLINE_VOICE_MAX_WAIT seconds before being offered voicemail. Operators take calls round
         # the clock ("always", the default: a 12345 line is staffed 7x24), or, for a line that really

@@ -23,7 +23,9 @@ knows it came over HTTPS): a development server on plain HTTP must not pin itsel
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request, session
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 
 from hotline.services import login_sessions
@@ -57,13 +59,30 @@ _DEFAULTS = tuple((name.lower(), name, value) for name, value in HEADERS.items()
 
 
 def init_app(app: Flask) -> None:
+    # geo (issue 18): a configured map tile server's origin may serve the maps' images.
+    tiles = _origin(app.config.get("HOTLINE_MAP_TILES_URL") or "")
+    if tiles:
+        policy = CSP.replace("img-src 'self' data:", f"img-src 'self' data: {tiles}")
+        app.extensions["hotline_headers"] = tuple(
+            (lower, name, policy if lower == "content-security-policy" else value) for lower, name, value in _DEFAULTS
+        )
     app.after_request(_add_headers)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    # {s}.tile.example.org: any subdomain the template fills in
+    host = parts.netloc.replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
 
 
 def _add_headers(response: Response) -> Response:
     # What a view set itself stays (Headers.setdefault, one pass instead of one scan per header).
     present = {name.lower() for name, _value in response.headers}
-    response.headers.extend([(name, value) for lower, name, value in _DEFAULTS if lower not in present])
+    defaults = current_app.extensions.get("hotline_headers", _DEFAULTS)
+    response.headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache

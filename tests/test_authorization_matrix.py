@@ -289,6 +289,11 @@ MATRIX: list[Row] = [
     web("intake.new_ticket", "POST", "/tickets/new", INTAKE, data=INTAKE_FORM),
     web("intake.caller_history", "GET", "/tickets/caller-history?phone=13800138000", INTAKE),
     web("intake.likely_duplicates", "POST", "/tickets/likely-duplicates", INTAKE, data=DUPLICATES_FORM),
+    web("intake.places", "GET", "/tickets/places.json?q=人民", INTAKE),  # geo (issue 18): the gazetteer at intake
+    # geo (issue 18): the desks' maps
+    web("maps.unit", "GET", "/maps/unit", DEPARTMENTS),
+    web("maps.city", "GET", "/maps/city", SUPERVISE),
+    web("maps.geography", "GET", "/admin/geography", ADMINS),
     web("console.index", "GET", "/console/", INTAKE),
     web("console.feed", "GET", "/console/calls.json", INTAKE),
     web("console.answer", "POST", "/console/calls/{call.call_sid}/answer", INTAKE, fresh=True),
@@ -364,6 +369,9 @@ MATRIX: list[Row] = [
     api("api.duplicates", "GET", A % "ticket" + "/duplicates", INTAKE),
     api("api.ticket_suggestions", "GET", A % "pending" + "/suggestions", DISPATCH),
     api("api.search_tickets", "GET", "/api/v1/search/tickets?q=路面", SIGNED_IN),
+    # geo (issue 18): tickets near a point (each sees only those it may: tests/api/test_geo_api.py), the gazetteer
+    api("api.nearby_tickets", "GET", "/api/v1/tickets/nearby?lat=39.91&long=116.41", SIGNED_IN),
+    api("api.search_places", "GET", "/api/v1/places?q=人民", SIGNED_IN),
     api("api.accept", "POST", A % "ticket" + "/accept", {ROADS}, hidden={WATER}, json=version("ticket")),
     api("api.resolve", "POST", A % "accepted" + "/resolve", {ROADS}, hidden={WATER}, json=version("accepted", resolution="已修复。")),
     api("api.return_to_dispatch", "POST", A % "ticket" + "/return", {ROADS}, hidden={WATER}, json=version("ticket", **RETURN)),

@@ -17,6 +17,7 @@ from hotline.api import (  # noqa: E402, F401
     directory,
     duty,  # duty rota (值班, issue 17 item 4)
     errors,
+    geo,  # geo (issue 18): tickets near a point, the gazetteer
     knowledge,
     merging,
     openapi,

@@ -262,6 +262,32 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 ],
             ),
         },
+        # geo (issue 18): tickets near a point, the gazetteer
+        "/api/v1/tickets/nearby": {
+            "get": _operation(
+                "nearby_tickets",
+                "Open tickets near a point that the caller may see, same category first, then nearest",
+                ANY,
+                tag="tickets",
+                ok=(200, ref("Nearby")),
+                params=[
+                    _param("lat", "query", {"type": "number", "minimum": -90, "maximum": 90}, "WGS84.", True),
+                    _param("long", "query", {"type": "number", "minimum": -180, "maximum": 180}, "WGS84.", True),
+                    _param("radius_m", "query", {"type": "integer", "minimum": 1}, "Metres: 100, at most 2,000."),
+                    _param("category", "query", {"type": "string"}, "A category code: its tickets come first."),
+                ],
+            )
+        },
+        "/api/v1/places": {
+            "get": _operation(
+                "search_places",
+                "The gazetteer's places whose name holds q, those starting with it first",
+                ANY,
+                tag="tickets",
+                ok=(200, ref("Places")),
+                params=[_param("q", "query", {"type": "string"}, "Part of the name."), _limit(10, 50)],
+            )
+        },
         "/api/v1/tickets/{number}": {
             "get": _operation(
                 "get_ticket", "One ticket with its events", ANY, tag="tickets", ok=(200, ref("Ticket")), params=[NUMBER]

@@ -96,6 +96,9 @@ TICKET_FIELDS: dict[str, Schema] = {
     "parent": nullable(STRING),
     "source": nullable(STRING),
     "external_id": nullable(STRING),
+    # geo (issue 18)
+    "lat": nullable({"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84; null when unknown."}),
+    "long": nullable({"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84; null when unknown."}),
     "assisting": {"type": "array", "items": ref("Assist")},
     "resolution": nullable(STRING),
     "created_at": TIME,
@@ -548,5 +551,49 @@ SCHEMAS.update(
             },
             required=("user", "starts_at", "ends_at"),
         ),
+    }
+)
+
+# --- geo (issue 18): tickets near a point, the gazetteer ---------------------------------------
+LATITUDE: Schema = {"type": "number", "minimum": -90, "maximum": 90}
+LONGITUDE: Schema = {"type": "number", "minimum": -180, "maximum": 180}
+SCHEMAS.update(
+    {
+        "NearbyTicket": obj(
+            {
+                "number": STRING,
+                "status": STATUS,
+                "category": STRING,
+                "district": nullable(STRING),
+                "address": STRING,
+                "description": STRING,
+                "lat": LATITUDE,
+                "long": LONGITUDE,
+                "created_at": TIME,
+                "distance_m": {"type": "number", "minimum": 0},
+                "same_category": BOOLEAN,
+            }
+        ),
+        "Nearby": obj(
+            {
+                "lat": LATITUDE,
+                "long": LONGITUDE,
+                "radius_m": {"type": "integer", "minimum": 1},
+                "tickets": {"type": "array", "items": ref("NearbyTicket")},
+            }
+        ),
+        "Place": obj(
+            {
+                "id": ID,
+                "name": STRING,
+                "kind": {"type": "string", "enum": ["road", "community", "landmark"]},
+                "lat": LATITUDE,
+                "long": LONGITUDE,
+                "district": nullable(STRING),
+                "district_name": nullable(STRING),
+                "department": nullable(STRING),
+            }
+        ),
+        "Places": obj({"places": {"type": "array", "items": ref("Place")}}),
     }
 )

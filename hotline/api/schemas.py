@@ -14,6 +14,7 @@ API route", says how to describe a new route.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask_babel import gettext as _
@@ -97,6 +98,15 @@ class Id(fields.Integer):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
             raise ValidationError(_("“%(field)s” must be a positive integer.", field=self.name))
         return value
+
+
+class Number(fields.Float):
+    """A finite JSON number (a coordinate, say); ranges are the service's to check."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValidationError(_("“%(field)s” must be a number.", field=self.name))
+        return float(value)
 
 
 class Flag(fields.Boolean):

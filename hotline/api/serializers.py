@@ -64,6 +64,9 @@ def ticket_json(
         # Imported history: the old system's name and its id for the ticket; null for our own.
         "source": ticket.source or None,
         "external_id": ticket.external_id,
+        # geo (issue 18): where it happened, WGS84; null when unknown
+        "lat": ticket.lat,
+        "long": ticket.long,
         "assisting": [assist_json(a) for a in sorted(helpers, key=lambda a: a.department.code)],
         "resolution": ticket.resolution,
         "created_at": iso(ticket.created_at),

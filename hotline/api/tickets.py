@@ -12,7 +12,7 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
-from hotline.api.schemas import Body, Flag, Id, Text, load, optional
+from hotline.api.schemas import Body, Flag, Id, Number, Text, load, optional
 from hotline.api.serializers import event_json, iso, notification_json, ticket_json
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Status
 from hotline.models.audit import ViewChannel
@@ -38,6 +38,9 @@ class TicketInput(Body):
     confidential = optional(Flag())
     direct_answer = optional(Text(metadata={"description": "A consultation answered at once."}))
     article_id = optional(Id(metadata={"description": "The knowledge-base article the answer cites."}))
+    # geo (issue 18): WGS84; ranges, both or neither: the service checks (inside the city once it is loaded)
+    lat = optional(Number(metadata={"minimum": -90, "maximum": 90, "description": "WGS84."}))
+    long = optional(Number(metadata={"minimum": -180, "maximum": 180, "description": "WGS84."}))
 
 
 TICKET_INPUT = TicketInput()
@@ -60,6 +63,8 @@ def create_ticket() -> Response:
         confidential=bool(body["confidential"]),
         direct_answer=body["direct_answer"],
         article_id=body["article_id"],  # cite a knowledge-base article (its answer if none given)
+        lat=body["lat"],  # geo (issue 18)
+        long=body["long"],
     )
     # Speed (benchmarks/intake.py): the answer is built from the rows as written, not read back:
     # a new ticket has no children and no assisting departments, and its events and texts are

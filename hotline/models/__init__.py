@@ -9,6 +9,9 @@ from hotline.models.department import Department, District
 
 # duty rota (值班, issue 17 item 4)
 from hotline.models.duty import DutyAlert, DutyContact, DutyPattern, DutyShift
+
+# geo (issue 18): district polygons and the gazetteer
+from hotline.models.geo import DistrictArea, Place, PlaceKind
 from hotline.models.hotspot import Hotspot, HotspotFollower, HotspotStatus, HotspotTicket, HotspotWindow
 from hotline.models.knowledge import Article, ArticleStatus, ArticleUse, ArticleVersion, KnowledgeRevision, VersionState
 from hotline.models.report import ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
@@ -49,6 +52,10 @@ __all__ = [
     "DutyContact",
     "DutyPattern",
     "DutyShift",
+    # geo (issue 18)
+    "DistrictArea",
+    "Place",
+    "PlaceKind",
     "ExtensionRequest",
     "Hotspot",
     "HotspotFollower",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -102,6 +102,11 @@ class Ticket(db.Model):
     # Imported history (services/importing.py): the old system's name and its id for the ticket.
     source: Mapped[str] = mapped_column(String(32), default="", server_default="")
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # Where it happened (issue 18, services/geo.py): WGS84, null when unknown; `geo_cell` is the
+    # point's grid cell, indexed, so that the tickets near a point are read from a few cells.
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    geo_cell: Mapped[int | None] = mapped_column(BigInteger)
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -127,6 +132,8 @@ class Ticket(db.Model):
         Index("ix_ticket_district_created", "district_id", "created_at"),
         # The intake form's recent categories: an operator's latest tickets. Migration f16b00000110.
         Index("ix_ticket_created_by_created", "created_by_id", "created_at"),
+        # Tickets near a point (geo): a few cell ranges, open ones read from the index. Migration f18a00000010.
+        Index("ix_ticket_geo_cell_status", "geo_cell", "status"),
         # Imported tickets: one per (old id, source); also finds a ticket by its old id alone.
         Index("uq_ticket_external_id_source", "external_id", "source", unique=True),
         # Search's date filter as id bounds, from the index alone (PostgreSQL only: SQLite's

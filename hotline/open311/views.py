@@ -37,7 +37,7 @@ from hotline.models import TICKET_TYPES, Category, Channel, District, Status, Ti
 from hotline.models.types import utcnow
 from hotline.open311 import bp
 from hotline.open311.formats import error, format_of_path, render
-from hotline.services import access, phones, ratelimit, tickets
+from hotline.services import access, geo, phones, ratelimit, tickets
 from hotline.services.errors import ServiceError
 from hotline.services.users import user_for_token
 
@@ -238,15 +238,18 @@ def create_request(fmt: str) -> Response:
                 "and the last four digits let them follow it on the status page."
             ),
         )
+    address, point = _location(form)
     intake = tickets.Intake(
         caller_phone=phone,
         caller_name=_caller_name(form.get("first_name", ""), form.get("last_name", "")),
         type=attributes.get("type") or DEFAULT_TYPE,
         category=category.code,
         district=attributes.get("district") or None,
-        address=_location(form),
+        address=address,
         description=description,
         channel=Channel.OPEN311.value,
+        lat=point[0] if point else None,  # geo (issue 18)
+        long=point[1] if point else None,
     )
     ticket = tickets.create_ticket(user, intake).ticket
     notice = _(
@@ -289,8 +292,8 @@ def request_json(ticket: Ticket, updated_at: datetime) -> dict[str, Any]:
         "address": public_text(ticket.address or (ticket.district.name if ticket.district else ""), ticket) or None,
         "address_id": None,
         "zipcode": None,
-        "lat": None,
-        "long": None,
+        "lat": ticket.lat,  # geo (issue 18)
+        "long": ticket.long,
         "media_url": None,
     }
 
@@ -488,17 +491,18 @@ def _attributes(form) -> dict[str, str]:
     return values
 
 
-def _location(form) -> str:
-    """The address text: address_string, else address_id, else the coordinates.
+def _location(form) -> tuple[str, tuple[float, float] | None]:
+    """The address text (address_string, else address_id, else the coordinates) and the point.
 
-    The spec asks for a location; the hotline stores no coordinates, so lat/long
-    given alone are kept in the address text for the department to read."""
+    geo (issue 18): lat/long are stored (and answered back); an address_string alone is
+    matched against the city's gazetteer, whose place gives the point (and so the district)."""
     address = form.get("address_string", "").strip() or form.get("address_id", "").strip()
     lat, long = form.get("lat", "").strip(), form.get("long", "").strip()
     if not lat and not long:
         if not address:
             raise Open311Error(400, _("A location is required: address_string, or lat and long."))
-        return address
+        place = geo.match_address(form.get("address_string", ""))
+        return address, (place.lat, place.long) if place is not None else None
     if not lat or not long:
         raise Open311Error(400, _("lat and long go together."))
     try:
@@ -507,7 +511,7 @@ def _location(form) -> str:
         latitude = longitude = float("nan")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise Open311Error(400, _("lat must be a number from -90 to 90 and long from -180 to 180."))
-    return address or f"{latitude:.6f}, {longitude:.6f}"
+    return address or f"{latitude:.6f}, {longitude:.6f}", (latitude, longitude)
 
 
 def _caller_name(first: str, last: str) -> str:

@@ -34,10 +34,12 @@ from hotline.models import (
     Channel,
     Department,
     District,
+    DistrictArea,
     DutyAlert,
     DutyContact,
     DutyPattern,
     DutyShift,
+    Place,
     Role,
     RoutingOutcome,
     Status,
@@ -46,7 +48,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import intake, knowledge, lifecycle, passwords, sla
+from hotline.services import geo_files, intake, knowledge, lifecycle, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -266,6 +268,7 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
         categories = _build_categories(departments)
         db.session.add_all(categories.values())
         db.session.commit()
+        _load_geography()  # geo (issue 18): the districts' outlines and the gazetteer
         users = _create_users()  # each commits, as `flask users create` does
         _seed_duty_rota(departments, users)  # duty rota (值班, issue 17 item 4)
         seeder = _TicketSeeder(rng, tz, now, departments, districts, categories, users)
@@ -398,6 +401,16 @@ def _require_empty() -> None:
         )
 
 
+def _load_geography() -> None:
+    """geo (issue 18): the demo city's made-up districts and places (demo_data/README.md)."""
+    with (DATA_DIR / "districts.geojson").open(encoding="utf-8") as stream:
+        loaded = geo_files.load_districts(stream)
+    with (DATA_DIR / "places.csv").open(encoding="utf-8", newline="") as stream:
+        places = geo_files.load_places(stream)
+    if loaded.errors or places.errors:
+        raise ValueError(f"the demo geography does not load: {loaded.errors + places.errors}")
+
+
 def _remove_city() -> None:
     """Undo a seeding that failed half-way (the database was empty before it began)."""
     db.session.execute(update(Article).values(current_version_id=None))
@@ -405,6 +418,8 @@ def _remove_city() -> None:
         ArticleUse,
         ArticleVersion,
         Article,
+        Place,  # geo (issue 18)
+        DistrictArea,
         RoutingOutcome,
         TicketEvent,
         DutyAlert,  # duty rota (值班, issue 17 item 4)
@@ -506,6 +521,8 @@ class _TicketSeeder:
         users: dict[str, User],
     ) -> None:
         self.rng = rng
+        self.point_rng = random.Random(18)  # geo: points drawn apart from the story, which stays as it was
+        self.boxes: dict[int, tuple[float, float, float, float]] | None = None
         self.tz = tz
         self.zone = ZoneInfo(tz)
         self.now = now
@@ -634,6 +651,8 @@ class _TicketSeeder:
             "caller_phone": phone,
             "caller_name": name,
         }
+        if district is not None and kind != "consultation":  # geo (issue 18): a point in its district
+            fields |= self._point_in(district)
         ticket = intake.draft(operator, channel, fields, at=plan.created_at, number=number)
         ticket.category = category  # the SLA policy is looked up through it
         story = _Story(self, ticket, plan, category)
@@ -642,6 +661,23 @@ class _TicketSeeder:
         if ticket.is_open and ticket.department_id is not None:
             ticket.sla_level = sla.level_at(ticket, self.now)  # as the periodic SLA sweep would have set it
         return _Built(ticket, story.events, story.outcomes)
+
+    def _point_in(self, district: District) -> dict[str, float]:
+        """A point inside the district's outline, from a random stream of its own, so that the
+        demo's tickets stay what they were before they had points."""
+        if self.boxes is None:
+            self.boxes = {
+                area.district_id: (area.min_lat, area.min_long, area.max_lat, area.max_long)
+                for area in db.session.scalars(select(DistrictArea))
+            }
+        box = self.boxes.get(district.id)
+        if box is None:
+            return {}
+        south, west, north, east = box
+        return {
+            "lat": round(self.point_rng.uniform(south, north), 6),
+            "long": round(self.point_rng.uniform(west, east), 6),
+        }
 
     def _address(self, district: District) -> str:
         rng = self.rng

@@ -57,6 +57,7 @@ from hotline.services import (
     access,
     citizen_sms,
     derived,
+    geo,
     knowledge,
     lifecycle,
     outbox,
@@ -89,6 +90,9 @@ FIELDS = frozenset(
         "confidential",
         "caller_phone",
         "caller_name",
+        # geo (issue 18): the point, WGS84; open_ticket adds its grid cell (geo.point_values)
+        "lat",
+        "long",
     )
 )
 REQUIRED = frozenset({"type", "category_id", "description"})
@@ -113,6 +117,9 @@ class Intake:
     confidential: bool = False
     direct_answer: str | None = None  # set to close a consultation at once (直接办结)
     article_id: int | None = None  # the knowledge-base article the direct answer cites (its answer if none typed)
+    # geo (issue 18): where it happened (WGS84), both or neither; fills the district when none is named
+    lat: float | None = None
+    long: float | None = None
 
 
 @dataclass
@@ -144,6 +151,8 @@ def create_ticket(actor: User, intake: Intake) -> IntakeResult:
     ticket = result.written
     ticket.category = Category(id=ticket.category_id, code=intake.category)
     ticket.district = District(id=ticket.district_id, code=intake.district) if ticket.district_id else None
+    if ticket.district_id and not intake.district:  # geo: the district the point lies in
+        ticket.district = db.session.get(District, ticket.district_id)
     return result
 
 
@@ -281,7 +290,10 @@ def _opening_values(channel: str, fields: dict[str, Any]) -> dict[str, Any]:
     missing = REQUIRED - set(fields)
     if missing:
         raise ValueError(f"a ticket needs {', '.join(sorted(missing))}")
-    return {"address": "", "caller_phone": "", **fields, "channel": code}
+    values = {"address": "", "caller_phone": "", **fields, "channel": code}
+    if "lat" in fields or "long" in fields:  # geo: the point's grid cell, for tickets near a point
+        values |= geo.point_values(fields.get("lat"), fields.get("long"))
+    return values
 
 
 def _commit_keeping_loaded() -> None:
@@ -324,17 +336,24 @@ def _validated_intake(intake: Intake) -> dict[str, Any]:
         errors.append(
             InvalidInput(_("Only a consultation can be closed at once as a direct answer."), field="direct_answer")
         )
+    point = checked(lambda: geo.checked_point(intake.lat, intake.long))
+    district_id = checked(lambda: id_by_code(District, intake.district, "district"))
+    if point is not None:  # geo: a point outside the city is refused; inside, it names the district
+        located = checked(lambda: geo.locate(*point))
+        district_id = district_id or located
     values = {
         "caller_phone": checked(lambda: normalise_phone(intake.caller_phone)),
         "caller_name": (intake.caller_name or "").strip()[:120],
         "type": intake.type,
         "category_id": checked(lambda: id_by_code(Category, intake.category, "category", required=True)),
-        "district_id": checked(lambda: id_by_code(District, intake.district, "district")),
+        "district_id": district_id,
         "address": (intake.address or "").strip()[:300],
         "description": description,
         "urgency": intake.urgency,
         "confidential": bool(intake.confidential),
     }
+    if point is not None:
+        values["lat"], values["long"] = point
     if errors:
         raise InvalidInputs.of(errors)
     return values

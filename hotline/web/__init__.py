@@ -31,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
         hotspots,
         intake,
         knowledge,
+        maps,  # geo (issue 18): maps for each desk
         outbox,
         policies,
         reports,
@@ -52,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(duty.bp)  # duty rota (值班, issue 17 item 4)
+    app.register_blueprint(maps.bp)  # geo (issue 18)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

@@ -11,10 +11,11 @@ from hotline import labels
 from hotline.bounds import id_number
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket
-from hotline.services import access, calls, category_picker, merging, tickets
+from hotline.services import access, calls, category_picker, geo, merging, tickets
 from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.phones import normalise_phone
 from hotline.services.tickets import Intake
+from hotline.web import intake_geo
 from hotline.web.formatting import local_time, status_colour
 from hotline.web.forms import IntakeForm, no_nul, show_service_error
 from hotline.web.guards import roles_required
@@ -80,6 +81,7 @@ def likely_duplicates():
     intake page's script. It posts the form as typed (a description is too long for a URL);
     a number that is not (yet) valid or a category not chosen simply narrows the search."""
     form = {name: no_nul(request.form.get(name, "")) for name in ("caller_phone", "category", "address", "description")}
+    point = _point_or_none()
     try:
         phone = normalise_phone(form["caller_phone"]) if form["caller_phone"].strip() else None
     except InvalidInput:
@@ -94,12 +96,22 @@ def likely_duplicates():
         form["description"][: tickets.DESCRIPTION_MAX],
         limit=DUPLICATES_SHOWN,
     )
+    # geo (issue 18): open tickets near the point, beside the word-based ones (intake_geo.py)
+    found = intake_geo.with_nearby(current_user, found, point, category, limit=DUPLICATES_SHOWN)
     return jsonify(
         {
-            "searched": phone is not None or category is not None,
+            "searched": phone is not None or category is not None or point is not None,
             "duplicates": [_duplicate_json(likely) for likely in found],
         }
     )
+
+
+@bp.get("/tickets/places.json")
+@roles_required(*access.INTAKE_ROLES)
+def places():
+    """geo (issue 18): gazetteer entries matching the address typed (search as you type)."""
+    query = no_nul(request.args.get("q", ""))[:100]
+    return jsonify({"places": [geo.place_json(place) for place in geo.search_places(query)]})
 
 
 def _duplicate_json(likely: merging.Likely) -> dict:
@@ -115,7 +127,7 @@ def _duplicate_json(likely: merging.Likely) -> dict:
         "category": ticket.category.name,
         "department": ticket.department.name if ticket.department else None,
         "description": description if len(description) <= EXCERPT else description[:EXCERPT] + "…",
-        "reasons": [str(labels.DUPLICATE_REASON_LABELS.get(reason, reason)) for reason in likely.reasons],
+        "reasons": [intake_geo.reason_label(reason) for reason in likely.reasons],
         "similarity": round(likely.similarity, 2),
     }
 
@@ -145,7 +157,20 @@ def _intake_from(form: IntakeForm) -> Intake:
         confidential=bool(form.confidential.data),
         direct_answer=form.direct_answer.data or None,
         article_id=_article_id(request.form.get("article_id")),
+        # geo (issue 18): the point picked from the gazetteer or the map; checked by the service
+        lat=intake_geo.coordinate(request.form.get("lat")),
+        long=intake_geo.coordinate(request.form.get("long")),
     )
+
+
+def _point_or_none() -> tuple[float, float] | None:
+    """The point as the duplicates panel posts it: one not (yet) valid narrows nothing."""
+    try:
+        return geo.checked_point(
+            intake_geo.coordinate(request.form.get("lat")), intake_geo.coordinate(request.form.get("long"))
+        )
+    except InvalidInput:
+        return None
 
 
 def _article_id(raw: str | None) -> int | None:
