@@ -28,6 +28,8 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
 FROM_NUMBER = "+15005550006"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+# Outgoing calls (issue 17: the hotline rings a staff member's phone, then bridges the citizen).
+CALLS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
 
 
 @dataclass
@@ -111,6 +113,12 @@ class FakeTwilio:
         with self.lock:
             return [r.form for r in self.requests if r.path == MESSAGES_PATH and r.answered == 201]
 
+    def calls(self) -> list[dict[str, str]]:
+        """The forms of the authorized call requests the fake accepted (201): To, From, Url,
+        StatusCallback... The fake only records a call; a test plays Twilio's webhooks itself."""
+        with self.lock:
+            return [r.form for r in self.requests if r.path == CALLS_PATH and r.answered == 201]
+
     def message_requests(self) -> list[Recorded]:
         with self.lock:
             return [r for r in self.requests if r.path == MESSAGES_PATH]
@@ -135,6 +143,8 @@ class FakeTwilio:
     def _answer(self, path: str, form: dict[str, str], authorized: bool) -> tuple[int, dict]:
         if not authorized:
             return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        if path == CALLS_PATH:
+            return self._call(form)
         if path != MESSAGES_PATH:
             return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
         with self.lock:
@@ -170,6 +180,36 @@ class FakeTwilio:
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+        }
+
+    def _call(self, form: dict[str, str]) -> tuple[int, dict]:
+        with self.lock:
+            failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            return failure.status, {"code": failure.code, "message": failure.message, "status": failure.status}
+        if not form.get("To"):
+            return 400, {"code": 21201, "message": "No 'To' number is specified", "status": 400}
+        if not form.get("From"):
+            return 400, {"code": 21213, "message": "No 'From' number is specified", "status": 400}
+        if not form.get("Url") and not form.get("Twiml"):
+            return 400, {"code": 21205, "message": "Url parameter is required.", "status": 400}
+        sid = "CA" + secrets.token_hex(16)
+        now = formatdate(usegmt=True)
+        return 201, {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": form["To"],
+            "from": form["From"],
+            "status": "queued",
+            "direction": "outbound-api",
+            "date_created": now,
+            "date_updated": now,
+            "start_time": None,
+            "end_time": None,
+            "duration": None,
+            "price": None,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
         }
 
 

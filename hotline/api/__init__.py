@@ -12,6 +12,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Imported for their side effect: they attach routes and handlers to `bp`.
 from hotline.api import (  # noqa: E402, F401
     calendar,
+    contacts,  # contact with the citizen and callback (issue 17)
     deadlines,
     directory,
     errors,

@@ -1,0 +1,96 @@
+"""Contact with the citizen (先联系后办理) and callback (回访), issue 17: the API's part.
+
+- `POST /tickets/<number>/contacts` `{"outcome", "note", "template"?}`: an attempt recorded;
+- `POST /tickets/<number>/call-citizen`: the hotline rings the caller's phone and bridges the
+  citizen (202: the call is under way; Twilio's status callback logs it);
+- `POST /tickets/<number>/reveal-phone` `{"reason"}`: the citizen's number, with the reason logged;
+- `GET /callbacks`: the callback queue; `POST /tickets/<number>/callback-call` (202) and
+  `POST /tickets/<number>/callback` `{"rating", "words"}`.
+All answer with the ticket (reveal-phone adds `caller_phone` unmasked); 409 on a stale version
+or a wrong state, 404 for a ticket the caller may not see. The rules are in
+`services/citizen_contact.py`.
+"""
+
+from __future__ import annotations
+
+from flask import Response
+
+from hotline.api import bp
+from hotline.api.auth import api_roles, api_user
+from hotline.api.parsing import expected_version, json_body, text
+from hotline.api.responses import json_response
+from hotline.api.serializers import iso, ticket_json
+from hotline.api.tickets import _ticket_response
+from hotline.models import Role
+from hotline.services import access, citizen_contact
+
+
+@bp.post("/tickets/<number>/contacts")
+@api_roles(Role.DEPARTMENT)
+def record_contact(number: str) -> Response:
+    body = json_body(("outcome", "note", "template", "version"))
+    outcome, version = text(body, "outcome", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    citizen_contact.record_contact(
+        api_user(), ticket, outcome, text(body, "note", default=""), version, template=text(body, "template")
+    )
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/call-citizen")
+@api_roles(Role.DEPARTMENT)
+def call_citizen(number: str) -> Response:
+    version = expected_version(json_body(("version",), required=False))
+    ticket = access.ticket_for(api_user(), number)
+    citizen_contact.call_citizen(api_user(), ticket, version)
+    return json_response(ticket_json(ticket, api_user()), 202)
+
+
+@bp.post("/tickets/<number>/reveal-phone")
+@api_roles(Role.DEPARTMENT)
+def reveal_phone(number: str) -> Response:
+    body = json_body(("reason", "version"))
+    reason, version = text(body, "reason", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    phone = citizen_contact.reveal_phone(api_user(), ticket, reason, version)
+    return json_response(ticket_json(ticket, api_user()) | {"caller_phone": phone})
+
+
+@bp.get("/callbacks")
+@api_roles(*access.CALLBACK_ROLES)
+def callback_queue() -> Response:
+    queue = citizen_contact.callback_queue(api_user())
+    return json_response(
+        {
+            "tickets": [
+                {
+                    "number": t.number,
+                    "type": t.type,
+                    "category": t.category.code,
+                    "department": t.department.code if t.department else None,
+                    "resolved_at": iso(t.resolved_at),
+                    "version": t.version,
+                }
+                for t in queue
+            ]
+        }
+    )
+
+
+@bp.post("/tickets/<number>/callback-call")
+@api_roles(*access.CALLBACK_ROLES)
+def callback_call(number: str) -> Response:
+    version = expected_version(json_body(("version",), required=False))
+    ticket = access.ticket_for(api_user(), number)
+    citizen_contact.callback_call(api_user(), ticket, version)
+    return json_response(ticket_json(ticket, api_user()), 202)
+
+
+@bp.post("/tickets/<number>/callback")
+@api_roles(*access.CALLBACK_ROLES)
+def record_callback(number: str) -> Response:
+    body = json_body(("rating", "words", "version"))
+    rating, version = text(body, "rating", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    citizen_contact.record_callback(api_user(), ticket, rating, text(body, "words", default=""), version)
+    return _ticket_response(ticket)
