@@ -38,7 +38,7 @@ from hotline.services.errors import Conflict, InvalidInput
 
 NOTE_MAX = 2000
 REASON_MAX = 500
-# The texts a unit may send the citizen (templates/sms/contact_<name>.<locale>.txt).
+# The texts a unit may send the citizen (templates/sms/<name>.<locale>.txt).
 TEXT_TEMPLATES = ("contact_tried", "contact_visit")
 # Twilio's DialCallStatus values of a citizen who answered the bridged call.
 DIAL_ANSWERED = ("completed", "answered")
@@ -100,12 +100,8 @@ def record_contact(
     data = {"outcome": outcome, "note": text} | ({"template": template} if template else {})
     lifecycle.apply(actor, ticket, "contact", expected_version=expected_version, data=data, at=now)
     if template:
-        body = citizen_sms.render(
-            f"contact_{template}", citizen_sms.locale_for(ticket.caller_phone), number=ticket.number
-        )
-        outbox.queue_message(
-            f"contact_{template}", ticket.caller_phone, body, ticket=ticket, dedupe_key=f"contact:{contact.id}"
-        )
+        body = citizen_sms.render(template, citizen_sms.locale_for(ticket.caller_phone), number=ticket.number)
+        outbox.queue_message(template, ticket.caller_phone, body, ticket=ticket, dedupe_key=f"contact:{contact.id}")
     return contact
 
 
