@@ -20,6 +20,7 @@ The first one that reached the citizen (or texted them) stops the first-contact 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,13 +31,16 @@ from sqlalchemy import and_, exists, or_, select
 from twilio.base.exceptions import TwilioException
 
 from hotline.extensions import db
-from hotline.models import Status, Ticket, TicketContact, User, ViewRecord
+from hotline.models import OutboundMessage, Status, Ticket, TicketContact, User, ViewRecord
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.types import utcnow
 from hotline.services import access, citizen_sms, derived, lifecycle, outbox, senders, survey
 from hotline.services.errors import Conflict, InvalidInput
 
+log = logging.getLogger(__name__)
+
 NOTE_MAX = 2000
+QUESTION_MAX = 200  # characters of the staff member's question in the text
 REASON_MAX = 500
 # The texts a unit may send the citizen (templates/sms/<name>.<locale>.txt).
 TEXT_TEMPLATES = ("contact_tried", "contact_visit")
@@ -126,6 +130,31 @@ def reveal_phone(actor: User, ticket: Ticket, reason: str, expected_version: int
     )
     lifecycle.apply(actor, ticket, "reveal_phone", expected_version=expected_version, data={"reason": text}, at=now)
     return ticket.caller_phone
+
+
+def ask_citizen(ticket: Ticket, question: str) -> OutboundMessage | None:
+    """Waiting on the citizen (the `wait` action): the staff member's question goes to the citizen
+    by text, through the outbox; their reply lands on the timeline and resumes the ticket
+    (`citizen_sms`, which takes a free text to the caller's ticket that waits on them first).
+    Never raises: the ticket is committed already, a lost text is logged."""
+    if not ticket.caller_phone or not citizen_sms.may_text(ticket):
+        return None
+    try:
+        body = citizen_sms.render(
+            "waiting_question",
+            citizen_sms.locale_for(ticket.caller_phone),
+            number=ticket.number,
+            question=citizen_sms.shorten(question, QUESTION_MAX),
+        )
+        waits = sum(1 for event in ticket.events if event.kind == "waiting")
+        message, _created = outbox.queue_message(
+            "waiting_question", ticket.caller_phone, body, ticket=ticket, dedupe_key=f"waiting:{ticket.id}:{waits}"
+        )
+    except Exception:
+        log.exception("could not queue the question to the citizen of ticket %s", ticket.number)
+        db.session.rollback()
+        return None
+    return message
 
 
 # --- click-to-call ----------------------------------------------------------------------------

@@ -52,9 +52,20 @@ def upgrade():
         batch_op.add_column(sa.Column("phone", sa.String(length=32), nullable=True))
     with op.batch_alter_table("view_record", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=False, server_default=""))
+    # The report facts' first-contact figures; days already counted get them at the next rebuild.
+    for table in ("report_fact", "report_period_fact"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("contact_decided", sa.Integer(), nullable=False, server_default="0"))
+            batch_op.add_column(sa.Column("contacted_on_time", sa.Integer(), nullable=False, server_default="0"))
+            batch_op.add_column(sa.Column("contact_seconds", sa.Float(), nullable=False, server_default="0"))
+            batch_op.add_column(sa.Column("contact_hist", sa.LargeBinary(), nullable=False, server_default=""))
 
 
 def downgrade():
+    for table in ("report_period_fact", "report_fact"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in ("contact_hist", "contact_seconds", "contacted_on_time", "contact_decided"):
+                batch_op.drop_column(column)
     with op.batch_alter_table("view_record", schema=None) as batch_op:
         batch_op.drop_column("reason")
     with op.batch_alter_table("user", schema=None) as batch_op:

@@ -19,7 +19,7 @@ from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket, TicketContact, TicketEvent, ViewRecord
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import citizen_contact, policies, sla, tickets
+from hotline.services import citizen_contact, deadlines, policies, sla, tickets
 from hotline.services.errors import InvalidInput
 from tests import factories, fake_twilio
 
@@ -236,3 +236,26 @@ class TestCallback:
         ticket = self.resolved(city)
         url = f"/api/v1/tickets/{ticket.number}/callback"
         assert api(city.roads_staff).post(url, json={"rating": "satisfied"}).status_code == 403
+
+
+class TestWaitingOnTheCitizen:
+    def test_the_question_goes_by_text_and_the_reply_lands_on_the_ticket_and_resumes_it(self, city, app, monkeypatch):
+        monkeypatch.setitem(app.extensions["hotline_jobs"], "queue", None)
+        monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", fake_twilio.AUTH_TOKEN)
+        ticket = accepted(city)
+        other = accepted(city)  # the same caller's later ticket, not waiting: the reply is not its
+        deadlines.wait_on_citizen(city.roads_staff, ticket, "请补充现场照片和具体门牌号")
+        [question] = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "waiting_question")).all()
+        assert question.to == ticket.caller_phone and "请补充现场照片和具体门牌号" in question.body
+        params = {
+            "MessageSid": "SM" + "7" * 32,
+            "From": ticket.caller_phone,
+            "To": "+8653112345",
+            "Body": "门牌号是人民路12号",
+        }
+        assert post_signed(app.test_client(), "/twilio/sms", params).status_code == 200
+        db.session.expire_all()
+        assert ticket.status == Status.IN_PROGRESS
+        kinds = [event.kind for event in ticket.events]
+        assert kinds[-2:] == ["citizen_message", "resumed"] and ticket.events[-2].data["text"] == "门牌号是人民路12号"
+        assert "citizen_message" not in [event.kind for event in other.events]
