@@ -15,7 +15,18 @@ from apispec import APISpec
 from flask import Response
 
 from hotline.api import bp
-from hotline.api.openapi_schemas import ACTION_BODIES, DATE, ID, SCHEMAS, STATUS, Schema, action_body, ref
+from hotline.api.openapi_schemas import (
+    ACTION_BODIES,
+    DATE,
+    ID,
+    SCHEMAS,
+    STATUS,
+    VERSION,
+    Schema,
+    action_body,
+    obj,
+    ref,
+)
 from hotline.api.responses import json_response
 from hotline.models import Role
 from hotline.services import access
@@ -226,6 +237,15 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "approve-return": ("approve_return", "Grant a return asked for after the window", access.SUPERVISE_ROLES),
     "refuse-return": ("refuse_return", "Refuse a late return, saying why", access.SUPERVISE_ROLES),
     "merge": ("merge", "Merge a duplicate into the ticket that answers for it (重复件)", access.DISPATCH_ROLES),
+    # Contact with the citizen and callback (issue 17).
+    "contacts": ("record_contact", "Record an attempt to reach the citizen (先联系后办理)", DEPARTMENT),
+    "reveal-phone": ("reveal_phone", "Show the citizen's number, with the reason logged", DEPARTMENT),
+    "callback": ("record_callback", "Record the callback's answer (回访); unsatisfied reopens", access.CALLBACK_ROLES),
+}
+# Calls through the hotline (issue 17): 202, the call is under way; Twilio's status callback logs it.
+CALL_ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "call-citizen": ("call_citizen", "Ring your phone, then bridge the citizen (click-to-call)", DEPARTMENT),
+    "callback-call": ("callback_call", "Call the citizen back from the callback queue", access.CALLBACK_ROLES),
 }
 
 
@@ -612,6 +632,29 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 body_required=bool(required),
             )
         }
+    for tail, (operation_id, summary, roles) in CALL_ACTIONS.items():  # issue 17
+        paths[f"/api/v1/tickets/{{number}}/{tail}"] = {
+            "post": _operation(
+                operation_id,
+                summary,
+                roles,
+                tag="lifecycle",
+                ok=(202, ref("Ticket")),
+                errors=(409,),
+                params=[NUMBER, IF_MATCH],
+                body=obj({"version": VERSION}, required=()),
+                body_required=False,
+            )
+        }
+    paths["/api/v1/callbacks"] = {
+        "get": _operation(
+            "callback_queue",
+            "Resolved tickets to call back (回访), oldest answer first",
+            access.CALLBACK_ROLES,
+            tag="lifecycle",
+            ok=(200, ref("CallbackQueue")),
+        )
+    }
     return paths
 
 

@@ -210,6 +210,8 @@ def policy_json(policy: SlaPolicy) -> dict[str, Any]:
         "resolve_unit": policy.resolve_unit,
         "return_window_days": policy.return_window_days,
         "max_extension_days": policy.max_extension_days,
+        "contact_amount": policy.contact_amount,  # first contact (issue 17); null: the default
+        "contact_unit": policy.contact_unit,
     }
 
 
