@@ -409,6 +409,8 @@ MATRIX: list[Row] = [
     web("contacts.callback_call", "POST", T % "resolved" + "/callback-call", CALLBACK, hidden={WATER}, calls=True, data=version("resolved")),
     web("contacts.record_callback", "POST", T % "resolved" + "/callback", CALLBACK, hidden={WATER}, fresh=True, data=version("resolved", rating="satisfied", words="满意")),
     web("contacts.queue", "GET", "/callbacks", CALLBACK),
+    web("contacts.own_phone", "GET", "/account/phone", SIGNED_IN),
+    web("contacts.own_phone", "POST", "/account/phone", SIGNED_IN, data={"phone": "13900139000"}),
     api("api.record_contact", "POST", A % "accepted" + "/contacts", {ROADS}, hidden={WATER}, json=version("accepted", outcome="reached", note="已电话联系")),
     api("api.call_citizen", "POST", A % "accepted" + "/call-citizen", {ROADS}, hidden={WATER}, calls=True, json=version("accepted")),
     api("api.reveal_phone", "POST", A % "accepted" + "/reveal-phone", {ROADS}, hidden={WATER}, json=version("accepted", reason="上门核实")),

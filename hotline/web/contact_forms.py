@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 
-from hotline.web.forms import VersionedForm
+from hotline.web.forms import HotlineForm, VersionedForm
 
 OUTCOME_CHOICES = [
     ("reached", _l("Reached")),
@@ -41,6 +41,11 @@ class CallCitizenForm(VersionedForm):
 class RevealPhoneForm(VersionedForm):
     reason = StringField(_l("Why you need the number"), id="reveal-reason")
     submit = SubmitField(_l("Show the number"))
+
+
+class OwnPhoneForm(HotlineForm):
+    phone = StringField(_l("Your own phone"), id="own-phone")
+    submit = SubmitField(_l("Save"))
 
 
 class CallbackForm(VersionedForm):

@@ -4,13 +4,14 @@ page's contact card and the operators' callback queue. The rules are in
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline.extensions import db
 from hotline.services import access, citizen_contact
-from hotline.services.errors import NotFound
-from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, RevealPhoneForm
+from hotline.services.errors import InvalidInput, NotFound
+from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, OwnPhoneForm, RevealPhoneForm
 from hotline.web.guards import roles_required
 from hotline.web.tickets import _act, _not_found
 
@@ -86,6 +87,23 @@ def record_callback(number: str):
         lambda ticket: _("The callback of ticket %(number)s is recorded.", number=ticket.number),
         after=lambda ticket: url_for("contacts.queue"),
     )
+
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@roles_required()
+def own_phone():
+    """The staff member's own phone, which the hotline rings for a click-to-call."""
+    form = OwnPhoneForm(data={"phone": current_user.phone or ""})
+    if form.validate_on_submit():
+        try:
+            citizen_contact.set_phone(current_user, form.phone.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Your phone is saved."), "success")
+            return redirect(url_for("contacts.own_phone"))
+    return render_template("contacts/phone.html", form=form)
 
 
 @bp.get("/callbacks")

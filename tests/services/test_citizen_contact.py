@@ -259,3 +259,15 @@ class TestWaitingOnTheCitizen:
         kinds = [event.kind for event in ticket.events]
         assert kinds[-2:] == ["citizen_message", "resumed"] and ticket.events[-2].data["text"] == "门牌号是人民路12号"
         assert "citizen_message" not in [event.kind for event in other.events]
+
+
+class TestOwnPhone:
+    def test_staff_set_their_own_phone_validated(self, city, login):
+        client = login(city.roads_staff)
+        page = client.post("/account/phone", data={"phone": "12345"}, follow_redirects=True).get_data(as_text=True)
+        assert "not a valid phone number" in page or "不是有效的电话号码" in page
+        db.session.expire_all()
+        assert city.roads_staff.phone is None
+        client.post("/account/phone", data={"phone": "139 0013 9000"})
+        db.session.expire_all()
+        assert city.roads_staff.phone == STAFF_PHONE
