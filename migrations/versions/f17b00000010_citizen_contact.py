@@ -53,12 +53,14 @@ def upgrade():
     with op.batch_alter_table("view_record", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=False, server_default=""))
     # The report facts' first-contact figures; days already counted get them at the next rebuild.
+    # An empty histogram is an empty blob: X'' on SQLite (a plain '' would be text there).
+    empty = sa.text("X''") if op.get_bind().dialect.name == "sqlite" else sa.text("''::bytea")
     for table in ("report_fact", "report_period_fact"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("contact_decided", sa.Integer(), nullable=False, server_default="0"))
             batch_op.add_column(sa.Column("contacted_on_time", sa.Integer(), nullable=False, server_default="0"))
             batch_op.add_column(sa.Column("contact_seconds", sa.Float(), nullable=False, server_default="0"))
-            batch_op.add_column(sa.Column("contact_hist", sa.LargeBinary(), nullable=False, server_default=""))
+            batch_op.add_column(sa.Column("contact_hist", sa.LargeBinary(), nullable=False, server_default=empty))
 
 
 def downgrade():
