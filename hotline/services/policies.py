@@ -41,6 +41,7 @@ FIELDS = (
     "contact_amount",
     "contact_unit",
 )
+NULLABLE = ("category", "contact_amount", "contact_unit")
 REQUIRED = ("urgency", "accept_amount", "accept_unit", "resolve_amount", "resolve_unit")
 DEFAULTS: dict[str, Any] = {"category": None, "return_window_days": 2, "max_extension_days": 10}
 
@@ -85,8 +86,9 @@ def update_policy(actor: User, policy: SlaPolicy, values: Mapping[str, Any]) -> 
     """Change the fields given in `values`; the others keep their values."""
     access.require_role(actor, Role.ADMIN)
     for name in values:
-        # `category: null` is meaningful (hotline-wide); any other null would blank a required field.
-        if values[name] is None and name != "category":
+        # `category: null` is meaningful (hotline-wide), and so is no first-contact limit (the
+        # urgency's default, issue 17); any other null would blank a required field.
+        if values[name] is None and name not in NULLABLE:
             raise InvalidInput(_("“%(field)s” cannot be null.", field=name), field=name)
     merged = {**_current(policy), **values}
     _apply(policy, merged)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from hotline.extensions import db
-from hotline.models import OutboundMessage, Status, Ticket, TicketContact, TicketEvent, ViewRecord
+from hotline.models import OutboundMessage, SlaPolicy, Status, Ticket, TicketContact, TicketEvent, ViewRecord
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
 from hotline.services import citizen_contact, deadlines, policies, sla, tickets
@@ -271,3 +271,24 @@ class TestOwnPhone:
         client.post("/account/phone", data={"phone": "139 0013 9000"})
         db.session.expire_all()
         assert city.roads_staff.phone == STAFF_PHONE
+
+
+def test_the_policy_page_sets_and_checks_the_first_contact_limit(city, login):
+    client = login(city.admin)
+    form = {
+        "category": "water-supply",
+        "urgency": "urgent",
+        "accept_amount": "30",
+        "accept_unit": "calendar_minutes",
+        "resolve_amount": "2",
+        "resolve_unit": "calendar_hours",
+        "return_window_days": "1",
+        "max_extension_days": "5",
+        "contact_unit": "calendar_minutes",
+    }
+    refused = client.post("/admin/sla-policies/new", data=form | {"contact_amount": "180"})
+    assert refused.status_code == 400
+    saved = client.post("/admin/sla-policies/new", data=form | {"contact_amount": "20"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
+    policy = db.session.scalar(select(SlaPolicy))
+    assert (policy.contact_amount, policy.contact_unit) == (20, "calendar_minutes")
