@@ -145,6 +145,12 @@ class Config:
         self.HOTLINE_VOICEMAIL_CATEGORY = env_str("HOTLINE_VOICEMAIL_CATEGORY", "")
         # Resolved tickets the citizen has not rated are closed after this many days.
         self.HOTLINE_SURVEY_DAYS = env_int("HOTLINE_SURVEY_DAYS", 3)
+        # Contact with the citizen and callback (issue 17): the number the hotline calls from (a
+        # voice number; empty: TWILIO_FROM_NUMBER), and which resolved tickets operators call back
+        # (complaints, unrated within HOTLINE_CALLBACK_HOURS, or both).
+        self.TWILIO_VOICE_NUMBER = env_str("TWILIO_VOICE_NUMBER", "")
+        self.HOTLINE_CALLBACK_POLICY = env_str("HOTLINE_CALLBACK_POLICY", "complaints,unrated")
+        self.HOTLINE_CALLBACK_HOURS = env_int("HOTLINE_CALLBACK_HOURS", 24)
         # Hotspot detection (day, week and month windows) runs this often; 0: not scheduled.
         self.HOTLINE_HOTSPOT_EVERY_MINUTES = env_int("HOTLINE_HOTSPOT_EVERY_MINUTES", 60)
         # A knowledge-base article unused this many days is flagged for its owner.

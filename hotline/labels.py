@@ -92,6 +92,21 @@ EVENT_LABELS = {
     "citizen_message": _l("Message from the citizen"),
     "voicemail_transcribed": _l("Voicemail transcribed"),
     "imported": _l("Imported from the old system"),
+    # Contact with the citizen and callback (issue 17).
+    "contacted": _l("Contact with the citizen"),
+    "citizen_call_started": _l("Call to the citizen started"),
+    "citizen_called": _l("Call to the citizen"),
+    "phone_revealed": _l("Citizen’s number shown"),
+    "called_back": _l("Callback"),
+}
+
+# How an attempt to reach the citizen went (TicketContact.outcome, issue 17).
+CONTACT_OUTCOME_LABELS = {
+    "reached": _l("Reached"),
+    "no_answer": _l("No answer"),
+    "wrong_number": _l("Wrong number"),
+    "text": _l("Text sent"),
+    "calling": _l("Calling"),
 }
 
 SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("Due soon (75%)"), "red": _l("Overdue")}

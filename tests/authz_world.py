@@ -91,6 +91,11 @@ class World(dict):
         ticket = self.make_accepted()
         return deadlines.wait_on_citizen(self.city.roads_staff, ticket, "请提供现场照片")
 
+    def make_resolved(self):
+        """Resolved by roads, its survey unanswered: for the callback (回访, issue 17)."""
+        ticket = self.make_accepted()
+        return tickets.resolve(self.city.roads_staff, ticket, "已修复。")
+
     def make_extension(self):
         """In progress with roads, an extension request waiting for a supervisor."""
         ticket = self.make_accepted()

@@ -28,7 +28,8 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
 FROM_NUMBER = "+15005550006"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-# duty rota (值班, issue 17 item 4): outgoing voice calls (a TwiML message said to the person on duty)
+# Outgoing voice calls (issue 17): a TwiML message said to the person on duty (duty rota), or a staff
+# member's phone rung, then the citizen bridged (contact with the citizen).
 CALLS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
 
 
@@ -114,7 +115,8 @@ class FakeTwilio:
             return [r.form for r in self.requests if r.path == MESSAGES_PATH and r.answered == 201]
 
     def calls(self) -> list[dict[str, str]]:
-        """The forms of the authorized call requests the fake accepted (201): To, From, Twiml."""
+        """The forms of the authorized call requests the fake accepted (201): To, From, Url,
+        StatusCallback... The fake only records a call; a test plays Twilio's webhooks itself."""
         with self.lock:
             return [r.form for r in self.requests if r.path == CALLS_PATH and r.answered == 201]
 
@@ -208,6 +210,10 @@ class FakeTwilio:
             "direction": "outbound-api",
             "date_created": now,
             "date_updated": now,
+            "start_time": None,
+            "end_time": None,
+            "duration": None,
+            "price": None,
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
         }

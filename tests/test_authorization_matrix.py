@@ -42,6 +42,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from hotline.extensions import db
 from hotline.models import Role
 from hotline.services import errors
 from hotline.services.users import issue_token
@@ -64,6 +65,7 @@ INTAKE = frozenset({OPERATOR, DISPATCHER, SUPERVISOR, ADMIN})
 DISPATCH = frozenset({DISPATCHER, SUPERVISOR, ADMIN})
 SUPERVISE = frozenset({SUPERVISOR, ADMIN})
 REPORTS = SUPERVISE
+CALLBACK = frozenset({OPERATOR, SUPERVISOR, ADMIN})  # access.CALLBACK_ROLES (回访, issue 17)
 ADMINS = frozenset({ADMIN})
 DEPARTMENTS = frozenset({ROADS, WATER})
 # Who can see the roads department's ticket: everyone signed in but the water department.
@@ -87,6 +89,7 @@ class Row:
     fresh: bool = False  # a new object (World.fresh) before each allowed caller: the action changes it
     calendar: bool = False  # changes the seeded holiday calendar: restored afterwards
     sender: bool = False  # needs an SMS sender configured (Twilio settings, no queue)
+    calls: bool = False  # starts a call: the fake Twilio runs, and the staff have their own phones (issue 17)
     # A second ticket named in the form or body (a merge's parent): the World name of one that
     # `absent` callers may not see, and that must answer them exactly as a number that does not exist.
     second: str = ""
@@ -432,6 +435,24 @@ MATRIX: list[Row] = [
     twilio("twilio.transcription", "/twilio/voice/transcription", {**CALL, "TranscriptionStatus": "completed", "TranscriptionText": "路灯不亮", "RecordingUrl": RECORDING}),
     twilio("twilio.incoming_sms", "/twilio/sms", SMS),
     twilio("twilio.message_status", "/twilio/status", SMS_STATUS),
+    # --- Contact with the citizen and callback (issue 17) -------------------------------------------
+    web("contacts.record_contact", "POST", T % "accepted" + "/contacts", {ROADS}, hidden={WATER}, data=version("accepted", outcome="reached", note="已电话联系")),
+    web("contacts.call_citizen", "POST", T % "accepted" + "/call-citizen", {ROADS}, hidden={WATER}, calls=True, data=version("accepted")),
+    web("contacts.reveal_phone", "POST", T % "accepted" + "/reveal-phone", {ROADS}, hidden={WATER}, data=version("accepted", reason="上门核实")),
+    web("contacts.callback_call", "POST", T % "resolved" + "/callback-call", CALLBACK, hidden={WATER}, calls=True, data=version("resolved")),
+    web("contacts.record_callback", "POST", T % "resolved" + "/callback", CALLBACK, hidden={WATER}, fresh=True, data=version("resolved", rating="satisfied", words="满意")),
+    web("contacts.queue", "GET", "/callbacks", CALLBACK),
+    web("contacts.own_phone", "GET", "/account/phone", SIGNED_IN),
+    web("contacts.own_phone", "POST", "/account/phone", SIGNED_IN, data={"phone": "13900139000"}),
+    api("api.record_contact", "POST", A % "accepted" + "/contacts", {ROADS}, hidden={WATER}, json=version("accepted", outcome="reached", note="已电话联系")),
+    api("api.call_citizen", "POST", A % "accepted" + "/call-citizen", {ROADS}, hidden={WATER}, calls=True, json=version("accepted")),
+    api("api.reveal_phone", "POST", A % "accepted" + "/reveal-phone", {ROADS}, hidden={WATER}, json=version("accepted", reason="上门核实")),
+    api("api.callback_queue", "GET", "/api/v1/callbacks", CALLBACK),
+    api("api.callback_call", "POST", A % "resolved" + "/callback-call", CALLBACK, calls=True, json=version("resolved")),
+    api("api.record_callback", "POST", A % "resolved" + "/callback", CALLBACK, fresh=True, json=version("resolved", rating="satisfied", words="满意")),
+    twilio("twilio.contact_bridge", "/twilio/contact/bridge", {**CALL, "CallStatus": "in-progress"}),
+    twilio("twilio.contact_dialled", "/twilio/contact/dialled", {**CALL, "DialCallStatus": "completed", "DialCallDuration": "42"}),
+    twilio("twilio.contact_call_status", "/twilio/contact/status", {**CALL, "CallStatus": "completed", "CallDuration": "50"}),
 ]
 # fmt: on
 
@@ -696,6 +717,15 @@ def _check(
         monkeypatch.setitem(app.config, "TWILIO_FROM_NUMBER", "+8653112345")
         monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
         monkeypatch.setitem(app.extensions["hotline_jobs"], "queue", None)  # nothing is sent by itself
+    if row.calls:  # issue 17: the hotline rings the caller's own phone through the fake Twilio
+        from tests import fake_twilio
+
+        fake = fake_twilio.running(app, monkeypatch)
+        fake.__enter__()
+        request.addfinalizer(lambda: fake.__exit__(None, None, None))
+        for user in (city.roads_staff, city.operator, city.supervisor, city.admin):
+            user.phone = "+8613900139000"
+        db.session.commit()
     callers = Callers(app, city)
     world = World(city)
     # Those refused first, so that an allowed caller's change cannot hide a refusal.

@@ -13,6 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from hotline.api import (  # noqa: E402, F401
     actions,
     calendar,
+    contacts,  # contact with the citizen and callback (issue 17)
     deadlines,
     directory,
     duty,  # duty rota (值班, issue 17 item 4)

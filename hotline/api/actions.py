@@ -26,7 +26,7 @@ from hotline.api.schemas import Body, Codes, Text, Version, load, optional
 from hotline.api.serializers import ticket_json
 from hotline.models import Role, Status, Ticket, User
 from hotline.models.audit import ViewChannel
-from hotline.services import access, assists, audit, deadlines, lifecycle, merging, returns, tickets
+from hotline.services import access, assists, audit, citizen_contact, deadlines, lifecycle, merging, returns, tickets
 from hotline.services.errors import NotFound
 
 NOT_BLANK = {"description": "Not blank."}
@@ -101,6 +101,20 @@ class AssistReply(Body):
 
 class MergeBody(Body):
     into = Text(required=True, metadata={"description": "The number of the ticket that answers for this one."})
+    version = Version()
+
+
+# Contact with the citizen and callback (issue 17).
+class ContactBody(Body):
+    outcome = Text(required=True, metadata={"enum": ["reached", "no_answer", "wrong_number", "text"]})
+    note = optional(Text())
+    template = optional(Text(metadata={"enum": ["contact_tried", "contact_visit"]}))
+    version = Version()
+
+
+class CallbackBody(Body):
+    rating = Text(required=True, metadata={"enum": ["satisfied", "basically_satisfied", "unsatisfied"]})
+    words = optional(Text())
     version = Version()
 
 
@@ -286,6 +300,51 @@ _ROWS = (
         "Merge a duplicate into the ticket that answers for it (重复件)",
         MergeBody(),
         _merge,
+    ),
+    # Contact with the citizen (先联系后办理) and callback (回访), issue 17: `services/citizen_contact.py`.
+    ApiAction(
+        "contacts",
+        "record_contact",
+        "contact",
+        "Record an attempt to reach the citizen (先联系后办理)",
+        ContactBody(),
+        lambda user, ticket, d: citizen_contact.record_contact(
+            user, ticket, d["outcome"], d["note"] or "", d["version"], template=d["template"]
+        ),
+        records_view=True,
+    ),
+    ApiAction(
+        "call-citizen",
+        "call_citizen",
+        "call_citizen",
+        "Ring your phone, then bridge the citizen (click-to-call)",
+        VersionOnly(),
+        lambda user, ticket, d: citizen_contact.call_citizen(user, ticket, d["version"]),
+        body_required=False,
+        accepted=lambda ticket: True,
+        description="202: the call is under way; Twilio's status callback logs it on the ticket.",
+    ),
+    ApiAction(
+        "callback-call",
+        "callback_call",
+        "callback_call",
+        "Call the citizen back from the callback queue",
+        VersionOnly(),
+        lambda user, ticket, d: citizen_contact.callback_call(user, ticket, d["version"]),
+        body_required=False,
+        accepted=lambda ticket: True,
+        description="202: the call is under way; Twilio's status callback logs it on the ticket.",
+    ),
+    ApiAction(
+        "callback",
+        "record_callback",
+        "callback",
+        "Record the callback's answer (回访); unsatisfied reopens",
+        CallbackBody(),
+        lambda user, ticket, d: citizen_contact.record_callback(
+            user, ticket, d["rating"], d["words"] or "", d["version"]
+        ),
+        records_view=True,
     ),
 )
 API_ACTIONS: dict[str, ApiAction] = {row.tail: row for row in _ROWS}

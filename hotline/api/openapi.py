@@ -18,9 +18,17 @@ from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api import bp
 from hotline.api.actions import API_ACTIONS
+from hotline.api.contacts import REVEAL_BODY
 from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
-from hotline.api.openapi_schemas import DATE, ID, SCHEMAS, STATUS, Schema, ref
+from hotline.api.openapi_schemas import (
+    DATE,
+    ID,
+    SCHEMAS,
+    STATUS,
+    Schema,
+    ref,
+)
 from hotline.api.responses import json_response
 from hotline.api.routing import RETURN_REASONS
 from hotline.api.tickets import TICKET_INPUT
@@ -601,6 +609,28 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 description=row.description,
             )
         }
+    paths["/api/v1/tickets/{number}/reveal-phone"] = {  # issue 17: contact with the citizen
+        "post": _operation(
+            "reveal_phone",
+            "Show the citizen's number, with the reason logged",
+            (Role.DEPARTMENT,),
+            tag="lifecycle",
+            ok=(200, ref("Ticket")),
+            errors=(409,),
+            params=[NUMBER, IF_MATCH],
+            body=REVEAL_BODY,
+            body_required=True,
+        )
+    }
+    paths["/api/v1/callbacks"] = {
+        "get": _operation(
+            "callback_queue",
+            "Resolved tickets to call back (回访), oldest answer first",
+            access.CALLBACK_ROLES,
+            tag="lifecycle",
+            ok=(200, ref("CallbackQueue")),
+        )
+    }
     return paths
 
 

@@ -115,6 +115,9 @@ TICKET_FIELDS: dict[str, Schema] = {
     "sla": nullable(ref("Sla")),
     "extension": nullable(ref("ExtensionRequest")),
     "return_request": nullable(ref("ReturnRequest")),
+    # Contact with the citizen (issue 17): the first-contact deadline, and when it was met.
+    "contact_due_at": nullable(TIME),
+    "first_contacted_at": nullable(TIME),
     "version": {"type": "integer", "minimum": 1},
     "actions": {
         "type": "array",
@@ -127,6 +130,7 @@ TICKET_DETAIL_FIELDS: dict[str, Schema] = {
     "children": {"type": "array", "items": STRING},
     "events": {"type": "array", "items": ref("Event")},
     "notifications": {"type": "array", "items": ref("Notification")},
+    "contacts": {"type": "array", "items": ref("Contact")},  # issue 17
 }
 
 SCHEMAS: dict[str, Schema] = {
@@ -175,6 +179,37 @@ SCHEMAS: dict[str, Schema] = {
             "from_status": nullable(STATUS),
             "to_status": nullable(STATUS),
             "data": {"type": "object", "description": "What the event carries; depends on `kind`."},
+        }
+    ),
+    # Contact with the citizen and callback (issue 17).
+    "Contact": obj(
+        {
+            "outcome": {"type": "string", "enum": ["reached", "no_answer", "wrong_number", "text", "calling"]},
+            "note": STRING,
+            "by": nullable(STRING),
+            "at": TIME,
+            "purpose": {"type": "string", "enum": ["contact", "callback"]},
+            "duration_seconds": nullable(COUNT),
+            "rating": {"type": "string", "enum": ["satisfied", "basically_satisfied", "unsatisfied"]},
+        },
+        required=("outcome", "note", "by", "at", "purpose"),
+        description="An attempt to reach the citizen; `duration_seconds` for a call through the hotline.",
+    ),
+    "CallbackQueue": obj(
+        {
+            "tickets": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "number": STRING,
+                        "type": TICKET_TYPE,
+                        "category": STRING,
+                        "department": nullable(STRING),
+                        "resolved_at": nullable(TIME),
+                        "version": {"type": "integer", "minimum": 1},
+                    }
+                ),
+            }
         }
     ),
     "Notification": obj(
@@ -282,6 +317,9 @@ SCHEMAS: dict[str, Schema] = {
             "resolve_unit": {"type": "string", "enum": list(RESOLVE_UNITS)},
             "return_window_days": INTEGER,
             "max_extension_days": INTEGER,
+            # First contact (issue 17): null, the urgency's default (2 working hours; urgent 30 minutes).
+            "contact_amount": nullable(INTEGER),
+            "contact_unit": nullable({"type": "string", "enum": list(ACCEPT_UNITS)}),
         }
     ),
     "CalendarDay": obj({"date": DATE, "off": BOOLEAN, "name": STRING, "source": nullable(STRING)}),
@@ -367,8 +405,11 @@ SCHEMAS: dict[str, Schema] = {
                     "direct_answer_rate",
                     "return_rate",
                     "reopen_rate",
+                    "contacted_on_time_rate",  # issue 17
                 )
             },
+            "first_contact_p50_hours": nullable(NUMBER),  # issue 17
+            "first_contact_p90_hours": nullable(NUMBER),
             "approximate": BOOLEAN,
             # The first version's names for the group: `department` and `department_name`, etc.
             **{name: nullable(STRING) for grouping in GROUPINGS for name in (grouping, f"{grouping}_name")},
@@ -461,6 +502,8 @@ POLICY_INPUT_FIELDS: dict[str, Schema] = {
     "resolve_unit": {"type": "string", "enum": list(RESOLVE_UNITS)},
     "return_window_days": {"type": "integer", "minimum": 1, "maximum": 30},
     "max_extension_days": {"type": "integer", "minimum": 0, "maximum": 250},
+    "contact_amount": optional({"type": "integer", "minimum": 1, "maximum": 7 * 24 * 60}),  # issue 17
+    "contact_unit": optional({"type": "string", "enum": list(ACCEPT_UNITS)}),
 }
 
 SCHEMAS.update(
@@ -518,6 +561,7 @@ SCHEMAS.update(
         },
     }
 )
+
 
 SCHEMAS["Ping"] = obj({"ok": {"type": "boolean", "const": True}})
 SCHEMAS["HolidayCounts"] = {

@@ -15,11 +15,12 @@ from hotline.models import (
     Status,
     Ticket,
     TicketAssist,
+    TicketContact,
     TicketEvent,
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, deadlines, lifecycle, merging, outbox, returns, sla
+from hotline.services import access, assists, citizen_contact, deadlines, lifecycle, merging, outbox, returns, sla
 from hotline.services.phones import mask_phone
 
 
@@ -84,6 +85,9 @@ def ticket_json(
         "extension": extension_json(extension),
         # A late return waiting for a supervisor.
         "return_request": return_request_json(return_request),
+        # Contact with the citizen (issue 17): the first-contact clock; `contacts` with the events.
+        "contact_due_at": iso(ticket.contact_due_at),
+        "first_contacted_at": iso(ticket.first_contacted_at),
         "version": ticket.version,
         # What the viewer may do with it now, from the lifecycle table (`services/lifecycle.py`).
         "actions": lifecycle.allowed(
@@ -104,6 +108,23 @@ def ticket_json(
         data["events"] = [event_json(event, hidden) for event in ticket.events]
         # The texts sent (or waiting) to the caller, from the outbox; numbers masked as above.
         data["notifications"] = [notification_json(m, masked) for m in outbox.for_ticket(ticket)]
+        data["contacts"] = [contact_json(c) for c in citizen_contact.contacts_of(ticket)]  # issue 17
+    return data
+
+
+def contact_json(contact: TicketContact) -> dict[str, Any]:
+    """One attempt to reach the citizen, or a callback (issue 17)."""
+    data: dict[str, Any] = {
+        "outcome": contact.outcome,  # reached | no_answer | wrong_number | text | calling (a call under way)
+        "note": contact.note,
+        "by": contact.by.username if contact.by else None,
+        "at": iso(contact.at),
+        "purpose": contact.purpose,  # contact | callback
+    }
+    if contact.call_sid is not None:
+        data["duration_seconds"] = contact.duration_seconds
+    if contact.rating is not None:
+        data["rating"] = contact.rating
     return data
 
 
@@ -177,6 +198,8 @@ def policy_json(policy: SlaPolicy) -> dict[str, Any]:
         "resolve_unit": policy.resolve_unit,
         "return_window_days": policy.return_window_days,
         "max_extension_days": policy.max_extension_days,
+        "contact_amount": policy.contact_amount,  # first contact (issue 17); null: the default
+        "contact_unit": policy.contact_unit,
     }
 
 

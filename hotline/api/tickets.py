@@ -76,6 +76,7 @@ def create_ticket() -> Response:
     data["children"] = []
     data["events"] = [event_json(event) for event in result.events]
     data["notifications"] = [notification_json(message, masked) for message in result.messages]
+    data["contacts"] = []  # contact with the citizen (issue 17): none yet
     # False when Redis is down: the ticket is saved and the sweeper routes it later.
     data["routing_queued"] = result.routing_queued
     location = url_for("api.get_ticket", number=result.written.number)

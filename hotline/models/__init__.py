@@ -4,7 +4,15 @@ from hotline.models.audit import FailedLogin, RoleChange, RoleChangeAction, View
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
 from hotline.models.classifier import RoutingClassifier
-from hotline.models.contact import Call, Caller, InboundMessage, OutboundMessage
+
+# Contact with the citizen and callback (issue 17 items 3 and 5).
+from hotline.models.contact import (
+    Call,
+    Caller,
+    InboundMessage,
+    OutboundMessage,
+    TicketContact,  # noqa: E402
+)
 from hotline.models.department import Department, District
 
 # duty rota (值班, issue 17 item 4)
@@ -84,6 +92,7 @@ __all__ = [
     "Status",
     "Ticket",
     "TicketAssist",
+    "TicketContact",  # contact with the citizen (issue 17)
     "TicketCounter",
     "TicketEvent",
     "TicketSearch",

@@ -31,7 +31,8 @@ class ViewChannel:
     LIST = "list"  # a list page (tickets, search) that shows callers' numbers
     API = "api"
     EXPORT = "export"  # a downloaded report file
-    ALL = (PAGE, LIST, API, EXPORT)
+    REVEAL = "reveal"  # the caller's number shown to unit staff, with a reason (issue 17)
+    ALL = (PAGE, LIST, API, EXPORT, REVEAL)
 
 
 class ViewRecord(db.Model):
@@ -44,6 +45,8 @@ class ViewRecord(db.Model):
     what: Mapped[str] = mapped_column(String(20))
     via: Mapped[str] = mapped_column(String(10))
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    # Why unit staff revealed the caller's number (issue 17); empty for an ordinary view.
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     ticket: Mapped[Ticket] = relationship()
     user: Mapped[User] = relationship()

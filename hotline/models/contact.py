@@ -102,3 +102,35 @@ class Call(db.Model):
     ticket: Mapped[Ticket | None] = relationship()
     called_back_by: Mapped[User | None] = relationship(foreign_keys=[called_back_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+
+class TicketContact(db.Model):
+    """先联系后办理 (issue 17): one attempt of the unit holding a ticket to reach its citizen, or an
+    operator's callback (回访) after it is resolved.
+
+    `outcome`: reached | no_answer | wrong_number | text, or `calling` while a bridged call the
+    hotline started (`call_sid`) has not ended yet; Twilio's status callback then sets the
+    outcome and `duration_seconds` (services/citizen_contact.py). A callback also keeps the
+    citizen's `rating` (satisfied | basically_satisfied | unsatisfied)."""
+
+    REACHED, NO_ANSWER, WRONG_NUMBER, TEXT, CALLING = "reached", "no_answer", "wrong_number", "text", "calling"
+    OUTCOMES = (REACHED, NO_ANSWER, WRONG_NUMBER, TEXT)
+    # The outcomes that count as contact for the first-contact clock: the citizen heard from the unit.
+    CONTACTED = (REACHED, TEXT)
+    CONTACT, CALLBACK = "contact", "callback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10), default=CONTACT)  # contact | callback
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[str | None] = mapped_column(String(24))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Twilio's DialCallStatus of the citizen's leg, kept until the call's status callback.
+    dial_status: Mapped[str | None] = mapped_column(String(20))
+    duration_seconds: Mapped[int | None] = mapped_column()
+
+    ticket: Mapped[Ticket] = relationship()
+    by: Mapped[User | None] = relationship()

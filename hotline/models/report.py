@@ -34,8 +34,12 @@ COUNTS = (
     "reopened",
     "rated",
     "satisfied",
+    # First contact with the citizen (issue 17): contacted, or past its deadline; contacted by it.
+    "contact_decided",
+    "contacted_on_time",
 )
-CLOCKS = ("dispatch", "accept", "resolve")
+# The first-contact clock (issue 17): dispatched → first contacted.
+CLOCKS = ("dispatch", "accept", "resolve", "contact")
 
 
 class _FactColumns:
@@ -64,6 +68,11 @@ class _FactColumns:
     dispatch_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     accept_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     resolve_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    # First contact with the citizen (issue 17; migration f17b00000010).
+    contact_decided: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contacted_on_time: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contact_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    contact_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class ReportFact(_FactColumns, db.Model):

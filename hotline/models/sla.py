@@ -33,6 +33,9 @@ class SlaPolicy(db.Model):
     resolve_unit: Mapped[str] = mapped_column(String(20))
     return_window_days: Mapped[int] = mapped_column(default=2)
     max_extension_days: Mapped[int] = mapped_column(default=10)
+    # First contact with the citizen (issue 17), in the accept clock's units; None: the default.
+    contact_amount: Mapped[int | None] = mapped_column()
+    contact_unit: Mapped[str | None] = mapped_column(String(20))
 
     category: Mapped[Category | None] = relationship()
 

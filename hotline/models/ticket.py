@@ -94,6 +94,10 @@ class Ticket(db.Model):
     sla_level: Mapped[str] = mapped_column(String(8), default="")  # "", "amber" or "red"
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extended_days: Mapped[int] = mapped_column(default=0)
+    # Contact with the citizen (先联系后办理, issue 17): the first-contact clock, set at dispatch
+    # (services/sla.py), stopped by the first contact that reached the citizen or texted them.
+    contact_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     urge_count: Mapped[int] = mapped_column(default=0)
     # The citizen's rating (回访): satisfied | basically_satisfied | unsatisfied.
     satisfaction: Mapped[str | None] = mapped_column(String(24))

@@ -18,6 +18,8 @@ REPORT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 SUPERVISE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 # Who may list who viewed a ticket's personal data (the view log).
 AUDIT_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+# Who calls citizens back after a ticket is resolved (回访, issue 17): the call centre.
+CALLBACK_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
 # Confidential tickets (保密件: reports on officials, neighbours, employers) are for those who
 # need them, and no one else: a leaked report can put the caller in danger.

@@ -354,7 +354,13 @@ def _own_ticket(phone: str, number: str) -> Ticket | None:
 
 
 def _current_ticket(phone: str) -> Ticket | None:
-    """Where a free-text message goes: the latest open ticket, else one awaiting the survey."""
+    """Where a free-text message goes: the latest ticket waiting on the citizen (they answer
+    what was asked: issue 17), else the latest open ticket, else one awaiting the survey."""
+    waiting = db.session.scalar(
+        _texted_tickets(phone).where(Ticket.status == Status.WAITING).order_by(Ticket.paused_at.desc()).limit(1)
+    )
+    if waiting is not None:
+        return waiting
     open_ticket = db.session.scalar(
         _texted_tickets(phone).where(Ticket.status.in_(Status.OPEN)).order_by(Ticket.created_at.desc()).limit(1)
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Role, Status, Ticket, User
 from hotline.models.types import utcnow
-from hotline.services import lifecycle, notices, report_figures, sla
+from hotline.services import citizen_contact, lifecycle, notices, report_figures, sla
 from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.transition import decide_request
 
@@ -28,6 +28,8 @@ def wait_on_citizen(actor: User, ticket: Ticket, reason: str, expected_version: 
     lifecycle.require(actor, ticket, "wait")
     text = _required(reason, _("Say what the citizen must provide."), "reason")
     lifecycle.apply(actor, ticket, "wait", expected_version=expected_version, data={"reason": text})
+    # Issue 17: the citizen is told by text what is needed; their reply resumes the ticket (citizen_sms).
+    citizen_contact.ask_citizen(ticket, text)
     return ticket
 
 

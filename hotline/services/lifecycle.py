@@ -281,8 +281,67 @@ ACTIONS: dict[str, Action] = {
         Action("rate", (Status.RESOLVED,), None, "rated", routes=("twilio.incoming_sms",)),
         Action("close", (Status.RESOLVED,), Status.CLOSED, "closed", routes=("twilio.incoming_sms",)),
         Action(
-            "reopen", (Status.RESOLVED,), Status.IN_PROGRESS, "reopened", clocks=START, routes=("twilio.incoming_sms",)
+            "reopen",
+            (Status.RESOLVED,),
+            Status.IN_PROGRESS,
+            "reopened",
+            clocks=START,
+            routes=("twilio.incoming_sms", "contacts.record_callback", "api.record_callback"),
         ),
+        # --- Contact with the citizen (先联系后办理) and callback (回访), issue 17 items 3 and 5
+        # (services/citizen_contact.py). The unit holding the ticket records each attempt (a call
+        # made outside, a text from a template), starts a call that the hotline bridges, or
+        # reveals the number with a reason; Twilio's status callback logs a bridged call's end.
+        Action(
+            "contact",
+            _W,
+            None,
+            "contacted",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            routes=("contacts.record_contact", "api.record_contact"),
+        ),
+        Action(
+            "call_citizen",
+            _W,
+            None,
+            "citizen_call_started",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            routes=("contacts.call_citizen", "api.call_citizen"),
+        ),
+        Action(
+            "reveal_phone",
+            _W,
+            None,
+            "phone_revealed",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            routes=("contacts.reveal_phone", "api.reveal_phone"),
+        ),
+        # A bridged call ended (contact or callback): in any state, the ticket may have moved on meanwhile.
+        Action("log_call", Status.ALL, None, "citizen_called", routes=("twilio.contact_call_status",)),
+        # 回访: operators call the citizen of a resolved ticket from the callback queue and record
+        # the answer; unsatisfied reopens it (`reopen`, as a text rating does).
+        Action(
+            "callback_call",
+            (Status.RESOLVED,),
+            None,
+            "citizen_call_started",
+            roles=access.CALLBACK_ROLES,
+            relations=(VISIBLE,),
+            routes=("contacts.callback_call", "api.callback_call"),
+        ),
+        Action(
+            "callback",
+            (Status.RESOLVED,),
+            None,
+            "called_back",
+            roles=access.CALLBACK_ROLES,
+            relations=(VISIBLE,),
+            routes=("contacts.record_callback", "api.record_callback"),
+        ),
+        # --- end of contact with the citizen and callback
     )
 }
 

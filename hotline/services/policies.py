@@ -37,7 +37,11 @@ FIELDS = (
     "resolve_unit",
     "return_window_days",
     "max_extension_days",
+    # First contact with the citizen (issue 17): optional; none set, the urgency's default.
+    "contact_amount",
+    "contact_unit",
 )
+NULLABLE = ("category", "contact_amount", "contact_unit")
 REQUIRED = ("urgency", "accept_amount", "accept_unit", "resolve_amount", "resolve_unit")
 DEFAULTS: dict[str, Any] = {"category": None, "return_window_days": 2, "max_extension_days": 10}
 
@@ -82,8 +86,9 @@ def update_policy(actor: User, policy: SlaPolicy, values: Mapping[str, Any]) -> 
     """Change the fields given in `values`; the others keep their values."""
     access.require_role(actor, Role.ADMIN)
     for name in values:
-        # `category: null` is meaningful (hotline-wide); any other null would blank a required field.
-        if values[name] is None and name != "category":
+        # `category: null` is meaningful (hotline-wide), and so is no first-contact limit (the
+        # urgency's default, issue 17); any other null would blank a required field.
+        if values[name] is None and name not in NULLABLE:
             raise InvalidInput(_("“%(field)s” cannot be null.", field=name), field=name)
     merged = {**_current(policy), **values}
     _apply(policy, merged)
@@ -107,6 +112,8 @@ def _current(policy: SlaPolicy) -> dict[str, Any]:
         "resolve_unit": policy.resolve_unit,
         "return_window_days": policy.return_window_days,
         "max_extension_days": policy.max_extension_days,
+        "contact_amount": policy.contact_amount,
+        "contact_unit": policy.contact_unit,
     }
 
 
@@ -134,7 +141,9 @@ def _apply(policy: SlaPolicy, values: Mapping[str, Any]) -> None:
             "resolve_unit": resolve_unit,
         }
     )
+    contact_amount, contact_unit = _contact_limit(values, accept_unit, resolve_amount, resolve_unit)
     _check_unique(policy, category, urgency)
+    policy.contact_amount, policy.contact_unit = contact_amount, contact_unit
     policy.category = category
     policy.urgency = urgency
     policy.accept_amount, policy.accept_unit = accept_amount, accept_unit
@@ -159,6 +168,33 @@ def _check_clocks(terms: dict[str, Any]) -> None:
         ),
         field="resolve_amount",
     )
+
+
+def _contact_limit(
+    values: Mapping[str, Any], accept_unit: str, resolve_amount: int, resolve_unit: str
+) -> tuple[int | None, str | None]:
+    """The first-contact limit (none given: the urgency's default), refused when the resolve
+    deadline could fall before it: contact comes first (先联系后办理)."""
+    raw = values.get("contact_amount")
+    if raw in (None, ""):
+        return None, None
+    unit = _choice(values.get("contact_unit") or accept_unit, ACCEPT_UNITS, "contact_unit")
+    amount = _whole(raw, "contact_amount", 1, ACCEPT_LIMITS[unit])
+    terms = {"contact_amount": amount, "contact_unit": unit, "resolve_amount": resolve_amount}
+    found = sla.overtaking(sla.contact_terms(terms | {"resolve_unit": resolve_unit}), work_calendar(), utcnow())
+    if found is not None:
+        raise InvalidInput(
+            _(
+                "The first contact must not be due after the time to resolve: a ticket logged %(start)s "
+                "would have to be resolved by %(resolve)s but the citizen contacted only by %(contact)s. "
+                "Give less time to contact the citizen.",
+                start=moment_text(found.start),
+                resolve=moment_text(found.resolve_due_at),
+                contact=moment_text(found.accept_due_at),
+            ),
+            field="contact_amount",
+        )
+    return amount, unit
 
 
 @dataclass(frozen=True)

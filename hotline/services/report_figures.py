@@ -151,6 +151,8 @@ TICKET_COLUMNS = (
     Ticket.resolve_due_at,
     Ticket.satisfaction,
     Ticket.reopen_count,
+    Ticket.contact_due_at,  # first contact with the citizen (issue 17)
+    Ticket.first_contacted_at,
 )
 
 
@@ -200,6 +202,15 @@ def ticket_figures(row: Any, now: datetime) -> TicketFigures:
         if row.resolve_due_at is not None:
             counts["resolve_with_due"] = 1
             counts["resolved_on_time"] = int(row.resolved_at <= row.resolve_due_at)
+    # First contact (issue 17): dispatched → first contacted; decided once contacted or its deadline passed.
+    if row.first_contacted_at is not None and row.dispatched_at is not None:
+        seconds["contact"] = max((row.first_contacted_at - row.dispatched_at).total_seconds(), 0.0)
+    if row.contact_due_at is not None:
+        if row.first_contacted_at is not None:
+            counts["contact_decided"] = 1
+            counts["contacted_on_time"] = int(row.first_contacted_at <= row.contact_due_at)
+        elif row.contact_due_at < now:
+            counts["contact_decided"] = 1  # not contacted, and late already
     counts["open"] = int(row.status in Status.OPEN)
     counts["returned"] = int(bool(row.was_returned))
     counts["reopened"] = int(row.reopen_count > 0)

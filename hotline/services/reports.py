@@ -114,6 +114,11 @@ class ReportRow:
     direct_answer_rate: float | None  # closed at intake, among received
     return_rate: float | None  # returned by a department at least once, among dispatched
     reopen_rate: float | None  # reopened by the citizen, among resolved
+    # First contact with the citizen (issue 17): dispatched → first contacted, and the share
+    # contacted by the deadline among tickets contacted or past it.
+    first_contact_p50_hours: float | None
+    first_contact_p90_hours: float | None
+    contacted_on_time_rate: float | None
     approximate: bool  # percentiles read from histograms (within 1 minute or 1 %)
 
     @property
@@ -147,6 +152,7 @@ def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, 
     dispatch = tally.percentiles("dispatch", (0.5, 0.9))
     accept = tally.percentiles("accept", (0.5, 0.9))
     resolve = tally.percentiles("resolve", (0.5, 0.9))
+    contact = tally.percentiles("contact", (0.5, 0.9))
     return ReportRow(
         group_by=group_by,
         key=key,
@@ -181,6 +187,9 @@ def _row(group_by: str, key: str, name: str, period: date | None, tally: Tally, 
         direct_answer_rate=_rate(c["direct_answers"], c["received"]),
         return_rate=_rate(c["returned"], c["dispatched"]),
         reopen_rate=_rate(c["reopened"], c["resolved"]),
+        first_contact_p50_hours=_rounded(contact[0], 60),
+        first_contact_p90_hours=_rounded(contact[1], 60),
+        contacted_on_time_rate=_rate(c["contacted_on_time"], c["contact_decided"]),
         approximate=tally.values is None,
     )
 
@@ -387,15 +396,14 @@ def _add_histograms(
         where = segment.where(dim)
         if len(keys) <= _MOST_KEYS_IN_SQL:
             where.append(model.key.in_(sorted(keys)))
-        histograms = (model.dispatch_hist, model.accept_hist, model.resolve_hist)
+        histograms = [getattr(model, f"{clock}_hist") for clock in CLOCKS]  # the first-contact one too (issue 17)
         for row in db.session.execute(select(model.day, model.key, *histograms).where(*where)):
             group = (period_start(row.day, period), row.key)
             if group not in wanted:
                 continue
             lists = blobs[group]
-            lists["dispatch"].append(row.dispatch_hist)
-            lists["accept"].append(row.accept_hist)
-            lists["resolve"].append(row.resolve_hist)
+            for clock in CLOCKS:
+                lists[clock].append(getattr(row, f"{clock}_hist"))
     for group, lists in blobs.items():
         for clock in CLOCKS:
             tallies[group].histograms[clock] = merge_packed(lists[clock])

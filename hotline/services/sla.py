@@ -34,16 +34,20 @@ class Terms:
     return_window_days: int = 2
     max_extension_days: int = 10
     source: str = "default"  # which policy: "default", or the category code it was set on
+    # First contact with the citizen (先联系后办理, issue 17), in the accept clock's units.
+    contact_amount: int = 2
+    contact_unit: str = "working_hours"  # working_hours | calendar_minutes
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 # Shandong's rules and common practice: 4 working hours to accept, 5 working days to resolve;
-# urgent tickets: 30 minutes and 24 hours of calendar time.
+# urgent tickets: 30 minutes and 24 hours of calendar time. First contact: 2 working hours,
+# 30 minutes when urgent.
 DEFAULT_TERMS = {
     "normal": Terms(4, "working_hours", 5, "working_days"),
-    "urgent": Terms(30, "calendar_minutes", 24, "calendar_hours"),
+    "urgent": Terms(30, "calendar_minutes", 24, "calendar_hours", contact_amount=30, contact_unit="calendar_minutes"),
 }
 
 
@@ -65,6 +69,7 @@ def terms_for(category: Category, urgency: str, policies: Policies | None = None
     for node in [*category.lineage(), None]:
         policy = policies.get((node.id if node else None, urgency))
         if policy is not None:
+            default = DEFAULT_TERMS.get(urgency, DEFAULT_TERMS["normal"])
             return Terms(
                 policy.accept_amount,
                 policy.accept_unit,
@@ -73,6 +78,8 @@ def terms_for(category: Category, urgency: str, policies: Policies | None = None
                 policy.return_window_days,
                 policy.max_extension_days,
                 source=node.code if node else "hotline",
+                contact_amount=policy.contact_amount or default.contact_amount,
+                contact_unit=policy.contact_unit or default.contact_unit,
             )
     return DEFAULT_TERMS.get(urgency, DEFAULT_TERMS["normal"])
 
@@ -102,6 +109,24 @@ def accept_span(terms: dict[str, Any]) -> Span:
     if terms["accept_unit"] == "working_hours":
         return Span(terms["accept_amount"] * 60, working=True)
     return Span(terms["accept_amount"], working=False)
+
+
+def contact_span(terms: dict[str, Any]) -> Span:
+    """The time to first contact the citizen; terms copied before it existed: the normal default."""
+    amount = terms.get("contact_amount") or DEFAULT_TERMS["normal"].contact_amount
+    unit = terms.get("contact_unit") or DEFAULT_TERMS["normal"].contact_unit
+    return accept_span({"accept_amount": amount, "accept_unit": unit})
+
+
+def contact_terms(terms: dict[str, Any]) -> dict[str, Any]:
+    """`terms` with the first-contact limit in the accept clock's place: `overtaking` then says
+    whether the resolve deadline can fall before the first-contact one (policies' validation)."""
+    default = DEFAULT_TERMS["normal"]
+    return {
+        **terms,
+        "accept_amount": terms.get("contact_amount") or default.contact_amount,
+        "accept_unit": terms.get("contact_unit") or default.contact_unit,
+    }
 
 
 def resolve_span(terms: dict[str, Any], calendar: WorkCalendar, extra_days: int = 0) -> Span:
@@ -196,6 +221,10 @@ def start_clocks(ticket: Ticket, at: datetime, policies: Policies | None = None)
     ticket.accept_due_at, ticket.resolve_due_at = due_times(terms, at, calendar)
     ticket.accept_amber_at = accept.scaled(1 - AMBER_AT).before(ticket.accept_due_at, calendar)
     ticket.resolve_amber_at = resolve.scaled(1 - AMBER_AT).before(ticket.resolve_due_at, calendar)
+    # The first-contact clock runs from the first dispatch until a contact; a unit it is handed
+    # on to later does not start it again once the citizen has been reached.
+    if ticket.first_contacted_at is None:
+        ticket.contact_due_at = contact_span(terms).after(at, calendar)
     return {
         "policy": terms["source"],
         "accept": f"{terms['accept_amount']} {terms['accept_unit']}",
@@ -209,6 +238,7 @@ def stop_clocks(ticket: Ticket) -> None:
     """A returned ticket has no deadlines until it is dispatched again."""
     ticket.accept_due_at = ticket.accept_amber_at = None
     ticket.resolve_due_at = ticket.resolve_amber_at = None
+    ticket.contact_due_at = None
     ticket.paused_at = None
     ticket.sla_level = ""
 
@@ -224,6 +254,10 @@ def resume_clocks(ticket: Ticket, at: datetime) -> dict[str, Any]:
         ticket.accept_due_at = _shift(ticket.accept_due_at, paused_at, at, working, calendar)
         ticket.accept_amber_at = _shift(ticket.accept_amber_at, paused_at, at, working, calendar)
         moved["accept_due_at"] = ticket.accept_due_at.isoformat()
+    if ticket.first_contacted_at is None and ticket.contact_due_at is not None:
+        working = contact_span(terms).working
+        ticket.contact_due_at = _shift(ticket.contact_due_at, paused_at, at, working, calendar)
+        moved["contact_due_at"] = ticket.contact_due_at.isoformat()
     if ticket.resolve_due_at is not None:
         working = resolve_span(terms, calendar).working
         ticket.resolve_due_at = _shift(ticket.resolve_due_at, paused_at, at, working, calendar)
@@ -295,3 +329,25 @@ def time_used(ticket: Ticket, now: datetime) -> dict[str, Any] | None:
         left = (ticket.resolve_due_at - moment).total_seconds() / 60
     used = 1 - left / span.minutes if span.minutes else 1.0
     return {"fraction": round(max(used, 0.0), 3), "minutes_left": round(left), "working": span.working}
+
+
+def contact_level(ticket: Ticket, now: datetime) -> str | None:
+    """The first-contact clock's colour for the ticket page: None when it does not run (never
+    dispatched, or contacted: then judged by `contacted_on_time`), else '', 'amber' or 'red'.
+    Kept apart from `sla_level`, which the sweep and the notices read for accept and resolve."""
+    if ticket.contact_due_at is None or ticket.first_contacted_at is not None:
+        return None
+    moment = ticket.paused_at or now
+    if moment > ticket.contact_due_at:
+        return "red"
+    calendar = work_calendar()
+    span = contact_span(ticket.sla_terms or DEFAULT_TERMS["normal"].as_dict())
+    amber = span.scaled(1 - AMBER_AT).before(ticket.contact_due_at, calendar)
+    return "amber" if moment >= amber else ""
+
+
+def contacted_on_time(ticket: Ticket) -> bool | None:
+    """Whether the first contact came by its deadline (None: no contact yet, or no clock)."""
+    if ticket.first_contacted_at is None or ticket.contact_due_at is None:
+        return None
+    return ticket.first_contacted_at <= ticket.contact_due_at

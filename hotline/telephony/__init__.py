@@ -12,4 +12,8 @@ from flask import Blueprint
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 # Imported for their side effect: they attach routes to `bp`.
-from hotline.telephony import sms, voice  # noqa: E402, F401
+from hotline.telephony import (  # noqa: E402, F401
+    contact_calls,  # noqa: E402, F401  (issue 17: calls to citizens)
+    sms,
+    voice,
+)

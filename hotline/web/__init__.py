@@ -47,6 +47,10 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, home, intake, tickets, dispatch, reports, supervision, rules, policies, admin_calendar):
         app.register_blueprint(module.bp)
     app.register_blueprint(outbox.bp)
+    # Contact with the citizen and callback (issue 17).
+    from hotline.web import contacts
+
+    app.register_blueprint(contacts.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(hotspots.bp)
     app.register_blueprint(knowledge.bp)

@@ -261,6 +261,9 @@ class PolicyForm(HotlineForm):
     resolve_unit = SelectField(lazy_pgettext("time", "Unit"), validate_choice=False, default="working_days")
     return_window_days = StringField(_l("Return window (working days)"), default="2")
     max_extension_days = StringField(_l("Extensions at most (working days)"), default="10")
+    # First contact with the citizen (issue 17): empty, the urgency's default.
+    contact_amount = StringField(_l("Contact the citizen within"))
+    contact_unit = SelectField(lazy_pgettext("time", "Unit"), validate_choice=False, default="working_hours")
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs) -> None:
@@ -268,6 +271,7 @@ class PolicyForm(HotlineForm):
         self.category.choices = [("", _l("— the whole hotline —")), *category_choices()]
         self.urgency.choices = [(code, labels.URGENCY_LABELS[code]) for code in URGENCIES]
         self.accept_unit.choices = [(unit, labels.SLA_UNIT_LABELS[unit]) for unit in ACCEPT_UNITS]
+        self.contact_unit.choices = [(unit, labels.SLA_UNIT_LABELS[unit]) for unit in ACCEPT_UNITS]
         self.resolve_unit.choices = [(unit, labels.SLA_UNIT_LABELS[unit]) for unit in RESOLVE_UNITS]
 
 

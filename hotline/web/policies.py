@@ -74,6 +74,8 @@ def edit(policy_id: int):
             "accept_unit": policy.accept_unit,
             "resolve_unit": policy.resolve_unit,
             **{name: str(getattr(policy, name)) for name in NUMBER_FIELDS},
+            "contact_amount": str(policy.contact_amount or ""),  # issue 17
+            "contact_unit": policy.contact_unit or policy.accept_unit,
         }
     )
     return _form_page(form, policy)
@@ -137,6 +139,13 @@ def _save(form: PolicyForm, policy: SlaPolicy | None) -> bool:
             wrong = True
         else:
             values[name] = number
+    # First contact (issue 17): optional; empty keeps the urgency's default.
+    contact = (form.contact_amount.data or "").strip()
+    values["contact_amount"] = whole_number(contact) if contact else None
+    values["contact_unit"] = form.contact_unit.data or None
+    if contact and values["contact_amount"] is None:
+        form.contact_amount.errors = [_("Enter a whole number.")]
+        wrong = True
     if wrong:
         return False
     try:

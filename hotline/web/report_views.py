@@ -70,6 +70,10 @@ RATE_COLUMNS = (
     Column("direct_answer_rate", _l("Direct-answer rate"), "rate", "direct_answers", _l("the direct answers")),
     Column("return_rate", _l("Return rate"), "rate", "returned", _l("the returned tickets")),
     Column("reopen_rate", _l("Reopen rate"), "rate", "reopened", _l("the reopened tickets")),
+    # First contact with the citizen (issue 17): dispatched → first contacted.
+    Column("first_contact_p50_hours", _l("First contact, median (hours)"), "hours"),
+    Column("first_contact_p90_hours", _l("First contact, 90th percentile (hours)"), "hours"),
+    Column("contacted_on_time_rate", _l("Contacted-on-time rate"), "rate"),
 )
 ALL_COLUMNS = (*COUNT_COLUMNS, *TIME_COLUMNS, *RATE_COLUMNS)
 

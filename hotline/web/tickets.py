@@ -23,6 +23,7 @@ from hotline.services import (
     access,
     assists,
     audit,
+    citizen_contact,
     deadlines,
     lifecycle,
     listing,
@@ -36,6 +37,7 @@ from hotline.services import (
 )
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
+from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, RevealPhoneForm
 from hotline.web.forms import (
     AcceptForm,
     AssistDoneForm,
@@ -173,6 +175,8 @@ def show(number: str):
         # The tickets its merge events name, of those the user may see: the others stay unnamed.
         related=access.visible_numbers(current_user, merging.numbers_in_events(ticket)),
         used=sla.time_used(ticket, now) if ticket.status in Status.WITH_DEPARTMENT else None,
+        contacts=citizen_contact.contacts_of(ticket),  # contact with the citizen (issue 17)
+        contact_level=sla.contact_level(ticket, now),
         policy_category=_policy_category(ticket),
         return_window=returns.window_closes_at(ticket) if ticket.status in Status.WITH_DEPARTMENT else None,
         may_audit=current_user.has_role(*access.AUDIT_ROLES),
@@ -246,6 +250,12 @@ ACTION_CARDS: dict[str, tuple[str, type[VersionedForm]]] = {
     "urge": ("urge", UrgeForm),
     "merge": ("merge", MergeForm),
     "assist_done": ("assist_done", AssistDoneForm),
+    # Contact with the citizen and callback (issue 17; hotline/web/contacts.py).
+    "contact": ("contact", ContactForm),
+    "call_citizen": ("call_citizen", CallCitizenForm),
+    "reveal_phone": ("reveal_phone", RevealPhoneForm),
+    "callback_call": ("callback_call", CallCitizenForm),
+    "callback": ("callback", CallbackForm),
 }
 
 

@@ -45,7 +45,8 @@ def policy(api, city) -> dict:
 
 class TestCrud:
     def test_create_then_list(self, api, city, policy):
-        assert policy == {"id": policy["id"], **INFRASTRUCTURE_NORMAL}
+        # No first-contact limit given (issue 17): null, the urgency's default.
+        assert policy == {"id": policy["id"], **INFRASTRUCTURE_NORMAL, "contact_amount": None, "contact_unit": None}
         wide = api(city.admin).post(
             "/api/v1/sla-policies",
             json={

@@ -97,13 +97,14 @@ def dispatched(city):
 class TestAllowed:
     def test_the_actions_follow_the_state_the_role_and_the_relation(self, city):
         ticket = dispatched(city)
-        assert lifecycle.allowed(city.roads_staff, ticket) == ["accept", "return", "extend", "notes"]
+        contact = ["contact", "call_citizen", "reveal_phone"]  # contact with the citizen (issue 17)
+        assert lifecycle.allowed(city.roads_staff, ticket) == ["accept", "return", "extend", "notes", *contact]
         assert lifecycle.allowed(city.water_staff, ticket) == []  # not theirs: not even a note
         assert lifecycle.allowed(city.operator, ticket) == ["notes"]
         assert lifecycle.allowed(city.dispatcher, ticket) == ["reassign", "notes", "merge"]
         assert lifecycle.allowed(city.supervisor, ticket) == ["reassign", "urge", "notes", "merge"]
         tickets.accept(city.roads_staff, ticket)
-        assert lifecycle.allowed(city.roads_staff, ticket) == ["resolve", "return", "wait", "extend", "notes"]
+        assert lifecycle.allowed(city.roads_staff, ticket) == ["resolve", "return", "wait", "extend", "notes", *contact]
         deadlines.request_extension(city.roads_staff, ticket, 2, "需要协调")
         assert "extend" not in lifecycle.allowed(city.roads_staff, ticket)
         assert lifecycle.allowed(city.supervisor, ticket) == [
@@ -206,12 +207,16 @@ class TestWhatTheUserIsOffered:
     def test_the_api_lists_the_actions(self, city, api):
         ticket = dispatched(city)
         body = api(city.roads_staff).get(f"/api/v1/tickets/{ticket.number}").get_json()
-        assert body["actions"] == ["accept", "return", "extend", "notes"]
+        # contact, call_citizen, reveal_phone: contact with the citizen (issue 17)
+        assert body["actions"] == ["accept", "return", "extend", "notes", "contact", "call_citizen", "reveal_phone"]
         listed = api(city.roads_staff).get("/api/v1/tickets").get_json()["tickets"]
         assert [t["actions"] for t in listed if t["number"] == ticket.number] == [body["actions"]]
         answer = api(city.roads_staff).post(f"/api/v1/tickets/{ticket.number}/accept", json={"version": ticket.version})
         assert answer.status_code == 200
-        assert answer.get_json()["actions"] == ["resolve", "return", "wait", "extend", "notes"]
+        assert answer.get_json()["actions"] == [
+            *["resolve", "return", "wait", "extend", "notes"],
+            *["contact", "call_citizen", "reveal_phone"],  # issue 17
+        ]
 
     def test_the_page_shows_the_cards_of_the_allowed_actions(self, city, login):
         ticket = dispatched(city)
