@@ -138,6 +138,9 @@ def timed(session, base: str, page: Page) -> tuple[float, int, int]:
         with session.get(base + page.path, stream=True, timeout=600, allow_redirects=False) as response:
             size = len(next(response.iter_content(1), b""))
             elapsed = (time.perf_counter() - started) * 1000
+            # Read the rest, untimed: a streamed download left unread keeps the one worker writing
+            # it, and the next page would be timed with it.
+            size += sum(len(chunk) for chunk in response.iter_content(65536))
     else:
         response = session.request(
             page.method, base + page.path, data=data, headers=headers, timeout=600, allow_redirects=False
