@@ -85,6 +85,8 @@ def find_duplicates(
         found.append((candidate.id, similarity, reasons))
     found.sort(key=lambda x: (len(x[2]), x[1]), reverse=True)
     found = found[:limit]
+    if not found:
+        return []
     tickets = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_([f[0] for f in found])))}
     return [Likely(tickets[id_], similarity=similarity, reasons=reasons) for id_, similarity, reasons in found]
 
