@@ -136,8 +136,12 @@ def timed(session, base: str, page: Page) -> tuple[float, int, int]:
     started = time.perf_counter()
     if page.first_byte:
         with session.get(base + page.path, stream=True, timeout=600, allow_redirects=False) as response:
-            size = len(next(response.iter_content(1), b""))
+            chunks = response.iter_content(65536)  # a streamed answer's chunks as they come
+            size = len(next(chunks, b""))
             elapsed = (time.perf_counter() - started) * 1000
+            # Read the rest, untimed, from the same stream: a download left unread keeps the one
+            # worker writing it, and the next page would be timed with it.
+            size += sum(len(chunk) for chunk in chunks)
     else:
         response = session.request(
             page.method, base + page.path, data=data, headers=headers, timeout=600, allow_redirects=False

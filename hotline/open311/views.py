@@ -37,7 +37,7 @@ from hotline.models import TICKET_TYPES, Category, Channel, District, Status, Ti
 from hotline.models.types import utcnow
 from hotline.open311 import bp
 from hotline.open311.formats import error, format_of_path, render
-from hotline.services import access, geo, phones, ratelimit, tickets
+from hotline.services import access, geo, listing, phones, ratelimit, tickets
 from hotline.services.errors import ServiceError
 from hotline.services.users import user_for_token
 
@@ -195,11 +195,14 @@ def list_requests(fmt: str) -> Response:
     else:
         query = _filtered(select(Ticket).where(Ticket.confidential.is_(False)))
         page, page_size = _int_arg("page", 1), min(_int_arg("page_size", _default_page_size()), MAX_PAGE_SIZE)
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        # Counted as far as the workbench counts (listing.COUNT_CAP), or further for a page past it:
+        # a count of the whole 90 days on every request read up to every ticket of a quarter.
+        limit = listing.count_limit(page, page_size)
+        total = listing.counted_up_to(query, limit)
         rows = _published(
             query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(page_size).offset((page - 1) * page_size)
         )
-        headers["X-Total-Count"] = str(total)
+        headers["X-Total-Count"] = f"{limit}+" if total > limit else str(total)
         if page * page_size < total:
             args = {**request.args.to_dict(), "page": str(page + 1), "page_size": str(page_size)}
             next_page = f"{external_url('open311.list_requests', fmt=fmt)}?{urlencode(args)}"

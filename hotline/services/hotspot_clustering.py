@@ -40,39 +40,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotline.services import textmodel
+from hotline.services.stopwords import GENERIC_WORDS, STOP_WORDS
 
-# Words that carry no problem and no place: function words, and how every message to a
-# hotline is phrased (requests, greetings, the government's own names).
-STOP_WORDS = frozenset(
-    """
-    的 了 是 我 你 他 她 它 们 我们 你们 他们 在 有 和 与 及 或 就 不 也 都 很 还 又 再 把 被 让 给 向 对 从 到 为 以
-    而 但 但是 并 并且 且 因为 所以 如果 虽然 由于 因此 于是 然后 而且 以及 之 其 此 这 那 这个 那个 这些 那些 这样
-    那样 这里 那里 什么 怎么 怎么办 怎样 如何 为什么 哪 哪里 谁 吗 呢 吧 啊 呀 哦 嘛 么 着 过 得 地 个 些 一 一个 一些
-    一直 一下 一次 没有 没 无 能 能否 可以 可 会 要 想 应该 应当 需要 必须 是否 已经 已 曾经 正在 将 将要 就是 还是
-    只是 只 才 都是 不是 有的 有些 所有 每 各 各种 等 等等 非常 十分 特别 比较 太 更 最 多 很多 许多 大量 严重
-    现在 目前 当前 今天 昨天 明天 今年 去年 每天 时候 时间 期间 之前 以前 之后 以后 后来 最近 近期 日 月 年 号 点
-    反映 反应 投诉 举报 咨询 建议 请求 要求 希望 恳请 请 麻烦 帮助 帮忙 解决 处理 落实 调查 核实 回复 答复 关注 重视
-    相关 有关 部门 相关部门 有关部门 政府 领导 单位 工作人员 市民 群众 居民 本人 来电 来信 留言 您好 你好 尊敬 谢谢
-    感谢 问题 情况 事情 事 现象 影响 造成 导致 出现 存在 进行 得到 没人 无人 至今 仍然 依然 市 区 县
-    """.split()  # noqa: SIM905 (a list of 200 quoted words would be unreadable)
-)
-# Words any message may hold whatever its problem: generic verbs (办理, 报告), the citizen's
-# own words for who they are (村民), purposes and topics (为了, 关于), the city's own name for
-# itself (本市), how often (上个月, 多次), the parts of any address (路, 栋). They made hotspots
-# named "新城区 办理 报告 关于" and "港区 人民 证明 参加" (issue 16): a hotspot is named
-# by the words that set it apart, and these set nothing apart.
-GENERIC_WORDS = frozenset(
-    """
-    办理 办 报告 关于 为了 对于 通过 按照 根据 经过 进行 开展 实施 提出 提供 提交 申请 申报 发现 知道 告诉 表示 认为
-    觉得 看到 听说 发生 使用 采取 给予 予以 开始 继续 完成 收到 答应 同意 不能 不会 不了
-    不到 一样 这种 那种 其中 以上 以下 上述 如下 该 此事 本 本市 本区 本县 本镇 本村 我市 我区 我县 我镇 我村 该市
-    村民 村里 老百姓 百姓 大家 自己 我家 家里 我们家 本地 当地 外地 有人 别人 他人 我方 对方 方面 工作 相关人员
-    事宜 一事 事件 相关 具体 有关 一下子 怎么回事 为何 何时 多久 多长时间 还有 以及 还要 并未 没能 无法 不予 未能
-    参加 参与 人民 上个月 下个月 本月 上周 本周 这周 上次 这次 多次 几次 好几次 屡次 再次 每次 一直都 经常 总是
-    近日 日前 今日 当天 当时 此前 先后 期间内 原文 追问 负责 检查
-    路 街 巷 弄 栋 幢 楼 层 室 单元 号楼 组
-    """.split()  # noqa: SIM905
-)
+# The stop and generic words are the knowledge matches' too: one list (services/stopwords.py).
 # "三次", "两个月", "几天": how often or how long, not what.
 _COUNTED = re.compile(r"^[一二三四五六七八九十百千两几多数半]+(次|天|日|年|周|个月|月|小时|分钟|回|遍|趟|个|号)$")
 # Numbers (house numbers and dates tell nothing about the problem), single letters, and the

@@ -31,29 +31,14 @@ from sqlalchemy import select, update
 from hotline.extensions import db
 from hotline.models import Article, ArticleVersion, KnowledgeRevision
 from hotline.models.types import utcnow
-from hotline.services import textmodel
+from hotline.services import stopwords, textmodel
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 QUESTION_WEIGHT = 3  # the question and the tags say what an article is about
 K1, B = 1.2, 0.75  # BM25's usual constants
-# Words that say nothing about the topic: how a caller asks, not what about.
-_STOP_TEXT = """
-的 了 吗 呢 吧 啊 我 你 他 她 它 们 是 在 有 和 与 或 就 都 也 要 会 能 这 那 请问 请 怎么 怎样 如何 什么
-可以 是否 哪里 哪儿 我们 我家 一下 这个 那个 还是 一个 没有 现在 为什么
-a an the is are was be to of in on at for and or my our i we you it do does can how what where when
-why which with from this that there please
-"""
-# Words any call may hold whatever it is about: generic verbs (反映, 处理), how often or how long
-# (连续, 一直), who calls and whom (市民, 部门). A streetlight call was offered the article on night
-# construction noise for the word 连续 alone (issue 16): a suggestion must share what the call is about.
-_GENERIC_TEXT = """
-连续 持续 一直 已经 经常 总是 多次 反复 至今 仍然 依然 最近 目前 每天 今天 昨天 现在 时候 时间 期间 之前 以后
-反映 反应 投诉 举报 咨询 建议 请求 要求 希望 恳请 麻烦 帮助 帮忙 解决 处理 落实 调查 核实 回复 答复 关注 重视
-办理 进行 出现 发现 发生 存在 造成 导致 影响 知道 告诉 表示 认为 觉得 看到 听说 需要 应该 不能 无法 没人 无人
-问题 情况 事情 现象 相关 有关 部门 相关部门 有关部门 政府 单位 工作人员 市民 群众 居民 本人 来电 您好 你好 谢谢
-附近 周边 旁边 门口 这里 那里 非常 特别 严重 比较 很 太 尽快 及时 马上 立即 赶紧 必须 一定
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(_GENERIC_TEXT.split())
+# Words that say nothing about the topic (how a caller asks; what any call may hold: 连续, 反映):
+# the hotspots' list too (services/stopwords.py).
+STOP_WORDS = stopwords.LEFT_OUT
 # "三天", "两次", "几个": a count says how long or how often, not what about.
 _COUNTS, _COUNTED = frozenset("一二三四五六七八九十两几多数半每"), frozenset("次天日年周月个回遍趟号")
 # Particles: a character pair holding one (停水了 → 水了) says nothing more than its other half.

@@ -66,20 +66,29 @@ def find_duplicates(
         query = query.where(Ticket.id != exclude_id)
     grams = _bigrams(description)
     place = _normalise(address)
-    found: list[Likely] = []
-    for ticket in db.session.scalars(query):
-        likely = Likely(ticket, similarity=_jaccard(grams, _bigrams(ticket.description)))
-        if category is not None and ticket.category_id == category.id and _near(place, ticket.address):
-            likely.reasons.append("same_place")
-        if likely.similarity >= TEXT_SIMILARITY:
-            likely.reasons.append("similar_text")
-        if not likely.reasons:  # not the same matter, whoever called
+    # Up to 500 candidates are weighed on the four columns that decide (the dispatch desk does
+    # this for each of its 50 rows); only the few shown are loaded whole.
+    light = query.with_only_columns(
+        Ticket.id, Ticket.description, Ticket.address, Ticket.category_id, Ticket.caller_phone
+    )
+    found: list[tuple[int, float, list[str]]] = []
+    for candidate in db.session.execute(light):
+        similarity, reasons = _jaccard(grams, _bigrams(candidate.description)), []
+        if category is not None and candidate.category_id == category.id and _near(place, candidate.address):
+            reasons.append("same_place")
+        if similarity >= TEXT_SIMILARITY:
+            reasons.append("similar_text")
+        if not reasons:  # not the same matter, whoever called
             continue
-        if phone and ticket.caller_phone == phone:
-            likely.reasons.insert(0, "same_phone")
-        found.append(likely)
-    found.sort(key=lambda x: (len(x.reasons), x.similarity), reverse=True)
-    return found[:limit]
+        if phone and candidate.caller_phone == phone:
+            reasons.insert(0, "same_phone")
+        found.append((candidate.id, similarity, reasons))
+    found.sort(key=lambda x: (len(x[2]), x[1]), reverse=True)
+    found = found[:limit]
+    if not found:
+        return []
+    tickets = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_([f[0] for f in found])))}
+    return [Likely(tickets[id_], similarity=similarity, reasons=reasons) for id_, similarity, reasons in found]
 
 
 def merge_into(actor: User, ticket: Ticket, parent_number: str, expected_version: int | None = None) -> Ticket:

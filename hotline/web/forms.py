@@ -156,9 +156,10 @@ class DispatchForm(VersionedForm):
     reason = TextAreaField(_l("Reason for dispatching it back"), id="dispatch-reason")
     submit = SubmitField(_l("Dispatch"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, departments: list[tuple[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        departments = department_choices()
+        # The desk builds one form per waiting ticket: it reads the departments once for all.
+        departments = department_choices() if departments is None else departments
         self.department.choices = [("", _l("— choose —")), *departments]
         self.assisting.choices = departments
 

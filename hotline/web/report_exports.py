@@ -11,14 +11,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from openpyxl import Workbook
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
 from sqlalchemy import Select, func, select
 
 from hotline import labels
@@ -208,25 +212,73 @@ def csv_response(table: Table, filename: str) -> Response:
     return response
 
 
-def xlsx_response(table: Table, filename: str) -> Response:
+class _Chunks(io.RawIOBase):
+    """A write-only, unseekable sink: zipfile then writes each entry's sizes after it (data
+    descriptors), so the archive goes out as it is written instead of after the last row."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+class _StreamedSheetWriter(ExcelWriter):
+    """openpyxl's writer, but the first sheet is already in the archive: it was written into
+    its entry row by row (the rest, styles and workbook, can only follow the last row)."""
+
+    def write_worksheet(self, ws: Any) -> None:
+        if ws is not self.workbook.worksheets[0]:
+            return super().write_worksheet(ws)
+        ws._drawing = SpreadsheetDrawing()
+        ws._rels = ws._writer._rels
+        self.manifest.append(ws)
+
+
+def xlsx_chunks(table: Table) -> Iterator[bytes]:
+    """The workbook, streamed: the sheet's rows go out as they are read from the database
+    (the first byte before the first row), the small parts after them."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.name[:31])
     sheet.freeze_panes = "A2"
     for index, field in enumerate(table.fields, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = field.width
+    sink = _Chunks()
+    archive = ZipFile(sink, "w", ZIP_DEFLATED, allowZip64=True)
+    sheet._id = 1  # what openpyxl's writer numbers it: its place in the archive
+    entry = archive.open(sheet.path[1:], "w", force_zip64=True)
+    sheet._writer = WorksheetWriter(sheet, out=entry)
+    sheet._writer.write_top()
+    yield sink.take()
     bold = Font(bold=True)
     sheet.append([xlsx_cell(sheet, str(field.label), font=bold) for field in table.fields])
     formats = {"rate": "0.0%", "time": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "number": "0.00"}
     for row in table.rows:
         sheet.append([xlsx_cell(sheet, v, formats.get(f.kind)) for v, f in zip(row, table.fields, strict=True)])
+        if sum(map(len, sink.parts)) > 64_000:
+            yield sink.take()
+    sheet.close()
+    entry.close()
     about = workbook.create_sheet(_("About"))
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 100
     for label, text in table.notes:
         about.append([xlsx_cell(about, label), xlsx_cell(about, text)])
-    out = io.BytesIO()
-    workbook.save(out)
-    response = Response(out.getvalue(), mimetype=XLSX_TYPE)
+    _StreamedSheetWriter(workbook, archive).save()
+    yield sink.take()
+
+
+def xlsx_response(table: Table, filename: str) -> Response:
+    response = Response(stream_with_context(xlsx_chunks(table)), mimetype=XLSX_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
 

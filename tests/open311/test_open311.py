@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Ticket, TicketEvent
-from hotline.services import merging, ratelimit, tickets
+from hotline.services import listing, merging, ratelimit, tickets
 from hotline.services.users import issue_token
 from tests import factories
 
@@ -513,6 +513,20 @@ def test_paging(client, spread):
     assert numbers(get(client, "/requests.json", page_size=3, page=3)) == []
     # Too big a page is capped, not refused.
     assert len(numbers(get(client, "/requests.json", page_size=10**6))) == 4
+
+
+def test_total_count_is_bounded(client, spread, monkeypatch):
+    """Counted up to listing.COUNT_CAP, as the workbench's totals ("10000+"), or as far as the
+    page asked for: not every request of the 90 days on every list request."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
+    first = get(client, "/requests.json", page_size=1)
+    assert first.headers["X-Total-Count"] == "2+"
+    assert numbers(first) == [spread["pothole_open"].number] and 'rel="next"' in first.headers["Link"]
+    # A page past the cap counts up to itself, so that it still knows a next page follows.
+    third = get(client, "/requests.json", page_size=1, page=3)
+    assert third.headers["X-Total-Count"] == "3+" and 'rel="next"' in third.headers["Link"]
+    last = get(client, "/requests.json", page_size=3, page=2)
+    assert last.headers["X-Total-Count"] == "4" and "Link" not in last.headers
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
