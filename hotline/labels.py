@@ -83,6 +83,13 @@ EVENT_LABELS = {
     "citizen_message": _l("Message from the citizen"),
     "voicemail_transcribed": _l("Voicemail transcribed"),
     "imported": _l("Imported from the old system"),
+    # Units in a tree (issue 17)
+    "subdispatched": _l("Sent down"),
+    "returned_up": _l("Returned up"),
+    "reply_submitted": _l("Reply sent up for review"),
+    "reply_approved": _l("Reply approved, sent up"),
+    "reply_refused": _l("Reply refused"),
+    "assigned": _l("Handler assigned"),
 }
 
 SLA_LEVEL_LABELS = {"": _l("On time"), "amber": _l("Due soon (75%)"), "red": _l("Overdue")}

@@ -270,6 +270,12 @@ MATRIX: list[Row] = [
     web("tickets.merge", "POST", T % "pending" + "/merge", DISPATCH, fresh=True, data=version("pending", into="{into.number}")),
     # Roads assists on a ticket water leads: water (the lead, not assisting) is refused.
     web("tickets.assist_done", "POST", T % "assisted" + "/assist-done", {ROADS}, data=version("assisted", reply="已配合完成。")),
+    # Units in a tree (issue 17): roads sends down to its street office, returns up to the works
+    # bureau above it, reviews its street office's reply; its lead names the handler.
+    web("tickets.subdispatch", "POST", T % "accepted" + "/subdispatch", {ROADS}, hidden={WATER}, data=version("accepted", department="{sub_unit.code}", note="请现场核实")),
+    web("tickets.return_up", "POST", T % "sent_down_to_roads" + "/return-up", {ROADS}, hidden={WATER}, data=version("sent_down_to_roads", reason="不属于本单位")),
+    web("tickets.review", "POST", T % "replied" + "/review", {ROADS}, hidden={WATER}, data=version("replied", decision="approve")),
+    web("tickets.assign", "POST", T % "lead_ticket" + "/assign", {ROADS}, hidden={WATER}, data=version("lead_ticket", handler="roads_colleague")),
     # --- pages: intake and the console -------------------------------------------------------------
     web("intake.new_ticket", "GET", "/tickets/new", INTAKE),
     web("intake.new_ticket", "POST", "/tickets/new", INTAKE, data=INTAKE_FORM),
@@ -365,6 +371,11 @@ MATRIX: list[Row] = [
     api("api.dispatch", "POST", A % "pending" + "/dispatch", DISPATCH, fresh=True, json=version("pending", department="roads")),
     api("api.merge", "POST", A % "pending" + "/merge", DISPATCH, fresh=True, json=version("pending", into="{into.number}")),
     api("api.assist_done", "POST", A % "assisted" + "/assist-done", {ROADS}, json={"reply": "已配合完成。"}),
+    # Units in a tree (issue 17)
+    api("api.subdispatch", "POST", A % "accepted" + "/subdispatch", {ROADS}, hidden={WATER}, json=version("accepted", department="{sub_unit.code}", note="请现场核实")),
+    api("api.return_up", "POST", A % "sent_down_to_roads" + "/return-up", {ROADS}, hidden={WATER}, json=version("sent_down_to_roads", reason="不属于本单位")),
+    api("api.review", "POST", A % "replied" + "/review", {ROADS}, hidden={WATER}, json=version("replied", approve=True)),
+    api("api.assign", "POST", A % "lead_ticket" + "/assign", {ROADS}, hidden={WATER}, json=version("lead_ticket", handler="roads_colleague")),
     # --- the API: directory, knowledge, reports, rules, policies, calendar -----------------------------
     api("api.list_departments", "GET", "/api/v1/departments", SIGNED_IN),
     api("api.list_districts", "GET", "/api/v1/districts", SIGNED_IN),

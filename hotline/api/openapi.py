@@ -78,6 +78,11 @@ BODY_EXAMPLES: dict[str, Any] = {
     "refuse_return": {"reason": "属于你单位职责，请继续办理"},
     "assist_done": {"reply": "已配合完成现场勘查。"},
     "merge": {"into": "20261125-000001"},
+    # Units in a tree (issue 17)
+    "subdispatch": {"department": "east-street-1", "due": "2026-12-07T17:00:00+08:00", "note": "请现场核实"},
+    "return_up": {"reason": "不属于本街道辖区"},
+    "review": {"approve": False, "reason": "答复未说明整改时限"},
+    "assign": {"handler": "li.na"},
     "create_rule": {
         "priority": 10,
         "name": "供水管道",
@@ -226,6 +231,11 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "approve-return": ("approve_return", "Grant a return asked for after the window", access.SUPERVISE_ROLES),
     "refuse-return": ("refuse_return", "Refuse a late return, saying why", access.SUPERVISE_ROLES),
     "merge": ("merge", "Merge a duplicate into the ticket that answers for it (重复件)", access.DISPATCH_ROLES),
+    # Units in a tree (issue 17)
+    "subdispatch": ("subdispatch", "Send an accepted ticket down to a sub-unit (下派)", DEPARTMENT),
+    "return-up": ("return_up", "Hand a ticket sent down back to the unit above (回退)", DEPARTMENT),
+    "review": ("review", "Approve or refuse the reply from the unit below (审核)", DEPARTMENT),
+    "assign": ("assign", "Name the person who handles it (承办人; the unit lead)", DEPARTMENT),
 }
 
 

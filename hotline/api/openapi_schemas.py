@@ -118,6 +118,14 @@ TICKET_FIELDS: dict[str, Schema] = {
         "items": {"type": "string", "enum": lifecycle.listed_names()},
         "description": "The actions the caller may take on the ticket now (the lifecycle table).",
     },
+    # Units in a tree (issue 17)
+    "handler": nullable({"type": "string", "description": "The username of the person handling it (承办人)."}),
+    "holder": nullable({"type": "string", "description": "The code of the unit holding it now."}),
+    "holders": {
+        "type": "array",
+        "items": obj({"department": STRING, "since": nullable(TIME), "due": nullable(TIME)}),
+        "description": "From the unit the city dispatched it to down to the one holding it now (下派).",
+    },
 }
 TICKET_DETAIL_FIELDS: dict[str, Schema] = {
     **TICKET_FIELDS,
@@ -565,6 +573,11 @@ ACTION_BODIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "approve-return": ((), ("note",)),
     "refuse-return": (("reason",), ()),
     "merge": (("into",), ()),
+    # Units in a tree (issue 17)
+    "subdispatch": (("department",), ("due", "note")),
+    "return-up": (("reason",), ()),
+    "review": (("approve",), ("reason",)),
+    "assign": (("handler",), ()),
 }
 ACTION_FIELD_SCHEMAS: dict[str, Schema] = {
     "department": STRING,
@@ -576,6 +589,10 @@ ACTION_FIELD_SCHEMAS: dict[str, Schema] = {
     "days": {"type": "integer", "minimum": 1, "description": "Working days; the policy sets the most."},
     "note": optional(STRING),
     "into": {"type": "string", "description": "The number of the ticket that answers for this one."},
+    # Units in a tree (issue 17)
+    "due": optional({"type": "string", "format": "date-time", "description": "No later than your own deadline."}),
+    "approve": BOOLEAN,
+    "handler": {"type": "string", "description": "The username of a member of the unit holding it."},
 }
 # Optional, except back to a department that returned the ticket (ping-pong): then a 400 names it.
 DISPATCH_REASON = optional(

@@ -23,7 +23,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, deadlines, lifecycle, merging, outbox, returns, sla
+from hotline.services import access, assists, deadlines, lifecycle, merging, outbox, returns, sla, tree
 from hotline.services.phones import mask_phone
 
 
@@ -98,6 +98,7 @@ def ticket_json(
             ),
         ),
     }
+    data |= tree_json(ticket)  # units in a tree (issue 17)
     if events:
         data["children"] = [child.number for child in merging.children(viewer, ticket)]
         named = merging.numbers_in_events(ticket)
@@ -238,4 +239,21 @@ def category_json(category: Category) -> dict[str, Any]:
         "name": category.name,
         "parent": category.parent.code if category.parent else None,
         "default_department": category.default_department.code if category.default_department else None,
+    }
+
+
+# --- Units in a tree (issue 17) ------------------------------------------------------------------
+
+
+def tree_json(ticket: Ticket) -> dict[str, Any]:
+    """Who handles the ticket (承办人), the unit holding it now and its chain from the unit the
+    city dispatched it to down to that one (下派), each with since when and its deadline."""
+    unit = tree.holder(ticket)
+    return {
+        "handler": ticket.handler.username if ticket.handler else None,
+        "holder": unit.code if unit else None,
+        "holders": [
+            {"department": link.department.code, "since": iso(link.since), "due": iso(link.due)}
+            for link in tree.chain(ticket)
+        ],
     }

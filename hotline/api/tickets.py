@@ -14,7 +14,7 @@ from hotline.api.responses import json_response
 from hotline.api.serializers import event_json, iso, notification_json, ticket_json
 from hotline.models import Channel, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
-from hotline.services import access, audit, tickets
+from hotline.services import access, audit, tickets, tree
 from hotline.services.phones import normalise_phone
 
 MAX_PER_PAGE = 100
@@ -219,6 +219,57 @@ def add_note(number: str) -> Response:
     note, version = text(body, "text", required=True), expected_version(body)
     ticket = access.ticket_for(api_user(), number)
     tickets.add_note(api_user(), ticket, note, version)
+    return _ticket_response(ticket)
+
+
+# --- Units in a tree (issue 17) ------------------------------------------------------------------
+
+
+@bp.post("/tickets/<number>/subdispatch")
+@api_roles(Role.DEPARTMENT)
+def subdispatch(number: str) -> Response:
+    """下派: send an accepted ticket down to a direct sub-unit; `due` (ISO time) no later than
+    the sender's own deadline, by default HOTLINE_SUBDISPATCH_MARGIN_HOURS before it."""
+    body = json_body(("department", "due", "note", "version"))
+    department, due, version = text(body, "department", required=True), text(body, "due"), expected_version(body)
+    note = text(body, "note", default="")
+    ticket = access.ticket_for(api_user(), number)
+    tree.subdispatch(api_user(), ticket, department, due, note, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/return-up")
+@api_roles(Role.DEPARTMENT)
+def return_up(number: str) -> Response:
+    """回退: hand a ticket sent down back to the unit above, with a reason."""
+    body = json_body(("reason", "version"))
+    reason, version = text(body, "reason", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tree.return_up(api_user(), ticket, reason, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/review")
+@api_roles(Role.DEPARTMENT)
+def review(number: str) -> Response:
+    """审核: approve (`true`) or refuse (`false`, with a `reason`) the reply from the unit below."""
+    body = json_body(("approve", "reason", "version"))
+    if not isinstance(body.get("approve"), bool):
+        raise ApiError(400, "invalid_input", _("Say whether you approve the reply."), field="approve")
+    reason, version = text(body, "reason", default=""), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tree.review(api_user(), ticket, body["approve"], reason, version)
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<number>/assign")
+@api_roles(Role.DEPARTMENT)
+def assign(number: str) -> Response:
+    """The unit lead names the person of the holding unit who handles the ticket (承办人)."""
+    body = json_body(("handler", "version"))
+    handler, version = text(body, "handler", required=True), expected_version(body)
+    ticket = access.ticket_for(api_user(), number)
+    tree.assign(api_user(), ticket, handler, version)
     return _ticket_response(ticket)
 
 
