@@ -139,7 +139,7 @@ def return_up(actor: User, ticket: Ticket, reason: str | None, expected_version:
     lifecycle.check(ticket, "return_up", expected_version)
     hold = _holding_hold(ticket)
     if hold is None:
-        raise InvalidInput(_("The ticket was not sent down to your unit."), field="reason")
+        raise Conflict(_("The ticket was not sent down to your unit."))
     now = utcnow()
     data = {"reason": text[:NOTE_MAX], "department": hold.department.code}
     changes = derived.Changes()
@@ -182,7 +182,7 @@ def review(
     lifecycle.check(ticket, "review", expected_version)
     hold = lifecycle.pending_reply(ticket)
     if hold is None:
-        raise InvalidInput(_("No reply waits for your review."), field="approve")
+        raise Conflict(_("No reply waits for your review."))
     now = utcnow()
     data = {"department": hold.department.code, "reason": text, "resolution": hold.reply}
     reviewer = holder(ticket)
