@@ -275,6 +275,9 @@ MATRIX: list[Row] = [
     web("tickets.subdispatch", "POST", T % "accepted" + "/subdispatch", {ROADS}, hidden={WATER}, data=version("accepted", department="{sub_unit.code}", note="请现场核实")),
     web("tickets.return_up", "POST", T % "sent_down_to_roads" + "/return-up", {ROADS}, hidden={WATER}, data=version("sent_down_to_roads", reason="不属于本单位")),
     web("tickets.review", "POST", T % "replied" + "/review", {ROADS}, hidden={WATER}, data=version("replied", decision="approve")),
+    web("tree.sent_down", "GET", "/tickets/sent-down", DEPARTMENTS),
+    web("tree.mine", "GET", "/tickets/mine", DEPARTMENTS),
+    web("tree.load", "GET", "/units/load", set()),  # unit leads only: none of the matrix's callers is one
     web("tickets.assign", "POST", T % "lead_ticket" + "/assign", {ROADS}, hidden={WATER}, data=version("lead_ticket", handler="roads_colleague")),
     # --- pages: intake and the console -------------------------------------------------------------
     web("intake.new_ticket", "GET", "/tickets/new", INTAKE),

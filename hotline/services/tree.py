@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import Department, HoldOutcome, Role, Ticket, TicketHold, User
+from hotline.models import Department, HoldOutcome, Role, Status, Ticket, TicketHold, User
 from hotline.models.types import utcnow
 from hotline.services import access, citizen_sms, derived, lifecycle
 from hotline.services.directory import by_code
-from hotline.services.errors import Conflict, InvalidInput
+from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
 
 NOTE_MAX = 2000
 
@@ -247,3 +247,107 @@ def _hand_up(ticket: Ticket, hold: TicketHold) -> None:
     above = [h for h in lifecycle.open_holds(ticket) if h.id < hold.id and not h.outcome]
     ticket.holder_id = above[-1].department_id if above else None
     ticket.handler_id = hold.above_handler_id
+
+
+# --- The workbench: what a unit sent down, a handler's own tickets, the lead's view of loads ----
+
+LIST_MAX = 500  # open tickets are few at any time (see `workbench`); a page lists at most this many
+
+
+@dataclass(frozen=True)
+class SentDown:
+    """A ticket the actor's unit sent down: the unit holding it now, its deadline and its level."""
+
+    ticket: Ticket
+    holder: Department
+    due: datetime | None
+    level: str  # "", "amber" (75% of its time used) or "red" (past its deadline)
+
+
+def _level(since: datetime | None, due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return ""
+    if now >= due:
+        return "red"
+    if since is not None and now >= since + (due - since) * 0.75:
+        return "amber"
+    return ""
+
+
+def _department_of(actor: User) -> int:
+    access.require_role(actor, Role.DEPARTMENT)
+    if actor.department_id is None:
+        raise InvalidInput(_("Your account has no unit."))
+    return actor.department_id
+
+
+def sent_down(actor: User, now: datetime | None = None) -> list[SentDown]:
+    """The open tickets the actor's unit sent down (it is in their chain, above the unit holding
+    them), the most pressing deadline first."""
+    mine = _department_of(actor)
+    now = now or utcnow()
+    in_chain = select(TicketHold.ticket_id).where(TicketHold.department_id == mine, TicketHold.ended_at.is_(None))
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.status.in_(Status.OPEN),
+            Ticket.holder_id.is_not(None),
+            Ticket.holder_id != mine,
+            (Ticket.department_id == mine) | Ticket.id.in_(in_chain),
+        )
+        .limit(LIST_MAX)
+    )
+    rows = []
+    for ticket in db.session.scalars(query):
+        last = chain(ticket)[-1]
+        rows.append(SentDown(ticket, last.department, last.due, _level(last.since, last.due, now)))
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return sorted(rows, key=lambda row: (row.due or far, row.ticket.id))
+
+
+def my_tickets(actor: User) -> list[Ticket]:
+    """The open tickets the actor handles (承办人), the deadline that runs next first."""
+    _department_of(actor)
+    query = (
+        select(Ticket)
+        .where(Ticket.handler_id == actor.id, Ticket.status.in_(Status.OPEN))
+        .order_by(Ticket.resolve_due_at.is_(None), Ticket.resolve_due_at, Ticket.id)
+        .limit(LIST_MAX)
+    )
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Load:
+    person: User | None  # None: nobody handles them yet
+    open: int
+    overdue: int
+
+
+def loads(actor: User, now: datetime | None = None) -> list[Load]:
+    """For the unit lead: each member's open tickets held by the unit and how many are past the
+    unit's deadline (its hold's, or the city's), and those no one handles yet."""
+    mine = _department_of(actor)
+    if not actor.is_unit_lead:
+        raise PermissionDenied(_("Only the unit lead may do this."))
+    now = now or utcnow()
+    held = (Ticket.holder_id == mine) | (Ticket.holder_id.is_(None) & (Ticket.department_id == mine))
+    tickets_held = list(
+        db.session.scalars(select(Ticket).where(held, Ticket.status.in_(Status.OPEN)).limit(10 * LIST_MAX))
+    )
+    members = list(
+        db.session.scalars(
+            select(User).where(User.department_id == mine, User.role == Role.DEPARTMENT).order_by(User.username)
+        )
+    )
+    counts: dict[int | None, list[int]] = {member.id: [0, 0] for member in members}
+    for ticket in tickets_held:
+        due = own_due(ticket)
+        entry = counts.setdefault(ticket.handler_id, [0, 0])
+        entry[0] += 1
+        entry[1] += int(due is not None and due < now)
+    people = {member.id: member for member in members}
+    result = [Load(people[key], *value) for key, value in counts.items() if key in people]
+    if None in counts:
+        result.append(Load(None, *counts[None]))
+    return result

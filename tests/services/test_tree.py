@@ -232,3 +232,54 @@ class TestHandlers:
             tree.subdispatch(units.city.roads_staff, ticket, "roads-east", utcnow() - timedelta(hours=1))
         with pytest.raises(InvalidInput):
             tree.subdispatch(units.city.roads_staff, ticket, "roads-east", "tomorrow")
+
+
+class TestWorkbench:
+    def test_the_unit_above_follows_what_it_sent_down(self, units):
+        ticket = units.sent_to_east()
+        tickets.accept(units.east_staff, ticket)
+        later = ticket.events[-1].at
+        rows = tree.sent_down(units.city.roads_staff, later)
+        assert [(row.ticket, row.holder, row.level) for row in rows] == [(ticket, units.east, "")]
+        assert tree.sent_down(units.city.roads_staff, rows[0].due)[0].level == "red"
+        assert tree.sent_down(units.east_staff) == []  # the street holds it: nothing sent down
+        tree.subdispatch(units.east_staff, ticket, "roads-east-c1")
+        assert [row.holder for row in tree.sent_down(units.east_staff)] == [units.community]
+        assert [row.holder for row in tree.sent_down(units.city.roads_staff)] == [units.community]
+        assert tree.sent_down(units.west_staff) == []
+
+    def test_my_tickets_and_the_leads_view_of_loads(self, units, login):
+        ticket = units.sent_to_east()
+        tickets.accept(units.east_staff, ticket)
+        assert tree.my_tickets(units.east_staff) == [ticket] and tree.my_tickets(units.east_other) == []
+        lead = factories.make_user("department", units.east, username="east_lead")
+        with pytest.raises(PermissionDenied):
+            tree.loads(lead)
+        lead.is_unit_lead = True
+        db.session.commit()
+        found = {
+            (load.person.username if load.person else None): (load.open, load.overdue) for load in tree.loads(lead)
+        }
+        assert found == {"east_lead": (0, 0), "east_other": (0, 0), "east_staff": (1, 0)}
+        late = tree.own_due(ticket) + timedelta(seconds=1)
+        assert {load.person.username: load.overdue for load in tree.loads(lead, late)}["east_staff"] == 1
+        page = login(lead).get("/units/load")
+        assert page.status_code == 200 and 'data-handler="east_staff"' in page.get_data(as_text=True)
+        assert login(units.east_staff).get("/units/load").status_code == 403
+        mine = login(units.east_staff).get("/tickets/mine").get_data(as_text=True)
+        assert ticket.number in mine
+        sent = login(units.city.roads_staff).get("/tickets/sent-down").get_data(as_text=True)
+        assert ticket.number in sent and units.east.name in sent
+
+    def test_the_ticket_page_shows_the_chain_and_the_cards(self, units, login):
+        ticket = units.sent_to_east()
+        page = login(units.city.roads_staff).get(f"/tickets/{ticket.number}").get_data(as_text=True)
+        assert 'id="holders"' in page and 'data-department="roads-east"' in page
+        assert "return-up-card" not in page and "subdispatch-card" not in page  # the street holds it
+        page = login(units.east_staff).get(f"/tickets/{ticket.number}").get_data(as_text=True)
+        assert "return-up-card" in page
+        client = login(units.east_staff)
+        client.post(f"/tickets/{ticket.number}/accept", data={"version": ticket.version})
+        client.post(f"/tickets/{ticket.number}/resolve", data={"version": ticket.version, "resolution": "已修复。"})
+        page = login(units.city.roads_staff).get(f"/tickets/{ticket.number}").get_data(as_text=True)
+        assert 'id="pending-reply"' in page and "已修复。" in page
