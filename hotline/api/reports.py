@@ -22,7 +22,14 @@ from hotline.services import access
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.call_report import CALL_GROUPINGS, call_report
 from hotline.services.overdue import overdue_now
-from hotline.services.reports import GROUPINGS, PERIODS, categories_to_level, misrouting, report_page
+from hotline.services.reports import (
+    GROUPINGS,
+    PERIODS,
+    categories_to_level,
+    departments_to_level,
+    misrouting,
+    report_page,
+)
 
 DEFAULT_DAYS = 30
 # A page of rows: 30 days of every category per day is over 9,000 rows (8 MB of JSON).
@@ -64,6 +71,8 @@ def response_times_report() -> Response:
     level = _choice("level", ("all", *(str(n) for n in range(1, 10))), "all")
     if group_by == "category" and level != "all":
         keys = categories_to_level(int(level))
+    if group_by == "department" and level != "all":  # units in a tree (issue 17)
+        keys = departments_to_level(int(level))
     page = query_int("page", 1, maximum=MAX_PAGE)
     per_page = query_int("per_page", REPORT_PAGE_SIZE, maximum=MAX_REPORT_PAGE_SIZE)
     rows, total = report_page(
