@@ -389,6 +389,8 @@ MATRIX: list[Row] = [
     api("api.get_article", "GET", "/api/v1/knowledge/articles/{article.id}", SIGNED_IN),
     api("api.response_times_report", "GET", "/api/v1/reports/response-times", REPORTS),
     api("api.misrouting_report", "GET", "/api/v1/reports/misrouting", REPORTS),
+    # Units in a tree (issue 17): supervisors any unit; a unit lead their own (the matrix's roads staff is no lead).
+    api("api.units_report", "GET", "/api/v1/reports/units?from=2026-11-01&to=2026-11-30", REPORTS),
     api("api.calls_report", "GET", "/api/v1/reports/calls?group_by=operator", REPORTS),
     api("api.overdue_report", "GET", "/api/v1/reports/overdue", REPORTS),
     api("api.list_rules", "GET", "/api/v1/routing-rules", DISPATCH),

@@ -533,6 +533,21 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 params=DATE_RANGE,
             )
         },
+        # Units in a tree (issue 17)
+        "/api/v1/reports/units": {
+            "get": _operation(
+                "units_report",
+                "Per unit: sent down to it, returned up, replies sent up and refused; a unit lead's own unit by handler",
+                (*access.REPORT_ROLES, *DEPARTMENT),
+                tag="reports",
+                ok=(200, {"type": "array", "items": {"type": "object"}}),
+                errors=(400, 403),
+                params=[
+                    *DATE_RANGE,
+                    _param("unit", "query", {"type": "string"}, "A unit's code: it and those below it"),
+                ],
+            )
+        },
         "/api/v1/reports/overdue": {
             "get": _operation(
                 "overdue_report",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import Department, HoldOutcome, Role, Status, Ticket, TicketHold, User
+from hotline.models import Department, HoldOutcome, Role, Status, Ticket, TicketEvent, TicketHold, User
 from hotline.models.types import utcnow
 from hotline.services import access, citizen_sms, derived, lifecycle
 from hotline.services.directory import by_code
@@ -350,4 +351,48 @@ def loads(actor: User, now: datetime | None = None) -> list[Load]:
     result = [Load(people[key], *value) for key, value in counts.items() if key in people]
     if None in counts:
         result.append(Load(None, *counts[None]))
+    return result
+
+
+# --- Figures (issue 17, item 6): what went down and came back up, per unit and per handler ------
+
+TREE_EVENTS = {
+    "subdispatched": "sent_down",  # counted for the unit it was sent down to
+    "returned_up": "returned_up",  # for the unit that returned it up
+    "reply_refused": "replies_refused",  # for the unit whose reply the unit above refused
+    "reply_submitted": "replies_sent_up",
+}
+
+
+def unit_figures(low: datetime, high: datetime, unit: str | None = None) -> list[dict[str, Any]]:
+    """Per unit (its code), the tickets sent down to it, returned up by it, and its replies sent up
+    and refused, from the events of low..high; `unit`: only that unit and the units below it, with
+    each handler's part (the person who took the action) for its lead's drill-down."""
+    from hotline.services.reports import department_subtree  # the report's own tree walk
+
+    query = select(TicketEvent.kind, TicketEvent.data, TicketEvent.actor_id).where(
+        TicketEvent.kind.in_(TREE_EVENTS), TicketEvent.at >= low, TicketEvent.at < high
+    )
+    wanted = None
+    if unit is not None:
+        wanted = set(db.session.scalars(select(Department.code).where(Department.id.in_(department_subtree(unit)))))
+    rows: dict[str, dict[str, Any]] = {}
+    people: dict[int, str] = {}
+    for kind, data, actor_id in db.session.execute(query):
+        code = (data or {}).get("department") or ""
+        if wanted is not None and code not in wanted:
+            continue
+        row = rows.setdefault(code, {"department": code, **dict.fromkeys(TREE_EVENTS.values(), 0), "handlers": {}})
+        row[TREE_EVENTS[kind]] += 1
+        if unit is not None and actor_id is not None and kind != "subdispatched" and kind != "reply_refused":
+            people.setdefault(actor_id, "")
+            row["handlers"].setdefault(actor_id, dict.fromkeys(TREE_EVENTS.values(), 0))[TREE_EVENTS[kind]] += 1
+    names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if people else {}
+    result = []
+    for code in sorted(rows):
+        row = rows[code]
+        handlers = row.pop("handlers")
+        if unit is not None:
+            row["handlers"] = [{"handler": names.get(k, ""), **v} for k, v in sorted(handlers.items())]
+        result.append(row)
     return result

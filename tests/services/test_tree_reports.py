@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.models import Ticket
 from hotline.models.types import utcnow
-from hotline.services import report_figures, reports, tickets
+from hotline.services import report_figures, reports, tickets, tree
 from hotline.services.report_figures import local_day, timezone
 from hotline.services.reports import department_subtree, departments_to_level
 from tests import factories
@@ -73,3 +73,35 @@ def test_the_api_takes_level_for_departments(city, api):
     )
     assert {row["key"]: row["received"] for row in body} == {"west-district": 1, "west-s1": 1}
     assert utcnow() - ticket.created_at < timedelta(hours=1)
+
+
+def test_returns_up_and_refusals_per_unit_and_per_handler(city, api):
+    street = unit("roads-s1", city.roads)
+    staff = factories.make_user("department", street, username="s1_staff")
+    other = factories.make_user("department", street, username="s1_other")
+    for returner in (staff, other, staff):
+        ticket = tickets.accept(city.roads_staff, factories.make_routed_ticket(city.operator))
+        tree.subdispatch(city.roads_staff, ticket, "roads-s1")
+        tree.return_up(returner, ticket, "不属于本街道")
+    ticket = tickets.accept(city.roads_staff, factories.make_routed_ticket(city.operator))
+    tree.subdispatch(city.roads_staff, ticket, "roads-s1")
+    tickets.accept(staff, ticket)
+    tickets.resolve(staff, ticket, "已处理。")
+    tree.review(city.roads_staff, ticket, False, "未说明整改时限")
+    today = local_day(utcnow(), timezone()).isoformat()
+    path = f"/api/v1/reports/units?from={today}&to={today}"
+    (row,) = api(city.supervisor).get(path).get_json()
+    assert row == {
+        "department": "roads-s1",
+        "sent_down": 4,
+        "returned_up": 3,
+        "replies_sent_up": 1,
+        "replies_refused": 1,
+    }
+    assert api(city.roads_staff).get(path).status_code == 403  # not the lead
+    lead = factories.make_user("department", street, username="s1_lead")
+    lead.is_unit_lead = True
+    db.session.commit()
+    (row,) = api(lead).get(path).get_json()
+    assert {h["handler"]: h["returned_up"] for h in row["handlers"]} == {"s1_staff": 2, "s1_other": 1}
+    assert api(lead).get(path + "&unit=roads").status_code == 403
