@@ -283,3 +283,11 @@ class TestWorkbench:
         client.post(f"/tickets/{ticket.number}/resolve", data={"version": ticket.version, "resolution": "已修复。"})
         page = login(units.city.roads_staff).get(f"/tickets/{ticket.number}").get_data(as_text=True)
         assert 'id="pending-reply"' in page and "已修复。" in page
+
+    def test_the_unit_whose_reply_waits_still_sees_the_ticket_on_its_page(self, units, login):
+        ticket = units.sent_to_east()
+        tickets.accept(units.east_staff, ticket)
+        tickets.resolve(units.east_staff, ticket, "已修复。")
+        assert access.can_see(units.east_staff, ticket)  # as `visible_tickets` lets it in
+        assert lifecycle.allowed(units.east_staff, ticket) == ["notes"]
+        assert login(units.east_staff).get(f"/tickets/{ticket.number}").status_code == 200
