@@ -291,3 +291,9 @@ class TestWorkbench:
         assert access.can_see(units.east_staff, ticket)  # as `visible_tickets` lets it in
         assert lifecycle.allowed(units.east_staff, ticket) == ["notes"]
         assert login(units.east_staff).get(f"/tickets/{ticket.number}").status_code == 200
+
+    def test_the_street_workbench_lists_what_was_sent_down_to_it_not_as_assisting(self, units, login):
+        ticket = units.sent_to_east()
+        page = login(units.east_staff).get("/tickets?tab=dispatched").get_data(as_text=True)
+        assert ticket.number in page and 'id="tree-nav"' in page
+        assert ">协办单位<" not in page
