@@ -102,6 +102,9 @@ class Config:
         self.HOTLINE_LANGUAGES = ["zh_CN", "en"]
         # Office hours on working days; HOTLINE_OFFICE_HOURS_SAT etc. override one weekday.
         self.HOTLINE_OFFICE_HOURS = env_str("HOTLINE_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
+        # Units in a tree (issue 17): a ticket sent down (下派) is due this many hours before the
+        # deadline of the unit that sends it, unless the sender names a deadline.
+        self.HOTLINE_SUBDISPATCH_MARGIN_HOURS = env_float("HOTLINE_SUBDISPATCH_MARGIN_HOURS", 24.0)
         for key in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"):
             setattr(self, f"HOTLINE_OFFICE_HOURS_{key}", env_str(f"HOTLINE_OFFICE_HOURS_{key}"))
         # A learned suggestion this confident routes a ticket that no rule or default placed.

@@ -122,19 +122,23 @@ def _when(value: datetime | None) -> str:
 @click.option("--department", "department_code", help="Department code (department staff only).")
 @click.option("--reason", required=True, help="Why: kept in the log of role changes.")
 @click.option("--deactivate/--activate", "deactivate", default=None, help="Also deactivate (or reactivate) the user.")
-def set_role_command(name: str, role: str, department_code: str | None, reason: str, deactivate: bool | None) -> None:
+@click.option("--unit-lead/--no-unit-lead", "unit_lead", default=None, help="Make the user their unit's lead (or not).")
+def set_role_command(
+    name: str, role: str, department_code: str | None, reason: str, deactivate: bool | None, unit_lead: bool | None
+) -> None:
     """Give user NAME a role (and department); the change is logged with the reason."""
     user = _user_named(name)
     active = user.active if deactivate is None else not deactivate
     old_role = user.role
     try:
-        change = users.change_role(None, user, role, department_code, active, reason, via="cli")
+        change = users.change_role(None, user, role, department_code, active, reason, via="cli", unit_lead=unit_lead)
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     if change is None:
         click.echo(f"{user.username} is already {user.role}; nothing changed")
     else:
-        click.echo(f"{user.username}: {old_role} -> {user.role}" + ("" if user.active else " (deactivated)"))
+        lead = " (unit lead)" if user.is_unit_lead else ""
+        click.echo(f"{user.username}: {old_role} -> {user.role}{lead}" + ("" if user.active else " (deactivated)"))
 
 
 @users_cli.command("set-password")

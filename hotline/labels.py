@@ -98,6 +98,13 @@ EVENT_LABELS = {
     "citizen_called": _l("Call to the citizen"),
     "phone_revealed": _l("Citizen’s number shown"),
     "called_back": _l("Callback"),
+    # Units in a tree (issue 17)
+    "subdispatched": _l("Sent down"),
+    "returned_up": _l("Returned up"),
+    "reply_submitted": _l("Reply sent up for review"),
+    "reply_approved": _l("Reply approved, sent up"),
+    "reply_refused": _l("Reply refused"),
+    "assigned": _l("Handler assigned"),
 }
 
 # How an attempt to reach the citizen went (TicketContact.outcome, issue 17).

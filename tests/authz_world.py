@@ -28,6 +28,7 @@ from hotline.services import (
     returns,
     routing,
     tickets,
+    tree,
     users,
 )
 from tests import factories
@@ -117,6 +118,47 @@ class World(dict):
         ticket = tickets.route(ticket.id)
         tickets.dispatch(self.city.dispatcher, ticket, "water", assisting=["roads"])
         return ticket
+
+    # --- units in a tree (issue 17) ----------------------------------------------------------
+
+    def make_sub_unit(self):
+        """A street office under roads, with one staff member."""
+        unit = factories.make_department("roads-east", "道路管理局东街道所")
+        unit.parent = self.city.roads
+        db.session.commit()
+        factories.make_user("department", unit, username="roads_east_staff")
+        return unit
+
+    def _sub_staff(self) -> User:
+        self["sub_unit"]
+        return db.session.scalar(select(User).where(User.username == "roads_east_staff"))
+
+    def make_sent_down_to_roads(self):
+        """Dispatched to the works bureau above roads, accepted there and sent down to roads."""
+        works = factories.make_department("works", "城建局")
+        self.city.roads.parent = works
+        db.session.commit()
+        boss = factories.make_user("department", works, username="works_staff")
+        ticket = factories.make_ticket(self.city.operator, category="other")
+        ticket = tickets.route(ticket.id)
+        tickets.dispatch(self.city.dispatcher, ticket, "works")
+        tickets.accept(boss, ticket)
+        return tree.subdispatch(boss, ticket, "roads", note="请核实")
+
+    def make_replied(self):
+        """Roads sent it down to its street office, which replied: the reply waits for roads' review."""
+        ticket = self.make_accepted()
+        tree.subdispatch(self.city.roads_staff, ticket, self["sub_unit"].code)
+        staff = self._sub_staff()
+        tickets.accept(staff, ticket)
+        return tickets.resolve(staff, ticket, "已修复路面。")
+
+    def make_lead_ticket(self):
+        """Accepted by roads, whose staff member is the unit lead; a colleague to name handler."""
+        self.city.roads_staff.is_unit_lead = True
+        db.session.commit()
+        factories.make_user("department", self.city.roads, username="roads_colleague")
+        return self.make_accepted()
 
     def _other_operator(self) -> User:
         if "other_operator" not in self:

@@ -287,6 +287,15 @@ MATRIX: list[Row] = [
     web("tickets.merge", "POST", T % "pending" + "/merge", DISPATCH, fresh=True, data=version("pending", into="{into.number}")),
     # Roads assists on a ticket water leads: water (the lead, not assisting) is refused.
     web("tickets.assist_done", "POST", T % "assisted" + "/assist-done", {ROADS}, data=version("assisted", reply="已配合完成。")),
+    # Units in a tree (issue 17): roads sends down to its street office, returns up to the works
+    # bureau above it, reviews its street office's reply; its lead names the handler.
+    web("tickets.subdispatch", "POST", T % "accepted" + "/subdispatch", {ROADS}, hidden={WATER}, data=version("accepted", department="{sub_unit.code}", note="请现场核实")),
+    web("tickets.return_up", "POST", T % "sent_down_to_roads" + "/return-up", {ROADS}, hidden={WATER}, data=version("sent_down_to_roads", reason="不属于本单位")),
+    web("tickets.review", "POST", T % "replied" + "/review", {ROADS}, hidden={WATER}, data=version("replied", decision="approve")),
+    web("tree.sent_down", "GET", "/tickets/sent-down", DEPARTMENTS),
+    web("tree.mine", "GET", "/tickets/mine", DEPARTMENTS),
+    web("tree.load", "GET", "/units/load", set()),  # unit leads only: none of the matrix's callers is one
+    web("tickets.assign", "POST", T % "lead_ticket" + "/assign", {ROADS}, hidden={WATER}, data=version("lead_ticket", handler="roads_colleague")),
     # --- pages: intake and the console -------------------------------------------------------------
     web("intake.new_ticket", "GET", "/tickets/new", INTAKE),
     web("intake.new_ticket", "POST", "/tickets/new", INTAKE, data=INTAKE_FORM),
@@ -390,6 +399,11 @@ MATRIX: list[Row] = [
     api("api.dispatch", "POST", A % "pending" + "/dispatch", DISPATCH, fresh=True, json=version("pending", department="roads")),
     api("api.merge", "POST", A % "pending" + "/merge", DISPATCH, fresh=True, json=version("pending", into="{into.number}")),
     api("api.assist_done", "POST", A % "assisted" + "/assist-done", {ROADS}, json={"reply": "已配合完成。"}),
+    # Units in a tree (issue 17)
+    api("api.subdispatch", "POST", A % "accepted" + "/subdispatch", {ROADS}, hidden={WATER}, json=version("accepted", department="{sub_unit.code}", note="请现场核实")),
+    api("api.return_up", "POST", A % "sent_down_to_roads" + "/return-up", {ROADS}, hidden={WATER}, json=version("sent_down_to_roads", reason="不属于本单位")),
+    api("api.review", "POST", A % "replied" + "/review", {ROADS}, hidden={WATER}, json=version("replied", approve=True)),
+    api("api.assign", "POST", A % "lead_ticket" + "/assign", {ROADS}, hidden={WATER}, json=version("lead_ticket", handler="roads_colleague")),
     # --- the API: directory, knowledge, reports, rules, policies, calendar -----------------------------
     api("api.list_departments", "GET", "/api/v1/departments", SIGNED_IN),
     api("api.list_districts", "GET", "/api/v1/districts", SIGNED_IN),
@@ -400,6 +414,8 @@ MATRIX: list[Row] = [
     api("api.get_article", "GET", "/api/v1/knowledge/articles/{article.id}", SIGNED_IN),
     api("api.response_times_report", "GET", "/api/v1/reports/response-times", REPORTS),
     api("api.misrouting_report", "GET", "/api/v1/reports/misrouting", REPORTS),
+    # Units in a tree (issue 17): supervisors any unit; a unit lead their own (the matrix's roads staff is no lead).
+    api("api.units_report", "GET", "/api/v1/reports/units?from=2026-11-01&to=2026-11-30", REPORTS),
     api("api.calls_report", "GET", "/api/v1/reports/calls?group_by=operator", REPORTS),
     api("api.overdue_report", "GET", "/api/v1/reports/overdue", REPORTS),
     api("api.list_rules", "GET", "/api/v1/routing-rules", DISPATCH),

@@ -22,11 +22,22 @@ from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
 from hotline.api.responses import json_response
-from hotline.api.schemas import Body, Codes, Text, Version, load, optional
+from hotline.api.schemas import Body, Codes, Flag, Text, Version, load, optional
 from hotline.api.serializers import ticket_json
 from hotline.models import Role, Status, Ticket, User
 from hotline.models.audit import ViewChannel
-from hotline.services import access, assists, audit, citizen_contact, deadlines, lifecycle, merging, returns, tickets
+from hotline.services import (
+    access,
+    assists,
+    audit,
+    citizen_contact,
+    deadlines,
+    lifecycle,
+    merging,
+    returns,
+    tickets,
+    tree,
+)
 from hotline.services.errors import NotFound
 
 NOT_BLANK = {"description": "Not blank."}
@@ -101,6 +112,25 @@ class AssistReply(Body):
 
 class MergeBody(Body):
     into = Text(required=True, metadata={"description": "The number of the ticket that answers for this one."})
+    version = Version()
+
+
+# Units in a tree (issue 17).
+class SubdispatchBody(Body):
+    department = Text(required=True, metadata={"description": "A direct sub-unit of the unit holding it."})
+    due = optional(Text(metadata={"format": "date-time", "description": "No later than your own deadline."}))
+    note = optional(Text())
+    version = Version()
+
+
+class ReviewBody(Body):
+    approve = Flag(required=True)
+    reason = optional(Text(metadata={"description": "Why, when refusing."}))
+    version = Version()
+
+
+class AssignBody(Body):
+    handler = Text(required=True, metadata={"description": "The username of a member of the unit holding it."})
     version = Version()
 
 
@@ -300,6 +330,47 @@ _ROWS = (
         "Merge a duplicate into the ticket that answers for it (重复件)",
         MergeBody(),
         _merge,
+    ),
+    # Units in a tree (issue 17): `services/tree.py`.
+    ApiAction(
+        "subdispatch",
+        "subdispatch",
+        "subdispatch",
+        "Send an accepted ticket down to a sub-unit (下派)",
+        SubdispatchBody(),
+        lambda user, ticket, d: tree.subdispatch(
+            user, ticket, d["department"], d["due"], d["note"] or "", d["version"]
+        ),
+        records_view=True,
+        description="`due` no later than the sender's own deadline; by default "
+        "HOTLINE_SUBDISPATCH_MARGIN_HOURS before it.",
+    ),
+    ApiAction(
+        "return-up",
+        "return_up",
+        "return_up",
+        "Hand a ticket sent down back to the unit above (回退)",
+        ReasonBody(),
+        lambda user, ticket, d: tree.return_up(user, ticket, d["reason"], d["version"]),
+        records_view=True,
+    ),
+    ApiAction(
+        "review",
+        "review",
+        "review",
+        "Approve or refuse the reply from the unit below (审核)",
+        ReviewBody(),
+        lambda user, ticket, d: tree.review(user, ticket, d["approve"], d["reason"] or "", d["version"]),
+        records_view=True,
+    ),
+    ApiAction(
+        "assign",
+        "assign",
+        "assign",
+        "Name the person who handles it (承办人; the unit lead)",
+        AssignBody(),
+        lambda user, ticket, d: tree.assign(user, ticket, d["handler"], d["version"]),
+        records_view=True,
     ),
     # Contact with the citizen (先联系后办理) and callback (回访), issue 17: `services/citizen_contact.py`.
     ApiAction(

@@ -93,6 +93,11 @@ BODY_EXAMPLES: dict[str, Any] = {
     "refuse_return": {"reason": "属于你单位职责，请继续办理"},
     "assist_done": {"reply": "已配合完成现场勘查。"},
     "merge": {"into": "20261125-000001"},
+    # Units in a tree (issue 17)
+    "subdispatch": {"department": "east-street-1", "due": "2026-12-07T17:00:00+08:00", "note": "请现场核实"},
+    "return_up": {"reason": "不属于本街道辖区"},
+    "review": {"approve": False, "reason": "答复未说明整改时限"},
+    "assign": {"handler": "li.na"},
     "create_rule": {
         "priority": 10,
         "name": "供水管道",
@@ -516,6 +521,21 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 tag="reports",
                 ok=(200, ref("MisroutingReport")),
                 params=DATE_RANGE,
+            )
+        },
+        # Units in a tree (issue 17)
+        "/api/v1/reports/units": {
+            "get": _operation(
+                "units_report",
+                "Per unit: sent down to it, returned up, replies sent up and refused; a unit lead's own unit by handler",
+                (*access.REPORT_ROLES, *DEPARTMENT),
+                tag="reports",
+                ok=(200, {"type": "array", "items": {"type": "object"}}),
+                errors=(400, 403),
+                params=[
+                    *DATE_RANGE,
+                    _param("unit", "query", {"type": "string"}, "A unit's code: it and those below it"),
+                ],
             )
         },
         "/api/v1/reports/overdue": {

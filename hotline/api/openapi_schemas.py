@@ -124,6 +124,14 @@ TICKET_FIELDS: dict[str, Schema] = {
         "items": {"type": "string", "enum": lifecycle.listed_names()},
         "description": "The actions the caller may take on the ticket now (the lifecycle table).",
     },
+    # Units in a tree (issue 17)
+    "handler": nullable({"type": "string", "description": "The username of the person handling it (承办人)."}),
+    "holder": nullable({"type": "string", "description": "The code of the unit holding it now."}),
+    "holders": {
+        "type": "array",
+        "items": obj({"department": STRING, "since": nullable(TIME), "due": nullable(TIME)}),
+        "description": "From the unit the city dispatched it to down to the one holding it now (下派).",
+    },
 }
 TICKET_DETAIL_FIELDS: dict[str, Schema] = {
     **TICKET_FIELDS,

@@ -12,17 +12,27 @@ from flask import Response, current_app, request
 from flask_babel import gettext as _
 
 from hotline.api import bp
-from hotline.api.auth import api_roles
+from hotline.api.auth import api_roles, api_user
 from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
+from hotline.api.queries import department_by_code
 from hotline.api.responses import json_response
 from hotline.bounds import MAX_PAGE
+from hotline.models import Role
 from hotline.models.types import utcnow
-from hotline.services import access
+from hotline.services import access, tree
 from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.call_report import CALL_GROUPINGS, call_report
 from hotline.services.overdue import overdue_now
-from hotline.services.reports import GROUPINGS, PERIODS, categories_to_level, misrouting, report_page
+from hotline.services.report_figures import day_bounds, timezone
+from hotline.services.reports import (
+    GROUPINGS,
+    PERIODS,
+    categories_to_level,
+    departments_to_level,
+    misrouting,
+    report_page,
+)
 
 DEFAULT_DAYS = 30
 # A page of rows: 30 days of every category per day is over 9,000 rows (8 MB of JSON).
@@ -64,6 +74,8 @@ def response_times_report() -> Response:
     level = _choice("level", ("all", *(str(n) for n in range(1, 10))), "all")
     if group_by == "category" and level != "all":
         keys = categories_to_level(int(level))
+    if group_by == "department" and level != "all":  # units in a tree (issue 17)
+        keys = departments_to_level(int(level))
     page = query_int("page", 1, maximum=MAX_PAGE)
     per_page = query_int("per_page", REPORT_PAGE_SIZE, maximum=MAX_REPORT_PAGE_SIZE)
     rows, total = report_page(
@@ -110,6 +122,30 @@ def misrouting_report() -> Response:
     start, end, tz = _date_range()
     found = misrouting(start, end, tz)
     return json_response({name: [row.as_dict() for row in rows] for name, rows in found.items()})
+
+
+# --- Units in a tree (issue 17) ------------------------------------------------------------------
+
+
+@bp.get("/reports/units")
+@api_roles(*access.REPORT_ROLES, Role.DEPARTMENT)
+def units_report() -> Response:
+    """Per unit: tickets sent down to it (下派), returned up by it (回退), its replies sent up for
+    review and refused (审核). `unit` narrows to a unit and those below it, with each handler's
+    part; a unit lead sees their own unit only, supervisors any."""
+    start, end, tz = _date_range()
+    user = api_user()
+    unit = request.args.get("unit", "").strip() or None
+    if user.role == Role.DEPARTMENT:
+        if not user.is_unit_lead or user.department is None:
+            raise ApiError(403, "forbidden", _("Only the unit lead may do this."))
+        if unit not in (None, user.department.code):
+            raise ApiError(403, "forbidden", _("Only the unit lead may do this."))
+        unit = user.department.code
+    elif unit is not None and department_by_code(unit) is None:
+        raise ApiError(400, "invalid_input", _("Unknown department “%(code)s”.", code=unit), field="unit")
+    low, high = day_bounds(start, end, ZoneInfo(tz) if tz else timezone())
+    return json_response(tree.unit_figures(low, high, unit))
 
 
 @bp.get("/reports/overdue")

@@ -20,7 +20,7 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_contact, deadlines, lifecycle, merging, outbox, returns, sla
+from hotline.services import access, assists, citizen_contact, deadlines, lifecycle, merging, outbox, returns, sla, tree
 from hotline.services.phones import mask_phone
 
 
@@ -101,6 +101,7 @@ def ticket_json(
             ),
         ),
     }
+    data |= tree_json(ticket)  # units in a tree (issue 17)
     if events:
         data["children"] = [child.number for child in merging.children(viewer, ticket)]
         named = merging.numbers_in_events(ticket)
@@ -229,3 +230,20 @@ def parent_number(ticket: Ticket, viewer: User) -> str | None:
         return None
     parent = access.shown(viewer, ticket.parent)
     return parent.number if parent is not None else None
+
+
+# --- Units in a tree (issue 17) ------------------------------------------------------------------
+
+
+def tree_json(ticket: Ticket) -> dict[str, Any]:
+    """Who handles the ticket (承办人), the unit holding it now and its chain from the unit the
+    city dispatched it to down to that one (下派), each with since when and its deadline."""
+    unit = tree.holder(ticket)
+    return {
+        "handler": ticket.handler.username if ticket.handler else None,
+        "holder": unit.code if unit else None,
+        "holders": [
+            {"department": link.department.code, "since": iso(link.since), "due": iso(link.due)}
+            for link in tree.chain(ticket)
+        ],
+    }

@@ -36,6 +36,7 @@ from hotline.models.ticket import (
     TicketCounter,
     TicketEvent,
 )
+from hotline.models.tree import HoldOutcome, TicketHold  # units in a tree (issue 17)
 from hotline.models.user import ApiToken, LoginSession, Role, User
 
 __all__ = [
@@ -101,4 +102,7 @@ __all__ = [
     "ViewKind",
     "ViewRecord",
     "VersionState",
+    # Units in a tree (issue 17)
+    "HoldOutcome",
+    "TicketHold",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -13,6 +13,9 @@ class Department(db.Model):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # Units in a tree (issue 17): False, a reply from this unit, when the ticket was sent down to it,
+    # resolves the ticket without the review (审核) of the unit above.
+    needs_review: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     parent: Mapped[Department | None] = relationship(remote_side=[id])
 

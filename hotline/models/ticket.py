@@ -73,6 +73,11 @@ class Ticket(db.Model):
     caller_phone: Mapped[str] = mapped_column(String(32), index=True)
     caller_name: Mapped[str] = mapped_column(String(120), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # Units in a tree (issue 17): the unit holding it now when it was sent down (下派) below the
+    # unit the city dispatched it to (None: that unit holds it; services/tree.py), and the person
+    # handling it in the holding unit (承办人). Migration f17a00000010.
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     # How the current department was chosen: rule | category_default | suggestion | dispatcher
     routed_by: Mapped[str | None] = mapped_column(String(20))
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
@@ -116,8 +121,11 @@ class Ticket(db.Model):
 
     category: Mapped[Category] = relationship()
     district: Mapped[District | None] = relationship()
-    department: Mapped[Department | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    # Units in a tree (issue 17)
+    holder: Mapped[Department | None] = relationship(foreign_keys=[holder_id])
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     parent: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from hotline.extensions import db
-from hotline.models import Role, Status, Ticket, TicketAssist, User
+from hotline.models import Role, Status, Ticket, TicketAssist, TicketHold, User
 from hotline.services.errors import NotFound, PermissionDenied
 
 INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
@@ -44,7 +44,13 @@ def visible_tickets(actor: User) -> Select[tuple[Ticket]]:
     query = select(Ticket)
     if actor.role == Role.DEPARTMENT:
         assisting = select(TicketAssist.ticket_id).where(TicketAssist.department_id == actor.department_id)
-        query = query.where(or_(Ticket.department_id == actor.department_id, Ticket.id.in_(assisting)))
+        # Units in a tree (issue 17): the units of its chain (下派) see it too, while they are in it.
+        chain = select(TicketHold.ticket_id).where(
+            TicketHold.department_id == actor.department_id, TicketHold.ended_at.is_(None)
+        )
+        query = query.where(
+            or_(Ticket.department_id == actor.department_id, Ticket.id.in_(assisting), Ticket.id.in_(chain))
+        )
     elif actor.role == Role.OPERATOR:
         query = query.where(or_(Ticket.confidential.is_(False), Ticket.created_by_id == actor.id))
     elif actor.role == Role.DISPATCHER:
@@ -57,14 +63,18 @@ def can_see(actor: User, ticket: Ticket) -> bool:
     if actor.role == Role.DEPARTMENT:
         if ticket.department_id is not None and ticket.department_id == actor.department_id:
             return True
-        return (
-            db.session.scalar(
-                select(TicketAssist.id).where(
-                    TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
-                )
-            )
-            is not None
+        assisting = select(TicketAssist.id).where(
+            TicketAssist.ticket_id == ticket.id, TicketAssist.department_id == actor.department_id
         )
+        if db.session.scalar(assisting) is not None:
+            return True
+        # Units in a tree (issue 17): a unit of its chain (下派), while it is in it.
+        chain = select(TicketHold.id).where(
+            TicketHold.ticket_id == ticket.id,
+            TicketHold.department_id == actor.department_id,
+            TicketHold.ended_at.is_(None),
+        )
+        return db.session.scalar(chain.limit(1)) is not None
     if not ticket.confidential or actor.role in CONFIDENTIAL_ROLES:
         return True
     if actor.role == Role.OPERATOR:
@@ -78,9 +88,15 @@ def masks_caller(actor: User) -> bool:
     return actor.role == Role.DEPARTMENT
 
 
+def holder_id(ticket: Ticket) -> int | None:
+    """The unit holding the ticket now: one it was sent down to (下派, issue 17), else the unit the
+    city dispatched it to."""
+    return ticket.holder_id if ticket.holder_id is not None else ticket.department_id
+
+
 def require_own_department(actor: User, ticket: Ticket) -> None:
-    """Department actions are for the staff of the department that holds the ticket."""
-    if actor.role != Role.DEPARTMENT or ticket.department_id != actor.department_id:
+    """Department actions are for the staff of the department that holds the ticket (now)."""
+    if actor.role != Role.DEPARTMENT or actor.department_id is None or holder_id(ticket) != actor.department_id:
         raise PermissionDenied(_("Only the department that holds this ticket may do this."))
 
 

@@ -26,7 +26,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 
 from hotline.extensions import db
-from hotline.models import (
+from hotline.models import (  # units in a tree (issue 17)
     Article,
     ArticleUse,
     ArticleVersion,
@@ -39,16 +39,20 @@ from hotline.models import (
     DutyContact,
     DutyPattern,
     DutyShift,
+    OutboundMessage,
     Place,
     Role,
     RoutingOutcome,
     Status,
     Ticket,
+    TicketAssist,
     TicketEvent,
+    TicketHold,
+    TicketSearch,
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import geo_files, intake, knowledge, lifecycle, passwords, sla
+from hotline.services import demo_tree, geo_files, intake, knowledge, lifecycle, passwords, sla
 from hotline.services.calendar import is_working_day, work_calendar
 from hotline.services.errors import Conflict
 from hotline.services.numbering import next_ticket_number
@@ -270,11 +274,16 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
         db.session.commit()
         _load_geography()  # geo (issue 18): the districts' outlines and the gazetteer
         users = _create_users()  # each commits, as `flask users create` does
-        _seed_duty_rota(departments, users)  # duty rota (值班, issue 17 item 4)
         seeder = _TicketSeeder(rng, tz, now, departments, districts, categories, users)
         statuses = seeder.seed(ticket_count)
         db.session.commit()
         articles = _seed_knowledge(categories, users, now)
+        # Units in a tree (issue 17): the stories are played by the services, at the real time: only
+        # for a city seeded now (tests seed cities at other moments).
+        played = abs(now - utcnow()) < timedelta(minutes=10)
+        users |= demo_tree.seed_tree(DEMO_PASSWORD, users["dispatcher"], play=played)
+        # Duty rota (值班, issue 17 item 4): every unit, the tree's included.
+        _seed_duty_rota({unit.code: unit for unit in db.session.scalars(select(Department))}, users)
     except BaseException:
         # Leave the database empty again, so that the next try is not refused.
         db.session.rollback()
@@ -284,6 +293,7 @@ def seed_demo(ticket_count: int = DEFAULT_TICKETS, now: datetime | None = None, 
     overdue = overdue_now(now).total
     by_status = ", ".join(f"{status} {statuses[status]}" for status in Status.ALL if statuses[status])
     department_users = ", ".join(f"dept-{code}" for code in departments)
+    department_users += "; units in a tree: " + ", ".join(f"dept-{code}" for code, _n, _p in demo_tree.UNITS)
     return "\n".join(
         [
             f"Demo city loaded: {len(departments)} departments, {len(districts)} districts, "
@@ -421,6 +431,11 @@ def _remove_city() -> None:
         Place,  # geo (issue 18)
         DistrictArea,
         RoutingOutcome,
+        # Units in a tree (issue 17): the rows its stories, played by the services, write.
+        TicketHold,
+        OutboundMessage,
+        TicketSearch,
+        TicketAssist,
         TicketEvent,
         DutyAlert,  # duty rota (值班, issue 17 item 4)
         Ticket,

@@ -25,7 +25,19 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import ExtensionRequest, ReturnRequest, Role, Status, Ticket, TicketAssist, TicketEvent, User
+from hotline.models import (
+    Department,
+    ExtensionRequest,
+    HoldOutcome,
+    ReturnRequest,
+    Role,
+    Status,
+    Ticket,
+    TicketAssist,
+    TicketEvent,
+    TicketHold,
+    User,
+)
 from hotline.models.types import utcnow
 from hotline.services import access, derived, duty, sla, ticket_search
 from hotline.services.errors import PermissionDenied
@@ -35,6 +47,12 @@ from hotline.services.transition import check_state, conflict_if_stale, record_e
 HOLDING = "holding"  # staff of the department that holds it (主办)
 ASSISTING = "assisting"  # staff of a department with an open assist on it (协办)
 VISIBLE = "visible"  # anyone who may see it (`access.can_see`)
+# Units in a tree (issue 17): HOLDING is the unit holding it now (`Ticket.holder_id`, else the
+# unit the city dispatched it to); these narrow it further.
+DISPATCHED_TO = "dispatched_to"  # staff of the unit the city dispatched it to (`Ticket.department_id`)
+ABOVE = "above"  # staff of a unit above the one holding it, in its chain (下派)
+UNIT_LEAD = "unit_lead"  # the lead (单位负责人) of the actor's unit
+WITH_SUB_UNITS = "with_sub_units"  # staff of a unit that has sub-units to send it down to
 
 # What an action does to the SLA clocks (`sla`).
 START = "start"  # accept and resolve deadlines from now
@@ -52,6 +70,10 @@ PENDING_EXTENSION = "pending_extension"
 NO_PENDING_EXTENSION = "no_pending_extension"
 PENDING_RETURN = "pending_return"
 NO_PENDING_RETURN = "no_pending_return"
+# Units in a tree (issue 17)
+SENT_DOWN = "sent_down"  # held below the unit the city dispatched it to
+PENDING_REVIEW = "pending_review"  # a reply from the unit below waits for the holder's review (审核)
+NO_PENDING_REVIEW = "no_pending_review"
 
 DEPARTMENT = (Role.DEPARTMENT,)
 
@@ -158,7 +180,7 @@ ACTIONS: dict[str, Action] = {
             Status.PENDING_DISPATCH,
             "returned",
             roles=DEPARTMENT,
-            relations=(HOLDING,),
+            relations=(HOLDING, DISPATCHED_TO),  # a unit it was sent down to returns it up instead
             clocks=STOP,
             needs=NO_PENDING_RETURN,
             routes=("tickets.return_", "api.return_to_dispatch"),
@@ -169,7 +191,7 @@ ACTIONS: dict[str, Action] = {
             None,
             "return_requested",
             roles=DEPARTMENT,
-            relations=(HOLDING,),
+            relations=(HOLDING, DISPATCHED_TO),
             needs=NO_PENDING_RETURN,
             routes=("tickets.return_", "api.return_to_dispatch"),
             listed=False,
@@ -342,8 +364,92 @@ ACTIONS: dict[str, Action] = {
             routes=("contacts.record_callback", "api.record_callback"),
         ),
         # --- end of contact with the citizen and callback
+        # --- Units in a tree (issue 17, services/tree.py) ---------------------------------------
+        # 下派: the unit holding an accepted ticket sends it down to a sub-unit, which signs for it
+        # (accept), works it, sends it further down, returns it up (回退) or replies (resolve).
+        Action(
+            "subdispatch",
+            (Status.IN_PROGRESS,),
+            Status.DISPATCHED,
+            "subdispatched",
+            roles=DEPARTMENT,
+            relations=(HOLDING, WITH_SUB_UNITS),  # not while a reply waits for its review (`tree`)
+            routes=("tickets.subdispatch", "api.subdispatch"),
+        ),
+        Action(
+            "return_up",
+            (Status.DISPATCHED, Status.IN_PROGRESS),
+            Status.IN_PROGRESS,  # back to the unit above, which had accepted it
+            "returned_up",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            needs=SENT_DOWN,
+            routes=("tickets.return_up", "api.return_up"),
+        ),
+        # A reply from below waits for the review (审核) of the unit above (unless the replying
+        # unit needs none: then `resolve` resolves it for the city); the resolve route takes it.
+        Action(
+            "reply_up",
+            (Status.IN_PROGRESS,),
+            None,
+            "reply_submitted",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            needs=SENT_DOWN,
+            routes=("tickets.resolve", "api.resolve"),
+            listed=False,
+        ),
+        # 审核: approved by the city's unit (or one needing no review), the reply resolves the
+        # ticket; approved by a unit itself below, it goes up for that unit's own review.
+        Action(
+            "review",
+            (Status.IN_PROGRESS,),
+            Status.RESOLVED,
+            "resolved",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            clocks=FINISH,
+            needs=PENDING_REVIEW,
+            routes=("tickets.review", "api.review"),
+        ),
+        Action(
+            "approve_reply_up",
+            (Status.IN_PROGRESS,),
+            None,
+            "reply_approved",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            needs=PENDING_REVIEW,
+            routes=("tickets.review", "api.review"),
+            listed=False,
+        ),
+        Action(
+            "refuse_reply",
+            (Status.IN_PROGRESS,),
+            None,
+            "reply_refused",
+            roles=DEPARTMENT,
+            relations=(HOLDING,),
+            needs=PENDING_REVIEW,
+            routes=("tickets.review", "api.review"),
+            listed=False,
+        ),
+        # 承办人: the lead of the holding unit names the person who handles it.
+        Action(
+            "assign",
+            _W,
+            None,
+            "assigned",
+            roles=DEPARTMENT,
+            relations=(HOLDING, UNIT_LEAD),
+            routes=("tickets.assign", "api.assign"),
+        ),
     )
 }
+
+# Units in a tree (issue 17): the actions after which the ticket has left its chain of units (to
+# another unit, the desk, a parent ticket, or resolved for the city): the holds end.
+LEAVES_CHAIN = ("dispatch", "reassign", "return", "approve_return", "merge", "resolve", "review")
 
 
 def listed_names() -> list[str]:
@@ -360,6 +466,10 @@ def require(actor: User, ticket: Ticket, name: str) -> None:
         raise PermissionDenied(_("Your role may not do this."))  # the system's own action
     if HOLDING in action.relations:
         access.require_own_department(actor, ticket)  # the holding department's staff, and they only
+    # Units in a tree (issue 17)
+    for relation, refusal in _TREE_REFUSALS.items():
+        if relation in action.relations and not _RELATIONS[relation](actor, ticket):
+            raise PermissionDenied(str(refusal()))
     if ASSISTING in action.relations:
         # Any assist of the actor's department, open or done: a part already done is a
         # conflict of state (the service says so), not a refusal.
@@ -431,8 +541,11 @@ def apply(
         event = record_event(ticket, actor, action.event_kind, None, None, data, at=now)
     # -- duty rota (值班, issue 17 item 4): the one place a ticket is handed to a unit; an urgent
     # one out of office hours alerts its person on duty once this transaction commits.
-    if action.to_state == Status.DISPATCHED:  # the relationship: the id is set only at the flush
+    if action.to_state == Status.DISPATCHED and name != "subdispatch":  # the id is set only at the flush
+        # (a ticket sent down reaches its sub-unit in `tree.subdispatch`, which calls the same hook)
         duty.ticket_reached_unit(ticket, ticket.department.id if ticket.department else ticket.department_id, now)
+    if name in LEAVES_CHAIN:  # units in a tree (issue 17)
+        end_chain(ticket, now, handler=name not in ("resolve", "review"))
     pending = changes if changes is not None else derived.Changes()
     pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=action.to_state in _HANDED)
     if changes is None:
@@ -460,7 +573,8 @@ def _start(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | No
 
 
 def _stop_accept(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
-    ticket.accepted_at = now
+    if ticket.accepted_at is None:  # a unit it was sent down to signs too: the city's accept is the first
+        ticket.accepted_at = now
     ticket.sla_level = sla.level_at(ticket, now)  # the accept clock no longer counts
     return {}
 
@@ -570,11 +684,64 @@ class _Facts:
 
 
 def _holding(actor: User, ticket: Ticket) -> bool:
+    holder = access.holder_id(ticket)
+    return actor.role == Role.DEPARTMENT and holder is not None and holder == actor.department_id
+
+
+# --- Units in a tree (issue 17) ------------------------------------------------------------------
+
+
+def open_holds(ticket: Ticket) -> list[TicketHold]:
+    """The ticket's holds still open, from the top of its chain down."""
+    if ticket.id is None:
+        return []
+    query = select(TicketHold).where(TicketHold.ticket_id == ticket.id, TicketHold.ended_at.is_(None))
+    return list(db.session.scalars(query.order_by(TicketHold.id)))
+
+
+def end_chain(ticket: Ticket, now: datetime, *, handler: bool = True) -> None:
+    """The ticket leaves its chain: every open hold ends, the city's unit holds it (`handler`:
+    and no one handles it, as it went to another unit or the desk)."""
+    for hold in open_holds(ticket):
+        hold.ended_at, hold.outcome = now, hold.outcome or HoldOutcome.WITHDRAWN
+    ticket.holder_id = None
+    if handler:
+        ticket.handler_id = None
+
+
+def _dispatched_to(actor: User, ticket: Ticket) -> bool:
     return (
         actor.role == Role.DEPARTMENT
         and ticket.department_id is not None
         and ticket.department_id == actor.department_id
     )
+
+
+def _above(actor: User, ticket: Ticket) -> bool:
+    if actor.role != Role.DEPARTMENT or actor.department_id is None or ticket.holder_id is None:
+        return False
+    if actor.department_id == ticket.holder_id:
+        return False
+    return actor.department_id == ticket.department_id or any(
+        hold.department_id == actor.department_id for hold in open_holds(ticket)
+    )
+
+
+def _unit_lead(actor: User, ticket: Ticket) -> bool:
+    return actor.role == Role.DEPARTMENT and actor.is_unit_lead
+
+
+def _with_sub_units(actor: User, ticket: Ticket) -> bool:
+    if actor.role != Role.DEPARTMENT or actor.department_id is None:
+        return False
+    return (
+        db.session.scalar(select(Department.id).where(Department.parent_id == actor.department_id).limit(1)) is not None
+    )
+
+
+def pending_reply(ticket: Ticket) -> TicketHold | None:
+    """The hold whose reply waits for the review of the unit holding the ticket now."""
+    return next((hold for hold in open_holds(ticket) if hold.outcome == HoldOutcome.REPLIED), None)
 
 
 def _assist_status(actor: User, ticket: Ticket) -> str | None:
@@ -607,10 +774,25 @@ _RELATIONS = {
     HOLDING: _holding,
     ASSISTING: _assisting,
     VISIBLE: access.can_see,
+    # Units in a tree (issue 17)
+    DISPATCHED_TO: _dispatched_to,
+    ABOVE: _above,
+    UNIT_LEAD: _unit_lead,
+    WITH_SUB_UNITS: _with_sub_units,
+}
+_TREE_REFUSALS = {
+    DISPATCHED_TO: lambda: _("Only the unit the ticket was dispatched to may do this; return it up instead."),
+    ABOVE: lambda: _("Only a unit above the one holding this ticket may do this."),
+    UNIT_LEAD: lambda: _("Only the unit lead may do this."),
+    WITH_SUB_UNITS: lambda: _("Your unit has no sub-units."),
 }
 _CONDITIONS = {
     PENDING_EXTENSION: lambda actor, ticket: _pending(ExtensionRequest, ticket),
     NO_PENDING_EXTENSION: lambda actor, ticket: not _pending(ExtensionRequest, ticket),
     PENDING_RETURN: lambda actor, ticket: _pending(ReturnRequest, ticket),
     NO_PENDING_RETURN: lambda actor, ticket: not _pending(ReturnRequest, ticket),
+    # Units in a tree (issue 17)
+    SENT_DOWN: lambda actor, ticket: ticket.holder_id is not None,
+    PENDING_REVIEW: lambda actor, ticket: pending_reply(ticket) is not None,
+    NO_PENDING_REVIEW: lambda actor, ticket: pending_reply(ticket) is None,
 }

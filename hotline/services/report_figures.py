@@ -229,23 +229,18 @@ class Codes:
     districts: dict[int, str]
     category_lineage: dict[int, list[str]]
     operators: dict[int, str]
+    # Units in a tree (issue 17): each unit's code and its ancestors', as for categories: a
+    # district's row counts its streets' tickets.
+    department_lineage: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Codes:
         departments = dict(db.session.execute(select(Department.id, Department.code)).all())
         districts = dict(db.session.execute(select(District.id, District.code)).all())
-        rows = db.session.execute(select(Category.id, Category.code, Category.parent_id)).all()
-        code = {r.id: r.code for r in rows}
-        parent = {r.id: r.parent_id for r in rows}
-        lineage: dict[int, list[str]] = {}
-        for category_id in code:
-            chain, node = [], category_id
-            while node is not None and code[node] not in chain:
-                chain.append(code[node])
-                node = parent.get(node)
-            lineage[category_id] = chain
+        lineage = _lineages(db.session.execute(select(Category.id, Category.code, Category.parent_id)).all())
         operators = dict(db.session.execute(select(User.id, User.username)).all())
-        return cls(departments, districts, lineage, operators)
+        units = _lineages(db.session.execute(select(Department.id, Department.code, Department.parent_id)).all())
+        return cls(departments, districts, lineage, operators, units)
 
     @classmethod
     def for_request(cls) -> Codes:
@@ -264,8 +259,9 @@ class Codes:
         """Each (dimension, key) the ticket counts under. Department: only tickets that a
         department holds; other dimensions: "" when the ticket has none."""
         yield "all", ""
-        if row.department_id is not None:
-            yield "department", self.departments.get(row.department_id, "")
+        if row.department_id is not None:  # the unit and those above it (units in a tree, issue 17)
+            for code in self.department_lineage.get(row.department_id) or [self.departments.get(row.department_id, "")]:
+                yield "department", code
         for code in self.category_lineage.get(row.category_id, []):
             yield "category", code
         yield "district", self.districts.get(row.district_id, "") if row.district_id else ""
@@ -273,6 +269,20 @@ class Codes:
         yield "type", row.type or ""
         if row.created_by_id is not None:  # who logged it: for the direct-answer rate per operator
             yield "operator", self.operators.get(row.created_by_id, "")
+
+
+def _lineages(rows: Any) -> dict[int, list[str]]:
+    """id -> its code, its parent's, and on up (a cycle stops at the first code seen again)."""
+    code = {r.id: r.code for r in rows}
+    parent = {r.id: r.parent_id for r in rows}
+    lineage: dict[int, list[str]] = {}
+    for node_id in code:
+        chain, node = [], node_id
+        while node is not None and node in code and code[node] not in chain:
+            chain.append(code[node])
+            node = parent.get(node)
+        lineage[node_id] = chain
+    return lineage
 
 
 # --- accumulating -----------------------------------------------------------------------

@@ -279,6 +279,12 @@ def response_times(start: date, end: date, tz: str | None = None, now: datetime 
     return report(start, end, "department", exact=True, now=now, tz=tz)
 
 
+def departments_to_level(level: int) -> set[str]:
+    """The codes of the units down to a level of the tree (1: the top units), as for categories."""
+    lineages = Codes.for_request().department_lineage.values()
+    return {lineage[0] for lineage in lineages if lineage and len(lineage) <= level}
+
+
 def categories_to_level(level: int) -> set[str]:
     """The codes of the categories down to a level of the tree (1: the first level), and ""
     (tickets without a category keep their row)."""
@@ -502,8 +508,10 @@ def _overdue_now(
         if dim == "department" or dim == "operator":
             if g is None:  # held by no department / logged by no operator: in no row
                 continue
-            table = codes.departments if dim == "department" else codes.operators
-            keys = [table.get(g, "")]
+            if dim == "department":  # the unit and those above it (units in a tree, issue 17)
+                keys = codes.department_lineage.get(g) or [codes.departments.get(g, "")]
+            else:
+                keys = [codes.operators.get(g, "")]
         elif dim == "category":
             keys = codes.category_lineage.get(g, [])
         elif dim == "district":
@@ -562,8 +570,9 @@ def _measure_condition(measure: str, now: datetime):
 def _group_condition(group_by: str, key: str):
     if group_by == "all":
         return None
-    if group_by == "department":
-        return Ticket.department_id == select(Department.id).where(Department.code == key).scalar_subquery()
+    if group_by == "department":  # the unit and the units below it (units in a tree, issue 17)
+        ids = department_subtree(key)
+        return Ticket.department_id.in_(ids) if ids else false()
     if group_by == "district":
         if not key:
             return Ticket.district_id.is_(None)
@@ -578,7 +587,15 @@ def _group_condition(group_by: str, key: str):
 
 
 def category_subtree(code: str) -> list[int]:
-    rows = db.session.execute(select(Category.id, Category.code, Category.parent_id)).all()
+    return _subtree(db.session.execute(select(Category.id, Category.code, Category.parent_id)).all(), code)
+
+
+def department_subtree(code: str) -> list[int]:
+    """The unit with this code and every unit below it (units in a tree, issue 17)."""
+    return _subtree(db.session.execute(select(Department.id, Department.code, Department.parent_id)).all(), code)
+
+
+def _subtree(rows: Any, code: str) -> list[int]:
     children: dict[int | None, list[int]] = defaultdict(list)
     for row in rows:
         children[row.parent_id].append(row.id)

@@ -24,7 +24,19 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_sms, derived, duty, lifecycle, ping_pong, returns, routing, sla
+from hotline.services import (
+    access,
+    assists,
+    citizen_sms,
+    derived,
+    duty,
+    lifecycle,
+    ping_pong,
+    returns,
+    routing,
+    sla,
+    tree,
+)
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput
 
@@ -176,7 +188,9 @@ def dispatch(
 
 
 def accept(actor: User, ticket: Ticket, expected_version: int | None = None) -> Ticket:
-    """签收: the department takes the ticket on."""
+    """签收: the department takes the ticket on (and the first of it to accept handles it: `tree`)."""
+    lifecycle.require(actor, ticket, "accept")
+    tree.take_on_accept(actor, ticket)  # units in a tree (issue 17)
     lifecycle.apply(actor, ticket, "accept", expected_version=expected_version)
     return ticket
 
@@ -187,6 +201,8 @@ def resolve(actor: User, ticket: Ticket, resolution: str, expected_version: int 
     text = (resolution or "").strip()
     if not text:
         raise InvalidInput(_("Write the reply to the citizen."), field="resolution")
+    if tree.resolve(actor, ticket, text, expected_version):  # units in a tree (issue 17): up for review
+        return ticket
     lifecycle.check(ticket, "resolve", expected_version)
     ticket.resolution = text
     ticket.resolved_at = utcnow()

@@ -247,8 +247,10 @@ def change_role(
     active: bool,
     reason: str,
     via: str = "web",
+    unit_lead: bool | None = None,
 ) -> RoleChange | None:
     """Give `user` a role (and department), or (de)activate them, and log it with the reason.
+    `unit_lead`: make them their unit's lead (单位负责人, department staff only) or not; None keeps it.
 
     `actor` is the administrator (None on the command line). None when nothing changed.
     Administrators cannot change their own role nor deactivate themselves: another
@@ -261,14 +263,19 @@ def change_role(
     department = _department_for(role, department_code)
     old = (user.role, user.department.code if user.department else "", user.active)
     new = (role, department.code if department else "", active)
-    if old == new:
+    lead = user.is_unit_lead if unit_lead is None else unit_lead
+    if role != Role.DEPARTMENT:
+        if unit_lead:
+            raise InvalidInput(_("Only department staff lead a unit."), field="unit_lead")
+        lead = False
+    if old == new and lead == user.is_unit_lead:
         return None
     if actor is not None and actor.id == user.id:
         raise PermissionDenied(_("Another administrator must change your own role or deactivate you."))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why: the reason is kept in the log of role changes."), field="reason")
-    user.role, user.department, user.active = role, department, active
+    user.role, user.department, user.active, user.is_unit_lead = role, department, active, lead
     change = _log(actor, user, RoleChangeAction.ROLE, reason, via, old=old)
     # A session signed in under the old role or unit ends; a deactivated user's tokens end too,
     # so that reactivating them revives none (the API reads the role per call: tokens follow it).

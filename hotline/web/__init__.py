@@ -39,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
         search,
         supervision,
         tickets,
+        tree,
     )
 
     # The pages' own CSS and script live in the repository's static/ (next to templates/);
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console.bp)
     app.register_blueprint(hotspots.bp)
     app.register_blueprint(knowledge.bp)
+    app.register_blueprint(tree.bp)  # units in a tree (issue 17)
     app.register_blueprint(search.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(duty.bp)  # duty rota (值班, issue 17 item 4)

@@ -33,6 +33,7 @@ class RoleForm(HotlineForm):
     role = SelectField(_l("Role"), choices=[], validate_choice=False)
     department = SelectField(_l("Department"), choices=[], validate_choice=False)
     active = BooleanField(_l("Active (may log in)"))
+    unit_lead = BooleanField(_l("Unit lead (assigns the unit's tickets to handlers)"))  # issue 17
     reason = TextAreaField(_l("Reason"))
 
 
@@ -58,6 +59,7 @@ def _form(user: User | None = None) -> RoleForm:
                 "role": user.role,
                 "department": user.department.code if user.department else "",
                 "active": user.active,
+                "unit_lead": user.is_unit_lead,
             }
         )
     )
@@ -152,6 +154,7 @@ def edit(user_id: int):
                     form.department.data or None,
                     bool(form.active.data),
                     form.reason.data or "",
+                    unit_lead=bool(form.unit_lead.data),
                 )
             except ServiceError as failure:
                 db.session.rollback()

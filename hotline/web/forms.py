@@ -174,6 +174,30 @@ class AssistDoneForm(VersionedForm):
     submit = SubmitField(_l("Mark our part done"))
 
 
+# --- Units in a tree (issue 17) ------------------------------------------------------------------
+
+
+class SubdispatchForm(VersionedForm):
+    department = SelectField(_l("Sub-unit"), validate_choice=False, id="subdispatch-department")
+    due = StringField(_l("Deadline (empty: before your own by the usual margin)"), id="subdispatch-due")
+    note = TextAreaField(_l("Note to the sub-unit"), id="subdispatch-note")
+    submit = SubmitField(_l("Send down"))
+
+
+class ReturnUpForm(VersionedForm):
+    reason = TextAreaField(_l("Reason for returning it up"), id="return-up-reason")
+    submit = SubmitField(_l("Return up"))
+
+
+class ReviewForm(VersionedForm):
+    reason = TextAreaField(_l("Reason (required to refuse)"), id="review-reason")
+
+
+class AssignForm(VersionedForm):
+    handler = SelectField(_l("Handler"), validate_choice=False, id="assign-handler")
+    submit = SubmitField(_l("Assign"))
+
+
 class DeleteForm(HotlineForm):
     """Only the CSRF token: deleting is a POST from the confirmation page."""
 

@@ -33,13 +33,16 @@ from hotline.services import (
     returns,
     sla,
     tickets,
+    tree,
     workbench,
 )
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.phones import normalise_phone
+from hotline.web import tree_page  # units in a tree (issue 17)
 from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, RevealPhoneForm
 from hotline.web.forms import (
     AcceptForm,
+    AssignForm,
     AssistDoneForm,
     DecisionForm,
     DispatchForm,
@@ -49,6 +52,9 @@ from hotline.web.forms import (
     ResolveForm,
     ResumeForm,
     ReturnForm,
+    ReturnUpForm,
+    ReviewForm,
+    SubdispatchForm,
     UrgeForm,
     VersionedForm,
     WaitForm,
@@ -181,6 +187,7 @@ def show(number: str):
         return_window=returns.window_closes_at(ticket) if ticket.status in Status.WITH_DEPARTMENT else None,
         may_audit=current_user.has_role(*access.AUDIT_ROLES),
         now=now,
+        tree=tree_page.context(ticket, forms),  # units in a tree (issue 17)
     )
     # Recorded (and committed) before the page goes out: a view that cannot be recorded is not shown.
     audit.record_view(current_user, ticket, ViewChannel.PAGE)
@@ -256,6 +263,11 @@ ACTION_CARDS: dict[str, tuple[str, type[VersionedForm]]] = {
     "reveal_phone": ("reveal_phone", RevealPhoneForm),
     "callback_call": ("callback_call", CallCitizenForm),
     "callback": ("callback", CallbackForm),
+    # Units in a tree (issue 17): hotline/web/tree.py
+    "subdispatch": ("subdispatch", SubdispatchForm),
+    "return_up": ("return_up", ReturnUpForm),
+    "review": ("review", ReviewForm),
+    "assign": ("assign", AssignForm),
 }
 
 
@@ -524,3 +536,63 @@ def _act(
         return redirect(back)
     flash(success(ticket), "success")
     return redirect(after(ticket) if after else back)
+
+
+# --- Units in a tree (issue 17): services/tree.py -----------------------------------------------
+
+
+@bp.post("/tickets/<number>/subdispatch")
+@roles_required(Role.DEPARTMENT)
+def subdispatch(number: str):
+    return _act(
+        number,
+        SubdispatchForm,
+        lambda ticket, form, version: tree.subdispatch(
+            current_user, ticket, form.department.data, form.due.data or None, form.note.data, expected_version=version
+        ),
+        lambda ticket: _("Ticket %(number)s sent down to %(unit)s.", number=ticket.number, unit=ticket.holder.name),
+    )
+
+
+@bp.post("/tickets/<number>/return-up")
+@roles_required(Role.DEPARTMENT)
+def return_up(number: str):
+    return _act(
+        number,
+        ReturnUpForm,
+        lambda ticket, form, version: tree.return_up(
+            current_user, ticket, form.reason.data or "", expected_version=version
+        ),
+        lambda ticket: _("Ticket %(number)s returned up.", number=ticket.number),
+        # Handed back, the unit no longer holds (nor sees) the ticket: back to the workbench.
+        after=lambda ticket: url_for("tickets.index"),
+    )
+
+
+@bp.post("/tickets/<number>/review")
+@roles_required(Role.DEPARTMENT)
+def review(number: str):
+    decision = {"approve": True, "refuse": False}.get(request.form.get("decision", ""))
+    return _act(
+        number,
+        ReviewForm,
+        lambda ticket, form, version: tree.review(
+            current_user, ticket, decision, form.reason.data or "", expected_version=version
+        ),
+        lambda ticket: (
+            _("Reply to ticket %(number)s approved.", number=ticket.number)
+            if decision
+            else _("Reply to ticket %(number)s refused.", number=ticket.number)
+        ),
+    )
+
+
+@bp.post("/tickets/<number>/assign")
+@roles_required(Role.DEPARTMENT)
+def assign(number: str):
+    return _act(
+        number,
+        AssignForm,
+        lambda ticket, form, version: tree.assign(current_user, ticket, form.handler.data, expected_version=version),
+        lambda ticket: _("%(name)s handles ticket %(number)s.", name=ticket.handler.label, number=ticket.number),
+    )

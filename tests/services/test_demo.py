@@ -145,6 +145,10 @@ def _check_ticket(ticket: Ticket, now: datetime) -> None:
     elif ticket.status == Status.CLOSED:
         assert ticket.type == "consultation" and events[-1].kind == "direct_answer"
         assert ticket.resolution and ticket.closed_at == ticket.created_at and ticket.department is None
+    elif any(e.kind in ("subdispatched", "assigned") for e in events):
+        # Units in a tree (issue 17): dispatched to a district, sent down or given a handler there
+        # by the services themselves (tests/services/test_tree.py checks their events).
+        assert ticket.department.parent is None and ticket.department.code.endswith("-gov"), label
     else:
         # Routed or dispatched: held by a department, with its clock running from dispatch.
         assert ticket.department is not None, label
@@ -181,9 +185,14 @@ def _check_timing(tickets: list[Ticket], before: datetime, now: datetime) -> Non
 def _check_report(now: datetime) -> None:
     today = now.astimezone(TZ).date()
     rows = reports.response_times(today - timedelta(days=29), today, "Asia/Shanghai", now=now)
-    assert {row.department for row in rows} == set(db.session.scalars(select(Department.code)))
+    # Every department has a row; of the unit tree (issue 17), the units tickets were dispatched to.
+    dispatched_to = set(db.session.scalars(select(Department.code).join(Ticket, Ticket.department_id == Department.id)))
+    assert {row.department for row in rows} == {code for code, _name in demo.DEPARTMENTS} | dispatched_to
+    tree_units = {code for code, _name, _parent in demo.demo_tree.UNITS}
     for row in rows:
         assert row.tickets > 0
+        if row.department in tree_units:
+            continue  # the tree's stories are played at once, by the services: their clocks read 0
         if row.accepted:
             assert 0 < row.accept_p50_minutes <= row.accept_p90_minutes
         if row.resolved:
@@ -280,3 +289,29 @@ def test_the_demo_city_has_someone_on_duty_out_of_hours_in_every_unit():
         assert duty.duty_phone(person) is not None
         assert duty.on_duty(department.id, friday_office) is None
     assert duty.on_duty(None, saturday_noon).username == "supervisor"
+
+
+def test_the_demo_city_has_a_unit_tree_with_tickets_sent_down():
+    """Units in a tree (issue 17): districts, streets, a community; leads and handlers; tickets
+    sent down, one reply waiting for the district's review."""
+    from hotline.models import TicketHold
+    from hotline.services import lifecycle, tree
+
+    demo.seed_demo()
+    units = {d.code: d for d in db.session.scalars(select(Department)).all()}
+    assert units["dongcheng-jianguo-renmin"].parent.parent.code == "dongcheng-gov"
+    assert {d.code for d in units.values() if d.parent and d.parent.code == "dongcheng-gov"} == {
+        "dongcheng-jianguo",
+        "dongcheng-chaoyang",
+        "dongcheng-heping",
+    }
+    for code in ("dongcheng-gov", "xicheng-gov", "dongcheng-jianguo", "xicheng-xinjie"):
+        people = db.session.scalars(select(User).where(User.department_id == units[code].id)).all()
+        assert sum(p.is_unit_lead for p in people) == 1 and len(people) == 3, code
+    sent = db.session.scalars(select(Ticket).where(Ticket.holder_id.is_not(None))).all()
+    assert len(sent) >= 2 and db.session.scalar(select(func.count()).select_from(TicketHold)) >= 4
+    waiting = [t for t in db.session.scalars(select(Ticket)) if lifecycle.pending_reply(t) is not None]
+    assert len(waiting) == 1 and tree.holder(waiting[0]).code == "dongcheng-gov"
+    lead = db.session.scalar(select(User).where(User.username == "dept-dongcheng-gov"))
+    assert "review" in lifecycle.allowed(lead, waiting[0])
+    assert {row.holder.code for row in tree.sent_down(lead)} >= {"dongcheng-jianguo-renmin"}
