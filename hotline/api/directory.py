@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 
-from hotline.api import bp
 from hotline.api.auth import api_roles
+from hotline.api.blueprint import bp
 from hotline.api.queries import categories, departments, districts
 from hotline.api.responses import json_response
 from hotline.api.serializers import category_json, department_json, district_json

@@ -14,7 +14,7 @@ from typing import Any
 from apispec import APISpec
 from flask import Response
 
-from hotline.api import bp
+from hotline.api.blueprint import bp
 from hotline.api.openapi_schemas import ACTION_BODIES, DATE, ID, SCHEMAS, STATUS, Schema, action_body, ref
 from hotline.api.responses import json_response
 from hotline.models import Role

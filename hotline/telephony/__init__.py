@@ -7,9 +7,6 @@ CSRF, since Twilio signs its requests instead of carrying a session.
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("twilio", __name__, url_prefix="/twilio")
-
 # Imported for their side effect: they attach routes to `bp`.
-from hotline.telephony import sms, voice  # noqa: E402, F401
+from hotline.telephony import sms, voice  # noqa: F401
+from hotline.telephony.blueprint import bp  # noqa: F401  (create_app registers it)
