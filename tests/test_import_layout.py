@@ -5,7 +5,8 @@ every module under hotline/, its top-level imports (those under `if TYPE_CHECKIN
 they never run), resolved to the module they load. A loop between modules is refused (a package's
 own `__init__` included: views take their blueprint from a `blueprint` module, not from the package
 that imports them). An import of `hotline` inside a function is refused unless the list below gives
-it a reason other than a loop.
+it a reason other than a loop. And no service imports what drives it (the jobs, the pages, the
+API, the commands, the demo).
 """
 
 from __future__ import annotations
@@ -167,18 +168,54 @@ def test_no_hotline_import_inside_a_function_without_a_reason():
     )
 
 
+# The domain is driven from outside: the jobs, the pages, the API and the commands call the
+# services, never the other way round (jobs are enqueued by dotted path through the port).
+ENTRY_POINTS = ("hotline.tasks", "hotline.web", "hotline.api", "hotline.open311", "hotline.public", "hotline.telephony")
+ENTRY_POINTS += ("hotline.commands", "hotline.cli", "hotline.demo")
+
+
+def entry_point_imports(package: Path = PACKAGE) -> list[str]:
+    """Imports (anywhere in the module) of the jobs, the pages, the API or the commands by a service."""
+    modules = _modules(package)
+    wrong = []
+    for module, (path, is_package) in modules.items():
+        if not module.startswith("hotline.services."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                t in ENTRY_POINTS or t.startswith(tuple(e + "." for e in ENTRY_POINTS))
+                for t in _targets(module, is_package, node, modules)
+            ):
+                wrong.append(f"{module} line {node.lineno}: {ast.unparse(node)}")
+    return wrong
+
+
+def test_services_never_import_the_jobs_the_pages_or_the_api():
+    wrong = entry_point_imports()
+    assert wrong == [], "services import what drives them:\n" + "\n".join(wrong)
+
+
 def test_the_allow_list_names_only_functions_that_import():
     used = {(module, function) for module, function, _, _ in imports_in_functions()}
     assert set(IMPORTS_IN_FUNCTIONS) <= used, sorted(set(IMPORTS_IN_FUNCTIONS) - used)
 
 
 def test_the_checks_see_a_loop_and_a_hidden_import(tmp_path):
-    """The walk finds a loop through a package's __init__ and an import hidden in a function."""
+    """The walk finds a loop through a package's __init__, an import hidden in a function and a
+    service (in a subpackage) importing the jobs."""
     package = tmp_path / "hotline"
     (package / "api").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "api" / "__init__.py").write_text("bp = 1\nfrom hotline.api import views\n")
     (package / "api" / "views.py").write_text("from hotline.api import bp\n")
     (package / "jobs.py").write_text("def run():\n    from hotline.api import views\n")
+    (package / "services" / "sub").mkdir(parents=True)
+    (package / "services" / "__init__.py").write_text("")
+    (package / "services" / "sub" / "__init__.py").write_text("")
+    (package / "services" / "sub" / "rules.py").write_text("import hotline.jobs\n")
     assert cycles(import_graph(package)) == [["hotline.api", "hotline.api.views"]]
     assert imports_in_functions(package) == [("hotline.jobs", "run", 2, "from hotline.api import views")]
+    assert entry_point_imports(package) == []  # jobs.py is no entry point here: only the listed ones are
+    (package / "tasks.py").write_text("")
+    (package / "services" / "sub" / "rules.py").write_text("from hotline import tasks\n")
+    assert entry_point_imports(package) == ["hotline.services.sub.rules line 1: from hotline import tasks"]
