@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Role, User
 from hotline.models.types import utcnow
-from hotline.services import passwords, recovery, users
+from hotline.services import demo, passwords, recovery, report_figures, suggestions, users
 from hotline.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
@@ -164,8 +164,6 @@ def seed_demo_command(tickets: int, if_empty: bool) -> None:
 
     Only into an empty database: it never adds a second city to existing data.
     """
-    from hotline.services import demo
-
     if if_empty and demo.existing_data():
         click.echo("database already has data; demo city not loaded")
         return
@@ -174,12 +172,8 @@ def seed_demo_command(tickets: int, if_empty: bool) -> None:
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     click.echo(summary)
-    from hotline.services import report_figures
-
     built = report_figures.rebuild()  # the dashboard shows the demo's history at once
     click.echo(f"report figures built for {built.days} days")
-    from hotline.services import suggestions
-
     # The dispatcher's desk shows what its suggestions are for (推荐承办单位), not 暂无推荐.
     trained = suggestions.train(trigger="demo")
     click.echo(f"routing suggestions: {trained.message}")

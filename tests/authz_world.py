@@ -34,6 +34,7 @@ from hotline.services import (
 from tests import factories
 from tests.knowledge_factories import make_article
 
+ESTATES = ["幸福小区", "和平小区", "光明小区", "阳光花园", "春晖苑", "翠湖湾"]
 NOISE = [
     "幸福小区旁边工地夜间施工噪音扰民，凌晨还在打桩，居民无法休息。",
     "幸福小区附近工地晚上施工噪音很大，打桩声音扰民睡不着。",
@@ -50,6 +51,7 @@ class World(dict):
         super().__init__()
         self.city = city
         self._calls = 0
+        self._estates = 0
 
     def __missing__(self, name: str) -> Any:
         maker: Callable[[], Any] | None = getattr(self, f"make_{name}", None)
@@ -249,9 +251,15 @@ class World(dict):
         return article
 
     def make_hotspot(self):
+        # Each call its own estate: a fresh cluster, not the one an earlier caller dismissed or
+        # assigned (detection keeps a cluster's hotspot while its tickets stay the same matter).
+        self._estates += 1
+        estate = ESTATES[self._estates % len(ESTATES)]
         now = utcnow()
         for i, text in enumerate(NOISE):
-            ticket = factories.make_ticket(self.city.operator, description=text, address="幸福小区")
+            ticket = factories.make_ticket(
+                self.city.operator, description=text.replace("幸福小区", estate), address=estate
+            )
             ticket.created_at = now - timedelta(minutes=10 * (i + 1))
         db.session.commit()
         hotspots.detect("day", now)

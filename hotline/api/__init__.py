@@ -5,12 +5,8 @@ Bearer-token auth per user, the same role checks as the pages, and JSON errors
 parse, call one service and render; docs/api.md is the reference.
 """
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
 # Imported for their side effect: they attach routes and handlers to `bp`.
-from hotline.api import (  # noqa: E402, F401
+from hotline.api import (  # noqa: F401
     actions,
     calendar,
     contacts,  # contact with the citizen and callback (issue 17)
@@ -29,3 +25,4 @@ from hotline.api import (  # noqa: E402, F401
     search,
     tickets,
 )
+from hotline.api.blueprint import bp  # noqa: F401  (create_app registers it)

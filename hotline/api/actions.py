@@ -18,8 +18,8 @@ from flask import Response
 from flask_babel import gettext as _
 from marshmallow import ValidationError, fields
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.responses import json_response
 from hotline.api.schemas import Body, Codes, Flag, Text, Version, load, optional

@@ -9,8 +9,8 @@ from datetime import date
 from flask import Response, request
 from flask_babel import gettext as _
 
-from hotline.api import bp
 from hotline.api.auth import api_roles
+from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.parsing import MAX_BODY_BYTES, json_body, text
 from hotline.api.responses import json_response

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from flask import Response
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.responses import json_response
 from hotline.api.schemas import Body, Text, Version, load
 from hotline.api.serializers import iso, ticket_json

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Response
 from marshmallow import fields
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.responses import json_response
 from hotline.api.schemas import Code, Output, Time
 from hotline.bounds import MAX_ID

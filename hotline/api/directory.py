@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Response
 from marshmallow import fields
 
-from hotline.api import bp
 from hotline.api.auth import api_roles
+from hotline.api.blueprint import bp
 from hotline.api.queries import categories, departments, districts
 from hotline.api.responses import json_response
 from hotline.api.schemas import Code, Output

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from flask import Response, request
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.parsing import json_body, text
 from hotline.api.responses import json_response
 from hotline.models.types import utcnow

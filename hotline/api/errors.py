@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
-from hotline.api import bp
+from hotline.api.blueprint import bp
 from hotline.api.responses import json_response
 from hotline.extensions import db
 from hotline.services.errors import ServiceError

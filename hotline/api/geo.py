@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response, request
 from flask_babel import gettext as _
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response

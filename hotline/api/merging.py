@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
 from hotline.api.serializers import iso

@@ -16,8 +16,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Response
 from marshmallow import Schema as MarshmallowSchema
 
-from hotline.api import bp
 from hotline.api.actions import API_ACTIONS
+from hotline.api.blueprint import bp
 from hotline.api.contacts import REVEAL_BODY
 from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS

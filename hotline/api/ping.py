@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from hotline.api import bp
+from hotline.api.blueprint import bp
 from hotline.api.responses import json_response
 
 

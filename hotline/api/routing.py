@@ -13,8 +13,8 @@ from flask import Response, url_for
 from flask_babel import gettext as _
 from marshmallow import fields
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.parsing import json_body, nested_object, query_int, string_list
 from hotline.api.responses import json_response

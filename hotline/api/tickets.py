@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 
-from hotline.api import bp
 from hotline.api.auth import api_roles, api_user
+from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page

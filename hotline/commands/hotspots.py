@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from hotline.models import HotspotWindow
+from hotline.extensions import db
+from hotline.models import Hotspot, HotspotWindow
 from hotline.services import hotspots
 from hotline.services.errors import ServiceError
 
@@ -24,9 +25,6 @@ hotspots_cli = AppGroup("hotspots", help="Hotspots: similar tickets in the same 
 def detect_command(windows: tuple[str, ...], top: int) -> None:
     """Detect the hotspots of the last day, week and month (rolling, ending now) and print the largest."""
     from sqlalchemy import select
-
-    from hotline.extensions import db
-    from hotline.models import Hotspot
 
     for window in windows or HotspotWindow.ALL:
         try:

@@ -7,9 +7,6 @@ tokens; JSON or XML by the URL's extension; errors as the spec's
 channel `open311`. docs/open311.md is the reference.
 """
 
-from flask import Blueprint
-
-bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
-
 # Imported for their side effect: they attach routes and handlers to `bp`.
-from hotline.open311 import views  # noqa: E402, F401
+from hotline.open311 import views  # noqa: F401
+from hotline.open311.blueprint import bp  # noqa: F401  (create_app registers it)

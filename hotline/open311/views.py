@@ -35,7 +35,7 @@ from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import TICKET_TYPES, Category, Channel, District, Status, Ticket, TicketEvent, User
 from hotline.models.types import utcnow
-from hotline.open311 import bp
+from hotline.open311.blueprint import bp
 from hotline.open311.formats import error, format_of_path, render
 from hotline.services import access, geo, listing, phones, ratelimit, tickets
 from hotline.services.errors import ServiceError

@@ -4,9 +4,6 @@
 phone number and sees where their request stands (status.py).
 """
 
-from flask import Blueprint
-
-bp = Blueprint("public", __name__)
-
 # Imported for their side effect: they attach routes and handlers to `bp`.
-from hotline.public import status  # noqa: E402, F401
+from hotline.public import status  # noqa: F401
+from hotline.public.blueprint import bp  # noqa: F401  (create_app registers it)

@@ -33,7 +33,7 @@ from wtforms import StringField, SubmitField
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.public import bp
+from hotline.public.blueprint import bp
 from hotline.services import access, phones, ratelimit
 
 # Look-ups allowed per IP address and per ticket number in each window; the app's

@@ -35,6 +35,7 @@ from hotline.models import OutboundMessage, Status, Ticket, TicketContact, User,
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.types import utcnow
 from hotline.services import access, citizen_sms, derived, lifecycle, outbox, senders, survey
+from hotline.services.audit import _address as audit_address
 from hotline.services.errors import Conflict, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def reveal_phone(actor: User, ticket: Ticket, reason: str, expected_version: int
             what=ViewKind.CALLER,
             via=ViewChannel.REVEAL,
             reason=text,
-            remote_addr=_address(),
+            remote_addr=audit_address(),
         )
     )
     lifecycle.apply(actor, ticket, "reveal_phone", expected_version=expected_version, data={"reason": text}, at=now)
@@ -354,12 +355,4 @@ def _first_contact(ticket: Ticket, outcome: str, now: datetime) -> None:
 
 
 def _public_base() -> str:
-    from hotline.telephony.signature import public_url_for
-
-    return public_url_for("").rstrip("/")
-
-
-def _address() -> str:
-    from hotline.services.audit import _address as address
-
-    return address()
+    return senders.public_url_for("").rstrip("/")

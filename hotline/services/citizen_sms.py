@@ -35,8 +35,11 @@ from sqlalchemy.exc import IntegrityError
 from hotline.extensions import db
 from hotline.models import Caller, InboundMessage, OutboundMessage, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import access, deadlines, derived, outbox, survey
+from hotline.services import access, derived, lifecycle, outbox, survey
 from hotline.services.errors import Conflict
+
+# The opt-out list lives with the outbox that honours it; these names stay importable from here.
+from hotline.services.outbox import caller_for, set_opt_out  # noqa: F401
 from hotline.services.phones import normalise_phone
 from hotline.services.transition import record_event
 
@@ -163,10 +166,6 @@ def may_text(ticket: Ticket) -> bool:
     return caller is None or not caller.opted_out
 
 
-def caller_for(phone: str) -> Caller | None:
-    return db.session.scalar(select(Caller).where(Caller.phone == phone))
-
-
 def locale_for(phone: str) -> str:
     return _locale_of(caller_for(phone))
 
@@ -207,30 +206,6 @@ def _babel_locale(code: str) -> Locale:
 def shorten(text: str, limit: int = SUMMARY_MAX) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def set_opt_out(phone: str, opted_out: bool, now: datetime | None = None) -> Caller:
-    """Record STOP (or START) for a number; commits."""
-    now = now or utcnow()
-    for attempt in range(2):
-        caller = _mark_opt_out(phone, opted_out, now)
-        try:
-            db.session.commit()
-            return caller
-        except IntegrityError:  # the same number created meanwhile: update that row instead
-            db.session.rollback()
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _mark_opt_out(phone: str, opted_out: bool, now: datetime) -> Caller:
-    caller = caller_for(phone)
-    if caller is None:
-        caller = Caller(phone=phone, created_at=now)
-        db.session.add(caller)
-    caller.opted_out_at = (caller.opted_out_at or now) if opted_out else None
-    return caller
 
 
 # -- incoming ------------------------------------------------------------------------------
@@ -288,7 +263,7 @@ def _handle(message_sid: str, phone: str, body: str, now: datetime) -> Reply:
 
     if word in STOP_WORDS or word in START_WORDS:
         inbound.meaning = "stop" if word in STOP_WORDS else "start"
-        _mark_opt_out(phone, word in STOP_WORDS, now)
+        outbox.mark_opt_out(phone, word in STOP_WORDS, now)
         db.session.commit()
         return Reply(inbound.meaning, "opted_out" if word in STOP_WORDS else "opted_in")
 
@@ -326,7 +301,7 @@ def _handle(message_sid: str, phone: str, body: str, now: datetime) -> Reply:
     record_event(ticket, None, "citizen_message", None, None, {"text": text, "channel": "sms"}, at=now)
     derived.tickets_changed([ticket], scopes=False, figures=False)  # the message's words
     if ticket.status == Status.WAITING:
-        deadlines.resume(None, ticket)  # the citizen answered: the clocks run again (commits)
+        lifecycle.apply(None, ticket, "resume")  # the citizen answered: the clocks run again (commits)
     else:
         db.session.commit()
     return Reply("message", "message_logged", ticket=ticket, context={"ticket": ticket, "number": ticket.number})

@@ -18,9 +18,9 @@ Rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -46,9 +46,6 @@ from hotline.models.types import utcnow
 from hotline.services import access, knowledge_index
 from hotline.services.directory import by_code
 from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-
-if TYPE_CHECKING:
-    from hotline.services.tickets import Intake, IntakeResult
 
 QUESTION_MAX = 500
 ANSWER_MAX = 5000
@@ -535,14 +532,6 @@ def record_use(citation: Citation, ticket_id: int, actor: User, at: datetime) ->
     db.session.add(ArticleUse(article=article, version=citation.version, ticket_id=ticket_id, operator=actor, at=at))
     article.use_count = Article.use_count + 1  # in SQL: two operators at once both count
     article.last_used_at = at
-
-
-def answer_with(actor: User, intake: Intake, article_id: int) -> IntakeResult:
-    """Log the call as a direct answer citing the article: its current answer, unless the
-    operator's own wording is in `intake.direct_answer`."""
-    from hotline.services import tickets  # tickets cites articles through this module
-
-    return tickets.create_ticket(actor, replace(intake, article_id=article_id))
 
 
 def citations(actor: User, article: Article, limit: int = 50) -> list[ArticleUse]:

@@ -38,6 +38,7 @@ from sqlalchemy import Connection, func, select
 from hotline.extensions import db
 from hotline.models import Category, Channel, Department, District, Role, RoutingOutcome, Status, Ticket, User
 from hotline.models.types import utcnow
+from hotline.services import demo
 from hotline.services.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
 
@@ -125,8 +126,6 @@ def load(
         raise Conflict("This database already holds loaded tickets; load into a fresh database.")
     result = LoadResult()
     if db.session.scalar(select(func.count(Department.id))) == 0:
-        from hotline.services import demo
-
         demo.seed_demo(ticket_count=0)
         result.city_created = True
     city = _load_city(np.random.default_rng(seed))

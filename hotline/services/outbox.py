@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline.extensions import db
-from hotline.models import OutboundMessage, Ticket
+from hotline.models import Caller, OutboundMessage, Ticket
 from hotline.models.types import utcnow
 from hotline.services import queueing, senders
 from hotline.services.errors import Conflict, NotFound
@@ -203,9 +203,7 @@ def _record(message: OutboundMessage, result: senders.SendResult, now: datetime)
             error = senders.with_details(error, gave_up_after=message.attempts)
         _finish(message, now, Message.FAILED, error=error)
         if result.code == senders.TWILIO_UNSUBSCRIBED:
-            from hotline.services import citizen_sms  # citizen_sms queues through this module
-
-            citizen_sms.set_opt_out(message.to, True, now)
+            set_opt_out(message.to, True, now)
 
 
 def _finish(
@@ -295,9 +293,7 @@ def apply_status(
             )
     db.session.commit()
     if status == Message.FAILED and error_code == str(senders.TWILIO_UNSUBSCRIBED):
-        from hotline.services import citizen_sms
-
-        citizen_sms.set_opt_out(message.to, True, now)
+        set_opt_out(message.to, True, now)
     return message
 
 
@@ -397,6 +393,36 @@ def by_dedupe_key(key: str) -> OutboundMessage | None:
 
 
 def _opted_out(phone: str) -> bool:
-    from hotline.models import Caller
-
     return bool(db.session.scalar(select(Caller.id).where(Caller.phone == phone, Caller.opted_out_at.is_not(None))))
+
+
+# -- the opt-out list (STOP / START) -------------------------------------------------------
+
+
+def caller_for(phone: str) -> Caller | None:
+    return db.session.scalar(select(Caller).where(Caller.phone == phone))
+
+
+def set_opt_out(phone: str, opted_out: bool, now: datetime | None = None) -> Caller:
+    """Record STOP (or START) for a number; commits."""
+    now = now or utcnow()
+    for attempt in range(2):
+        caller = mark_opt_out(phone, opted_out, now)
+        try:
+            db.session.commit()
+            return caller
+        except IntegrityError:  # the same number created meanwhile: update that row instead
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def mark_opt_out(phone: str, opted_out: bool, now: datetime) -> Caller:
+    """Record STOP (or START) in the caller's transaction (the caller commits)."""
+    caller = caller_for(phone)
+    if caller is None:
+        caller = Caller(phone=phone, created_at=now)
+        db.session.add(caller)
+    caller.opted_out_at = (caller.opted_out_at or now) if opted_out else None
+    return caller

@@ -22,7 +22,7 @@ from flask import has_request_context, request
 from sqlalchemy import Select, and_, false, func, or_, select
 
 from hotline.extensions import db
-from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
+from hotline.models import Category, Department, District, RoutingOutcome, RoutingRule, Status, Ticket, User
 from hotline.models.report import CLOCKS, COUNTS, ReportFact, ReportPeriodFact
 from hotline.models.types import utcnow
 from hotline.services import ping_pong
@@ -642,8 +642,6 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
     routing kind: category default, suggestion, dispatcher) and per category, for tickets
     created in the range. A routing either still holds (it is on the ticket) or ended in an
     outcome, so routed = tickets it currently holds + its outcomes."""
-    from hotline.models import RoutingRule
-
     low, high = day_bounds(start, end, ZoneInfo(tz))
     in_range = (Ticket.created_at >= low, Ticket.created_at < high)
     # Counted by the database, one row per routing and category: a month is some 40,000 tickets

@@ -20,7 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from hotline import labels
 from hotline.extensions import db
-from hotline.models import TICKET_TYPES, URGENCIES, Category, Department, District, RoutingRule
+from hotline.models import TICKET_TYPES, URGENCIES, Category, Department, District, RoutingOutcome, RoutingRule
+from hotline.services import suggestions
 from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput, NotFound
 
@@ -158,8 +159,6 @@ def _confident_suggestion(text: str, category: Category | None = None) -> tuple[
     threshold = current_app.config.get("HOTLINE_AUTO_ROUTE_CONFIDENCE")
     if not threshold:
         return None
-    from hotline.services import suggestions
-
     # The model learnt from the category path and the description together. A broken model
     # must not stop routing: the ticket then waits on the dispatcher's desk as without one.
     try:
@@ -299,8 +298,6 @@ def _unsaved_rule(fields: dict[str, Any], index: int) -> Rule:
 
 def record_outcome(ticket, kind: str, at) -> None:
     """Count a return or reassignment against the routing that sent the ticket where it was."""
-    from hotline.models import RoutingOutcome
-
     db.session.add(
         RoutingOutcome(
             ticket_id=ticket.id,

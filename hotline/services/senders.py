@@ -21,7 +21,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from flask import current_app
+from flask import current_app, request
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -234,3 +234,10 @@ def _build(config) -> Sender:
         api_base_url=config.get("TWILIO_API_BASE_URL") or "",
         public_url=config.get("HOTLINE_PUBLIC_URL") or "",
     )
+
+
+def public_url_for(path: str) -> str:
+    """An absolute URL on this site as Twilio must call it (TwiML and status callbacks):
+    HOTLINE_PUBLIC_URL when set (behind a proxy), else the current request's host."""
+    public = (current_app.config.get("HOTLINE_PUBLIC_URL") or "").rstrip("/")
+    return (public or request.url_root.rstrip("/")) + path

@@ -40,9 +40,22 @@ from sqlalchemy import Connection, delete, false, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
-from hotline.models import Category, Role, Ticket, TicketAssist, TicketEvent, TicketSearch, User
+from hotline.models import (
+    Category,
+    Department,
+    District,
+    Role,
+    Status,
+    Ticket,
+    TicketAssist,
+    TicketEvent,
+    TicketSearch,
+    User,
+)
 from hotline.services import access, search_index
+from hotline.services.directory import by_code
 from hotline.services.errors import InvalidInput
+from hotline.services.report_figures import day_bounds, timezone
 from hotline.services.search_index import Query
 
 TICKETS = search_index.Kind("ticket", scoped=True)
@@ -462,8 +475,6 @@ def _snippet(ticket: Ticket, event_texts: list[str], query: Query) -> Markup | N
 
 def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """UTC bounds of local days `start` to `end`, both inclusive (either may be open)."""
-    from hotline.services.report_figures import day_bounds, timezone
-
     zone = timezone()
     low = day_bounds(start, start, zone)[0] if start else None
     high = day_bounds(end, end, zone)[1] if end else None
@@ -480,9 +491,6 @@ def filters_from(
 ) -> Filters:
     """Filters from the codes and ISO dates (YYYY-MM-DD, local days, both inclusive) that the
     page and the API take; InvalidInput naming the parameter at fault."""
-    from hotline.models import Department, District, Status
-    from hotline.services.directory import by_code
-
     wanted = [s.strip() for value in statuses for s in value.split(",") if s.strip()]
     for status in wanted:
         if status not in Status.ALL:

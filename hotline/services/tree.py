@@ -24,6 +24,7 @@ from hotline.models.types import utcnow
 from hotline.services import access, citizen_sms, derived, duty, lifecycle
 from hotline.services.directory import by_code
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
+from hotline.services.reports import department_subtree
 
 NOTE_MAX = 2000
 
@@ -370,7 +371,6 @@ def unit_figures(low: datetime, high: datetime, unit: str | None = None) -> list
     """Per unit (its code), the tickets sent down to it, returned up by it, and its replies sent up
     and refused, from the events of low..high; `unit`: only that unit and the units below it, with
     each handler's part (the person who took the action) for its lead's drill-down."""
-    from hotline.services.reports import department_subtree  # the report's own tree walk
 
     query = select(TicketEvent.kind, TicketEvent.data, TicketEvent.actor_id).where(
         TicketEvent.kind.in_(TREE_EVENTS), TicketEvent.at >= low, TicketEvent.at < high

@@ -7,13 +7,10 @@ CSRF, since Twilio signs its requests instead of carrying a session.
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("twilio", __name__, url_prefix="/twilio")
-
 # Imported for their side effect: they attach routes to `bp`.
-from hotline.telephony import (  # noqa: E402, F401
-    contact_calls,  # noqa: E402, F401  (issue 17: calls to citizens)
+from hotline.telephony import (  # noqa: F401
+    contact_calls,  # issue 17: calls to citizens
     sms,
     voice,
 )
+from hotline.telephony.blueprint import bp  # noqa: F401  (create_app registers it)

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.bounds import whole_number
 from hotline.services import citizen_contact
-from hotline.telephony import bp
+from hotline.telephony.blueprint import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
 from hotline.telephony.voice import _say, _twiml
 from hotline.telephony.webhook_input import bad_request, missing, too_long

@@ -22,6 +22,7 @@ from typing import Any
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from hotline.services.senders import public_url_for  # noqa: F401  (the webhooks build their callbacks with it)
 from hotline.telephony.webhook_input import FORM_TYPE, unsupported_media_type
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,6 @@ def signed_url() -> str:
         return request.url
     query = request.query_string.decode("latin-1")
     return public + request.path + (f"?{query}" if query else "")
-
-
-def public_url_for(path: str) -> str:
-    """An absolute URL on this site as Twilio must call it (for TwiML callbacks)."""
-    public = (current_app.config.get("HOTLINE_PUBLIC_URL") or "").rstrip("/")
-    return (public or request.url_root.rstrip("/")) + path
 
 
 def _form_or_no_body() -> bool:

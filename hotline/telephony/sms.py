@@ -14,7 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hotline.bounds import id_number
 from hotline.services import citizen_sms, outbox
 from hotline.services.errors import InvalidInput
-from hotline.telephony import bp
+from hotline.telephony.blueprint import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
 from hotline.telephony.webhook_input import bad_request, missing, too_long
 

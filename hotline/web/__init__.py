@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from hotline.extensions import db, login_manager
+from hotline.services import access
+from hotline.web.admin_calendar import missing_holiday_years
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -84,9 +86,6 @@ def _refuse_nul():
 
 def _navigation() -> dict:
     """What base.html needs for the menu (which desks the role may use) and the language switch."""
-    from hotline.services import access
-    from hotline.web.admin_calendar import missing_holiday_years
-
     return {
         "INTAKE_ROLES": access.INTAKE_ROLES,
         "DISPATCH_ROLES": access.DISPATCH_ROLES,

@@ -291,7 +291,7 @@ class TestMatching:
 class TestAnsweringWithAnArticle:
     def test_the_ticket_is_an_ordinary_direct_answer_citing_the_article(self, city):
         article = make_city_articles(city)["water"]
-        ticket = knowledge.answer_with(city.operator, consultation(), article.id).ticket
+        ticket = tickets.answer_with(city.operator, consultation(), article.id).ticket
         assert ticket.status == Status.CLOSED and ticket.department is None
         assert ticket.resolution == article.current_version.answer
         event = ticket.events[-1]
@@ -323,7 +323,7 @@ class TestAnsweringWithAnArticle:
         knowledge.edit_article(city.water_staff, article, text(answer="第二版答复"))
         knowledge.submit(city.water_staff, article)
         knowledge.approve(city.supervisor, article)
-        ticket = knowledge.answer_with(city.operator, consultation(), article.id).ticket
+        ticket = tickets.answer_with(city.operator, consultation(), article.id).ticket
         assert ticket.resolution == "第二版答复"
         assert ticket.events[-1].data["article"]["version"] == 2
 
@@ -337,7 +337,7 @@ class TestAnsweringWithAnArticle:
             "retired": knowledge.retire(city.supervisor, articles["water"]).id,
         }[which]
         with pytest.raises(InvalidInput) as error:
-            knowledge.answer_with(city.operator, consultation(), article_id)
+            tickets.answer_with(city.operator, consultation(), article_id)
         assert error.value.field == "article_id"
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
         assert db.session.scalar(select(func.count()).select_from(ArticleUse)) == 0
@@ -345,29 +345,29 @@ class TestAnsweringWithAnArticle:
     def test_the_expired_message_says_since_when(self, city):
         article = make_city_articles(city)["expired"]
         with pytest.raises(InvalidInput, match="2020-12-31"):
-            knowledge.answer_with(city.operator, consultation(), article.id)
+            tickets.answer_with(city.operator, consultation(), article.id)
 
     def test_only_a_consultation_can_cite_an_article(self, city):
         article = make_city_articles(city)["water"]
         with pytest.raises(InvalidInput, match="consultation|咨询"):
-            knowledge.answer_with(city.operator, consultation(type="complaint"), article.id)
+            tickets.answer_with(city.operator, consultation(type="complaint"), article.id)
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
     def test_department_staff_cannot_log_a_call_with_an_article(self, city):
         article = make_city_articles(city)["water"]
         with pytest.raises(PermissionDenied):
-            knowledge.answer_with(city.water_staff, consultation(), article.id)
+            tickets.answer_with(city.water_staff, consultation(), article.id)
 
     def test_citations_are_listed_within_the_viewers_rights(self, city):
         article = make_city_articles(city)["water"]
-        ticket = knowledge.answer_with(city.operator, consultation(), article.id).ticket
+        ticket = tickets.answer_with(city.operator, consultation(), article.id).ticket
         assert [use.ticket for use in knowledge.citations(city.supervisor, article)] == [ticket]
         # A direct answer has no department: department staff do not see the ticket itself.
         assert knowledge.citations(city.water_staff, article) == []
 
     def test_versions_are_kept_with_their_uses(self, city):
         article = make_city_articles(city)["water"]
-        knowledge.answer_with(city.operator, consultation(), article.id)
+        tickets.answer_with(city.operator, consultation(), article.id)
         assert db.session.scalar(select(func.count()).select_from(ArticleVersion)) == 4
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Article, ArticleUse, Status, Ticket, VersionState
-from hotline.services import knowledge
+from hotline.services import knowledge, tickets
 from tests.knowledge_factories import make_article, make_city_articles
 from tests.web.conftest import text_of, ticket_count
 
@@ -105,7 +105,7 @@ class TestList:
 
     def test_most_used_first(self, login, city):
         articles = make_city_articles(city)
-        knowledge.answer_with(city.operator, _consultation(), articles["noise"].id)
+        tickets.answer_with(city.operator, _consultation(), articles["noise"].id)
         html = text_of(login(city.operator).get("/knowledge/", query_string={"sort": "uses"}))
         assert html.index(f'id="article-{articles["noise"].id}"') < html.index(f'id="article-{articles["water"].id}"')
 
@@ -120,7 +120,7 @@ class TestList:
 class TestArticlePage:
     def test_shows_the_current_answer_versions_and_citations(self, login, city):
         article = make_city_articles(city)["water"]
-        ticket = knowledge.answer_with(city.operator, _consultation(), article.id).ticket
+        ticket = tickets.answer_with(city.operator, _consultation(), article.id).ticket
         knowledge.edit_article(city.water_staff, article, _text(answer="第二版：请关注水务集团公众号。"))
         html = text_of(login(city.supervisor).get(f"/knowledge/{article.id}"))
         assert article.current_version.answer in html

@@ -1,0 +1,5 @@
+"""The blueprint alone, so that the views import it without importing the package that imports them."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
