@@ -92,7 +92,7 @@ class Config:
         # Bulk work (report rebuilds, hotspots, training) waits here, never in front of a ticket.
         self.RQ_BULK_QUEUE = env_str("HOTLINE_RQ_BULK_QUEUE", f"{self.RQ_QUEUE}-bulk")
         # Web paths where Redis is on the side (intake's hand-over, throttles) wait this long at
-        # most, then skip Redis for a few seconds (services/redis_guard.py).
+        # most, then skip Redis for a few seconds (services/platform/redis_guard.py).
         self.HOTLINE_REDIS_SIDE_TIMEOUT = env_float("HOTLINE_REDIS_SIDE_TIMEOUT", 0.5)
         self.HOTLINE_TIMEZONE = env_str("HOTLINE_TIMEZONE", "Asia/Shanghai")
         self.HOTLINE_PHONE_REGION = env_str("HOTLINE_PHONE_REGION", "CN")
@@ -176,7 +176,7 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # A signed-in session is refused this long after it was last written (a shift and a bit).
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("HOTLINE_SESSION_HOURS", 12))
-        # Login throttling (services/login_throttle.py): failures within the window (seconds) per
+        # Login throttling (services/accounts/login_throttle.py): failures within the window (seconds) per
         # user name and address together (that pair is refused), per address, and per user name
         # from all addresses (never a lock: only addresses that failed at the name are refused).
         self.HOTLINE_LOGIN_PAIR_FAILURES = env_int("HOTLINE_LOGIN_PAIR_FAILURES", 5)

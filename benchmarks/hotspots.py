@@ -5,7 +5,7 @@
 
 (a) Teddy Cup messages (../shared/data/teddycup2020c/messages.csv, 495 real citizen
     messages with the first-level category the city routed each to): the groups the
-    detection's clustering (`services.hotspot_clustering`, the code `detect` runs) finds,
+    detection's clustering (`services.hotspot_detection.hotspot_clustering`, the code `detect` runs) finds,
     largest first, with their labels and dominant category, and the mean share of the
     dominant category beside the same groups over shuffled categories (chance).
 
@@ -15,7 +15,7 @@
     them), bulk-inserted into a temporary SQLite file (or the database URL given, which is
     EMPTIED first). Texts: 30 planted hotspots (one problem at one estate or road, from 40
     to 4% of the month each, in paraphrases) over a background of real-sounding
-    complaints mixed from the demo's clauses (hotline/demo_data/descriptions.csv) at random
+    complaints mixed from the demo's clauses (hotline/demo/data/descriptions.csv) at random
     places. Then, in a fresh process (so that its peak memory is its own):
       1. `hotspots.detect("month")`, as the hourly job runs it;
       2. baseline: reading the month's texts from the database (`hotspots.read_tickets`);
@@ -89,7 +89,7 @@ def places(rng: random.Random, count: int) -> list[str]:
 def background_clauses() -> list[str]:
     """Clauses of the demo's caller texts: mixed at random, they make texts that read like
     complaints without repeating whole messages."""
-    from hotline.services import demo
+    from hotline.demo import demo
 
     clauses: list[str] = []
     for description in demo.load_descriptions():
@@ -104,7 +104,7 @@ def background_clauses() -> list[str]:
 
 
 def teddycup(top: int = 10, pairs_shown: int = 8) -> None:
-    from hotline.services import hotspot_clustering
+    from hotline.services.hotspot_detection import hotspot_clustering
 
     if not TEDDYCUP.exists():
         print(f"(a) Teddy Cup: skipped, {TEDDYCUP} is absent")
@@ -165,10 +165,10 @@ def generate(tickets: int, previous: float) -> dict:
     """Insert the month (and the month before); returns the planted hotspots' ticket ids."""
     from sqlalchemy import func, insert, select
 
+    from hotline.demo import demo
     from hotline.extensions import db
     from hotline.models import Category, District, Status, Ticket
     from hotline.models.types import utcnow
-    from hotline.services import demo
 
     rng = random.Random(SEED)
     districts = db.session.execute(select(District.id, District.name).order_by(District.id)).all()
@@ -257,7 +257,7 @@ def measure(database_url: str, planted_file: str) -> None:
     from hotline import create_app
     from hotline.extensions import db
     from hotline.models import Hotspot, HotspotTicket, Ticket
-    from hotline.services import hotspots
+    from hotline.services.hotspot_detection import hotspots
 
     def peak_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -330,8 +330,8 @@ def month(tickets: int, previous: float, database: str, workdir: Path) -> None:
 
     from config import DevelopmentConfig, normalise_database_url
     from hotline import create_app
+    from hotline.demo import demo
     from hotline.extensions import db
-    from hotline.services import demo
 
     url = normalise_database_url(f"sqlite:///{workdir / 'bench.db'}" if database == "sqlite" else database)
     os.environ.update(DATABASE_URL=url, REDIS_URL="", HOTLINE_CONFIG="development")

@@ -85,10 +85,10 @@ def prepare(database_url: str, redis_url: str) -> tuple[str, list[str]]:
 
     from config import DevelopmentConfig
     from hotline import create_app
+    from hotline.demo import demo
     from hotline.extensions import db
     from hotline.models import Category, District, User
-    from hotline.services import demo
-    from hotline.services.users import issue_token
+    from hotline.services.accounts.users import issue_token
 
     os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url, HOTLINE_RQ_QUEUE=QUEUE_NAME)
     app = create_app(DevelopmentConfig())
@@ -588,7 +588,7 @@ def _add_floor_endpoint(app) -> None:
     from hotline.api.responses import json_response
     from hotline.extensions import csrf, db
     from hotline.models.types import utcnow
-    from hotline.services.numbering import next_ticket_number
+    from hotline.services.ticketing.numbering import next_ticket_number
 
     floor = Blueprint("bench_floor", __name__)
 

@@ -70,8 +70,8 @@ def load(tickets: int, side: float, rng: random.Random) -> list[tuple[float, flo
 
     from hotline.extensions import db
     from hotline.models import Category, Department, District, Role, Status, Ticket
-    from hotline.services import geo
-    from hotline.services.users import create_user
+    from hotline.services.accounts.users import create_user
+    from hotline.services.city import geo
 
     departments = [Department(code=f"unit{i}", name=f"单位{i}") for i in range(20)]
     categories = [Category(code=f"cat{i}", name=f"类别{i}") for i in range(30)]
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     from hotline import create_app
     from hotline.extensions import db
     from hotline.models import Category, User
-    from hotline.services import geo
+    from hotline.services.city import geo
 
     os.environ["DATABASE_URL"] = normalise_database_url(url)
     os.environ.pop("REDIS_URL", None)

@@ -7,7 +7,7 @@
 For each database: a fresh one (SQLite: a file in a temporary directory; PostgreSQL: a
 throwaway cluster as `scripts/test.sh` makes one, or the EMPTY database named by
 HOTLINE_BENCH_POSTGRES_URL), `flask db upgrade`, `flask seed-load --tickets N` (the demo
-city, then N tickets: hotline/services/load_seed.py, as the reports benchmark loads them),
+city, then N tickets: hotline/demo/load_seed.py, as the reports benchmark loads them),
 `flask reports rebuild` and `flask search reindex`. `--existing URL` measures a database
 loaded that way before (e.g. 10,000,000 tickets, loaded once) instead.
 

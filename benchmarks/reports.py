@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.routing_backlog import free_port, postgres_cluster  # noqa: E402
 
 BIN = Path(sys.executable).parent
-PASSWORD = "hotline-demo"  # the demo city's (services/demo.py DEMO_PASSWORD)
+PASSWORD = "hotline-demo"  # the demo city's (hotline/demo/demo.py DEMO_PASSWORD)
 DRILL_KEY = "city-management"  # a department of the demo city
 TIMEOUT = 3 * 3600  # seconds: a hung step must not hang the benchmark forever
 

@@ -200,9 +200,12 @@ def build_city(history: int = 0) -> str:
     with `history`, that many past tickets too, and the suggestion model trained on them."""
     from sqlalchemy import select
 
+    from hotline.demo import demo
     from hotline.extensions import db
     from hotline.models import Status, Ticket, User
-    from hotline.services import demo, policies, routing, suggestions, tickets
+    from hotline.services.clocks import policies
+    from hotline.services.dispatch import routing, suggestions
+    from hotline.services.ticketing import tickets
 
     demo.seed_demo(ticket_count=history)
     for index, (priority, conditions, department, assisting) in enumerate(RULES):
@@ -228,10 +231,10 @@ def insert_backlog(count: int, seed: int = 12345) -> int:
     Returns the first one's id."""
     from sqlalchemy import func, insert, select
 
+    from hotline.demo import demo
     from hotline.extensions import db
     from hotline.models import Category, District, Status, Ticket
     from hotline.models.types import utcnow
-    from hotline.services import demo
 
     rng = random.Random(seed)
     first = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
@@ -368,7 +371,8 @@ def profile_routing(batch: int) -> None:
 
     from hotline.extensions import db
     from hotline.models import Status, Ticket
-    from hotline.services import queueing, tickets
+    from hotline.services.platform import queueing
+    from hotline.services.ticketing import tickets
 
     ids = db.session.scalars(select(Ticket.id).where(Ticket.status == Status.NEW).order_by(Ticket.id)).all()
     profiler = cProfile.Profile()
@@ -431,7 +435,8 @@ def run(args: argparse.Namespace, workdir: Path, redis_url: str, database_url: s
     from config import DevelopmentConfig, normalise_database_url
     from hotline import create_app
     from hotline.extensions import db, jobs
-    from hotline.services import queueing, recovery
+    from hotline.services.platform import queueing
+    from hotline.services.ticketing import recovery
 
     env = dict(os.environ)
     env.update(

@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python benchmarks/routing_classifier.py [--repeats N]`
 
-Trains the model that the service uses (`hotline.services.textmodel`, default
+Trains the model that the service uses (`hotline.services.dispatch.textmodel`, default
 parameters) on a fixed stratified 80/20 split (seed 0) of two public data sets
 in `../shared/data/` and prints, on the held-out 20 %:
 
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotline.services import textmodel  # noqa: E402
+from hotline.services.dispatch import textmodel  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 THRESHOLD = 0.9

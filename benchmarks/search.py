@@ -7,7 +7,7 @@ Uses a temporary SQLite file (`--db postgresql` starts a throwaway PostgreSQL cl
 `scripts/test.sh` does; a URL names a database that is used as it is: loaded only when it
 holds no loaded tickets, so a large database can be measured again). It migrates the
 database, loads N realistic tickets with `seed-load` (bulk, around the ORM, so none is
-indexed yet), writes a real citizen message (hotline/demo_data/descriptions.csv) into one
+indexed yet), writes a real citizen message (hotline/demo/data/descriptions.csv) into one
 ticket in `--real-share`, then:
 
   1. times `flask search reindex` (ticket_search.reindex, the full rebuild on an empty
@@ -85,9 +85,9 @@ def load(tickets: int, real_share: int) -> None:
     """seed-load's tickets, one in `real_share` with a real citizen message instead."""
     from sqlalchemy import func, select, text
 
+    from hotline.demo import load_seed
     from hotline.extensions import db
     from hotline.models import Ticket
-    from hotline.services import load_seed
 
     if db.session.scalar(select(Ticket.id).where(Ticket.number.like(f"{load_seed.NUMBER_PREFIX}%")).limit(1)):
         count = db.session.scalar(select(func.count(Ticket.id)))
@@ -96,7 +96,7 @@ def load(tickets: int, real_share: int) -> None:
     started = time.perf_counter()
     result = load_seed.load(tickets)
     print(f"loaded {result.tickets:,} tickets in {result.seconds:.1f} s (seed-load)")
-    with open(ROOT / "hotline" / "demo_data" / "descriptions.csv", encoding="utf-8") as source:
+    with open(ROOT / "hotline" / "demo" / "data" / "descriptions.csv", encoding="utf-8") as source:
         messages = [row["text"] for row in csv.DictReader(source)]
     rng = random.Random(7)
     low, high = db.session.execute(select(func.min(Ticket.id), func.max(Ticket.id))).one()
@@ -134,7 +134,7 @@ def measure(repeat: int) -> None:
     from hotline.extensions import db
     from hotline.models import District, Role, Status, User
     from hotline.models.types import utcnow
-    from hotline.services import ticket_search
+    from hotline.services.search import ticket_search
 
     supervisor = db.session.scalar(select(User).where(User.role == Role.SUPERVISOR).limit(1))
     # A department holding many tickets (city management): a hard case for department staff.
@@ -204,7 +204,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     from hotline import create_app
     from hotline.extensions import db
     from hotline.models import TicketSearch
-    from hotline.services import ticket_search
+    from hotline.services.search import ticket_search
 
     os.environ["DATABASE_URL"] = normalise_database_url(url)
     os.environ.pop("REDIS_URL", None)

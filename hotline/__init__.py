@@ -139,7 +139,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from hotline.services import login_sessions
+    from hotline.services.accounts import login_sessions
 
     # Signed in only while the server's record of this session lives (logout, a password, role
     # or unit change and a deactivation end it), whatever the signed cookie still says.

@@ -10,11 +10,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from hotline.demo import demo
 from hotline.extensions import db
 from hotline.models import Role, User
 from hotline.models.types import utcnow
-from hotline.services import demo, passwords, recovery, report_figures, suggestions, users
+from hotline.services.accounts import passwords, users
+from hotline.services.dispatch import suggestions
 from hotline.services.errors import ServiceError
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing import recovery
 
 users_cli = AppGroup("users", help="Manage users and their API tokens.")
 

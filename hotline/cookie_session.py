@@ -7,7 +7,7 @@ before it sees that an empty session needs no cookie. Here the serializer is bui
 set of keys (`SECRET_KEY` and `SECRET_KEY_FALLBACKS`; a changed key makes a new one), a
 request without the cookie gets an empty session at once, and an empty, unchanged session
 is saved as Flask saves it (nothing but `Vary: Cookie` when it was read). Signing, expiry,
-the cookie's flags and which sessions are signed in (services/login_sessions.py) are Flask's
+the cookie's flags and which sessions are signed in (services/accounts/login_sessions.py) are Flask's
 and Flask-Login's, unchanged.
 """
 

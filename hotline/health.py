@@ -1,4 +1,4 @@
-"""Health endpoints, without auth and without personal data (see `services.health`).
+"""Health endpoints, without auth and without personal data (see `services.platform.health`).
 
 - `GET /healthz`: for monitoring. 200 when everything is fine; 503 when the database or
   Redis is unreachable or jobs wait too long (`status` says `down` or `degraded`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from hotline.api.responses import json_response
-from hotline.services import health
+from hotline.services.platform import health
 
 bp = Blueprint("health", __name__)
 

@@ -34,9 +34,9 @@ CHANNEL_LABELS = {
     "voicemail": _l("Voicemail"),
     "open311": _l("Open311"),
     "api": _l("API"),
-    # A supervisor's case from a hotspot (未诉先办), services/hotspots.py; not for operators to pick.
+    # A supervisor's case from a hotspot (未诉先办), services/hotspot_detection/hotspots.py; not for operators to pick.
     "proactive": _l("Proactive case"),
-    # Only on imported history (services/importing.py); not in CHANNELS, which people pick from.
+    # Only on imported history (services/history_import/importing.py); not in CHANNELS, which people pick from.
     "mobile": _l("Mobile app"),
     "other": _l("Other"),
 }
@@ -188,7 +188,7 @@ CALENDAR_SOURCE_LABELS = {
     "import": _l("Imported file"),
 }
 
-# The citizen's rating of the answer (回访满意度, services/survey.py).
+# The citizen's rating of the answer (回访满意度, services/citizens/survey.py).
 RATING_LABELS = {
     "satisfied": _l("Satisfied"),
     "basically_satisfied": _l("Basically satisfied"),

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 
-from hotline.services import login_sessions
+from hotline.services.accounts import login_sessions
 
 CSP = "; ".join(
     (

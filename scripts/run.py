@@ -190,7 +190,7 @@ def check_children(children: list[Child]) -> None:
 def demo_logins() -> tuple[str | None, list[str]]:
     """The demo password and department staff names, from the demo module if it imports."""
     try:
-        from hotline.services import demo
+        from hotline.demo import demo
     except Exception:  # missing or broken: the banner must still print
         return None, []
     password = getattr(demo, "DEMO_PASSWORD", None)

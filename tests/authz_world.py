@@ -16,21 +16,14 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import ApiToken, DutyPattern, DutyShift, Hotspot, HotspotStatus, User
 from hotline.models.types import utcnow
-from hotline.services import (
-    calls,
-    deadlines,
-    duty,
-    hotspots,
-    knowledge,
-    merging,
-    outbox,
-    policies,
-    returns,
-    routing,
-    tickets,
-    tree,
-    users,
-)
+from hotline.services.accounts import users
+from hotline.services.citizens import calls, outbox
+from hotline.services.city import duty
+from hotline.services.clocks import policies
+from hotline.services.dispatch import routing
+from hotline.services.hotspot_detection import hotspots
+from hotline.services.knowledge_base import knowledge
+from hotline.services.ticketing import deadlines, merging, returns, tickets, tree
 from tests import factories
 from tests.knowledge_factories import make_article
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hotline.models import Call, Role, User
-from hotline.services import calls
+from hotline.services.citizens import calls
 from tests import factories
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

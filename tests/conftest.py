@@ -23,7 +23,7 @@ from sqlalchemy import text
 from config import TestingConfig
 from hotline import create_app
 from hotline.extensions import db, jobs
-from hotline.services import ratelimit
+from hotline.services.platform import ratelimit
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
@@ -126,7 +126,7 @@ def _empty_tables() -> None:
 def holidays():
     """For tests that change the holiday table: it is restored from the package afterwards."""
     from hotline.models import CalendarDay, CalendarYear
-    from hotline.services import calendar
+    from hotline.services.clocks import calendar
 
     yield calendar
     db.session.rollback()
@@ -182,7 +182,7 @@ def login(app: Flask):
 @pytest.fixture
 def api(app: Flask):
     """api(user) -> a client whose requests carry that user's bearer token."""
-    from hotline.services.users import issue_token
+    from hotline.services.accounts.users import issue_token
 
     def _api(user) -> FlaskClient:
         token = issue_token(user)

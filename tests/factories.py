@@ -7,9 +7,9 @@ from itertools import count
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, Role, Ticket, User
-from hotline.services import tickets
-from hotline.services.tickets import Intake
-from hotline.services.users import create_user
+from hotline.services.accounts.users import create_user
+from hotline.services.ticketing import tickets
+from hotline.services.ticketing.tickets import Intake
 
 PASSWORD = "correct-horse-9"
 _serial = count(1)

@@ -1,6 +1,6 @@
 """A fake of Twilio's REST API for messages, on 127.0.0.1, for the real `twilio` client.
 
-The app reaches it through `TWILIO_API_BASE_URL` (see `services.senders.LocalTwilioHttpClient`),
+The app reaches it through `TWILIO_API_BASE_URL` (see `services.citizens.senders.LocalTwilioHttpClient`),
 so every byte goes through the library exactly as it would to api.twilio.com. The fake
 checks basic auth like Twilio, records each request, answers 201 with a message
 resource (a new `SM...` SID), and can be told to fail the next requests (500, 400,

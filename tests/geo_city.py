@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from hotline.services import geo_files
+from hotline.services.city import geo_files
 
 
 def square(long0: float, lat0: float, long1: float, lat1: float) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from hotline.models import Article, User
-from hotline.services import knowledge
-from hotline.services.knowledge import ArticleText
+from hotline.services.knowledge_base import knowledge
+from hotline.services.knowledge_base.knowledge import ArticleText
 
 
 def text(**overrides) -> ArticleText:

@@ -45,7 +45,7 @@ from twilio.request_validator import RequestValidator
 from hotline.extensions import db
 from hotline.models import Role
 from hotline.services import errors
-from hotline.services.users import issue_token
+from hotline.services.accounts.users import issue_token
 from tests import factories
 from tests.authz_world import World
 
@@ -610,7 +610,7 @@ def test_each_caller_gets_the_answer_its_role_allows(
     _check(row, app, city, denials, monkeypatch, request)
 
 
-# Confidential tickets (保密件, see hotline/services/access.py): the same routes answer 404 to
+# Confidential tickets (保密件, see hotline/services/accounts/access.py): the same routes answer 404 to
 # those who may not see one. "secret" was logged by another operator and is held by roads;
 # "secret_pending" (another operator's too) waits at the dispatch desk.
 SEE_SECRET = {ROADS, SUPERVISOR, ADMIN}

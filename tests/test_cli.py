@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from config import TestingConfig as _TestingConfig  # a Test* name here would be collected
 from hotline import create_app
+from hotline.demo import demo
 from hotline.extensions import db
 from hotline.models import Department, Role, Ticket, User
-from hotline.services import demo
-from hotline.services.users import user_for_token
+from hotline.services.accounts.users import user_for_token
 from tests import factories
 
 

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket, TicketEvent
-from hotline.services import queueing, tickets
+from hotline.services.platform import queueing
+from hotline.services.ticketing import tickets
 from tests import factories, fake_twilio
 from tests.workers import ROOT, WORKER_TIMEOUT, worker_env
 
@@ -46,7 +47,7 @@ import json, os, sys, time
 from hotline import create_app
 from hotline.extensions import db
 from hotline.models import Ticket, User
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from hotline.services.errors import Conflict
 from tests import factories
 

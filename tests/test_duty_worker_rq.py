@@ -19,8 +19,10 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import DutyAlert, DutyShift, Role, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import duty, queueing, tickets
-from hotline.services.calendar import forget_cached_calendar
+from hotline.services.city import duty
+from hotline.services.clocks.calendar import forget_cached_calendar
+from hotline.services.platform import queueing
+from hotline.services.ticketing import tickets
 from tests import factories, fake_twilio
 from tests.workers import run_burst_worker
 

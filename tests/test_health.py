@@ -12,7 +12,7 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db
 from hotline.models import Status, User
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 
 

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage, Status, Ticket
-from hotline.services import queueing, recovery, redis_guard, tickets
+from hotline.services.platform import queueing, redis_guard
+from hotline.services.ticketing import recovery, tickets
 from hotline.tasks import routing
 from tests import factories, fake_twilio
 from tests.api.test_create import CALL as API_CALL
@@ -71,7 +72,7 @@ def test_a_consultation_answered_at_once_is_answered_as_stored(api, city, no_que
 
 
 def test_a_text_that_cannot_be_written_leaves_the_ticket(city, no_queue, twilio, monkeypatch):
-    from hotline.services import citizen_sms
+    from hotline.services.citizens import citizen_sms
 
     def broken(*args, **kwargs):
         raise RuntimeError("template missing")
@@ -158,7 +159,7 @@ def test_when_redis_refuses_the_ticket_is_kept_and_the_sweep_routes_and_texts_it
 
 @pytest.mark.parametrize("answer", [None, "办事指南请见政务服务网。"])
 def test_intake_indexes_the_ticket_as_the_index_would_read_it(city, no_queue, answer):
-    from hotline.services import search_index, ticket_search
+    from hotline.services.search import search_index, ticket_search
 
     kind = {"type": "consultation", "category": "other", "direct_answer": answer} if answer else {}
     result = tickets.create_ticket(city.operator, factories.intake(address="人民路12号", **kind))

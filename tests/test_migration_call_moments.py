@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from hotline.extensions import db
-from hotline.services.call_report import call_report
+from hotline.services.reporting.call_report import call_report
 from tests.test_migration_sessions_tokens import old_app  # noqa: F401 (a fixture)
 
 REVISION = "f16a00000070"

@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from hotline.extensions import db
-from hotline.services import overdue
+from hotline.services.clocks import overdue
 from tests.test_migration_sessions_tokens import old_app  # noqa: F401 (a fixture)
 
 REVISION = "f16a00000060"

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from hotline.extensions import db
 from hotline.models import ReportPeriodFact
 from hotline.models.report import CLOCKS, COUNTS
-from hotline.services import report_figures
+from hotline.services.reporting import report_figures
 from tests.test_migration_sessions_tokens import old_app  # noqa: F401 (a fixture)
 
 REVISION = "f16b00000130"

@@ -20,7 +20,7 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db
 from hotline.models import User
-from hotline.services import users
+from hotline.services.accounts import users
 
 BEFORE, REVISION = "a7f1c0de0007", "b14a00000020"
 SCHEMA = "migration_b14a"

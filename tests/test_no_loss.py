@@ -51,8 +51,9 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket, TicketEvent
-from hotline.services import queueing, recovery, tickets
-from hotline.services.users import issue_token
+from hotline.services.accounts.users import issue_token
+from hotline.services.platform import queueing
+from hotline.services.ticketing import recovery, tickets
 from tests import factories
 from tests.conftest import REQUIRE_SERVICES
 from tests.web.conftest import text_of
@@ -68,7 +69,7 @@ WAIT = 20  # seconds for anything else we wait for
 # Test-only: the delay is patched into this process; the forked work horses inherit it.
 SLOW_WORKER = """
 import sys, time
-from hotline.services import routing
+from hotline.services.dispatch import routing
 decide = routing.decide
 def slow_decide(*args, **kwargs):
     time.sleep(float(sys.argv[1]))

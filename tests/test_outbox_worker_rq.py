@@ -20,7 +20,8 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import OutboundMessage
 from hotline.models.types import utcnow
-from hotline.services import queueing, recovery, tickets
+from hotline.services.platform import queueing
+from hotline.services.ticketing import recovery, tickets
 from tests import factories, fake_twilio
 from tests.workers import ROOT, WORKER_TIMEOUT, worker_env
 

@@ -10,7 +10,7 @@ from flask import Flask, jsonify, request, url_for
 from config import TestingConfig as _TestingConfig  # a Test* name here would be collected
 from config import proxy_fix_from_env
 from hotline import create_app
-from hotline.services import ratelimit
+from hotline.services.platform import ratelimit
 
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.gov"}
 

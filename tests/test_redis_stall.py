@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 
 from config import TestingConfig as _TestingConfig  # a Test* name here would be collected
 from hotline import create_app
-from hotline.services.users import issue_token
+from hotline.services.accounts.users import issue_token
 from tests import factories
 from tests.api.test_create import CALL
 from tests.conftest import REQUIRE_SERVICES

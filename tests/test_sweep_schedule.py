@@ -124,7 +124,7 @@ def test_a_real_worker_runs_the_sweep_again_and_again_though_each_run_expires(ap
 
 
 def test_sweeps_do_not_pile_up_send_jobs_for_a_waiting_text(app, city, queue: Queue, monkeypatch) -> None:
-    from hotline.services import recovery
+    from hotline.services.ticketing import recovery
     from tests import factories, fake_twilio
 
     with fake_twilio.running(app, monkeypatch):

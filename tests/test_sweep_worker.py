@@ -17,8 +17,8 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Notice, Role, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import deadlines, tickets
-from hotline.services.calendar import work_calendar
+from hotline.services.clocks.calendar import work_calendar
+from hotline.services.ticketing import deadlines, tickets
 from hotline.tasks import schedule
 from hotline.tasks.sweep import refresh_reports, sweep
 from tests import factories
@@ -106,7 +106,7 @@ def test_the_reports_job_builds_first_then_refreshes_changed_days_on_the_bulk_qu
     city, queue: Queue, bulk_queue: Queue
 ) -> None:
     from hotline.models import ReportDirtyDay, ReportFact
-    from hotline.services import report_figures
+    from hotline.services.reporting import report_figures
 
     ticket = factories.make_routed_ticket(city.operator)
     assert report_figures.needs_rebuild()

@@ -1,5 +1,5 @@
 """Jobs live in `hotline.tasks`, which services never import: they enqueue by dotted path
-through one port (`services.queueing`), and the periodic jobs are declared in one table."""
+through one port (`services.platform.queueing`), and the periodic jobs are declared in one table."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rq.utils import import_attribute
 
-from hotline.services import queueing
+from hotline.services.platform import queueing
 from hotline.tasks import schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +43,13 @@ def test_the_app_and_every_service_load_without_the_tasks() -> None:
     assert _python(code) == "[]"
 
 
-CHECKED = ["hotline/services/queueing.py", "hotline/services/recovery.py", "hotline/services/intake.py"]
+CHECKED = [
+    "hotline/services/platform/queueing.py",
+    "hotline/services/ticketing/recovery.py",
+    "hotline/services/ticketing/intake.py",
+]
 CHECKED += [
-    "hotline/services/health.py",
+    "hotline/services/platform/health.py",
     "workers/worker.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "hotline" / "tasks").glob("*.py")),
 ]
@@ -68,7 +72,7 @@ def test_no_import_inside_a_function(path: str) -> None:
 
 def test_the_port_stands_alone() -> None:
     """The port imports no domain service (the sweep's re-enqueueing, which reads tickets and
-    the outbox, is `services.recovery`), so no import loop runs through it."""
+    the outbox, is `services.ticketing.recovery`), so no import loop runs through it."""
     # What the package itself loads for every app (the session key's name, for the security
     # headers) is not the port's doing: count only what importing the port adds (modules, not
     # the packages they sit in, so that the count holds whatever the layout).
@@ -76,12 +80,12 @@ def test_the_port_stands_alone() -> None:
         "import sys\n"
         "import hotline\n"
         "before = set(sys.modules)\n"
-        "import hotline.services.queueing\n"
+        "import hotline.services.platform.queueing\n"
         "print(sorted(n for n in set(sys.modules) - before\n"
-        "             if n.startswith('hotline.services.') and n != 'hotline.services.queueing'\n"
+        "             if n.startswith('hotline.services.') and n != 'hotline.services.platform.queueing'\n"
         "             and not hasattr(sys.modules[n], '__path__')))\n"  # modules, not their packages
     )
-    assert _python(code) == "['hotline.services.redis_guard']"
+    assert _python(code) == "['hotline.services.platform.redis_guard']"
 
 
 def _python(code: str) -> str:

@@ -12,7 +12,7 @@ from rq.job import JobStatus
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.workers import running_worker, wait_until
 

@@ -18,7 +18,8 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db
 from hotline.models import Status, Ticket, TicketEvent
-from hotline.services import queueing, recovery, tickets
+from hotline.services.platform import queueing
+from hotline.services.ticketing import recovery, tickets
 from tests import factories
 from tests.workers import run_burst_worker
 

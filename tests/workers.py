@@ -16,7 +16,7 @@ from rq import Queue
 from rq.job import Job
 
 from hotline.extensions import db
-from hotline.services import queueing
+from hotline.services.platform import queueing
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_TIMEOUT = 60  # seconds for a burst worker to drain the queue

@@ -1,7 +1,7 @@
 """Every lifecycle action the API takes, through one view: POST /api/v1/tickets/<number>/<tail>.
 
 `API_ACTIONS` is the table: per path tail, the Flask endpoint (the OpenAPI operationId), the
-lifecycle action whose roles it admits (`services/lifecycle.py: ACTIONS`), the body it reads
+lifecycle action whose roles it admits (`services/ticketing/lifecycle.py: ACTIONS`), the body it reads
 (a schema of `schemas.py`, which validates it and describes it in the OpenAPI document) and
 the service call that takes it. `take` is the one view; each row is registered at its own
 path and endpoint, so paths, endpoint names and the 404 of an unknown tail are the routes'
@@ -26,19 +26,10 @@ from hotline.api.schemas import Body, Codes, Flag, Text, Version, load, optional
 from hotline.api.serializers import ticket_json
 from hotline.models import Role, Status, Ticket, User
 from hotline.models.audit import ViewChannel
-from hotline.services import (
-    access,
-    assists,
-    audit,
-    citizen_contact,
-    deadlines,
-    lifecycle,
-    merging,
-    returns,
-    tickets,
-    tree,
-)
+from hotline.services.accounts import access, audit
+from hotline.services.citizens import citizen_contact
 from hotline.services.errors import NotFound
+from hotline.services.ticketing import assists, deadlines, lifecycle, merging, returns, tickets, tree
 
 NOT_BLANK = {"description": "Not blank."}
 
@@ -331,7 +322,7 @@ _ROWS = (
         MergeBody(),
         _merge,
     ),
-    # Units in a tree (issue 17): `services/tree.py`.
+    # Units in a tree (issue 17): `services/ticketing/tree.py`.
     ApiAction(
         "subdispatch",
         "subdispatch",
@@ -372,7 +363,7 @@ _ROWS = (
         lambda user, ticket, d: tree.assign(user, ticket, d["handler"], d["version"]),
         records_view=True,
     ),
-    # Contact with the citizen (先联系后办理) and callback (回访), issue 17: `services/citizen_contact.py`.
+    # Contact with the citizen (先联系后办理) and callback (回访), issue 17: `services/citizens/citizen_contact.py`.
     ApiAction(
         "contacts",
         "record_contact",

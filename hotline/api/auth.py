@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from hotline.api.errors import ApiError
 from hotline.models import User
-from hotline.services.users import user_for_token
+from hotline.services.accounts.users import user_for_token
 
 CHALLENGE = 'Bearer realm="hotline"'
 

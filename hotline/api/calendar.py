@@ -17,8 +17,8 @@ from hotline.api.responses import json_response
 from hotline.api.serializers import calendar_day_json
 from hotline.extensions import db
 from hotline.models import CalendarDay, Role
-from hotline.services import calendar
-from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.clocks import calendar
+from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
 
 # Years the working-time arithmetic can meet; anything else is a typo.
 _YEAR = re.compile(r"^\d{4}$", re.ASCII)

@@ -9,7 +9,7 @@
 The four actions are rows of `api/actions.py` (the one action view); reveal-phone and the queue
 are here. All answer with the ticket (reveal-phone adds `caller_phone` unmasked); 409 on a stale version
 or a wrong state, 404 for a ticket the caller may not see. The rules are in
-`services/citizen_contact.py`.
+`services/citizens/citizen_contact.py`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from hotline.api.responses import json_response
 from hotline.api.schemas import Body, Text, Version, load
 from hotline.api.serializers import iso, ticket_json
 from hotline.models import Role
-from hotline.services import access, citizen_contact
+from hotline.services.accounts import access
+from hotline.services.citizens import citizen_contact
 
 
 class RevealBody(Body):

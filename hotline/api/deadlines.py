@@ -12,7 +12,7 @@ from hotline.api.responses import json_response
 from hotline.api.schemas import Code, Output, Time
 from hotline.bounds import MAX_ID
 from hotline.models.types import utcnow
-from hotline.services import notices
+from hotline.services.ticketing import notices
 
 
 class NoticeSchema(Output):

@@ -1,5 +1,5 @@
 """The duty rota (值班表) of a unit: its dated shifts, read by its staff, supervisors and
-admins, changed by its lead and admins (`services.duty`)."""
+admins, changed by its lead and admins (`services.city.duty`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hotline.api.blueprint import bp
 from hotline.api.parsing import json_body, text
 from hotline.api.responses import json_response
 from hotline.models.types import utcnow
-from hotline.services import duty
+from hotline.services.city import duty
 
 # What GET lists by default: shifts that ended at most this long ago, and all to come.
 RECENT = timedelta(days=7)

@@ -14,8 +14,8 @@ from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
 from hotline.api.serializers import iso
 from hotline.models import Category
-from hotline.services import geo
-from hotline.services.directory import id_by_code
+from hotline.services.city import geo
+from hotline.services.city.directory import id_by_code
 
 
 @bp.get("/tickets/nearby")

@@ -15,7 +15,7 @@ from hotline.api.responses import json_response
 from hotline.api.serializers import iso
 from hotline.extensions import db
 from hotline.models import Article, Category
-from hotline.services import knowledge
+from hotline.services.knowledge_base import knowledge
 
 MAX_PER_PAGE = 100
 QUERY_MAX = 2000

@@ -10,7 +10,8 @@ from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
 from hotline.api.serializers import iso
 from hotline.models import Role
-from hotline.services import access, merging
+from hotline.services.accounts import access
+from hotline.services.ticketing import merging
 
 # Duplicates show other callers' tickets: only for the roles that see every ticket.
 SEES_ALL_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)

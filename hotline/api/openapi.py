@@ -33,10 +33,10 @@ from hotline.api.responses import json_response
 from hotline.api.routing import RETURN_REASONS
 from hotline.api.tickets import TICKET_INPUT
 from hotline.models import Role
-from hotline.services import access
-from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
-from hotline.services.call_report import CALL_GROUPINGS
-from hotline.services.reports import GROUPINGS, PERIODS
+from hotline.services.accounts import access
+from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.reporting.call_report import CALL_GROUPINGS
+from hotline.services.reporting.reports import GROUPINGS, PERIODS
 
 ANY = ()  # any user with a valid token
 PUBLIC = None  # no token at all

@@ -14,10 +14,10 @@ from hotline.bounds import MAX_ID
 from hotline.models import TICKET_TYPES, URGENCIES, Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
-from hotline.services import lifecycle
-from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
-from hotline.services.call_report import CALL_GROUPINGS
-from hotline.services.reports import GROUPINGS
+from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.reporting.call_report import CALL_GROUPINGS
+from hotline.services.reporting.reports import GROUPINGS
+from hotline.services.ticketing import lifecycle
 
 Schema = dict[str, Any]
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from hotline.api.errors import ApiError
 from hotline.bounds import whole_number
-from hotline.services.storage import storable
+from hotline.services.platform.storage import storable
 
 MAX_BODY_BYTES = 256 * 1024  # a ticket is at most a few KiB of text
 

@@ -17,7 +17,7 @@ from hotline.api.responses import json_response
 from hotline.api.serializers import policy_json
 from hotline.bounds import id_number
 from hotline.models import Role
-from hotline.services import policies
+from hotline.services.clocks import policies
 
 # Ids beyond this are no policy; bounding them keeps the database's integer type happy.
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, Ticket, TicketAssist, User
-from hotline.services import access
+from hotline.services.accounts import access
 
 
 def departments() -> Sequence[Department]:

@@ -20,12 +20,12 @@ from hotline.api.responses import json_response
 from hotline.bounds import MAX_PAGE
 from hotline.models import Role
 from hotline.models.types import utcnow
-from hotline.services import access, tree
-from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
-from hotline.services.call_report import CALL_GROUPINGS, call_report
-from hotline.services.overdue import overdue_now
-from hotline.services.report_figures import day_bounds, timezone
-from hotline.services.reports import (
+from hotline.services.accounts import access
+from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.clocks.overdue import overdue_now
+from hotline.services.reporting.call_report import CALL_GROUPINGS, call_report
+from hotline.services.reporting.report_figures import day_bounds, timezone
+from hotline.services.reporting.reports import (
     GROUPINGS,
     PERIODS,
     categories_to_level,
@@ -33,13 +33,14 @@ from hotline.services.reports import (
     misrouting,
     report_page,
 )
+from hotline.services.ticketing import tree
 
 DEFAULT_DAYS = 30
 # A page of rows: 30 days of every category per day is over 9,000 rows (8 MB of JSON).
 REPORT_PAGE_SIZE = 1000
 MAX_REPORT_PAGE_SIZE = 5000
 MAX_DAYS = 366  # a year, leap or not: the reports that read tickets live (misrouting, calls)
-# Response times read week and month rows for whole periods (services/reports.py): ten years
+# Response times read week and month rows for whole periods (services/reporting/reports.py): ten years
 # (three leap days at most) answer as fast as one, per week, month or in all; per day, or
 # exactly from the tickets, a year at most.
 LONG_MAX_DAYS = 3653
@@ -151,7 +152,7 @@ def units_report() -> Response:
 @bp.get("/reports/overdue")
 @api_roles(*access.REPORT_ROLES)
 def overdue_report() -> Response:
-    """Tickets overdue now, whenever they were logged (services/overdue.py): the dashboard's
+    """Tickets overdue now, whenever they were logged (services/clocks/overdue.py): the dashboard's
     headline figure and the overdue list's count; `imported` says how many came from another
     system. The rows of response-times count only the tickets logged in their range."""
     return json_response(overdue_now(utcnow()).as_dict())
@@ -162,7 +163,7 @@ def overdue_report() -> Response:
 def calls_report() -> Response:
     """The phone line's figures (接通率) for calls that rang on the local dates from..to, per
     local hour or day, per answering operator, or for all (the default); definitions in
-    services/call_report.py and docs/api.md."""
+    services/reporting/call_report.py and docs/api.md."""
     start, end, _tz = _date_range()
     group_by = _choice("group_by", CALL_GROUPINGS, "all") or "all"
     return json_response([row.as_dict() for row in call_report(start, end, group_by)])

@@ -21,7 +21,9 @@ from hotline.api.responses import json_response
 from hotline.api.schemas import Output
 from hotline.bounds import id_number
 from hotline.models import TICKET_TYPES, URGENCIES, Role
-from hotline.services import access, returns, routing, suggestions
+from hotline.services.accounts import access
+from hotline.services.dispatch import routing, suggestions
+from hotline.services.ticketing import returns
 
 # Ids beyond this are no rule; bounding them keeps the database's integer type happy.
 # Wide enough for any catalogue, narrow enough for the database's integer column.

@@ -24,7 +24,7 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import expected_version, json_body
 from hotline.api.serializers import iso
 from hotline.bounds import MAX_ID
-from hotline.services.storage import storable
+from hotline.services.platform.storage import storable
 
 
 class Body(Schema):

@@ -1,5 +1,5 @@
 """Searching tickets by their words: GET /api/v1/search/tickets?q=…, best first, within the
-caller's rights (the same rules as the search page; see services/ticket_search.py)."""
+caller's rights (the same rules as the search page; see services/search/ticket_search.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
 from hotline.api.serializers import iso, parent_number
 from hotline.models.audit import ViewChannel
-from hotline.services import audit, search_index, ticket_search
+from hotline.services.accounts import audit
+from hotline.services.search import search_index, ticket_search
 
 PARAMETERS = ("q", "status", "category", "department", "district", "from", "to", "page", "per_page")
 
@@ -70,7 +71,7 @@ def search_tickets() -> Response:
             "pages": results.pages,
         }
     )
-    # The snippets of confidential tickets it showed: recorded (services/audit.py), after the
+    # The snippets of confidential tickets it showed: recorded (services/accounts/audit.py), after the
     # answer is made (the commit expires the rows it reads).
     audit.record_list(api_user(), [hit.ticket for hit in results.hits], ViewChannel.API, caller=False)
     return response

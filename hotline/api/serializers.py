@@ -20,8 +20,11 @@ from hotline.models import (
     User,
 )
 from hotline.models.types import utcnow
-from hotline.services import access, assists, citizen_contact, deadlines, lifecycle, merging, outbox, returns, sla, tree
-from hotline.services.phones import mask_phone
+from hotline.services.accounts import access
+from hotline.services.citizens import citizen_contact, outbox
+from hotline.services.citizens.phones import mask_phone
+from hotline.services.clocks import sla
+from hotline.services.ticketing import assists, deadlines, lifecycle, merging, returns, tree
 
 
 def iso(value: datetime | None) -> str | None:
@@ -89,7 +92,7 @@ def ticket_json(
         "contact_due_at": iso(ticket.contact_due_at),
         "first_contacted_at": iso(ticket.first_contacted_at),
         "version": ticket.version,
-        # What the viewer may do with it now, from the lifecycle table (`services/lifecycle.py`).
+        # What the viewer may do with it now, from the lifecycle table (`services/ticketing/lifecycle.py`).
         "actions": lifecycle.allowed(
             viewer,
             ticket,

@@ -16,8 +16,9 @@ from hotline.api.schemas import Body, Flag, Id, Number, Text, load, optional
 from hotline.api.serializers import event_json, iso, notification_json, ticket_json
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Status
 from hotline.models.audit import ViewChannel
-from hotline.services import access, audit, tickets
-from hotline.services.phones import normalise_phone
+from hotline.services.accounts import access, audit
+from hotline.services.citizens.phones import normalise_phone
+from hotline.services.ticketing import tickets
 
 MAX_PER_PAGE = 100
 MAX_VIEWS_PER_PAGE = 500

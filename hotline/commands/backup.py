@@ -1,5 +1,5 @@
 """`flask --app hotline backup FILE` and `restore FILE`: the database to one file and back
-(hotline/services/backup.py; docs/production.md, "Backups and recovery")."""
+(hotline/services/platform/backup.py; docs/production.md, "Backups and recovery")."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hotline.services import backup
+from hotline.services.platform import backup
 
 
 @click.command("backup")

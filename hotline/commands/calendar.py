@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from hotline.services import calendar
+from hotline.services.clocks import calendar
 from hotline.services.errors import ServiceError
 
 calendar_cli = AppGroup("calendar", help="The holiday calendar (statutory holidays and make-up workdays).")

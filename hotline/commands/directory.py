@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from hotline.services import directory_file
+from hotline.services.city import directory_file
 
 directory_cli = AppGroup("directory", help="The city's departments, districts and category tree, as a CSV file.")
 

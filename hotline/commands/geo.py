@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from hotline.services import geo_files
+from hotline.services.city import geo_files
 
 geo_cli = AppGroup("geo", help="The city's geography: district outlines (GeoJSON) and the gazetteer (CSV).")
 

@@ -7,8 +7,8 @@ from flask.cli import AppGroup
 
 from hotline.extensions import db
 from hotline.models import Hotspot, HotspotWindow
-from hotline.services import hotspots
 from hotline.services.errors import ServiceError
+from hotline.services.hotspot_detection import hotspots
 
 hotspots_cli = AppGroup("hotspots", help="Hotspots: similar tickets in the same place (热点).")
 

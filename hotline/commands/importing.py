@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from hotline.services import importing
 from hotline.services.errors import ServiceError
-from hotline.services.import_mapping import KEYS, PRESETS, REQUIRED_KEYS, build_mapping
+from hotline.services.history_import import importing
+from hotline.services.history_import.import_mapping import KEYS, PRESETS, REQUIRED_KEYS, build_mapping
 
 ERRORS_SHOWN = 50
 PROGRESS_EVERY = 5000  # rows

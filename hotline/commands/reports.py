@@ -9,7 +9,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from hotline.services import report_figures
+from hotline.services.reporting import report_figures
 
 reports_cli = AppGroup("reports", help="Pre-aggregated figures behind the supervisors' reports.")
 

@@ -8,7 +8,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from hotline.services import ticket_search
+from hotline.services.search import ticket_search
 
 search_cli = AppGroup("search", help="The full-text search index of tickets.")
 

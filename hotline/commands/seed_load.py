@@ -8,8 +8,9 @@ from datetime import date, datetime
 
 import click
 
-from hotline.services import load_seed, report_figures
+from hotline.demo import load_seed
 from hotline.services.errors import ServiceError
+from hotline.services.reporting import report_figures
 
 
 @click.command("seed-load")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import CalendarDay, Category
 from hotline.models.types import utcnow
-from hotline.services import sla
-from hotline.services.calendar import missing_years, work_calendar
+from hotline.services.clocks import sla
+from hotline.services.clocks.calendar import missing_years, work_calendar
 
 sla_cli = AppGroup("sla", help="SLA clocks on the working calendar.")
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Category, Department
-from hotline.services import queueing, suggestions
+from hotline.services.dispatch import suggestions
+from hotline.services.platform import queueing
 
 suggestions_cli = AppGroup("suggestions", help="Learned routing suggestions: train the model, try it.")
 

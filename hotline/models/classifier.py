@@ -1,4 +1,4 @@
-"""The trained routing-suggestion model, stored and versioned (services/suggestions.py)."""
+"""The trained routing-suggestion model, stored and versioned (services/dispatch/suggestions.py)."""
 
 from __future__ import annotations
 

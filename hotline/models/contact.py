@@ -74,7 +74,7 @@ class InboundMessage(db.Model):
 class Call(db.Model):
     """A phone call reaching the hotline through Twilio voice.
 
-    The moments the call report reads (services/call_report.py): `started_at` (it rang),
+    The moments the call report reads (services/reporting/call_report.py): `started_at` (it rang),
     `queued_at` (it joined the operators' queue), `answered_at` and `answered_by` (an operator
     took it; no one is named when Twilio bridged it to a phone), `voicemail_at` (the caller was
     offered voicemail), `ended_at`. Calls logged before 2026-12 have no `queued_at`,
@@ -110,7 +110,7 @@ class TicketContact(db.Model):
 
     `outcome`: reached | no_answer | wrong_number | text, or `calling` while a bridged call the
     hotline started (`call_sid`) has not ended yet; Twilio's status callback then sets the
-    outcome and `duration_seconds` (services/citizen_contact.py). A callback also keeps the
+    outcome and `duration_seconds` (services/citizens/citizen_contact.py). A callback also keeps the
     citizen's `rating` (satisfied | basically_satisfied | unsatisfied)."""
 
     REACHED, NO_ANSWER, WRONG_NUMBER, TEXT, CALLING = "reached", "no_answer", "wrong_number", "text", "calling"

@@ -1,5 +1,5 @@
 """The city's geography (issue 18): district polygons and a gazetteer of places, loaded by an
-administrator (`flask --app hotline geo load-districts|load-places`, services/geo_files.py) so
+administrator (`flask --app hotline geo load-districts|load-places`, services/city/geo_files.py) so
 that a point gives its district, and an address typed at intake gives a point, offline."""
 
 from __future__ import annotations

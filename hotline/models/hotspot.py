@@ -1,5 +1,5 @@
 """Hotspots (热点): the same problem reported again and again in the same place, found by the
-periodic detection (`services.hotspots`) so that supervisors can act before the next call (未诉先办)."""
+periodic detection (`services.hotspot_detection.hotspots`) so that supervisors can act before the next call (未诉先办)."""
 
 from __future__ import annotations
 

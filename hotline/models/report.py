@@ -3,7 +3,7 @@
 A ticket counts on the local day it was created (in the hotline's time zone) once
 per dimension: under its lead department, under its category and every ancestor
 of it, its district, its channel and its type, and under the whole city ("all").
-Durations are kept as sparse histograms (services/report_figures.py) so that
+Durations are kept as sparse histograms (services/reporting/report_figures.py) so that
 medians and percentiles over any range of days merge without reading tickets.
 """
 

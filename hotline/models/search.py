@@ -1,4 +1,4 @@
-"""The documents behind full-text search (services/search_index.py): one per ticket.
+"""The documents behind full-text search (services/search/search_index.py): one per ticket.
 
 `document` is the prepared text (CJK bigrams and words, space-separated). The index over it
 is per database and made by the migration: an FTS5 table kept in step by triggers on

@@ -46,8 +46,8 @@ class Channel(StrEnum):
     VOICEMAIL = "voicemail"
     OPEN311 = "open311"
     API = "api"
-    PROACTIVE = "proactive"  # a supervisor's case from a hotspot (未诉先办): services/hotspots.py
-    MOBILE = "mobile"  # imported history only: an old system's app (services/importing.py)
+    PROACTIVE = "proactive"  # a supervisor's case from a hotspot (未诉先办): services/hotspot_detection/hotspots.py
+    MOBILE = "mobile"  # imported history only: an old system's app (services/history_import/importing.py)
     OTHER = "other"  # imported history only: a channel the old system named and Hotline has not
 
 
@@ -74,7 +74,7 @@ class Ticket(db.Model):
     caller_name: Mapped[str] = mapped_column(String(120), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     # Units in a tree (issue 17): the unit holding it now when it was sent down (下派) below the
-    # unit the city dispatched it to (None: that unit holds it; services/tree.py), and the person
+    # unit the city dispatched it to (None: that unit holds it; services/ticketing/tree.py), and the person
     # handling it in the holding unit (承办人). Migration f17a00000010.
     holder_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
@@ -90,7 +90,7 @@ class Ticket(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # SLA clocks (services/sla.py): set at dispatch, moved by extensions and pauses.
+    # SLA clocks (services/clocks/sla.py): set at dispatch, moved by extensions and pauses.
     accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accept_amber_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -100,7 +100,7 @@ class Ticket(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extended_days: Mapped[int] = mapped_column(default=0)
     # Contact with the citizen (先联系后办理, issue 17): the first-contact clock, set at dispatch
-    # (services/sla.py), stopped by the first contact that reached the citizen or texted them.
+    # (services/clocks/sla.py), stopped by the first contact that reached the citizen or texted them.
     contact_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     urge_count: Mapped[int] = mapped_column(default=0)
@@ -108,10 +108,10 @@ class Ticket(db.Model):
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(default=0)
-    # Imported history (services/importing.py): the old system's name and its id for the ticket.
+    # Imported history (services/history_import/importing.py): the old system's name and its id for the ticket.
     source: Mapped[str] = mapped_column(String(32), default="", server_default="")
     external_id: Mapped[str | None] = mapped_column(String(64))
-    # Where it happened (issue 18, services/geo.py): WGS84, null when unknown; `geo_cell` is the
+    # Where it happened (issue 18, services/city/geo.py): WGS84, null when unknown; `geo_cell` is the
     # point's grid cell, indexed, so that the tickets near a point are read from a few cells.
     lat: Mapped[float | None] = mapped_column(Float)
     long: Mapped[float | None] = mapped_column(Float)
@@ -165,7 +165,7 @@ class Ticket(db.Model):
     @property
     def is_direct_answer(self) -> bool:
         """Answered by the hotline at intake (直接办结): closed, never sent to a department, not
-        imported history (the reports' definition, services/report_figures.py)."""
+        imported history (the reports' definition, services/reporting/report_figures.py)."""
         return (
             self.status == Status.CLOSED
             and self.dispatched_at is None

@@ -38,7 +38,7 @@ class User(UserMixin, db.Model):
     # does not answer.
     is_unit_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Contact with the citizen (issue 17): the staff member's own phone, E.164, that the hotline
-    # rings for a click-to-call before bridging the citizen (services/citizen_contact.py).
+    # rings for a click-to-call before bridging the citizen (services/citizens/citizen_contact.py).
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -37,9 +37,13 @@ from hotline.models import TICKET_TYPES, Category, Channel, District, Status, Ti
 from hotline.models.types import utcnow
 from hotline.open311.blueprint import bp
 from hotline.open311.formats import error, format_of_path, render
-from hotline.services import access, geo, listing, phones, ratelimit, tickets
+from hotline.services.accounts import access
+from hotline.services.accounts.users import user_for_token
+from hotline.services.citizens import phones
+from hotline.services.city import geo
 from hotline.services.errors import ServiceError
-from hotline.services.users import user_for_token
+from hotline.services.platform import listing, ratelimit
+from hotline.services.ticketing import tickets
 
 FMT = "<any(json, xml):fmt>"
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -571,7 +575,7 @@ bp.register_error_handler(HTTPException, _http_error)
 @bp.before_request
 def _limit_public_reads() -> Response | None:
     """Reads need no key, so each address may make only so many, counted as the status page's
-    look-ups are (services/ratelimit.py: in Redis, shared by every process)."""
+    look-ups are (services/platform/ratelimit.py: in Redis, shared by every process)."""
     if request.method not in ("GET", "HEAD"):
         return None
     limit = ratelimit.configured(

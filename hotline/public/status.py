@@ -10,7 +10,7 @@ its caller is answered by phone only, as by SMS.
 
 A wrong number and wrong digits give the very same answer, so the page cannot
 tell a guesser which half was right; every look-up counts against a limit per
-IP address and per ticket number (services/ratelimit.py), so the four digits
+IP address and per ticket number (services/platform/ratelimit.py), so the four digits
 cannot be guessed in bulk.
 """
 
@@ -34,7 +34,9 @@ from wtforms import StringField, SubmitField
 from hotline.extensions import db
 from hotline.models import Status, Ticket
 from hotline.public.blueprint import bp
-from hotline.services import access, phones, ratelimit
+from hotline.services.accounts import access
+from hotline.services.citizens import phones
+from hotline.services.platform import ratelimit
 
 # Look-ups allowed per IP address and per ticket number in each window; the app's
 # config may override them (HOTLINE_STATUS_LOOKUPS, HOTLINE_STATUS_WINDOW_SECONDS).

@@ -2,7 +2,7 @@
 
 A job is a function that takes ids, reloads rows and calls a service; it runs in the app
 context that the worker entry point (`workers/worker.py`) pushes. Services enqueue a job by
-its dotted path through one port, `hotline.services.queueing` (e.g. `"hotline.tasks.routing.
+its dotted path through one port, `hotline.services.platform.queueing` (e.g. `"hotline.tasks.routing.
 route_ticket"`), so this package may import the services and never the other way round
 (tests/test_tasks_port.py checks both).
 

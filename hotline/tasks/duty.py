@@ -1,4 +1,4 @@
-"""Duty alerts (urgent queue): take the out-of-hours alert steps that are due (`services.duty`).
+"""Duty alerts (urgent queue): take the out-of-hours alert steps that are due (`services.city.duty`).
 
 Enqueued after the commit that starts an alert, and at each next step's time (the worker's
 scheduler); the sweep takes whatever is due as well, so a lost job costs a minute at most.
@@ -7,7 +7,7 @@ scheduler); the sweep takes whatever is due as well, so a lost job costs a minut
 from __future__ import annotations
 
 from hotline.extensions import db
-from hotline.services import duty
+from hotline.services.city import duty
 
 
 def run_duty_alerts() -> int:

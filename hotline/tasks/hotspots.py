@@ -1,4 +1,4 @@
-"""Hotspot detection (bulk queue, see `services.hotspots`): the day, week and month windows,
+"""Hotspot detection (bulk queue, see `services.hotspot_detection.hotspots`): the day, week and month windows,
 every HOTLINE_HOTSPOT_EVERY_MINUTES (default 60; 0 turns it off), from the schedule table;
 a worker that starts runs it a minute later."""
 
@@ -10,7 +10,7 @@ from flask import current_app
 
 from hotline.extensions import db
 from hotline.models import HotspotWindow
-from hotline.services import hotspots
+from hotline.services.hotspot_detection import hotspots
 from hotline.tasks import schedule
 
 

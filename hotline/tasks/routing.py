@@ -8,7 +8,11 @@ from collections import Counter
 from flask import current_app
 
 from hotline.extensions import db
-from hotline.services import calendar, outbox, queueing, suggestions, tickets, write_turns
+from hotline.services.citizens import outbox
+from hotline.services.clocks import calendar
+from hotline.services.dispatch import suggestions
+from hotline.services.platform import queueing, write_turns
+from hotline.services.ticketing import tickets
 
 ROUTE_CHUNK = 10  # tickets per routing transaction in a drain (see drain_intake)
 

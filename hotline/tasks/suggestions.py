@@ -1,4 +1,4 @@
-"""Training the routing-suggestion model (bulk queue, see `services.suggestions`).
+"""Training the routing-suggestion model (bulk queue, see `services.dispatch.suggestions`).
 
 Daily at HOTLINE_SUGGESTIONS_TRAIN_AT (local time, default 03:00, when the hotline is quiet:
 the schedule table), on demand (an administrator's button, the CLI:
@@ -14,7 +14,8 @@ from typing import Any
 from flask import current_app
 
 from hotline.extensions import db
-from hotline.services import queueing, suggestions
+from hotline.services.dispatch import suggestions
+from hotline.services.platform import queueing
 from hotline.tasks import schedule
 
 

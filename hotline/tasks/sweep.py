@@ -12,7 +12,11 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from hotline.extensions import db
-from hotline.services import deadlines, duty, queueing, recovery, report_figures, survey
+from hotline.services.citizens import survey
+from hotline.services.city import duty
+from hotline.services.platform import queueing
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing import deadlines, recovery
 from hotline.tasks import schedule
 
 # HOTLINE_SWEEP_GRACE_SECONDS shortens it (benchmarks/soak.py does).

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage
-from hotline.services import outbox, queueing
+from hotline.services.citizens import outbox
+from hotline.services.platform import queueing
 
 
 def send_message(message_id: int) -> str | None:

@@ -1,6 +1,6 @@
 """The hotline's own calls to citizens (issue 17): click-to-call from a ticket, and callbacks.
 
-`services.citizen_contact` asks Twilio to ring the staff member's phone with these webhooks:
+`services.citizens.citizen_contact` asks Twilio to ring the staff member's phone with these webhooks:
 - `POST /twilio/contact/bridge`: they answered: TwiML <Dial> to the citizen, from the hotline's
   number, so that neither side sees the other's number;
 - `POST /twilio/contact/dialled`: the <Dial>'s action: how the citizen's leg ended and how long;
@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.bounds import whole_number
-from hotline.services import citizen_contact
+from hotline.services.citizens import citizen_contact
 from hotline.telephony.blueprint import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
 from hotline.telephony.voice import _say, _twiml

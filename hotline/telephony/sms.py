@@ -1,7 +1,7 @@
 """`POST /twilio/sms`: a citizen's text, answered with TwiML; `POST /twilio/status`: delivery reports.
 
 Both are signed by Twilio (see `signature`). Malformed input gets a 400 with a plain
-message, never a 500; the work itself is in `services.citizen_sms` and `services.outbox`.
+message, never a 500; the work itself is in `services.citizens.citizen_sms` and `services.citizens.outbox`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask import Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline.bounds import id_number
-from hotline.services import citizen_sms, outbox
+from hotline.services.citizens import citizen_sms, outbox
 from hotline.services.errors import InvalidInput
 from hotline.telephony.blueprint import bp
 from hotline.telephony.signature import public_url_for, twilio_signed

@@ -17,7 +17,7 @@
 
 Configure the number's voice URL as `<public URL>/twilio/voice` and its status callback URL as
 `<public URL>/twilio/voice/status`. Every request is signed (see `signature`); malformed input
-gets a 400 with a plain message, never a 500. The domain is in `services.calls`.
+gets a 400 with a plain message, never a 500. The domain is in `services.citizens.calls`.
 
 Twilio transcribes recordings in English only (and of two minutes at most): for Chinese messages
 the ticket keeps the recording's URL, and a dispatcher listens to it.
@@ -33,7 +33,7 @@ from flask_babel import lazy_gettext as _l
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.bounds import whole_number
-from hotline.services import calls
+from hotline.services.citizens import calls
 from hotline.telephony.blueprint import bp
 from hotline.telephony.signature import public_url_for, twilio_signed
 from hotline.telephony.webhook_input import bad_request, missing, too_long

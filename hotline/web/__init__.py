@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from hotline.extensions import db, login_manager
-from hotline.services import access
+from hotline.services.accounts import access
 from hotline.web.admin_calendar import missing_holiday_years
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from hotline.extensions import db
 from hotline.models import Role
-from hotline.services import calendar
-from hotline.services.calendar import FIRST_YEAR, LAST_YEAR
+from hotline.services.clocks import calendar
+from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.errors import InvalidInput
 from hotline.web.formatting import listing
 from hotline.web.forms import CALENDAR_KINDS, CalendarDayForm, CalendarUploadForm

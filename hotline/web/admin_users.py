@@ -17,7 +17,7 @@ from hotline import labels
 from hotline.extensions import db
 from hotline.models import Department, Role, User
 from hotline.models.types import utcnow
-from hotline.services import audit, passwords, users
+from hotline.services.accounts import audit, passwords, users
 from hotline.services.errors import ServiceError
 from hotline.web.forms import HotlineForm, show_service_error
 from hotline.web.guards import roles_required

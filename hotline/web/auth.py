@@ -8,9 +8,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from hotline.extensions import db
-from hotline.services import login_sessions, login_throttle, passwords, users
+from hotline.services.accounts import login_sessions, login_throttle, passwords, users
+from hotline.services.accounts.users import authenticate
 from hotline.services.errors import InvalidInput
-from hotline.services.users import authenticate
 from hotline.web.forms import LocaleForm, LoginForm, LogoutForm, PasswordForm
 from hotline.web.guards import roles_required, safe_next
 

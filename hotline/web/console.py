@@ -18,9 +18,10 @@ from flask_login import current_user
 
 from hotline.models import Call
 from hotline.models.types import utcnow
-from hotline.services import access, calls
+from hotline.services.accounts import access
+from hotline.services.citizens import calls
+from hotline.services.citizens.phones import display_phone
 from hotline.services.errors import ServiceError
-from hotline.services.phones import display_phone
 from hotline.web.formatting import local_time
 from hotline.web.guards import roles_required
 from hotline.web.intake import caller_history_for

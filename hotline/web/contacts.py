@@ -1,6 +1,6 @@
 """Contact with the citizen (先联系后办理) and callback (回访) on the pages (issue 17): the ticket
 page's contact card and the operators' callback queue. The rules are in
-`services/citizen_contact.py`; these views parse and render."""
+`services/citizens/citizen_contact.py`; these views parse and render."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.extensions import db
-from hotline.services import access, citizen_contact
+from hotline.services.accounts import access
+from hotline.services.citizens import citizen_contact
 from hotline.services.errors import InvalidInput, NotFound
 from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, OwnPhoneForm, RevealPhoneForm
 from hotline.web.guards import roles_required

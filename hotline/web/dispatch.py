@@ -15,7 +15,9 @@ from sqlalchemy.orm import selectinload
 from hotline.extensions import db
 from hotline.models import Category, Department, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import access, merge_proposal, merging, ping_pong, suggestions
+from hotline.services.accounts import access
+from hotline.services.dispatch import ping_pong, suggestions
+from hotline.services.ticketing import merge_proposal, merging
 from hotline.web.forms import DispatchForm, MergeForm, department_choices
 from hotline.web.guards import roles_required
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Department, DutyPattern, Role, User
 from hotline.models.types import utcnow
-from hotline.services import duty
-from hotline.services.calendar import work_calendar
+from hotline.services.city import duty
+from hotline.services.clocks.calendar import work_calendar
 from hotline.services.errors import InvalidInput, NotFound
 from hotline.web.guards import roles_required
 

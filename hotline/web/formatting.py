@@ -14,8 +14,10 @@ from flask_login import current_user
 
 from hotline.models import Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import access, phones, sla
-from hotline.services.calendar import work_calendar
+from hotline.services.accounts import access
+from hotline.services.citizens import phones
+from hotline.services.clocks import sla
+from hotline.services.clocks.calendar import work_calendar
 
 # Bootstrap colour per status: what needs someone's action stands out.
 STATUS_COLOURS = {

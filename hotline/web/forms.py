@@ -27,8 +27,9 @@ from hotline import labels
 from hotline.extensions import db
 from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Department, District
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
-from hotline.services import category_picker, returns
+from hotline.services.city import category_picker
 from hotline.services.errors import ServiceError
+from hotline.services.ticketing import returns
 
 
 def no_nul(value):

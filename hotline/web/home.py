@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from hotline.models import Role
 from hotline.models.types import utcnow
-from hotline.services.notices import notices_for
+from hotline.services.ticketing.notices import notices_for
 from hotline.web.guards import roles_required
 
 bp = Blueprint("home", __name__)

@@ -16,8 +16,9 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 
 from hotline.extensions import db
 from hotline.models import Department, Hotspot, HotspotWindow, User
-from hotline.services import access, hotspots
+from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
+from hotline.services.hotspot_detection import hotspots
 from hotline.web.forms import HotlineForm
 from hotline.web.guards import roles_required
 from hotline.web.paging import page_number

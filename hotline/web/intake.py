@@ -11,10 +11,13 @@ from hotline import labels
 from hotline.bounds import id_number
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket
-from hotline.services import access, calls, category_picker, geo, merging, tickets
+from hotline.services.accounts import access
+from hotline.services.citizens import calls
+from hotline.services.citizens.phones import normalise_phone
+from hotline.services.city import category_picker, geo
 from hotline.services.errors import InvalidInput, ServiceError
-from hotline.services.phones import normalise_phone
-from hotline.services.tickets import Intake
+from hotline.services.ticketing import merging, tickets
+from hotline.services.ticketing.tickets import Intake
 from hotline.web import intake_geo
 from hotline.web.formatting import local_time, status_colour
 from hotline.web.forms import IntakeForm, no_nul, show_service_error

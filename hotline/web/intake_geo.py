@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 
 from hotline import labels
 from hotline.models import Category, User
-from hotline.services import geo, merging
+from hotline.services.city import geo
+from hotline.services.ticketing import merging
 from hotline.web.forms import no_nul
 
 NEARBY = "nearby"

@@ -19,8 +19,9 @@ from wtforms import HiddenField, SelectField, StringField, SubmitField, TextArea
 from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import Article, ArticleStatus, ArticleVersion, Category, Department, VersionState
-from hotline.services import access, knowledge
+from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
+from hotline.services.knowledge_base import knowledge
 from hotline.web.forms import HotlineForm, category_choices, department_choices, no_nul, show_service_error
 from hotline.web.guards import roles_required, safe_next
 from hotline.web.paging import page_number

@@ -11,8 +11,9 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from hotline.models import Category, Department, District, Role, Ticket
-from hotline.services import access, geo_maps
-from hotline.services.directory import by_code
+from hotline.services.accounts import access
+from hotline.services.city import geo_maps
+from hotline.services.city.directory import by_code
 from hotline.services.errors import InvalidInput
 from hotline.web.formatting import sla_state
 from hotline.web.forms import category_choices, department_choices, district_choices, no_nul

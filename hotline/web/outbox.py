@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from hotline.extensions import db
 from hotline.models import Role
-from hotline.services import outbox, senders
+from hotline.services.citizens import outbox, senders
 from hotline.services.errors import ServiceError
 from hotline.web.guards import roles_required
 from hotline.web.paging import page_number

@@ -11,7 +11,7 @@ from sqlalchemy import Select
 
 from hotline.bounds import MAX_DIGITS, MAX_PAGE, whole_number
 from hotline.extensions import db
-from hotline.services.listing import count_limit, counted_up_to
+from hotline.services.platform.listing import count_limit, counted_up_to
 
 
 def page_number() -> int:

@@ -11,7 +11,7 @@ from hotline.bounds import whole_number
 from hotline.extensions import db
 from hotline.models import Role, SlaPolicy
 from hotline.models.types import utcnow
-from hotline.services import policies, sla
+from hotline.services.clocks import policies, sla
 from hotline.services.errors import NotFound, ServiceError
 from hotline.web.forms import DeleteForm, PolicyForm, show_service_error
 from hotline.web.guards import roles_required

@@ -1,5 +1,5 @@
 """The definitions printed on the reports dashboard and in the exports' About sheet, so that a
-department can check the figure it is ranked by (services/report_figures.py computes them)."""
+department can check the figure it is ranked by (services/reporting/report_figures.py computes them)."""
 
 from __future__ import annotations
 

@@ -28,8 +28,8 @@ from sqlalchemy import Select, func, select
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import Department, District, Ticket
-from hotline.services.export_cells import CsvWriter, xlsx_cell
-from hotline.services.reports import ReportRow
+from hotline.services.platform.export_cells import CsvWriter, xlsx_cell
+from hotline.services.reporting.reports import ReportRow
 from hotline.web.report_params import GROUP_LABELS, category_paths, group_label
 from hotline.web.report_views import ALL_COLUMNS, TIME_COLUMNS, Ranked, time_column_label
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import Category, Department, District, User
-from hotline.services.reports import GROUPINGS, MEASURES, PERIODS, ReportRow
+from hotline.services.reporting.reports import GROUPINGS, MEASURES, PERIODS, ReportRow
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # pages that read tickets live (misrouting, calls): a year at most
-# The figures' pages read week and month rows (services/reports.py): ten years answer as fast
+# The figures' pages read week and month rows (services/reporting/reports.py): ten years answer as fast
 # as one, per week or month; per day, a year at most (a chart of 3,650 points says nothing).
 LONG_MAX_DAYS = 3653
 DAILY_MAX_DAYS = 366

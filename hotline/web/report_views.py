@@ -1,4 +1,4 @@
-"""What the reports dashboard shows, computed from `services.reports`: the table columns and
+"""What the reports dashboard shows, computed from `services.reporting.reports`: the table columns and
 the drill-down measure behind each figure, the change against the previous period, the
 ranking of departments and the trend series.
 
@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hotline.models.types import utcnow
-from hotline.services import report_figures
-from hotline.services.overdue import OverdueNow, overdue_now
-from hotline.services.reports import ReportRow, categories_to_level, period_start, report
+from hotline.services.clocks.overdue import OverdueNow, overdue_now
+from hotline.services.reporting import report_figures
+from hotline.services.reporting.reports import ReportRow, categories_to_level, period_start, report
 from hotline.web.formatting import local_time
 from hotline.web.report_params import GROUP_LABELS, Query, Span, group_label, hotline_today, with_paths
 

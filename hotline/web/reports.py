@@ -13,10 +13,11 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Department, District
 from hotline.models.types import utcnow
-from hotline.services import access, report_figures
-from hotline.services.call_report import CALLBACK_HOURS, call_report_with_total
-from hotline.services.reports import GROUPINGS, drill_down, report
-from hotline.services.reports import misrouting as compute_misrouting
+from hotline.services.accounts import access
+from hotline.services.reporting import report_figures
+from hotline.services.reporting.call_report import CALLBACK_HOURS, call_report_with_total
+from hotline.services.reporting.reports import GROUPINGS, drill_down, report
+from hotline.services.reporting.reports import misrouting as compute_misrouting
 from hotline.web import report_charts, report_definitions, report_exports, report_params, report_views
 from hotline.web.formatting import local_time
 from hotline.web.guards import roles_required

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from hotline.extensions import db
 from hotline.models import Role, RoutingRule
-from hotline.services import routing
+from hotline.services.dispatch import routing
 from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.web.forms import DeleteForm, RuleForm, RuleTryForm, show_service_error
 from hotline.web.guards import roles_required

@@ -8,8 +8,9 @@ from flask_login import current_user
 from hotline.api.queries import categories, departments, districts
 from hotline.labels import STATUS_LABELS
 from hotline.models.audit import ViewChannel
-from hotline.services import access, audit, ticket_search
+from hotline.services.accounts import access, audit
 from hotline.services.errors import InvalidInput
+from hotline.services.search import ticket_search
 from hotline.web.guards import roles_required
 from hotline.web.paging import page_number
 
@@ -51,6 +52,6 @@ def index():
         districts=districts(),
         reindex_needed=ticket_search.needs_reindex() if results is not None else False,
     )
-    if results is not None:  # the snippets of confidential tickets: recorded (services/audit.py)
+    if results is not None:  # the snippets of confidential tickets: recorded (services/accounts/audit.py)
         audit.record_list(current_user, [hit.ticket for hit in results.hits], ViewChannel.LIST, caller=False)
     return page, 400 if error else 200

@@ -12,8 +12,9 @@ from sqlalchemy.orm import selectinload
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import access, audit, returns
-from hotline.services import overdue as overdue_rule
+from hotline.services.accounts import access, audit
+from hotline.services.clocks import overdue as overdue_rule
+from hotline.services.ticketing import returns
 from hotline.web.formatting import next_clock
 from hotline.web.guards import roles_required
 
@@ -55,7 +56,7 @@ _ORDER = {"overdue": 0, "accept_late": 1, "due_soon": 2}
 
 def _late_tickets(now, imported: str = "all") -> list[tuple[Ticket, str, object]]:
     """(ticket, lateness, next clock) of the open tickets that are overdue (the one definition,
-    services/overdue.py), not accepted in time or due soon, in that order, each by its
+    services/clocks/overdue.py), not accepted in time or due soon, in that order, each by its
     deadline (the longest overdue first)."""
     candidates = db.session.scalars(
         access.visible_tickets(current_user)  # the one rule (supervisors see every ticket)

@@ -19,25 +19,24 @@ from hotline.extensions import db
 from hotline.models import Category, Department, Role, Status, Ticket
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import (
-    access,
+from hotline.services.accounts import access, audit
+from hotline.services.citizens import citizen_contact
+from hotline.services.citizens.phones import normalise_phone
+from hotline.services.clocks import sla
+from hotline.services.dispatch import ping_pong
+from hotline.services.errors import InvalidInput, NotFound, ServiceError
+from hotline.services.platform import listing
+from hotline.services.ticketing import (
     assists,
-    audit,
-    citizen_contact,
     deadlines,
     lifecycle,
-    listing,
     merge_proposal,
     merging,
-    ping_pong,
     returns,
-    sla,
     tickets,
     tree,
     workbench,
 )
-from hotline.services.errors import InvalidInput, NotFound, ServiceError
-from hotline.services.phones import normalise_phone
 from hotline.web import tree_page  # units in a tree (issue 17)
 from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, RevealPhoneForm
 from hotline.web.forms import (
@@ -538,7 +537,7 @@ def _act(
     return redirect(after(ticket) if after else back)
 
 
-# --- Units in a tree (issue 17): services/tree.py -----------------------------------------------
+# --- Units in a tree (issue 17): services/ticketing/tree.py -----------------------------------------------
 
 
 @bp.post("/tickets/<number>/subdispatch")

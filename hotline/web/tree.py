@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from hotline.models import Role
 from hotline.models.types import utcnow
-from hotline.services import tree
+from hotline.services.ticketing import tree
 from hotline.web.guards import roles_required
 
 bp = Blueprint("tree", __name__)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Department, Role, Ticket, User
-from hotline.services import lifecycle, tree
+from hotline.services.ticketing import lifecycle, tree
 from hotline.web.forms import VersionedForm
 
 

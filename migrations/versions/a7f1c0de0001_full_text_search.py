@@ -3,7 +3,7 @@
 SQLite: an FTS5 table over `ticket_search` (external content, rowid = ticket id), kept in
 step by triggers on `ticket_search`. PostgreSQL: a generated `tsvector` column ('simple'
 configuration) with a GIN index. The documents of existing tickets are written here, in
-batches (services/ticket_search.py prepares the text; no pg_trgm is needed: the bigram
+batches (services/search/ticket_search.py prepares the text; no pg_trgm is needed: the bigram
 documents are plain words to both indexes).
 
 Revision ID: a7f1c0de0001
@@ -55,7 +55,7 @@ def upgrade():
 
 def _index_existing_tickets(bind) -> None:
     """The documents of the tickets already there, a batch at a time (none in a new database)."""
-    from hotline.services import search_index, ticket_search
+    from hotline.services.search import search_index, ticket_search
 
     last = 0
     while True:

@@ -3,7 +3,7 @@
 The generated `terms` column gets one more lexeme, `#<id // 65536>` (a `#` that no prepared
 word can hold), so that the GIN index itself can keep a word's matches to a range of ids:
 searches walk the index newest first, a window of buckets at a time, and fetch only the
-window's matches instead of every match of a common word (services/search_index.py).
+window's matches instead of every match of a common word (services/search/search_index.py).
 SQLite is unchanged (FTS5 walks its doclists in rowid order already).
 
 Also, on PostgreSQL, `ix_ticket_created_id` (created_at, id): a date filter's id bounds

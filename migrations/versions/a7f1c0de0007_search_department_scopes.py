@@ -4,7 +4,7 @@
 (lexemes that no prepared word can be), added to the generated `terms` column beside the id
 bucket: department staff's searches ask the GIN index for the words within their department,
 rather than walking every match of a word common in the city but rare there
-(services/search_index.py). SQLite is unchanged.
+(services/search/search_index.py). SQLite is unchanged.
 
 The scopes are filled from the tickets and their assists, then the column is added again
 (PostgreSQL cannot alter a generation expression before version 17): the table is rewritten

@@ -7,7 +7,7 @@ Create Date: 2026-12-05 13:30:00
 A report over years reads the rows of its whole weeks or months (some 120 month rows per group
 for ten years, fewer than a year of day rows) and the day rows at either end. The rows of every
 period that already has day rows are added up here from those day rows (not from the tickets:
-no rebuild needed); afterwards the refresh keeps them (services/report_figures.py).
+no rebuild needed); afterwards the refresh keeps them (services/reporting/report_figures.py).
 """
 
 from collections import defaultdict

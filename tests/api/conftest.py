@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.models import Ticket
-from hotline.services import queueing
+from hotline.services.platform import queueing
 from tests import factories
 
 

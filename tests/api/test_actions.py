@@ -6,7 +6,7 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import Status
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.api.helpers import assert_error, snapshot
 

@@ -28,8 +28,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hotline.services import calls, policies, routing, tickets
-from hotline.services.users import issue_token
+from hotline.services.accounts.users import issue_token
+from hotline.services.citizens import calls
+from hotline.services.clocks import policies
+from hotline.services.dispatch import routing
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.knowledge_factories import make_city_articles
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.models import Status
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.api.helpers import assert_error, snapshot
 

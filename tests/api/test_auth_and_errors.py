@@ -45,7 +45,7 @@ def test_bad_tokens_are_refused(client, method, path, header):
 
 
 def test_the_scheme_is_case_insensitive(app, city):
-    from hotline.services.users import issue_token
+    from hotline.services.accounts.users import issue_token
 
     token = issue_token(city.operator)
     response = app.test_client().get("/api/v1/districts", headers={"Authorization": f"bearer {token}"})

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from hotline.models import Status
-from hotline.services import queueing
+from hotline.services.platform import queueing
 from tests.api.helpers import assert_error, event_count, snapshot, ticket_count
 
 CALL = {

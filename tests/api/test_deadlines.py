@@ -11,8 +11,8 @@ from hotline.api.serializers import iso
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Notice, Role, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import deadlines, tickets
-from hotline.services.calendar import work_calendar
+from hotline.services.clocks.calendar import work_calendar
+from hotline.services.ticketing import deadlines, tickets
 from tests import factories
 from tests.api.helpers import assert_error, snapshot
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.api.actions import API_ACTIONS
-from hotline.services import lifecycle
+from hotline.services.ticketing import lifecycle
 from tests.api.helpers import assert_error, snapshot
 
 

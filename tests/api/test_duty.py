@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import DutyShift, Role
-from hotline.services import duty
+from hotline.services.city import duty
 from tests import factories
 from tests.api.helpers import assert_error
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Article, Status
-from hotline.services import knowledge
+from hotline.services.knowledge_base import knowledge
 from tests.api.helpers import assert_error, ticket_count
 from tests.knowledge_factories import make_article, make_city_articles
 

@@ -4,7 +4,7 @@ without one; with one, the event keeps it. The misrouting report's rows carry `p
 from __future__ import annotations
 
 from hotline.models import Status
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.api.helpers import assert_error
 from tests.web.conftest import reload

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hotline.api.serializers import iso
 from hotline.extensions import db
 from hotline.models import SlaPolicy
-from hotline.services.calendar import work_calendar
+from hotline.services.clocks.calendar import work_calendar
 from tests import factories
 from tests.api.helpers import assert_error
 

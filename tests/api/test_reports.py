@@ -10,7 +10,7 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import Status
-from hotline.services import report_figures
+from hotline.services.reporting import report_figures
 from tests import factories
 from tests.api.helpers import assert_error
 

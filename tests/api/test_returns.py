@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import ReturnRequest, Status
-from hotline.services import returns, tickets
+from hotline.services.ticketing import returns, tickets
 from tests.api.helpers import assert_error, snapshot
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import Status
-from hotline.services import routing, suggestions, tickets
+from hotline.services.dispatch import routing, suggestions
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.api.helpers import assert_error, snapshot
 

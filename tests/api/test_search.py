@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 
 from hotline.models import Status
-from hotline.services import merging, report_figures, tickets
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing import merging, tickets
 from tests import factories
 from tests.api.helpers import assert_error
 

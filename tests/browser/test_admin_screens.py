@@ -14,7 +14,7 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import User
-from hotline.services import policies
+from hotline.services.clocks import policies
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 from tests.call_log import RANGE, build_known_log
 

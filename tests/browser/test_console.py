@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Call, Ticket
-from hotline.services import calls
+from hotline.services.citizens import calls
 from tests import factories
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 

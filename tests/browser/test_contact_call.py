@@ -19,7 +19,8 @@ from twilio.request_validator import RequestValidator
 
 from hotline.extensions import db
 from hotline.models import Ticket, TicketContact
-from hotline.services import citizen_contact, tickets
+from hotline.services.citizens import citizen_contact
+from hotline.services.ticketing import tickets
 from tests import factories, fake_twilio
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 

@@ -22,7 +22,7 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.services import assists, tickets
+from hotline.services.ticketing import assists, tickets
 from tests import factories
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 from tests.browser.test_screens import OVERFLOWING_JS

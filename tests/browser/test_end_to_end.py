@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket
-from hotline.services import report_figures
+from hotline.services.reporting import report_figures
 from tests import factories
 from tests.conftest import REQUIRE_SERVICES
 from tests.workers import empty_queue

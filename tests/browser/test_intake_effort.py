@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hotline.demo import demo
 from hotline.extensions import db
 from hotline.models import Category, Status, Ticket
-from hotline.services import demo
 from tests import factories
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 

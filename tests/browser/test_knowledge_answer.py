@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Article, ArticleUse, Status, Ticket
-from hotline.services import knowledge
+from hotline.services.knowledge_base import knowledge
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 from tests.knowledge_factories import make_city_articles
 

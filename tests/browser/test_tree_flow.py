@@ -9,7 +9,7 @@ import re
 import pytest
 
 from hotline.extensions import db
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 (fixtures)
 

@@ -21,7 +21,10 @@ from config import TestingConfig as _TestingConfig  # a Test* name here would be
 from hotline import create_app
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket, TicketCounter, TicketEvent, User
-from hotline.services import backup, calls, deadlines, merging, report_figures, survey, tickets
+from hotline.services.citizens import calls, survey
+from hotline.services.platform import backup
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing import deadlines, merging, tickets
 from tests import factories
 from tests.knowledge_factories import make_city_articles
 

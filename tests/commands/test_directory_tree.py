@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Department
-from hotline.services import directory_file
+from hotline.services.city import directory_file
 
 DEEP = """kind,code,name,parent,department
 department,east-c1,人民路社区居委会,east-s1,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.services import report_figures, reports
+from hotline.services.reporting import report_figures, reports
 
 NYC_SAMPLE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nyc311" / "311_sample.csv"
 NYC_ZONE = ZoneInfo("America/New_York")
@@ -288,9 +288,9 @@ def test_imported_tickets_are_found_by_their_old_id(runner, tmp_path, city, logi
 def test_the_nyc_samples_open_requests_past_their_due_date_are_overdue_now(runner, nyc_sample, api, city):
     """The city's own export would label them OVERDUE: open (no Closed Date, not closed) with a
     Due Date that has passed. Counted from the CSV alone; after the import the overdue figure
-    (services/overdue.py, the dashboard's and the API's) counts exactly those, all imported."""
+    (services/clocks/overdue.py, the dashboard's and the API's) counts exactly those, all imported."""
     from hotline.models.types import utcnow
-    from hotline.services import overdue
+    from hotline.services.clocks import overdue
 
     expected = nyc_expectations(nyc_sample)
     now = utcnow()

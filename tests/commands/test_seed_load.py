@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.models import Category, Department, RoutingOutcome, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services.report_figures import local_day, timezone
+from hotline.services.reporting.report_figures import local_day, timezone
 
 TICKETS = 2000
 DAYS = 60

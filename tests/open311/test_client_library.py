@@ -24,8 +24,8 @@ from werkzeug.serving import make_server
 
 from hotline.extensions import db
 from hotline.models import Ticket
-from hotline.services import tickets
-from hotline.services.users import issue_token
+from hotline.services.accounts.users import issue_token
+from hotline.services.ticketing import tickets
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Ticket, TicketEvent
-from hotline.services import listing, merging, ratelimit, tickets
-from hotline.services.users import issue_token
+from hotline.services.accounts.users import issue_token
+from hotline.services.platform import listing, ratelimit
+from hotline.services.ticketing import merging, tickets
 from tests import factories
 
 BASE = "/open311/v2"

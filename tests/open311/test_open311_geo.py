@@ -69,7 +69,7 @@ def test_a_point_outside_the_city_is_400_and_files_nothing(client, city, valid, 
 def test_an_open311_client_sends_lat_long_and_reads_them_back(city, live_server, filer):  # noqa: F811
     from georeport import GeoReport
 
-    from hotline.services.users import issue_token
+    from hotline.services.accounts.users import issue_token
 
     geo_city.load()
     sent = filer.create_request(

@@ -6,7 +6,7 @@ import flask_babel
 import pytest
 from flask import g, request_started
 
-from hotline.services import queueing
+from hotline.services.platform import queueing
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.models import Status
-from hotline.services import deadlines, merging, tickets
+from hotline.services.ticketing import deadlines, merging, tickets
 from tests import factories
 
 EN = {"Accept-Language": "en"}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.services import calendar
+from hotline.services.clocks import calendar
 from hotline.services.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

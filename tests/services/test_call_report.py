@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Call, Role
-from hotline.services import calls
-from hotline.services.call_report import call_report
+from hotline.services.citizens import calls
+from hotline.services.reporting.call_report import call_report
 from tests import factories
 from tests.call_log import RANGE, build_known_log, s
 

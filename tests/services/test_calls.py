@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from hotline.extensions import db
 from hotline.models import Call, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import calls
+from hotline.services.citizens import calls
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
 from tests import factories
 
@@ -311,7 +311,7 @@ class TestVoicemail:
         assert result.call.transcription == "A tree fell on the road."
 
     def test_the_description_fits_the_limit(self, city):
-        from hotline.services.tickets import DESCRIPTION_MAX
+        from hotline.services.ticketing.tickets import DESCRIPTION_MAX
 
         logged("CA1")
         calls.record_voicemail("CA1", RECORDING, 20)

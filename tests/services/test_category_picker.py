@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from hotline.extensions import db
-from hotline.services import category_picker
+from hotline.services.city import category_picker
 from tests import factories
 
 

@@ -19,8 +19,10 @@ from hotline.extensions import db
 from hotline.models import OutboundMessage, SlaPolicy, Status, Ticket, TicketContact, TicketEvent, ViewRecord
 from hotline.models.audit import ViewChannel
 from hotline.models.types import utcnow
-from hotline.services import citizen_contact, deadlines, policies, sla, tickets
+from hotline.services.citizens import citizen_contact
+from hotline.services.clocks import policies, sla
 from hotline.services.errors import InvalidInput
+from hotline.services.ticketing import deadlines, tickets
 from tests import factories, fake_twilio
 
 STAFF_PHONE = "+8613900139000"

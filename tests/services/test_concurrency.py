@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket, TicketEvent, User
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 
 

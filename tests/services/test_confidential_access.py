@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Role, Status, Ticket
-from hotline.services import access, tickets
+from hotline.services.accounts import access
 from hotline.services.errors import NotFound
+from hotline.services.ticketing import tickets
 from tests import factories
 
 

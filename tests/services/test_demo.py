@@ -11,11 +11,13 @@ import phonenumbers
 import pytest
 from sqlalchemy import func, select
 
+from hotline.demo import demo
 from hotline.extensions import db
 from hotline.models import Category, Department, District, Role, Status, Ticket, TicketCounter, TicketEvent, User
 from hotline.models.types import utcnow
-from hotline.services import demo, reports, users
+from hotline.services.accounts import users
 from hotline.services.errors import Conflict
+from hotline.services.reporting import reports
 from tests import factories
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -278,7 +280,7 @@ def test_the_shipped_data_files():
 
 
 def test_the_demo_city_has_someone_on_duty_out_of_hours_in_every_unit():
-    from hotline.services import duty
+    from hotline.services.city import duty
 
     demo.seed_demo(ticket_count=0)
     saturday_noon = datetime(2026, 12, 5, 4, tzinfo=UTC)  # 12:00 in Beijing
@@ -295,7 +297,7 @@ def test_the_demo_city_has_a_unit_tree_with_tickets_sent_down():
     """Units in a tree (issue 17): districts, streets, a community; leads and handlers; tickets
     sent down, one reply waiting for the district's review."""
     from hotline.models import TicketHold
-    from hotline.services import lifecycle, tree
+    from hotline.services.ticketing import lifecycle, tree
 
     demo.seed_demo()
     units = {d.code: d for d in db.session.scalars(select(Department)).all()}

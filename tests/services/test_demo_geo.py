@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from hotline.demo import demo
 from hotline.extensions import db
 from hotline.models import DistrictArea, Place, Ticket
-from hotline.services import demo, geo
+from hotline.services.city import geo
 
 
 def test_the_demo_city_ships_a_geography_and_its_tickets_have_points():

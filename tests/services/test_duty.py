@@ -19,8 +19,10 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import DutyAlert, DutyPattern, DutyShift, Notice, OutboundMessage, Role, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import duty, notices, outbox, tickets
-from hotline.services.calendar import forget_cached_calendar, work_calendar
+from hotline.services.citizens import outbox
+from hotline.services.city import duty
+from hotline.services.clocks.calendar import forget_cached_calendar, work_calendar
+from hotline.services.ticketing import notices, tickets
 from tests import factories, fake_twilio
 
 BEIJING = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from hotline.services.export_cells import CsvWriter, neutral, restored, xlsx_cell
+from hotline.services.platform.export_cells import CsvWriter, neutral, restored, xlsx_cell
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

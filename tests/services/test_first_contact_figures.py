@@ -13,7 +13,8 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Ticket
 from hotline.models.types import utcnow
-from hotline.services import report_figures, reports, tickets
+from hotline.services.reporting import report_figures, reports
+from hotline.services.ticketing import tickets
 from tests import factories
 
 # Minutes from dispatch to the first contact; None: never contacted.
@@ -76,7 +77,7 @@ def test_the_api_report_carries_them(contacted, api, city):
 
 def test_a_contact_recorded_today_moves_the_figures(city):
     ticket = tickets.accept(city.roads_staff, factories.make_routed_ticket(city.operator))
-    from hotline.services import citizen_contact
+    from hotline.services.citizens import citizen_contact
 
     citizen_contact.record_contact(city.roads_staff, ticket, "reached", "已联系")
     report_figures.refresh_dirty()

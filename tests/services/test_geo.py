@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import DistrictArea, Place, Ticket
-from hotline.services import geo, geo_files
+from hotline.services.city import geo, geo_files
 from hotline.services.errors import InvalidInput
 from tests import factories, geo_city
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from hotline.services import hotspot_clustering, textmodel
+from hotline.services.dispatch import textmodel
+from hotline.services.hotspot_detection import hotspot_clustering
 from tests.services.test_hotspots import LAMPS, NOISE, UNRELATED, WATER
 
 TEXTS = NOISE + LAMPS + WATER + UNRELATED + ["Street light broken on Main St, 3 nights", "main st street light"]

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.models import Hotspot, HotspotStatus, HotspotTicket, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import hotspot_clustering, hotspots
 from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.services.hotspot_detection import hotspot_clustering, hotspots
 from tests import factories
 
 NOISE = [

@@ -1,4 +1,4 @@
-"""Importing ticket history from CSV (services/importing.py): reading rows, times, statuses,
+"""Importing ticket history from CSV (services/history_import/importing.py): reading rows, times, statuses,
 reference data, refusals with line numbers, re-runs, and what imported tickets do not trigger."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, Notice, OutboundMessage, Status, Ticket, TicketEvent
-from hotline.services import deadlines, importing, recovery, survey, tickets
-from hotline.services.import_mapping import (
+from hotline.services.citizens import survey
+from hotline.services.history_import import importing
+from hotline.services.history_import.import_mapping import (
     Mapping,
     MappingError,
     build_mapping,
@@ -23,6 +24,7 @@ from hotline.services.import_mapping import (
     source_from_file,
     ticket_number,
 )
+from hotline.services.ticketing import deadlines, recovery, tickets
 
 HEADER = ["Ref", "Opened", "Finished", "Deadline", "Office", "Office name", "Topic", "Subtopic", "State", "Area"]
 COLUMNS = "id=Ref,created=Opened,closed=Finished,due=Deadline,department=Office,department_name=Office name,"

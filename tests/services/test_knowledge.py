@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Article, ArticleUse, ArticleVersion, Status, Ticket, VersionState
-from hotline.services import knowledge, knowledge_index, tickets
 from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.services.knowledge_base import knowledge, knowledge_index
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.knowledge_factories import make_article, make_city_articles, text
 
@@ -372,7 +373,7 @@ class TestAnsweringWithAnArticle:
 
 
 def test_the_demo_city_has_articles_to_answer_with():
-    from hotline.services import demo
+    from hotline.demo import demo
 
     demo.seed_demo(ticket_count=5)
     articles = list(db.session.scalars(select(Article)))

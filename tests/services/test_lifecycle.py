@@ -1,4 +1,4 @@
-"""The lifecycle table (`services/lifecycle.py`) is what the rest reads: every action is taken
+"""The lifecycle table (`services/ticketing/lifecycle.py`) is what the rest reads: every action is taken
 by a route (or a job), each route has a row in the authorisation matrix, each event a label on
 the timeline in both languages; the page's action cards and the API's `actions` come from it;
 and nothing but the lifecycle module writes a ticket's state."""
@@ -15,9 +15,9 @@ from flask_babel import force_locale
 
 from hotline.labels import EVENT_LABELS
 from hotline.models import Role, Status
-from hotline.services import assists, deadlines, lifecycle, tickets
 from hotline.services.errors import Conflict, PermissionDenied
-from hotline.services.lifecycle import ACTIONS
+from hotline.services.ticketing import assists, deadlines, lifecycle, tickets
+from hotline.services.ticketing.lifecycle import ACTIONS
 from tests import factories
 from tests.test_authorization_matrix import DEPARTMENTS, MATRIX
 
@@ -78,7 +78,7 @@ class TestTheTable:
             if path.name != "lifecycle.py" and write.search(path.read_text(encoding="utf-8"))
         ]
         assert writers == []
-        assert write.search((PACKAGE / "services" / "lifecycle.py").read_text(encoding="utf-8"))
+        assert write.search((PACKAGE / "services" / "ticketing" / "lifecycle.py").read_text(encoding="utf-8"))
 
     def test_derived_data_is_kept_in_step_by_calls_not_by_listeners_on_the_session(self):
         hooks = re.compile(r"(listens_for|event\.listen)\(\s*(Session|db\.session|scoped_session)")

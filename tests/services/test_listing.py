@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from hotline.extensions import db
 from hotline.models import Ticket
-from hotline.services import listing
+from hotline.services.platform import listing
 from tests import factories
 
 

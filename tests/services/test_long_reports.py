@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import ReportPeriodFact, ReportState, Status
-from hotline.services import derived, report_figures, reports
+from hotline.services.reporting import report_figures, reports
+from hotline.services.ticketing import derived
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

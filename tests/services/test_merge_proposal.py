@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hotline.extensions import db
-from hotline.services import merge_proposal, tickets
+from hotline.services.ticketing import merge_proposal, tickets
 from tests import factories
 
 

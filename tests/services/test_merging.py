@@ -4,8 +4,9 @@ import pytest
 
 from hotline.extensions import db
 from hotline.models import Status
-from hotline.services import merging, reports, tickets
 from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.services.reporting import reports
+from hotline.services.ticketing import merging, tickets
 from tests import factories
 
 

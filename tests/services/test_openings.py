@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 import hotline
 from hotline import labels
+from hotline.demo import demo
 from hotline.extensions import db
 from hotline.models import (
     CHANNELS,
@@ -26,15 +27,18 @@ from hotline.models import (
     TicketEvent,
     TicketSearch,
 )
-from hotline.services import calls, demo, hotspots, importing, intake
+from hotline.services.accounts.users import issue_token
+from hotline.services.citizens import calls
 from hotline.services.errors import InvalidInput
-from hotline.services.import_mapping import build_mapping
-from hotline.services.users import issue_token
+from hotline.services.history_import import importing
+from hotline.services.history_import.import_mapping import build_mapping
+from hotline.services.hotspot_detection import hotspots
+from hotline.services.ticketing import intake
 from tests import factories, fake_twilio
 from tests.workers import run_burst_worker
 
 PACKAGE = Path(hotline.__file__).parent
-ONE_MODULE = PACKAGE / "services" / "intake.py"
+ONE_MODULE = PACKAGE / "services" / "ticketing" / "intake.py"
 
 
 # Calls about one place, alike enough to make a hotspot.

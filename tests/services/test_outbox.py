@@ -17,8 +17,9 @@ from hotline import labels
 from hotline.extensions import db
 from hotline.models import Caller, OutboundMessage, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import citizen_sms, outbox, recovery, senders, tickets
+from hotline.services.citizens import citizen_sms, outbox, senders
 from hotline.services.errors import Conflict
+from hotline.services.ticketing import recovery, tickets
 from tests import factories, fake_twilio
 
 Message = OutboundMessage
@@ -87,7 +88,7 @@ class TestWithoutTwilio:
 
 class TestWhatIsQueued:
     def test_callers_of_merged_duplicates_are_told_with_the_parent(self, city, twilio):
-        from hotline.services import merging
+        from hotline.services.ticketing import merging
 
         parent = factories.make_routed_ticket(city.operator)
         child = factories.make_ticket(city.operator, caller_phone="13900139000")

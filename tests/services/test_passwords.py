@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from flask_babel import force_locale
 
+from hotline.demo.demo import DEMO_PASSWORD
 from hotline.extensions import db
 from hotline.models import Role
-from hotline.services import passwords, users
-from hotline.services.demo import DEMO_PASSWORD
+from hotline.services.accounts import passwords, users
+from hotline.services.accounts.users import authenticate
 from hotline.services.errors import InvalidInput
-from hotline.services.users import authenticate
 from tests import factories
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.services.phones import mask_phones_in_text
+from hotline.services.citizens.phones import mask_phones_in_text
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import pytest
 
+from hotline.services.citizens.phones import display_phone, mask_phone, normalise_phone
 from hotline.services.errors import InvalidInput
-from hotline.services.phones import display_phone, mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(

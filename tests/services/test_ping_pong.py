@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Status, TicketEvent
-from hotline.services import ping_pong, reports, returns, tickets
+from hotline.services.dispatch import ping_pong
 from hotline.services.errors import InvalidInput
+from hotline.services.reporting import reports
+from hotline.services.ticketing import returns, tickets
 from tests import factories
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from redis import Redis
 
-from hotline.services import ratelimit
-from hotline.services.ratelimit import Limit
+from hotline.services.platform import ratelimit
+from hotline.services.platform.ratelimit import Limit
 
 LIMIT = Limit("test-limit", 3, 60)
 T0 = 1_800_000_000.0  # a window boundary: 1_800_000_000 is a multiple of 60

@@ -14,8 +14,9 @@ from sqlalchemy import delete, func, select
 
 from hotline.extensions import db
 from hotline.models import ReportDirtyDay, ReportFact, RoutingOutcome, Status, Ticket
-from hotline.services import report_figures, reports, tickets
-from hotline.services.report_figures import Tally, TicketFigures
+from hotline.services.reporting import report_figures, reports
+from hotline.services.reporting.report_figures import Tally, TicketFigures
+from hotline.services.ticketing import tickets
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -250,7 +251,7 @@ def test_a_change_made_while_a_day_is_refreshed_is_refreshed_again(city, monkeyp
 
 
 def test_the_red_sweep_marks_the_day_of_a_ticket_it_did_not_otherwise_touch(city):
-    from hotline.services import deadlines
+    from hotline.services.ticketing import deadlines
 
     ticket = factories.make_routed_ticket(city.operator)
     report_figures.refresh_dirty()

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hotline.extensions import db
 from hotline.models import Status
-from hotline.services import reports
+from hotline.services.reporting import reports
 from tests import factories
 
 TZ = "Asia/Shanghai"

@@ -12,7 +12,9 @@ from sqlalchemy import event, func, select, update
 
 from hotline.extensions import db
 from hotline.models import SlaPolicy, Status, Ticket, TicketAssist, TicketEvent
-from hotline.services import routing, sla, tickets
+from hotline.services.clocks import sla
+from hotline.services.dispatch import routing
+from hotline.services.ticketing import tickets
 from tests import factories
 
 
@@ -193,7 +195,7 @@ def test_the_jobs_time_running_out_ends_the_batch(city, mixed: list[int], monkey
 
 
 def test_the_warm_up_loads_the_calendar_at_most_every_half_minute(app, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline.services import calendar
+    from hotline.services.clocks import calendar
     from hotline.tasks import routing as jobs
 
     loads = []
@@ -208,7 +210,7 @@ def test_the_warm_up_loads_the_calendar_at_most_every_half_minute(app, monkeypat
 
 
 def test_a_failing_warm_up_does_not_stop_the_worker(app, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline.services import calendar
+    from hotline.services.clocks import calendar
     from hotline.tasks import routing as jobs
 
     def broken():

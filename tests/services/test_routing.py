@@ -11,8 +11,10 @@ from sqlalchemy import select
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import ReturnRequest, RoutingOutcome, Status, TicketAssist
-from hotline.services import access, assists, returns, routing, tickets
+from hotline.services.accounts import access
+from hotline.services.dispatch import routing
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
+from hotline.services.ticketing import assists, returns, tickets
 from tests import factories
 
 
@@ -181,7 +183,7 @@ class TestReassignAndReturn:
 def test_misrouting_report_counts_against_the_routing(city):
     from datetime import date
 
-    from hotline.services import reports
+    from hotline.services.reporting import reports
 
     made = rule(category="potholes", department="roads", name="坑洼规则")
     kept = factories.make_routed_ticket(city.operator)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.models import OutboundMessage
 from hotline.models.types import utcnow
-from hotline.services.row_inserts import insert_row, insert_rows
+from hotline.services.platform.row_inserts import insert_row, insert_rows
 
 VALUES = {"kind": "created", "to": "+8613800138000", "body": "您的诉求已受理。", "status": "queued"}
 

@@ -10,10 +10,11 @@ from sqlalchemy import func, select, text
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket, TicketSearch
-from hotline.services import assists, derived, merging, search_index, ticket_search, tickets
 from hotline.services.errors import InvalidInput
-from hotline.services.search_index import parse_query, prepare, snippet, tokens
-from hotline.services.ticket_search import Filters, filters_from, search
+from hotline.services.search import search_index, ticket_search
+from hotline.services.search.search_index import parse_query, prepare, snippet, tokens
+from hotline.services.search.ticket_search import Filters, filters_from, search
+from hotline.services.ticketing import assists, derived, merging, tickets
 from tests import factories
 
 # --- text preparation ------------------------------------------------------------------------
@@ -465,7 +466,7 @@ def _documents() -> dict[int, str]:
 def test_a_full_reindex_writes_exactly_the_documents_kept_in_step(city, make):
     """Every kind of worded event, written by the services (the in-step path), then the whole
     index rebuilt from plain rows (the bulk path): the same documents, the same results."""
-    from hotline.services.transition import record_event
+    from hotline.services.ticketing.transition import record_event
 
     make("楼下烧烤店深夜噪音扰民，影响休息。")
     routed = tickets.route(make("路灯不亮", address="东城区幸福路 88 号").id)

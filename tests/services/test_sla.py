@@ -11,9 +11,10 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, Notice, SlaPolicy, Status
 from hotline.models.types import utcnow
-from hotline.services import deadlines, sla, tickets
-from hotline.services.calendar import work_calendar
+from hotline.services.clocks import sla
+from hotline.services.clocks.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
+from hotline.services.ticketing import deadlines, tickets
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -190,7 +191,7 @@ class TestUrgingAndSweep:
 
     def test_notices_wait_for_office_hours(self, city):
         night = datetime(2026, 11, 25, 23, 0, tzinfo=SHANGHAI)
-        from hotline.services import notices
+        from hotline.services.ticketing import notices
 
         notice = notices.notify("test", "body", night, department_id=city.roads.id)
         db.session.commit()

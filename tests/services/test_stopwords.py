@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.services import hotspot_clustering, knowledge_index, stopwords
+from hotline.services.hotspot_detection import hotspot_clustering
+from hotline.services.knowledge_base import knowledge_index
+from hotline.services.search import stopwords
 
 
 def test_both_features_read_one_list() -> None:

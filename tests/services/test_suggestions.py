@@ -22,8 +22,9 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Role, RoutingClassifier, Status, TicketEvent
-from hotline.services import suggestions, textmodel, tickets
-from hotline.services.queueing import TRAIN_NOW_ID, enqueue_training
+from hotline.services.dispatch import suggestions, textmodel
+from hotline.services.platform.queueing import TRAIN_NOW_ID, enqueue_training
+from hotline.services.ticketing import tickets
 from hotline.tasks.schedule import BY_NAME, ensure, next_training_time
 from hotline.tasks.suggestions import scheduled_training, train_suggestions
 from tests import factories
@@ -354,7 +355,7 @@ def test_a_model_trained_with_another_segmenter_is_retrained_at_a_workers_start(
 def test_one_segmenter_rjieba_for_the_model_the_hotspots_and_the_knowledge_base():
     """jieba (no release since 2020) is never loaded: rjieba segments everywhere."""
     code = (
-        "from hotline.services import hotspot_clustering, knowledge_index, textmodel; "
+        "from hotline.services.dispatch import textmodel; from hotline.services.hotspot_detection import hotspot_clustering; from hotline.services.knowledge_base import knowledge_index; "
         "textmodel.words('人民路停水'); list(hotspot_clustering.tokenised(['人民路停水'])); "
         "knowledge_index.terms('社保卡补办')"
     )
@@ -414,7 +415,7 @@ def test_web_processes_do_not_load_the_learning_libraries():
     """Creating the app must not import scikit-learn or the segmenter: only suggesting does."""
     code = (
         "from hotline import create_app; from config import TestingConfig; "
-        "app = create_app(TestingConfig()); import hotline.services.suggestions, hotline.tasks.suggestions"
+        "app = create_app(TestingConfig()); import hotline.services.dispatch.suggestions, hotline.tasks.suggestions"
     )
     assert _loaded_by(code, ("sklearn", "rjieba", "jieba", "scipy")) == []
 

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Notice, Role, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import survey, tickets
+from hotline.services.citizens import survey
 from hotline.services.errors import Conflict, InvalidInput
+from hotline.services.ticketing import tickets
 from hotline.tasks import schedule
 from hotline.tasks import sweep as sweep_task
 from tests import factories

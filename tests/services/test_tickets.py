@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db, jobs
 from hotline.models import Status, Ticket, TicketEvent
-from hotline.services import tickets
 from hotline.services.errors import Conflict, InvalidInput, PermissionDenied
+from hotline.services.ticketing import tickets
 from tests import factories
 
 
@@ -206,7 +206,7 @@ class TestTransitions:
 
 
 def test_each_transition_bumps_the_version_once(city):
-    from hotline.services import calendar
+    from hotline.services.clocks import calendar
 
     calendar.forget_cached_calendar()  # a cold cache queries mid-transition
     ticket = factories.make_ticket(city.operator)

@@ -10,8 +10,9 @@ import pytest
 from hotline.extensions import db
 from hotline.models import HoldOutcome, Status, TicketHold
 from hotline.models.types import utcnow
-from hotline.services import access, lifecycle, tickets, tree
+from hotline.services.accounts import access
 from hotline.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.services.ticketing import lifecycle, tickets, tree
 from tests import factories
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.models import Ticket
 from hotline.models.types import utcnow
-from hotline.services import report_figures, reports, tickets, tree
-from hotline.services.report_figures import local_day, timezone
-from hotline.services.reports import department_subtree, departments_to_level
+from hotline.services.reporting import report_figures, reports
+from hotline.services.reporting.report_figures import local_day, timezone
+from hotline.services.reporting.reports import department_subtree, departments_to_level
+from hotline.services.ticketing import tickets, tree
 from tests import factories
 
 

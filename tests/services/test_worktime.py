@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.services.worktime import WorkCalendar, parse_office_hours
+from hotline.services.clocks.worktime import WorkCalendar, parse_office_hours
 
 
 def package_or_weekdays(day: date) -> bool:

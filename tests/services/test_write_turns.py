@@ -9,7 +9,7 @@ import time
 import pytest
 
 from hotline.extensions import db
-from hotline.services import write_turns
+from hotline.services.platform import write_turns
 
 HOLDER = """
 import fcntl, os, sys, time

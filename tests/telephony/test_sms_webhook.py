@@ -18,7 +18,8 @@ from twilio.request_validator import RequestValidator
 
 from hotline.extensions import db
 from hotline.models import Call, Caller, InboundMessage, Notice, OutboundMessage, Status, Ticket, TicketEvent
-from hotline.services import deadlines, outbox, tickets
+from hotline.services.citizens import outbox
+from hotline.services.ticketing import deadlines, tickets
 from hotline.telephony import signature
 from tests import factories, fake_twilio
 

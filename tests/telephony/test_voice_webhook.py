@@ -20,8 +20,8 @@ from twilio.request_validator import RequestValidator
 
 from hotline.extensions import db
 from hotline.models import Call, OutboundMessage, Status, Ticket, TicketEvent
-from hotline.services import calls
-from hotline.services.call_report import call_report
+from hotline.services.citizens import calls
+from hotline.services.reporting.call_report import call_report
 
 TOKEN = "voice-test-auth-token-0123456789"
 PHONE = "+8613800138000"

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.services import derived, report_figures, tickets
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing import derived, tickets
 from tests import factories
 
 # A custom week in the past, and the week before it (the previous period of the same length).

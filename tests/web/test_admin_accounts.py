@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Role, RoleChange, RoleChangeAction, User
-from hotline.services import passwords, users
+from hotline.services.accounts import passwords, users
 from hotline.services.errors import PermissionDenied
 from tests import factories
 from tests.web.conftest import text_of

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Role, RoleChange, User
-from hotline.services import users
+from hotline.services.accounts import users
 from hotline.services.errors import InvalidInput, PermissionDenied
 from tests import factories
 from tests.web.conftest import text_of

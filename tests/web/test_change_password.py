@@ -1,13 +1,13 @@
 """`/account/password`: a signed-in user changes their own password, under the password policy
-(`services.passwords`), with the current one first and the new one typed twice."""
+(`services.accounts.passwords`), with the current one first and the new one typed twice."""
 
 from __future__ import annotations
 
 import pytest
 
+from hotline.demo.demo import DEMO_PASSWORD
 from hotline.models import Role
-from hotline.services.demo import DEMO_PASSWORD
-from hotline.services.users import authenticate
+from hotline.services.accounts.users import authenticate
 from tests import factories
 from tests.web.conftest import text_of
 

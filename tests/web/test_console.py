@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Call, Ticket
 from hotline.models.types import utcnow
-from hotline.services import calls
+from hotline.services.citizens import calls
 from tests import factories
 from tests.web.conftest import text_of
 

@@ -7,7 +7,7 @@ import pytest
 from hotline.extensions import db
 from hotline.models import Notice, Status
 from hotline.models.types import utcnow
-from hotline.services import deadlines, tickets
+from hotline.services.ticketing import deadlines, tickets
 from tests import factories
 from tests.web.conftest import reload, text_of, version_on_page
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from hotline.extensions import db
 from hotline.models import Status
 from hotline.models.types import utcnow
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.web.conftest import reload, text_of
 
@@ -67,7 +67,7 @@ def _card(html: str, number: str) -> str:
 
 
 def test_the_desk_shows_the_suggested_department_with_its_confidence(login, city, monkeypatch):
-    from hotline.services import suggestions
+    from hotline.services.dispatch import suggestions
 
     def fake(text, limit=3):
         return [suggestions.Suggestion("water", 0.82), suggestions.Suggestion("nowhere", 0.1)]
@@ -83,7 +83,7 @@ def test_the_desk_shows_the_suggested_department_with_its_confidence(login, city
 
 
 def test_the_desk_works_when_the_model_fails(login, city, monkeypatch):
-    from hotline.services import suggestions
+    from hotline.services.dispatch import suggestions
 
     def broken(*args, **kwargs):
         raise RuntimeError("model file missing")

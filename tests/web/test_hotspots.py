@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Hotspot, HotspotStatus, Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import hotspots
+from hotline.services.hotspot_detection import hotspots
 from tests.services.test_hotspots import LAMPS, NOISE, log
 from tests.web.conftest import text_of, ticket_count
 

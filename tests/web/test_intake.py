@@ -1,6 +1,6 @@
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.web.conftest import text_of, ticket_count
 
@@ -47,7 +47,7 @@ def test_happy_path_creates_the_ticket_and_goes_to_its_page(login, city):
 
 
 def test_operator_is_told_when_routing_is_delayed(login, city, monkeypatch):
-    from hotline.services import queueing
+    from hotline.services.platform import queueing
 
     client = login(city.operator)
     monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: False)  # Redis down

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import Article, ArticleUse, Status, Ticket, VersionState
-from hotline.services import knowledge, tickets
+from hotline.services.knowledge_base import knowledge
+from hotline.services.ticketing import tickets
 from tests.knowledge_factories import make_article, make_city_articles
 from tests.web.conftest import text_of, ticket_count
 

@@ -52,7 +52,7 @@ def test_service_messages_are_translated(login, city):
 
 def test_every_page_renders_in_both_languages(login, city):
     """Translations go through %-formatting in templates: a stray % in one breaks the page."""
-    from hotline.services import tickets
+    from hotline.services.ticketing import tickets
 
     routed = factories.make_routed_ticket(city.operator)
     tickets.add_note(city.roads_staff, routed, "备注")
@@ -88,7 +88,9 @@ def test_the_new_pages_render_in_both_languages(login, city, monkeypatch):
     from datetime import timedelta
 
     from hotline.models.types import utcnow
-    from hotline.services import deadlines, merging, policies, returns, routing, suggestions, tickets
+    from hotline.services.clocks import policies
+    from hotline.services.dispatch import routing, suggestions
+    from hotline.services.ticketing import deadlines, merging, returns, tickets
     from hotline.web import admin_calendar
 
     rule = routing.save_rule(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import OutboundMessage
-from hotline.services import outbox
+from hotline.services.citizens import outbox
 from tests import factories, fake_twilio
 from tests.web.conftest import text_of
 

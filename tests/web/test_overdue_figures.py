@@ -1,4 +1,4 @@
-"""One definition of "overdue now" (services/overdue.py): the dashboard's headline figure, the
+"""One definition of "overdue now" (services/clocks/overdue.py): the dashboard's headline figure, the
 overdue list (督办) and the reports API count the same tickets, built here around the edges:
 a deadline exactly now, a clock paused before and after its deadline, an extension, a merged
 duplicate, a missed accept deadline, a returned ticket, an old ticket, an imported one. Imported
@@ -14,8 +14,10 @@ from pathlib import Path
 from hotline.extensions import db
 from hotline.models import Status, Ticket
 from hotline.models.types import utcnow
-from hotline.services import deadlines, importing, merging, overdue, tickets
-from hotline.services.import_mapping import build_mapping
+from hotline.services.clocks import overdue
+from hotline.services.history_import import importing
+from hotline.services.history_import.import_mapping import build_mapping
+from hotline.services.ticketing import deadlines, merging, tickets
 from tests import factories
 from tests.web.conftest import text_of
 

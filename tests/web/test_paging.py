@@ -12,7 +12,7 @@ import pytest
 from hotline.extensions import db
 from hotline.models import Status, TicketAssist
 from hotline.models.types import utcnow
-from hotline.services import listing
+from hotline.services.platform import listing
 from hotline.web import tickets as ticket_pages
 from tests import factories
 from tests.web.conftest import text_of

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import SlaPolicy
-from hotline.services import policies, sla
+from hotline.services.clocks import policies, sla
 from tests import factories
 from tests.web.conftest import text_of
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import SlaPolicy
-from hotline.services import policies, sla
-from hotline.services.calendar import work_calendar
+from hotline.services.clocks import policies, sla
+from hotline.services.clocks.calendar import work_calendar
+from hotline.services.clocks.worktime import WorkCalendar
 from hotline.services.errors import InvalidInput
-from hotline.services.worktime import WorkCalendar
 from tests.web.conftest import text_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

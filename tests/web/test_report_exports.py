@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from hotline.extensions import db
-from hotline.services import report_figures, reports
+from hotline.services.reporting import report_figures, reports
 from hotline.web import report_exports, report_views
 from tests import factories
 from tests.web.conftest import text_of

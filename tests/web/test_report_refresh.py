@@ -13,7 +13,8 @@ from rq import Queue
 
 from hotline.extensions import db
 from hotline.models.types import utcnow
-from hotline.services import report_figures, tickets
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing import tickets
 from hotline.tasks import schedule
 from tests import factories
 from tests.web.conftest import text_of

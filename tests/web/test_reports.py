@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from hotline.services import report_figures, reports, tickets
+from hotline.services.reporting import report_figures, reports
+from hotline.services.ticketing import tickets
 from hotline.web import report_params, report_views
 from tests import factories
 from tests.web.conftest import text_of
@@ -233,7 +234,7 @@ def _misrouting_row(html: str, table: str, key: str) -> list[str]:
 
 
 def test_misrouting_per_rule_and_per_category(login, city):
-    from hotline.services import routing
+    from hotline.services.dispatch import routing
 
     rule = routing.save_rule({"priority": 1, "name": "坑洼归水务", "keywords": ["坑"], "department": "water"})
     returned = factories.make_routed_ticket(city.operator, description="路上有个坑")  # the rule sends it to water

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from hotline.extensions import db
 from hotline.models import RoutingRule
-from hotline.services import routing
+from hotline.services.dispatch import routing
 from tests import factories
 from tests.web.conftest import text_of
 

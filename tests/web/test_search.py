@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from hotline.models import Role
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.web.conftest import text_of
 
 
 @pytest.fixture(autouse=True)
 def _no_routing_queue(monkeypatch):
-    from hotline.services import queueing
+    from hotline.services.platform import queueing
 
     monkeypatch.setattr(queueing, "enqueue_intake", lambda ticket_id: False)
 

@@ -11,7 +11,7 @@ from redis import Redis
 import config
 from hotline.extensions import db, jobs
 from hotline.security import CSP
-from hotline.services import login_throttle
+from hotline.services.accounts import login_throttle
 from tests import factories
 from tests.conftest import need_service
 from tests.web.conftest import text_of

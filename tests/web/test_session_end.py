@@ -15,7 +15,7 @@ from hotline.extensions import db
 from hotline.models import LoginSession, User
 from hotline.models.types import utcnow
 from hotline.models.user import digest_of
-from hotline.services import login_sessions, users
+from hotline.services.accounts import login_sessions, users
 
 
 def signed_in(client: FlaskClient) -> bool:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Status
 from hotline.models.types import utcnow
-from hotline.services import deadlines, returns, tickets
+from hotline.services.ticketing import deadlines, returns, tickets
 from tests import factories
 from tests.web.conftest import reload, text_of
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from hotline.extensions import db
 from hotline.models import Status, TicketEvent
 from hotline.models.types import utcnow
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.web.conftest import reload, text_of, version_on_page
 
@@ -293,7 +293,7 @@ def test_unknown_return_reason_changes_nothing(login, city):
 
 
 def test_merged_ticket_shows_its_parent_and_the_parent_its_children(login, city):
-    from hotline.services import merging
+    from hotline.services.ticketing import merging
 
     parent = factories.make_routed_ticket(city.operator)
     child = factories.make_routed_ticket(city.operator, category="other", description="同一个坑，再次反映")
@@ -361,7 +361,8 @@ def test_assisting_department_marks_its_part_done(login, city):
 
 
 def test_sla_block_explains_the_deadlines(login, city):
-    from hotline.services import deadlines, policies
+    from hotline.services.clocks import policies
+    from hotline.services.ticketing import deadlines
 
     policies.create_policy(
         city.admin,
@@ -437,7 +438,7 @@ def test_workbench_marks_the_tickets_the_department_assists_on(login, city):
 
 
 def test_timeline_shows_the_citizens_rating(login, city):
-    from hotline.services import survey
+    from hotline.services.citizens import survey
 
     ticket = factories.make_routed_ticket(city.operator)
     tickets.accept(city.roads_staff, ticket)

@@ -16,7 +16,7 @@ from sqlalchemy import select, text, update
 from hotline.extensions import db
 from hotline.models import ApiToken, User
 from hotline.models.types import utcnow
-from hotline.services import users
+from hotline.services.accounts import users
 from hotline.services.errors import InvalidInput, NotFound
 from tests.api.helpers import assert_error
 from tests.web.conftest import text_of

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Role, ViewRecord
-from hotline.services import tickets
+from hotline.services.ticketing import tickets
 from tests import factories
 from tests.web.conftest import text_of
 

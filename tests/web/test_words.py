@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 
 from hotline.extensions import db
 from hotline.models import Status
-from hotline.services import outbox, report_figures, routing, senders
-from hotline.services.transition import record_event
+from hotline.services.citizens import outbox, senders
+from hotline.services.dispatch import routing
+from hotline.services.reporting import report_figures
+from hotline.services.ticketing.transition import record_event
 from hotline.web import admin_calendar
 from tests import factories
 from tests.web.conftest import text_of

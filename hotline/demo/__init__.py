@@ -1,0 +1,1 @@
+"""The demo city and the load generator: data for trying and benchmarking, not the domain."""

@@ -1,0 +1,2 @@
+"""The city's directory: departments, districts, categories, their CSV file and the category
+picker."""

@@ -1,0 +1,1 @@
+"""SLA clocks: the policies, the working calendar and working time, overdue now."""

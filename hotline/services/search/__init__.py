@@ -1,0 +1,1 @@
+"""Full-text search: the index and searching tickets within the searcher's rights."""
