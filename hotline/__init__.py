@@ -9,13 +9,14 @@ from flask_login import current_user
 
 from config import Config, config_from_env
 from hotline import bounds, cookie_session, security
+from hotline.app_class import HotlineFlask
 from hotline.extensions import babel, bootstrap, csrf, db, jobs, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Config | None = None) -> Flask:
-    app = Flask(
+    app = HotlineFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         instance_path=str(ROOT / "instance"),

@@ -17,6 +17,8 @@ from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 
+from hotline import response_headers
+
 
 class CookieSessionInterface(SecureCookieSessionInterface):
     def __init__(self) -> None:
@@ -49,10 +51,10 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 
 def _vary_on_cookie(response: Response) -> None:
     """response.vary.add("Cookie"), without parsing and rewriting the header when there is none yet."""
-    if "Vary" in response.headers:
+    if response_headers.has(response.headers, "vary"):
         response.vary.add("Cookie")
     else:
-        response.headers["Vary"] = "Cookie"
+        response_headers.append(response.headers, (("Vary", "Cookie"),))
 
 
 def init_app(app: Flask) -> None:

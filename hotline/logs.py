@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import inspect
+
+from hotline import response_headers
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
@@ -130,34 +132,125 @@ def _start_request() -> None:
     here = g._get_current_object()
     here.request_started = time.perf_counter()
     incoming = request.environ.get(_REQUEST_ID_ENVIRON, "")
-    here.request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, without building a UUID object per request.
+    here.request_id = incoming if incoming and _SANE_ID.match(incoming) else os.urandom(16).hex()
 
 
 def _finish_request(response: Response) -> Response:
     here = g._get_current_object()
     request_id = getattr(here, "request_id", None)
     if request_id:
-        response.headers[REQUEST_ID_HEADER] = request_id
+        if response_headers.has(response.headers, "x-request-id"):
+            response.headers[REQUEST_ID_HEADER] = request_id
+        else:  # checked by _SANE_ID or made here: no newline, appended as it is
+            response_headers.append(response.headers, ((REQUEST_ID_HEADER, request_id),))
     if request_log.isEnabledFor(logging.INFO):
         started = getattr(here, "request_started", None)
         duration = round((time.perf_counter() - started) * 1000, 1) if started else None
-        method, path, status = request.method, request.path, response.status_code
-        fields = {"method": method, "path": path, "status": status, "duration_ms": duration, "user_id": _user_id()}
-        # The record made as Logger.info makes it, less the search of the stack for the caller
-        # (this function, always): one line per request, so its cost is every request's.
-        record = request_log.makeRecord(
-            request_log.name,
-            logging.INFO,
-            __file__,
-            0,
-            "%s %s %s",
-            (method, path, status),
-            None,
-            "_finish_request",
-            fields,
-        )
-        request_log.handle(record)
+        current = request._get_current_object()
+        method, path, status = current.method, current.path, response.status_code
+        handlers = _json_stream_handlers()
+        if handlers:
+            _write_request_line(handlers, request_id, method, path, status, duration, _user_id())
+        else:
+            fields = {"method": method, "path": path, "status": status, "duration_ms": duration, "user_id": _user_id()}
+            # The record made as Logger.info makes it, less the search of the stack for the
+            # caller (this function, always): any handler, filter or capture sees it as usual.
+            record = request_log.makeRecord(
+                request_log.name,
+                logging.INFO,
+                __file__,
+                0,
+                "%s %s %s",
+                (method, path, status),
+                None,
+                "_finish_request",
+                fields,
+            )
+            request_log.handle(record)
     return response
+
+
+# --- The request line without a LogRecord (issue 15, "Keep": the fixed cost of a request) -----
+# One line per request is every request's cost: a LogRecord (about 20 attributes, the thread
+# and process names), its formatting through the attribute scan and the date formatted anew
+# cost more than the rest of a ping's hooks. When every handler the line would reach is a plain
+# stream handler with the JSON formatter (production: gunicorn.conf.py's, or
+# install_json_handler's), the same line is written to the stream at once, from a template
+# with only its strings encoded; anything else (a capture in tests, a filter, another
+# formatter) gets the record as before. tests/test_logging.py checks that both write the same.
+
+
+def _json_stream_handlers() -> list[logging.StreamHandler] | None:
+    """The handlers `request_log` would call, if each is a stream handler formatting JSON with
+    no filter and none of the loggers on the way filters; else None (the record path)."""
+    handlers: list[logging.StreamHandler] = []
+    logger: logging.Logger | None = request_log
+    while logger is not None:
+        if logger.filters:
+            return None
+        for handler in logger.handlers:
+            if handler.level > logging.INFO:
+                continue
+            if (
+                not isinstance(handler, logging.StreamHandler)
+                or type(handler.formatter) is not JsonFormatter
+                or handler.filters
+            ):
+                return None
+            handlers.append(handler)
+        logger = logger.parent if logger.propagate else None
+    return handlers or None
+
+
+_second: list = [None, ""]  # the last whole second and its ISO form: formatted once a second
+_string = json.encoder.encode_basestring  # a JSON string as the encoder writes it (ensure_ascii=False)
+
+
+def _utc_now_iso() -> str:
+    """datetime.now(UTC).isoformat(timespec="milliseconds"), as the formatter writes `time`."""
+    now = time.time()
+    second = int(now)
+    if _second[0] != second:
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"
+
+
+def _request_line(
+    request_id: str | None, method: str, path: str, status: int, duration: float | None, user_id: int | None
+) -> str:
+    """The request's line exactly as JsonFormatter writes its record: the same keys in the same
+    order, separators and escapes (json's defaults)."""
+    rid = f', "request_id": {_string(request_id)}' if request_id else ""
+    return (
+        f'{{"time": "{_utc_now_iso()}", "level": "INFO", "logger": "{request_log.name}", '
+        f'"message": {_string(f"{method} {path} {status}")}{rid}, "method": {_string(method)}, '
+        f'"path": {_string(path)}, "status": {int(status)}, '
+        f'"duration_ms": {"null" if duration is None else float.__repr__(duration)}, '
+        f'"user_id": {"null" if user_id is None else int(user_id)}}}'
+    )
+
+
+def _write_request_line(
+    handlers: list[logging.StreamHandler],
+    request_id: str | None,
+    method: str,
+    path: str,
+    status: int,
+    duration: float | None,
+    user_id: int | None,
+) -> None:
+    line = _request_line(request_id, method, path, status, duration, user_id)
+    for handler in handlers:
+        handler.acquire()
+        try:
+            stream = handler.stream
+            stream.write(line + handler.terminator)
+            stream.flush()
+        except Exception:  # noqa: BLE001 (as Handler.emit: a broken stream never fails the answer)
+            handler.handleError(logging.makeLogRecord({"msg": line}))
+        finally:
+            handler.release()
 
 
 def _user_id() -> int | None:

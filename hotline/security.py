@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 
+from hotline import response_headers
 from hotline.services.accounts import login_sessions
 
 CSP = "; ".join(
@@ -80,16 +81,22 @@ def _origin(url: str) -> str:
 
 def _add_headers(response: Response) -> Response:
     # What a view set itself stays (Headers.setdefault, one pass instead of one scan per header).
-    present = {name.lower() for name, _value in response.headers}
-    defaults = current_app.extensions.get("hotline_headers", _DEFAULTS)
-    response.headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    headers = response.headers
+    present = response_headers.present(headers)
+    defaults = current_app.extensions.get("hotline_headers", _DEFAULTS)  # geo: the tile server in the CSP
+    missing = [(name, value) for lower, name, value in defaults if lower not in present]
+    current = request._get_current_object()  # the proxy once, not once per attribute
+    if current.is_secure and "strict-transport-security" not in present:
+        missing.append(("Strict-Transport-Security", HSTS))
     # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
     # (the back button after logging out must not show them). Static files stay cacheable.
     # The API's answers (bearer token, no session) carry the same data.
-    if request.endpoint != "static" and (request.path.startswith("/api/") or _signed_in()):
-        response.headers["Cache-Control"] = "no-store"
+    if current.endpoint != "static" and (current.path.startswith("/api/") or _signed_in()):
+        if "cache-control" in present:
+            headers["Cache-Control"] = "no-store"
+        else:
+            missing.append(("Cache-Control", "no-store"))
+    response_headers.append(headers, missing)
     return response
 
 

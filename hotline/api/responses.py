@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app
+from flask.json.provider import DefaultJSONProvider
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = current_app.json.dumps(data, ensure_ascii=False, sort_keys=False)
+    body = _dumps(data, ensure_ascii=False)
     try:
         body.encode()
     except UnicodeEncodeError:  # a lone surrogate from somewhere: escape rather than fail
-        body = current_app.json.dumps(data, ensure_ascii=True, sort_keys=False)
+        body = _dumps(data, ensure_ascii=True)
     return current_app.response_class(body + "\n", status=status, headers=headers, mimetype="application/json")
+
+
+def _dumps(data: Any, ensure_ascii: bool) -> str:
+    """`current_app.json.dumps(data, ensure_ascii=..., sort_keys=False)`, with Flask's provider's
+    encoder made once: json.dumps with options builds one on every call (every API answer)."""
+    provider = current_app.json
+    if isinstance(provider, DefaultJSONProvider):
+        return _encoder(provider.default, ensure_ascii).encode(data)
+    return provider.dumps(data, ensure_ascii=ensure_ascii, sort_keys=False)
+
+
+@lru_cache(maxsize=8)
+def _encoder(default: Callable[[Any], Any], ensure_ascii: bool) -> json.JSONEncoder:
+    # json.dumps's own defaults otherwise (no indent, circular check, NaN allowed); the encoder
+    # keeps no state between calls.
+    return json.JSONEncoder(ensure_ascii=ensure_ascii, sort_keys=False, default=default)
