@@ -34,6 +34,7 @@ from hotline.public.blueprint import bp, expired_pages
 from hotline.services.citizens import phones, web_reports
 from hotline.services.city import geo, geo_maps
 from hotline.services.errors import InvalidInput, InvalidInputs
+from hotline.web import paging
 
 PENDING = "web_report_phone"  # the phone a code was texted to
 PROVED = "web_report_proved"  # {"phone": E.164, "at": ISO time}
@@ -174,8 +175,7 @@ def report_places() -> Response:
 
 @bp.get("/board")
 def board() -> Response:
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    number = paging.page_number()
     entries, more = web_reports.board(number)
     return make_response(render_template("public/board.html", entries=entries, page=number, more=more))
 

@@ -186,8 +186,30 @@ def test_bad_input_gets_every_message_and_stores_nothing(client, city, streetlig
 
 def test_a_number_that_is_no_phone_is_refused_in_chinese(client):
     response = client.post("/report/code", data={"phone": "12"}, headers=ZH)
-    assert response.status_code == 400
+    assert response.status_code == 400 and "这不是可以接收短信的手机号码" in text(response)
+    response = client.post("/report/code", data={"phone": " "}, headers=ZH)
+    assert response.status_code == 400 and "请输入您的手机号码。" in text(response)
     assert db.session.scalars(select(PhoneCode)).first() is None
+
+
+def test_the_forms_need_their_csrf_token(client, app, city, streetlights, twilio, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    forged = client.post("/report/code", data={"phone": PHONE}, headers=EN)
+    assert forged.status_code == 400 and "The form has expired" in text(forged)
+    assert 'name="phone"' in text(forged)  # the report page, not the status page
+    assert db.session.scalars(select(PhoneCode)).first() is None
+    page = client.get("/report", headers=EN).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/report/code", data={"phone": PHONE, "csrf_token": token}, headers=EN)
+    assert response.status_code == 303
+    forged = client.post("/report/verify", data={"code": last_code(twilio)}, headers=EN)
+    assert forged.status_code == 400 and "The form has expired" in text(forged)
+    response = client.post("/report/verify", data={"code": last_code(twilio), "csrf_token": token}, headers=EN)
+    assert response.status_code == 303
+    forged = report(client)
+    assert forged.status_code == 400 and "The form has expired" in text(forged)
+    assert db.session.scalars(select(Ticket)).first() is None
+    assert report(client, csrf_token=token).status_code == 201
 
 
 def test_codes_are_limited_per_phone(client, twilio, app, monkeypatch):

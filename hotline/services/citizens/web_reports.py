@@ -126,10 +126,14 @@ def send_code(raw_phone: str, ip: str, now: datetime | None = None) -> str:
     """Text a new six-digit code to the phone (through the outbox); returns the phone in E.164.
     Earlier codes for the phone stop working. Raises InvalidInput for a number that is no phone,
     Refused when a limit is met."""
+    if not (raw_phone or "").strip():
+        raise InvalidInput(_("Enter your mobile number."), field="phone")
     try:
         phone = phones.normalise_phone(raw_phone)
-    except InvalidInput as error:
-        raise InvalidInput(error.message, field="phone") from None
+    except InvalidInput:
+        raise InvalidInput(
+            _("This is not a phone number we can text. Check it and try again."), field="phone"
+        ) from None
     _check_limit("code-ip", ip)
     _check_limit("code-phone", phone)
     now = now or utcnow()
