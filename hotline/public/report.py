@@ -36,7 +36,7 @@ from hotline.services.city import geo, geo_maps
 from hotline.services.errors import InvalidInput, InvalidInputs
 from hotline.web import paging
 
-PENDING = "web_report_phone"  # the phone a code was texted to
+PENDING = "web_report_phone"  # {"phone": the phone a code was texted to, "browser": the code's secret}
 PROVED = "web_report_proved"  # {"phone": E.164, "at": ISO time}
 
 
@@ -78,6 +78,14 @@ def proved_phone() -> str | None:
     return proof.get("phone")
 
 
+def _pending() -> tuple[str, str] | None:
+    """The phone a code was texted to from this browser, and the code's secret for it."""
+    pending = session.get(PENDING)
+    if isinstance(pending, dict) and isinstance(pending.get("phone"), str) and isinstance(pending.get("browser"), str):
+        return pending["phone"], pending["browser"]
+    return None
+
+
 @bp.get("/report")
 def report() -> Response:
     return _page()
@@ -88,14 +96,14 @@ def report_code() -> Response:
     form = PhoneForm()
     form.validate_on_submit()  # only the CSRF token is checked there, and it was checked already
     try:
-        phone = web_reports.send_code(form.phone.data or "", _ip())
+        phone, browser = web_reports.send_code(form.phone.data or "", _ip())
     except web_reports.Refused as refusal:
         return _refused(refusal, phone_form=form)
     except InvalidInput as error:
         form.phone.errors = [error.message]
         return _page(phone_form=form, code=400)
     session.pop(PROVED, None)
-    session[PENDING] = phone
+    session[PENDING] = {"phone": phone, "browser": browser}
     return redirect(url_for("public.report"), 303)
 
 
@@ -103,12 +111,13 @@ def report_code() -> Response:
 def report_verify() -> Response:
     form = CodeForm()
     form.validate_on_submit()
-    phone = session.get(PENDING)
-    if not phone:  # a stale step (another tab restarted): back to the first step, told why
+    pending = _pending()
+    if pending is None:  # a stale step (another tab restarted): back to the first step, told why
         flash(_("Enter your mobile number first: we text you a code."), "warning")
         return redirect(url_for("public.report"), 303)
     try:
-        web_reports.check_code(phone, form.code.data or "")
+        phone, browser = pending
+        web_reports.check_code(phone, browser, form.code.data or "")
     except web_reports.Refused as refusal:
         form.code.errors = [refusal.message]
         form.code.data = ""
@@ -211,7 +220,7 @@ def _page(
     code: int = 200,
 ) -> Response:
     proved = proved_phone()
-    pending = session.get(PENDING)
+    pending = _pending()
     step = "report" if proved else "code" if pending else "phone"
     if report_form is None and step == "report":
         report_form = _report_form(formdata=None)
@@ -222,7 +231,7 @@ def _page(
             phone_form=phone_form or PhoneForm(formdata=None),
             code_form=code_form or CodeForm(formdata=None),
             form=report_form,
-            masked=phones.mask_phone(proved or pending) if (proved or pending) else None,
+            masked=phones.mask_phone(proved or pending[0]) if (proved or pending) else None,
             map_data=geo_maps.background() if step == "report" else None,
             minutes=web_reports.CODE_MINUTES,
             error=error,

@@ -151,6 +151,19 @@ def test_an_expired_code_is_refused(client, twilio):
     assert response.status_code == 400 and "This code has expired" in text(response)
 
 
+def test_the_code_works_only_in_the_browser_that_asked_for_it(client, app, twilio):
+    client.post("/report/code", data={"phone": PHONE}, headers=EN)
+    code = last_code(twilio)  # whoever reads the outbox (or the phone's screen) has the code
+    other = app.test_client()
+    other.post("/report/code", data={"phone": PHONE}, headers=EN)  # texts a new code, for that browser
+    other_code = last_code(twilio)
+    response = other.post("/report/verify", data={"code": code}, headers=EN)
+    if code != other_code:
+        assert response.status_code == 400 and "This code is not right" in text(response)
+    assert client.post("/report/verify", data={"code": other_code}, headers=EN).status_code == 400
+    assert 'name="description"' not in text(client.get("/report"))
+
+
 def test_a_new_code_replaces_the_old_one(client, twilio):
     client.post("/report/code", data={"phone": PHONE}, headers=EN)
     first = last_code(twilio)

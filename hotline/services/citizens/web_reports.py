@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from hotline.extensions import db
 from hotline.models import Category, Channel, PhoneCode, Status, Ticket, WebReport
@@ -112,9 +112,9 @@ def _check_limit(name: str, key: str) -> None:
 # -- proving a phone ---------------------------------------------------------------------------
 
 
-def _hash(phone: str, code: str) -> str:
+def _hash(phone: str, browser: str, code: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"phone-code:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"phone-code:{phone}:{browser}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def normalise_code(raw: str | None) -> str:
@@ -122,10 +122,12 @@ def normalise_code(raw: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", raw or "").split())
 
 
-def send_code(raw_phone: str, ip: str, now: datetime | None = None) -> str:
-    """Text a new six-digit code to the phone (through the outbox); returns the phone in E.164.
-    Earlier codes for the phone stop working. Raises InvalidInput for a number that is no phone,
-    Refused when a limit is met."""
+def send_code(raw_phone: str, ip: str, now: datetime | None = None) -> tuple[str, str]:
+    """Text a new six-digit code to the phone (through the outbox); returns the phone in E.164
+    and a secret for the browser that asked (kept in its session): the code proves the phone in
+    that browser only, so that whoever reads the outbox cannot use it elsewhere. Earlier codes
+    for the phone stop working. Raises InvalidInput for a number that is no phone, Refused when
+    a limit is met."""
     if not (raw_phone or "").strip():
         raise InvalidInput(_("Enter your mobile number."), field="phone")
     try:
@@ -138,13 +140,14 @@ def send_code(raw_phone: str, ip: str, now: datetime | None = None) -> str:
     _check_limit("code-phone", phone)
     now = now or utcnow()
     code = f"{secrets.randbelow(1_000_000):06d}"
+    browser = secrets.token_urlsafe(16)
     db.session.execute(
         update(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.used_at.is_(None)).values(used_at=now)
     )
     db.session.add(
         PhoneCode(
             phone=phone,
-            code_hash=_hash(phone, code),
+            code_hash=_hash(phone, browser, code),
             created_at=now,
             expires_at=now + timedelta(minutes=CODE_MINUTES),
             tries=0,
@@ -153,12 +156,13 @@ def send_code(raw_phone: str, ip: str, now: datetime | None = None) -> str:
     body = citizen_sms.render("phone_code", citizen_sms.locale_for(phone), code=code, minutes=CODE_MINUTES)
     # queue_message commits the code with its text, then enqueues the sending.
     outbox.queue_message("phone_code", phone, body)
-    return phone
+    return phone, browser
 
 
-def check_code(phone: str, raw_code: str, now: datetime | None = None) -> None:
-    """Prove `phone` with the code texted to it; the code is then used up. Raises Refused for a
-    wrong, expired or used-up code (each wrong try counts)."""
+def check_code(phone: str, browser: str, raw_code: str, now: datetime | None = None) -> None:
+    """Prove `phone` with the code texted to it, in the browser that asked (`browser`, from
+    `send_code`); the code is then used up. Raises Refused for a wrong, expired or used-up code
+    (each wrong try counts)."""
     now = now or utcnow()
     code = normalise_code(raw_code)
     if not (len(code) == 6 and code.isdigit()):
@@ -180,7 +184,7 @@ def check_code(phone: str, raw_code: str, now: datetime | None = None) -> None:
     if counted.rowcount != 1:
         db.session.commit()
         raise Refused(_("Too many wrong tries for this code. Ask for a new one."), field="code")
-    if not hmac.compare_digest(row.code_hash, _hash(phone, code)):
+    if not hmac.compare_digest(row.code_hash, _hash(phone, browser, code)):
         db.session.commit()
         db.session.refresh(row)
         left = max(0, CODE_TRIES - row.tries)
@@ -326,10 +330,6 @@ def board(page: int = 1, per_page: int = BOARD_PAGE) -> tuple[list[BoardEntry], 
         .limit(per_page + 1)
     ).all()
     return [_entry(row) for row in rows[:per_page]], len(rows) > per_page
-
-
-def board_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(WebReport).where(WebReport.public.is_(True))) or 0
 
 
 def _entry(report: WebReport) -> BoardEntry:
