@@ -38,6 +38,7 @@ from hotline.web import paging
 
 PENDING = "web_report_phone"  # {"phone": the phone a code was texted to, "browser": the code's secret}
 PROVED = "web_report_proved"  # {"phone": E.164, "at": ISO time}
+DONE = "web_report_done"  # the number of the report just sent, shown once
 
 
 class PhoneForm(FlaskForm):
@@ -88,6 +89,11 @@ def _pending() -> tuple[str, str] | None:
 
 @bp.get("/report")
 def report() -> Response:
+    number, phone = session.pop(DONE, None), proved_phone()
+    if isinstance(number, str) and phone:  # the report just sent: its number, once
+        return _no_store(
+            make_response(render_template("public/report.html", step="done", number=number, digits=phone[-4:]))
+        )
     return _page()
 
 
@@ -163,9 +169,9 @@ def report_submit() -> Response:
             if field is not None and hasattr(field, "errors"):
                 field.errors = [*list(field.errors or []), problem.message]
         return _page(report_form=form, code=400)
-    return _no_store(
-        make_response(render_template("public/report.html", step="done", number=ticket.number, digits=phone[-4:]), 201)
-    )
+    # Post/redirect/get: reloading the answer must not send the report twice.
+    session[DONE] = ticket.number
+    return redirect(url_for("public.report"), 303)
 
 
 @bp.get("/report/places")

@@ -88,9 +88,11 @@ def test_a_proved_phone_reports_a_broken_streetlight_with_a_pin(client, city, st
     assert "139****9000" in page or "9000" in page  # the proved phone, masked
 
     response = report(client, public="y")
-    assert response.status_code == 201, text(response)
+    assert response.status_code == 303, text(response)  # post/redirect/get: a reload sends nothing again
     ticket = db.session.scalars(select(Ticket)).one()
-    assert ticket.number in text(response)
+    done = text(client.get("/report", headers=EN))
+    assert ticket.number in done and "your report is received" in done
+    assert ticket.number not in text(client.get("/report", headers=EN))  # shown once
     assert ticket.channel == "web" and ticket.caller_phone == E164
     assert ticket.category_id == streetlights.id and ticket.type == "report"
     assert ticket.district_id == city.east.id  # the point fills the district
@@ -114,7 +116,7 @@ def test_an_address_from_the_gazetteer_gives_the_point_and_district(client, city
     assert places[0]["name"] == "人民路" and places[0]["district_name"] == "东城区"
     assert "department" not in places[0]
     response = report(client, lat=None, long=None, address="人民路")
-    assert response.status_code == 201, text(response)
+    assert response.status_code == 303, text(response)
     ticket = db.session.scalars(select(Ticket)).one()
     assert ticket.district_id == city.east.id and ticket.lat == pytest.approx(39.91)
 
@@ -222,7 +224,7 @@ def test_the_forms_need_their_csrf_token(client, app, city, streetlights, twilio
     forged = report(client)
     assert forged.status_code == 400 and "The form has expired" in text(forged)
     assert db.session.scalars(select(Ticket)).first() is None
-    assert report(client, csrf_token=token).status_code == 201
+    assert report(client, csrf_token=token).status_code == 303
 
 
 def test_codes_are_limited_per_phone(client, twilio, app, monkeypatch):
@@ -245,7 +247,7 @@ def test_codes_are_limited_per_ip(client, twilio, app, monkeypatch):
 def test_reports_are_limited_per_phone_and_per_place(client, city, streetlights, twilio, app, monkeypatch):
     monkeypatch.setitem(app.config, "HOTLINE_REPORTS_PER_PHONE", 1)
     prove(client, twilio)
-    assert report(client).status_code == 201
+    assert report(client).status_code == 303
     response = report(client, description="另一处路灯也不亮了。")
     assert response.status_code == 429 and "This phone has sent the most reports allowed for now." in text(response)
 
@@ -253,7 +255,7 @@ def test_reports_are_limited_per_phone_and_per_place(client, city, streetlights,
     monkeypatch.setitem(app.config, "HOTLINE_REPORTS_PER_ADDRESS", 2)  # the first report counted one
     other = app.test_client()
     prove(other, twilio, "13700137000")
-    assert report(other).status_code == 201
+    assert report(other).status_code == 303
     response = report(other)
     assert response.status_code == 429 and "This place has had the most reports allowed" in text(response)
     assert len(db.session.scalars(select(Ticket)).all()) == 2
@@ -261,8 +263,8 @@ def test_reports_are_limited_per_phone_and_per_place(client, city, streetlights,
 
 def test_the_board_shows_only_agreed_reports_and_the_units_answer(client, city, streetlights, twilio):
     prove(client, twilio)
-    assert report(client, public="y", description="人民路路灯不亮，电话13900139000。").status_code == 201
-    assert report(client, description="这条不公开：我家门口的灯坏了。", lat="39.905", long="116.385").status_code == 201
+    assert report(client, public="y", description="人民路路灯不亮，电话13900139000。").status_code == 303
+    assert report(client, description="这条不公开：我家门口的灯坏了。", lat="39.905", long="116.385").status_code == 303
     shown, hidden = db.session.scalars(select(Ticket).order_by(Ticket.id)).all()
 
     page = text(client.get("/board", headers=EN))
