@@ -300,3 +300,13 @@ def test_topics_are_offered_only_where_the_city_has_their_category(client, city,
     assert "A pothole or a broken road or pavement" in page and "Something else" in page
     assert "A streetlight is out or broken" not in page  # no such category in this city
     assert db.session.scalar(select(Category).where(Category.code == "streetlights")) is None
+
+
+def test_a_phone_that_stopped_our_texts_is_told_how_to_get_a_code(client, twilio):
+    outbox.set_opt_out(E164, True)
+    response = client.post("/report/code", data={"phone": PHONE}, headers=ZH)
+    assert response.status_code == 400 and "订阅" in text(response) and "先" in text(response)
+    assert db.session.scalars(select(PhoneCode)).first() is None
+    outbox.set_opt_out(E164, False)
+    assert client.post("/report/code", data={"phone": PHONE}, headers=EN).status_code == 303
+    assert re.search(r"\d{6}", last_code(twilio))

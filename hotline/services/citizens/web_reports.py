@@ -136,6 +136,12 @@ def send_code(raw_phone: str, ip: str, now: datetime | None = None) -> tuple[str
         raise InvalidInput(
             _("This is not a phone number we can text. Check it and try again."), field="phone"
         ) from None
+    caller = outbox.caller_for(phone)
+    if caller is not None and caller.opted_out:  # the outbox would never send the code
+        raise Refused(
+            _("This number has stopped our texts. Text START (订阅) to the hotline first, then ask for a code."),
+            field="phone",
+        )
     _check_limit("code-ip", ip)
     _check_limit("code-phone", phone)
     now = now or utcnow()
