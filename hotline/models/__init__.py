@@ -38,8 +38,11 @@ from hotline.models.ticket import (
 )
 from hotline.models.tree import HoldOutcome, TicketHold  # units in a tree (issue 17)
 from hotline.models.user import ApiToken, LoginSession, Role, User
+from hotline.models.web_report import PhoneCode, WebReport  # the citizen's web reports (issue 18)
 
 __all__ = [
+    "PhoneCode",
+    "WebReport",
     "CHANNELS",
     "TICKET_TYPES",
     "URGENCIES",

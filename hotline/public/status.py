@@ -33,7 +33,7 @@ from wtforms import StringField, SubmitField
 
 from hotline.extensions import db
 from hotline.models import Status, Ticket
-from hotline.public.blueprint import bp
+from hotline.public.blueprint import bp, expired_pages
 from hotline.services.accounts import access
 from hotline.services.citizens import phones
 from hotline.services.platform import ratelimit
@@ -228,9 +228,11 @@ def lookup() -> Response:
     return _page(form, view=citizen_view(ticket))
 
 
-@bp.errorhandler(CSRFError)
 def _expired_form(error: CSRFError) -> Response:
     return _page(StatusForm(formdata=None), error=_("The form has expired. Please try again."), code=400)
+
+
+expired_pages["public.status"] = expired_pages["public.lookup"] = _expired_form
 
 
 def _limits() -> tuple[ratelimit.Limit, ratelimit.Limit]:
