@@ -700,7 +700,10 @@ def open_holds(ticket: Ticket) -> list[TicketHold]:
     if ticket.id is None:
         return []
     query = select(TicketHold).where(TicketHold.ticket_id == ticket.id, TicketHold.ended_at.is_(None))
-    return list(db.session.scalars(query.order_by(TicketHold.id)))
+    # No autoflush: inside `apply` the ticket is half-changed, and its version-checked UPDATE must
+    # reach the database in `commit`, where a concurrent change becomes a Conflict, not here.
+    with db.session.no_autoflush:
+        return list(db.session.scalars(query.order_by(TicketHold.id)))
 
 
 def end_chain(ticket: Ticket, now: datetime, *, handler: bool = True) -> None:
