@@ -1,4 +1,4 @@
-"""RQ worker entry point: `python -m workers.worker [--queue urgent|bulk|both] [--burst]`.
+"""RQ worker entry point: `python -m workers.worker [--queue urgent|bulk|both] [--burst] [--no-scheduler]`.
 
 Creates the app, pushes its context for the jobs, and runs a worker with the scheduler
 (retries with intervals and the periodic jobs need it). Run one worker (or more) per queue:
