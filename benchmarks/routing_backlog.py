@@ -283,8 +283,10 @@ def insert_backlog(count: int, seed: int = 12345) -> int:
 
 
 def run_worker(env: dict[str, str], log: Path, simple: bool = False) -> float:
-    """Run `python -m workers.worker --burst` until the queue is empty; returns its wall time."""
-    command = [sys.executable, "-m", "workers.worker", "--burst"] + (["--simple"] if simple else [])
+    """Run `python -m workers.worker --burst` until the queue is empty; returns its wall time.
+    Without the scheduler: its periodic sweep would enqueue the backlog too (at a high load,
+    before `recovery.requeue()` did), and the jobs measured would not be the benchmark's."""
+    command = [sys.executable, "-m", "workers.worker", "--burst", "--no-scheduler"] + (["--simple"] if simple else [])
     started = time.perf_counter()
     with open(log, "a") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

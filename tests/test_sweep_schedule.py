@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 from hotline.extensions import jobs
 from hotline.models.types import utcnow
 from hotline.tasks import schedule
-from tests.workers import running_worker, wait_until
+from tests.workers import run_burst_worker, running_worker, wait_until
 from workers.worker import HotlineWorker
 
 pytestmark = [pytest.mark.redis]
@@ -134,3 +134,14 @@ def test_sweeps_do_not_pile_up_send_jobs_for_a_waiting_text(app, city, queue: Qu
     assert (second.messages_waiting, second.messages_enqueued) == (1, 0)  # the sweep's job still waits
     sends = [job for job in queue.jobs if job.func_name.endswith("send_message")]
     assert len(sends) == 1  # the first sweep's (intake's goes through a drain), not one more per sweep
+
+
+@pytest.mark.worker
+def test_a_worker_without_the_scheduler_schedules_no_periodic_job(app, queue: Queue, bulk_queue: Queue) -> None:
+    """`--no-scheduler` (benchmarks/routing_backlog.py): its sweep would enqueue the backlog
+    the benchmark enqueues itself. The worker runs what is queued, and schedules nothing."""
+    job = queue.enqueue(len, [])
+    output = run_burst_worker("--no-scheduler")
+    assert Job.fetch(job.id, connection=queue.connection).get_status() == JobStatus.FINISHED, output
+    assert all(_latest(entry) is None for entry in schedule.PERIODIC), output
+    assert queue.scheduled_job_registry.get_job_ids() == bulk_queue.scheduled_job_registry.get_job_ids() == []

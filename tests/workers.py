@@ -49,11 +49,11 @@ def worker_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_burst_worker(**extra_env: str) -> str:
-    """`python -m workers.worker --burst` (with the scheduler, as always) until the queue is
-    empty; returns its output for failure messages."""
+def run_burst_worker(*arguments: str, **extra_env: str) -> str:
+    """`python -m workers.worker --burst ARGUMENTS` (with the scheduler, unless told otherwise)
+    until the queue is empty; returns its output for failure messages."""
     result = subprocess.run(
-        [sys.executable, "-m", "workers.worker", "--burst"],
+        [sys.executable, "-m", "workers.worker", "--burst", *arguments],
         cwd=ROOT,
         env=worker_env(**extra_env),
         capture_output=True,

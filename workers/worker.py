@@ -1,4 +1,4 @@
-"""RQ worker entry point: `python -m workers.worker [--queue urgent|bulk|both] [--burst]`.
+"""RQ worker entry point: `python -m workers.worker [--queue urgent|bulk|both] [--burst] [--no-scheduler]`.
 
 Creates the app, pushes its context for the jobs, and runs a worker with the scheduler
 (retries with intervals and the periodic jobs need it). Run one worker (or more) per queue:
@@ -52,7 +52,10 @@ class HotlineSimpleWorker(SimpleWorker):
 
 def keep_periodic_jobs(worker: Worker) -> None:
     """Each run schedules the next; if Redis lost it (restarted without persistence), every
-    worker's maintenance (every minute) schedules it again, for the queues it listens to."""
+    worker's maintenance (every minute) schedules it again, for the queues it listens to;
+    not a worker started with --no-scheduler (`periodic` False)."""
+    if not getattr(worker, "periodic", True):
+        return
     try:
         schedule.ensure_all(worker.queues)
     except RedisError as error:
@@ -67,6 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queue", choices=QUEUES, default="both", help="the queue(s) to work on (default: both)")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--simple", action="store_true", help="run jobs in this process, without forking")
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="no scheduler and no periodic jobs (benchmarks: the sweep must not race what they enqueue)",
+    )
     args = parser.parse_args(argv)
 
     app = create_app()
@@ -74,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         if jobs.queue is None or jobs.bulk_queue is None:
             raise SystemExit("REDIS_URL is not set: the worker needs Redis")
         queues = {"urgent": [jobs.queue], "bulk": [jobs.bulk_queue], "both": jobs.queues}[args.queue]
-        schedule.ensure_all(queues, starting=True)
+        if not args.no_scheduler:
+            schedule.ensure_all(queues, starting=True)
         suggestions.retrain_if_stale()  # a model from before an upgrade of the word segmenter
         worker_class = HotlineSimpleWorker if args.simple else HotlineWorker
         # Maintenance every minute rather than every 10 (and an idle worker waking every minute
@@ -82,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         # heartbeat lapses after ~90 s) on to its retry, and takes over a killed worker's
         # scheduler (its lock lapses after ~60 s), without which the periodic jobs stop.
         worker = worker_class(queues, connection=jobs.connection, maintenance_interval=60, worker_ttl=75)
-        worker.work(burst=args.burst, with_scheduler=True)
+        worker.periodic = not args.no_scheduler
+        worker.work(burst=args.burst, with_scheduler=not args.no_scheduler)
 
 
 if __name__ == "__main__":
