@@ -59,10 +59,12 @@ def incoming_sms():
 @twilio_signed
 def message_status():
     form = request.form
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    problem = missing(MessageSid=sid or None, MessageStatus=status or None) or too_long(
-        (sid, SID_MAX, "MessageSid"), (status, STATUS_MAX, "MessageStatus")
+    # A voice call's report (a duty alert's) names its fields CallSid and CallStatus.
+    sid_name, status_name = ("CallSid", "CallStatus") if "CallSid" in form else ("MessageSid", "MessageStatus")
+    sid = (form.get(sid_name) or form.get("SmsSid") or "").strip()
+    status = (form.get(status_name) or form.get("SmsStatus") or "").strip().lower()
+    problem = missing(**{sid_name: sid or None, status_name: status or None}) or too_long(
+        (sid, SID_MAX, sid_name), (status, STATUS_MAX, status_name)
     )
     if problem:
         return bad_request(problem)

@@ -167,8 +167,8 @@ class Query:
     group_by: str
     trend: str
     focus: str = ""  # a group (key in group_by) whose trends the charts show instead of the city's
-    # Categories shown: "1" the first level (the default: a few dozen rows), "2", or "all"
-    # (hundreds of rows; the exports always carry every level).
+    # Categories (and units in a tree, issue 17) shown: "1" the first level (the default: a few
+    # dozen rows), "2", or "all" (hundreds of rows; the exports always carry every level).
     level: str = "1"
     error: str | None = None
     bad: tuple[str, ...] = ()
@@ -186,7 +186,7 @@ class Query:
             values = {"range": self.preset, "group_by": self.group_by, "trend": self.trend}
         if self.focus:
             values["focus"] = self.focus
-        if self.group_by == "category" and self.level != "1":
+        if self.group_by in TREE_GROUPINGS and self.level != "1":
             values["level"] = self.level
         values.update(overrides)
         return {k: v for k, v in values.items() if v is not None}
@@ -197,6 +197,7 @@ class Query:
 
 
 CATEGORY_LEVELS = ("1", "2", "all")
+TREE_GROUPINGS = ("category", "department")  # the groupings whose rows are a tree, shown by level
 
 
 def parse_query(args: Mapping[str, str], today: date | None = None) -> Query:

@@ -20,7 +20,13 @@ from flask_babel import lazy_gettext as _l
 from hotline.models.types import utcnow
 from hotline.services.clocks.overdue import OverdueNow, overdue_now
 from hotline.services.reporting import report_figures
-from hotline.services.reporting.reports import ReportRow, categories_to_level, period_start, report
+from hotline.services.reporting.reports import (
+    ReportRow,
+    categories_to_level,
+    departments_to_level,
+    period_start,
+    report,
+)
 from hotline.web.formatting import local_time
 from hotline.web.report_params import GROUP_LABELS, Query, Span, group_label, hotline_today, with_paths
 
@@ -310,11 +316,15 @@ def build_dashboard(query: Query) -> Dashboard:
 
 
 def shown_keys(query: Query) -> set[str] | None:
-    """The groups the page shows: categories down to the chosen level of the tree, so that
-    the deeper ones are not even added up; every group otherwise."""
-    if query.group_by != "category" or query.level == "all":
+    """The groups the page shows: categories, or units in a tree, down to the chosen level, so
+    that the deeper ones are not even added up; every group otherwise."""
+    if query.level == "all":
         return None
-    return categories_to_level(int(query.level))
+    if query.group_by == "category":
+        return categories_to_level(int(query.level))
+    if query.group_by == "department":
+        return departments_to_level(int(query.level))
+    return None
 
 
 def _only(rows: list[ReportRow]) -> ReportRow | None:

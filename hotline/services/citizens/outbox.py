@@ -49,6 +49,14 @@ PROVIDER_STATUSES = {
     "undelivered": Message.FAILED,
     "failed": Message.FAILED,
 }
+# A voice call's final CallStatus (duty alerts): answered is delivered; nobody picked up, failed.
+CALL_STATUSES = {
+    "completed": Message.DELIVERED,
+    "no-answer": Message.FAILED,
+    "busy": Message.FAILED,
+    "canceled": Message.FAILED,
+    "failed": Message.FAILED,
+}
 _PROGRESS = {Message.QUEUED: 0, Message.HELD: 0, Message.SENDING: 1, Message.SENT: 2, Message.DELIVERED: 3}
 
 
@@ -279,7 +287,7 @@ def apply_status(
             message.provider_sid = provider_sid
     if message is None:
         return None
-    status = PROVIDER_STATUSES.get(provider_status)
+    status = (CALL_STATUSES if message.channel == senders.CALL else PROVIDER_STATUSES).get(provider_status)
     if status is not None and _moves_forward(message.status, status):
         message.status = status
         message.next_attempt_at = None

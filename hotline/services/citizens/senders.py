@@ -153,7 +153,12 @@ class TwilioSender:
         response.say(message.body, language=CALL_LANGUAGE)
         response.pause(length=1)
         response.say(message.body, language=CALL_LANGUAGE)  # said twice: a sleeper misses the first
-        return {"to": message.to, "from_": self.from_number, "twiml": str(response)}
+        fields = {"to": message.to, "from_": self.from_number, "twiml": str(response)}
+        callback = self.status_callback(message)
+        if callback:  # so that the outbox learns whether the call was answered, not only placed
+            fields["status_callback"] = callback
+            fields["status_callback_method"] = "POST"
+        return fields
 
     def message_fields(self, message: OutboundMessage) -> dict[str, str]:
         fields: dict[str, str] = {"to": message.to, "body": message.body}

@@ -49,6 +49,7 @@ from hotline.models import (
     Ticket,
     TicketAssist,
     TicketEvent,
+    TicketHold,
     TicketSearch,
     User,
 )
@@ -129,11 +130,19 @@ def scopes_of(connection: Connection, ticket_ids: Sequence[int]) -> dict[int, st
     assisted = connection.execute(
         select(assists.c.ticket_id, assists.c.department_id).where(assists.c.ticket_id.in_(ticket_ids))
     )
-    return _scopes(held, assisted)
+    # The units it is sent down to (下派, issue 17) see it while their hold is open: they find it too.
+    holds = TicketHold.__table__
+    chain = connection.execute(
+        select(holds.c.ticket_id, holds.c.department_id).where(
+            holds.c.ticket_id.in_(ticket_ids), holds.c.ended_at.is_(None)
+        )
+    )
+    return _scopes(held, [*assisted, *chain])
 
 
 def _scopes(ticket_rows: Iterable[Any], assist_rows: Iterable[Any]) -> dict[int, str | None]:
-    """Scopes from (id, department_id) rows and (ticket_id, department_id) assist rows."""
+    """Scopes from (id, department_id) rows and (ticket_id, department_id) rows of the units
+    assisting on it or holding it down its chain."""
     departments: dict[int, list[int | None]] = {row[0]: [row[1]] for row in ticket_rows}
     for ticket_id, department_id in assist_rows:
         if ticket_id in departments:
@@ -245,7 +254,13 @@ def _reindex_full(batch: int, progress: Callable[[int, int], None] | None) -> tu
                 assisted = connection.execute(
                     select(assists.c.ticket_id, assists.c.department_id).where(assists.c.ticket_id.between(first, last))
                 )
-                scopes = _scopes([(row[0], row[4]) for row in rows], assisted)
+                holds = TicketHold.__table__
+                chain = connection.execute(
+                    select(holds.c.ticket_id, holds.c.department_id).where(
+                        holds.c.ticket_id.between(first, last), holds.c.ended_at.is_(None)
+                    )
+                )
+                scopes = _scopes([(row[0], row[4]) for row in rows], [*assisted, *chain])
                 yield [(ticket_id, document, scopes[ticket_id]) for ticket_id, document in documents.items()]
             if progress:
                 progress(read, read)

@@ -551,7 +551,8 @@ def apply(
     if name in LEAVES_CHAIN:  # units in a tree (issue 17)
         end_chain(ticket, now, handler=name not in ("resolve", "review"))
     pending = changes if changes is not None else derived.Changes()
-    pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=action.to_state in _HANDED)
+    handed = action.to_state in _HANDED or name in CHAIN_MOVES or name in LEAVES_CHAIN
+    pending.add(ticket, words=action.event_kind in ticket_search.WORDED_EVENTS, scopes=handed)
     if changes is None:
         commit(ticket, pending)
         duty.kick_after_commit()  # duty rota (值班): an alert started above
@@ -570,6 +571,9 @@ def commit(ticket: Ticket, changes: derived.Changes) -> Ticket:
 # The states an action that hands the ticket to a department, or takes it back, leads to: its
 # search scopes (the departments that may find it) change with it.
 _HANDED = (Status.DISPATCHED, Status.PENDING_DISPATCH)
+# Units in a tree (issue 17): the actions that open or close a hold down the chain change who may
+# find the ticket too (its scopes name every unit of its open chain).
+CHAIN_MOVES = frozenset({"subdispatch", "return_up", "reply_up", "refuse_reply", "approve_reply_up", "review"})
 
 
 def _start(ticket: Ticket, now: datetime, days: int, policies: sla.Policies | None) -> dict[str, Any]:
