@@ -46,7 +46,7 @@ from hotline.extensions import db
 from hotline.models import Role
 from hotline.services import errors
 from hotline.services.accounts.users import issue_token
-from tests import factories
+from tests import attachment_files, factories
 from tests.authz_world import World
 
 ANON = "anonymous"
@@ -232,6 +232,7 @@ RULE_JSON = {
     "department": "roads",
 }
 RULE_SAMPLE = {"sample": {"category": "infrastructure", "description": "路灯不亮"}}
+ATTACHMENT = "/api/v1/tickets/{attachment.ticket.number}/attachments/{attachment.id}"
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE" + "a" * 32
 CALL = {"CallSid": "CA" + "1" * 32, "From": "+8613800138000", "To": "+8653112345"}
 SMS = {"MessageSid": "SM" + "1" * 32, "From": "+8613800138000", "To": "+8653112345", "Body": "查询进度"}
@@ -388,6 +389,10 @@ MATRIX: list[Row] = [
     api("api.resolve", "POST", A % "accepted" + "/resolve", {ROADS}, hidden={WATER}, json=version("accepted", resolution="已修复。")),
     api("api.return_to_dispatch", "POST", A % "ticket" + "/return", {ROADS}, hidden={WATER}, json=version("ticket", **RETURN)),
     api("api.add_note", "POST", A % "ticket" + "/notes", SEE_ROADS_TICKET, hidden={WATER}, json={"text": "已联系。"}),
+    # attachments (issue 18 item 5): whoever may see the ticket; the upload's file: see _call
+    api("api.add_attachment", "POST", A % "ticket" + "/attachments", SEE_ROADS_TICKET, hidden={WATER}),
+    api("api.get_attachment", "GET", ATTACHMENT, SEE_ROADS_TICKET, hidden={WATER}),
+    api("api.get_attachment_thumbnail", "GET", ATTACHMENT + "/thumbnail", SEE_ROADS_TICKET, hidden={WATER}),
     api("api.wait_on_citizen", "POST", A % "accepted" + "/wait-on-citizen", {ROADS}, hidden={WATER}, json=version("accepted", reason="请提供照片")),
     api("api.resume", "POST", A % "waiting" + "/resume", {ROADS}, hidden={WATER}, json=version("waiting")),
     api("api.request_extension", "POST", A % "accepted" + "/extend", {ROADS}, hidden={WATER}, json=version("accepted", days=3, reason="需要协调")),
@@ -550,6 +555,9 @@ def _call(row: Row, caller: str, callers: Callers, world: World):
     if row.kind == "api":
         client = callers.app.test_client()
         headers = {} if caller == ANON else {"Authorization": f"Bearer {callers.token(caller)}"}
+        if row.endpoint == "api.add_attachment":  # multipart: a photo in the field "file"
+            upload = {"file": (io.BytesIO(attachment_files.photo_with_location()), "photo.jpg")}
+            return client.post(path, data=upload, headers=headers, content_type="multipart/form-data")
         return client.open(path, method=row.method, json=body, headers=headers)
     if row.kind == "open311":
         data = dict(data or {})
