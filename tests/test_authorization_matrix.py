@@ -276,6 +276,10 @@ MATRIX: list[Row] = [
     web("tickets.resolve", "POST", T % "accepted" + "/resolve", {ROADS}, hidden={WATER}, data=version("accepted", resolution="已修复。")),
     web("tickets.return_", "POST", T % "ticket" + "/return", {ROADS}, hidden={WATER}, data=version("ticket", **RETURN)),
     web("tickets.add_note", "POST", T % "ticket" + "/notes", SEE_ROADS_TICKET, hidden={WATER}, data=version("ticket", text="已联系。")),
+    # attachments (issue 18 item 5): the upload (a photo, see _call), the file and its thumbnail
+    web("attachments.upload", "POST", T % "ticket" + "/attachments", SEE_ROADS_TICKET, hidden={WATER}),
+    web("attachments.file", "GET", T % "attachment.ticket" + "/attachments/{attachment.id}", SEE_ROADS_TICKET, hidden={WATER}),
+    web("attachments.thumbnail", "GET", T % "attachment.ticket" + "/attachments/{attachment.id}/thumbnail", SEE_ROADS_TICKET, hidden={WATER}),
     web("tickets.wait", "POST", T % "accepted" + "/wait", {ROADS}, hidden={WATER}, data=version("accepted", reason="请提供照片")),
     web("tickets.resume", "POST", T % "waiting" + "/resume", {ROADS}, hidden={WATER}, data=version("waiting")),
     web("tickets.request_extension", "POST", T % "accepted" + "/extension", {ROADS}, hidden={WATER}, data=version("accepted", days="3", reason="需要协调")),
@@ -573,6 +577,8 @@ def _call(row: Row, caller: str, callers: Callers, world: World):
     client = callers.session(caller)
     if row.endpoint == "admin_calendar.upload":
         data = {"file": (io.BytesIO(json.dumps(HOLIDAY_FILE).encode()), "holidays.json")}
+    if row.endpoint == "attachments.upload":
+        data = {"file": (io.BytesIO(attachment_files.photo_with_location()), "photo.jpg")}
     return client.open(path, method=row.method, data=data, json=body)
 
 
