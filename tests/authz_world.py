@@ -83,6 +83,12 @@ class World(dict):
         """A photo on the roads department's ticket (issue 18 item 5)."""
         return attachments.add(self.city.roads_staff, self["ticket"], attachment_files.photo_with_location())
 
+    def make_public_photo(self):
+        """A photo marked public on the roads department's ticket: Open311's media_url serves it."""
+        return attachments.add(
+            self.city.roads_staff, self["ticket"], attachment_files.photo_with_location(), public=True
+        )
+
     def make_accepted(self):
         ticket = factories.make_routed_ticket(self.city.operator)
         return tickets.accept(self.city.roads_staff, ticket)

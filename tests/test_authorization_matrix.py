@@ -261,6 +261,7 @@ MATRIX: list[Row] = [
     public("open311.list_requests", "GET", "/open311/v2/requests.json"),
     public("open311.get_request", "GET", "/open311/v2/requests/{ticket.number}.json"),
     public("open311.token", "GET", "/open311/v2/tokens/{ticket.number}.json"),
+    public("open311.media", "GET", "/open311/v2/media/{public_photo.ticket.number}/{public_photo.id}"),  # issue 18 item 5
     # Open311 filing: the api_key is a hotline user's API token, of an intake role; none: 403.
     Row("open311.create_request", "POST", "/open311/v2/requests.json", INTAKE, kind="open311", data=OPEN311_REQUEST),
     # --- pages: home, notices, search, tickets ------------------------------------------------------

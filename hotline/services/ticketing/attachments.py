@@ -172,11 +172,14 @@ def add(
     kind: str | None = None,
     public: bool = False,
     source: str = "upload",
+    prepared: Prepared | None = None,
 ) -> Attachment:
-    """Attach a file to the ticket (actor None: the system, e.g. a Twilio recording fetched)."""
+    """Attach a file to the ticket (actor None: the system, e.g. a Twilio recording fetched).
+    `prepared`: the file already checked (`prepare`) before the ticket was opened, so that a bad
+    file refuses the whole request (Open311) instead of leaving a ticket without it."""
     if actor is not None:
         lifecycle.require(actor, ticket, "notes")  # whoever may see the ticket
-    prepared = prepare(data, kind)
+    prepared = prepared or prepare(data, kind)
     if public and prepared.kind not in AttachmentKind.IMAGES:
         raise InvalidInput(_("Only photos can be shown publicly."), field="public")
     store = file_store.store()
@@ -233,6 +236,33 @@ def find(ticket: Ticket, attachment_id: int) -> Attachment | None:
     return db.session.scalars(
         db.select(Attachment).where(Attachment.id == attachment_id, Attachment.ticket_id == ticket.id)
     ).first()
+
+
+def public_photos(ticket_ids: list[int]) -> dict[int, Attachment]:
+    """The first photo marked public of each of these tickets (Open311's media_url)."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.scalars(
+        db.select(Attachment)
+        .where(
+            Attachment.ticket_id.in_(ticket_ids),
+            Attachment.public.is_(True),
+            Attachment.kind.in_(AttachmentKind.IMAGES),
+        )
+        .order_by(Attachment.id)
+    )
+    first: dict[int, Attachment] = {}
+    for row in rows:
+        first.setdefault(row.ticket_id, row)
+    return first
+
+
+def public_photo(ticket: Ticket, attachment_id: int) -> Attachment | None:
+    """The ticket's photo with this id if it is marked public; None otherwise, as if none."""
+    attachment = find(ticket, attachment_id)
+    if attachment is None or not attachment.public or attachment.kind not in AttachmentKind.IMAGES:
+        return None
+    return attachment
 
 
 def content(attachment: Attachment, *, thumbnail: bool = False) -> Iterator[bytes]:
