@@ -118,6 +118,11 @@ class Config:
         self.HOTLINE_DUTY_STEPS = env_str("HOTLINE_DUTY_STEPS", "text,call,lead,supervisor")
         self.HOTLINE_DUTY_CALL_AFTER_MINUTES = env_int("HOTLINE_DUTY_CALL_AFTER_MINUTES", 10)
         self.HOTLINE_DUTY_ESCALATE_AFTER_MINUTES = env_int("HOTLINE_DUTY_ESCALATE_AFTER_MINUTES", 15)
+        # Attachments (issue 18 item 5): where files are kept (local: a folder; s3: S3-compatible
+        # object storage, HOTLINE_S3_*), and the largest file accepted.
+        self.HOTLINE_ATTACHMENTS_STORAGE = env_str("HOTLINE_ATTACHMENTS_STORAGE", "local")
+        self.HOTLINE_ATTACHMENTS_DIR = env_str("HOTLINE_ATTACHMENTS_DIR", str(BASE_DIR / "instance" / "attachments"))
+        self.HOTLINE_ATTACHMENT_MAX_BYTES = env_int("HOTLINE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
         # Twilio: without the account SID, token and a sender (number or messaging service),
         # messages to citizens stay in the outbox as "held" and every webhook is refused.
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")

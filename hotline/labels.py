@@ -64,7 +64,17 @@ DUTY_STEP_LABELS = {
     "supervisor": _l("Text and call to the supervisor on duty"),
 }
 
+# Attachments (issue 18 item 5)
+ATTACHMENT_KIND_LABELS = {
+    "photo": _l("Photo"),
+    "before": _l("Photo before handling"),
+    "after": _l("Photo after handling"),
+    "document": _l("Document"),
+    "recording": _l("Recording"),
+}
+
 EVENT_LABELS = {
+    "attachment_added": _l("Attachment added"),
     "created": _l("Logged"),
     "direct_answer": _l("Answered directly"),
     "routed": _l("Routed"),

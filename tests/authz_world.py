@@ -23,8 +23,8 @@ from hotline.services.clocks import policies
 from hotline.services.dispatch import routing
 from hotline.services.hotspot_detection import hotspots
 from hotline.services.knowledge_base import knowledge
-from hotline.services.ticketing import deadlines, merging, returns, tickets, tree
-from tests import factories
+from hotline.services.ticketing import attachments, deadlines, merging, returns, tickets, tree
+from tests import attachment_files, factories
 from tests.knowledge_factories import make_article
 
 ESTATES = ["幸福小区", "和平小区", "光明小区", "阳光花园", "春晖苑", "翠湖湾"]
@@ -78,6 +78,16 @@ class World(dict):
     def make_ticket(self):
         """Routed to the roads department (potholes inherit it): dispatched, to be accepted."""
         return factories.make_routed_ticket(self.city.operator)
+
+    def make_attachment(self):
+        """A photo on the roads department's ticket (issue 18 item 5)."""
+        return attachments.add(self.city.roads_staff, self["ticket"], attachment_files.photo_with_location())
+
+    def make_public_photo(self):
+        """A photo marked public on the roads department's ticket: Open311's media_url serves it."""
+        return attachments.add(
+            self.city.roads_staff, self["ticket"], attachment_files.photo_with_location(), public=True
+        )
 
     def make_accepted(self):
         ticket = factories.make_routed_ticket(self.city.operator)

@@ -48,9 +48,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     os.environ["TEST_DATABASE_URL"] = database_url  # worker processes started by tests read it
     config = TestingConfig()
+    config.HOTLINE_ATTACHMENTS_DIR = str(tmp_path_factory.mktemp("attachments"))  # never the project's instance/
     app = create_app(config)
     with app.app_context():
         _drop_everything()

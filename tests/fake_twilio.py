@@ -59,6 +59,8 @@ class FakeTwilio:
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # path -> (content type, bytes): what GET serves (recordings, MMS media)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -74,7 +76,24 @@ class FakeTwilio:
                 fake._handle(self)
 
             def do_GET(self) -> None:  # noqa: N802
-                self._reply(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+                # Media (attachments, issue 18 item 5): a recording or an MMS picture the test put
+                # in `fake.media`, for basic auth only, as Twilio serves them (HTTP Basic auth on).
+                expected = "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+                authorized = secrets.compare_digest(self.headers.get("Authorization", ""), expected)
+                with fake.lock:
+                    fake.requests.append(Recorded("GET", self.path, {}, authorized, 200))
+                    found = fake.media.get(self.path)
+                if not authorized:
+                    self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                elif found is None:
+                    self._reply(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+                else:
+                    content_type, data = found
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def _reply(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()

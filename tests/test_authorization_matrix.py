@@ -46,7 +46,7 @@ from hotline.extensions import db
 from hotline.models import Role
 from hotline.services import errors
 from hotline.services.accounts.users import issue_token
-from tests import factories
+from tests import attachment_files, factories
 from tests.authz_world import World
 
 ANON = "anonymous"
@@ -233,6 +233,7 @@ RULE_JSON = {
     "department": "roads",
 }
 RULE_SAMPLE = {"sample": {"category": "infrastructure", "description": "路灯不亮"}}
+ATTACHMENT = "/api/v1/tickets/{attachment.ticket.number}/attachments/{attachment.id}"
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Recordings/RE" + "a" * 32
 CALL = {"CallSid": "CA" + "1" * 32, "From": "+8613800138000", "To": "+8653112345"}
 SMS = {"MessageSid": "SM" + "1" * 32, "From": "+8613800138000", "To": "+8653112345", "Body": "查询进度"}
@@ -272,6 +273,7 @@ MATRIX: list[Row] = [
     public("open311.list_requests", "GET", "/open311/v2/requests.json"),
     public("open311.get_request", "GET", "/open311/v2/requests/{ticket.number}.json"),
     public("open311.token", "GET", "/open311/v2/tokens/{ticket.number}.json"),
+    public("open311.media", "GET", "/open311/v2/media/{public_photo.ticket.number}/{public_photo.id}"),  # issue 18 item 5
     # Open311 filing: the api_key is a hotline user's API token, of an intake role; none: 403.
     Row("open311.create_request", "POST", "/open311/v2/requests.json", INTAKE, kind="open311", data=OPEN311_REQUEST),
     # --- pages: home, notices, search, tickets ------------------------------------------------------
@@ -287,6 +289,10 @@ MATRIX: list[Row] = [
     web("tickets.resolve", "POST", T % "accepted" + "/resolve", {ROADS}, hidden={WATER}, data=version("accepted", resolution="已修复。")),
     web("tickets.return_", "POST", T % "ticket" + "/return", {ROADS}, hidden={WATER}, data=version("ticket", **RETURN)),
     web("tickets.add_note", "POST", T % "ticket" + "/notes", SEE_ROADS_TICKET, hidden={WATER}, data=version("ticket", text="已联系。")),
+    # attachments (issue 18 item 5): the upload (a photo, see _call), the file and its thumbnail
+    web("attachments.upload", "POST", T % "ticket" + "/attachments", SEE_ROADS_TICKET, hidden={WATER}),
+    web("attachments.file", "GET", T % "attachment.ticket" + "/attachments/{attachment.id}", SEE_ROADS_TICKET, hidden={WATER}),
+    web("attachments.thumbnail", "GET", T % "attachment.ticket" + "/attachments/{attachment.id}/thumbnail", SEE_ROADS_TICKET, hidden={WATER}),
     web("tickets.wait", "POST", T % "accepted" + "/wait", {ROADS}, hidden={WATER}, data=version("accepted", reason="请提供照片")),
     web("tickets.resume", "POST", T % "waiting" + "/resume", {ROADS}, hidden={WATER}, data=version("waiting")),
     web("tickets.request_extension", "POST", T % "accepted" + "/extension", {ROADS}, hidden={WATER}, data=version("accepted", days="3", reason="需要协调")),
@@ -400,6 +406,10 @@ MATRIX: list[Row] = [
     api("api.resolve", "POST", A % "accepted" + "/resolve", {ROADS}, hidden={WATER}, json=version("accepted", resolution="已修复。")),
     api("api.return_to_dispatch", "POST", A % "ticket" + "/return", {ROADS}, hidden={WATER}, json=version("ticket", **RETURN)),
     api("api.add_note", "POST", A % "ticket" + "/notes", SEE_ROADS_TICKET, hidden={WATER}, json={"text": "已联系。"}),
+    # attachments (issue 18 item 5): whoever may see the ticket; the upload's file: see _call
+    api("api.add_attachment", "POST", A % "ticket" + "/attachments", SEE_ROADS_TICKET, hidden={WATER}),
+    api("api.get_attachment", "GET", ATTACHMENT, SEE_ROADS_TICKET, hidden={WATER}),
+    api("api.get_attachment_thumbnail", "GET", ATTACHMENT + "/thumbnail", SEE_ROADS_TICKET, hidden={WATER}),
     api("api.wait_on_citizen", "POST", A % "accepted" + "/wait-on-citizen", {ROADS}, hidden={WATER}, json=version("accepted", reason="请提供照片")),
     api("api.resume", "POST", A % "waiting" + "/resume", {ROADS}, hidden={WATER}, json=version("waiting")),
     api("api.request_extension", "POST", A % "accepted" + "/extend", {ROADS}, hidden={WATER}, json=version("accepted", days=3, reason="需要协调")),
@@ -562,6 +572,9 @@ def _call(row: Row, caller: str, callers: Callers, world: World):
     if row.kind == "api":
         client = callers.app.test_client()
         headers = {} if caller == ANON else {"Authorization": f"Bearer {callers.token(caller)}"}
+        if row.endpoint == "api.add_attachment":  # multipart: a photo in the field "file"
+            upload = {"file": (io.BytesIO(attachment_files.photo_with_location()), "photo.jpg")}
+            return client.post(path, data=upload, headers=headers, content_type="multipart/form-data")
         return client.open(path, method=row.method, json=body, headers=headers)
     if row.kind == "open311":
         data = dict(data or {})
@@ -577,6 +590,8 @@ def _call(row: Row, caller: str, callers: Callers, world: World):
     client = callers.session(caller)
     if row.endpoint == "admin_calendar.upload":
         data = {"file": (io.BytesIO(json.dumps(HOLIDAY_FILE).encode()), "holidays.json")}
+    if row.endpoint == "attachments.upload":
+        data = {"file": (io.BytesIO(attachment_files.photo_with_location()), "photo.jpg")}
     return client.open(path, method=row.method, data=data, json=body)
 
 

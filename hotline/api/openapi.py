@@ -232,6 +232,36 @@ def _array(name: str) -> Schema:
     return {"type": "array", "items": ref(name)}
 
 
+def _attachment_upload() -> dict[str, Any]:
+    operation = _operation(
+        "add_attachment",
+        "Attach a photo, PDF document or recording to a ticket",
+        ANY,
+        tag="tickets",
+        ok=(201, ref("Attachment")),
+        errors=(400, 413, 415),
+        params=[NUMBER],
+        location=True,
+        description="The type is read from the content, not the name; photos are re-encoded without EXIF."
+        " At most HOTLINE_ATTACHMENT_MAX_BYTES (10 MB). Whoever may see the ticket may attach.",
+    )
+    form = {
+        "file": {"type": "string", "format": "binary"},
+        "kind": {"type": "string", "enum": ["photo", "before", "after", "document", "recording"]},
+        "public": {"type": "boolean", "description": "Photos only: shown to the public (Open311 media_url)."},
+    }
+    schema = {"type": "object", "properties": form, "required": ["file"]}
+    operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    return operation
+
+
+def _attachment_file(operation_id: str, summary: str) -> dict[str, Any]:
+    attachment_id = _param("attachment_id", "path", {"type": "integer"}, "The attachment's id.")
+    operation = _operation(operation_id, summary, ANY, tag="tickets", params=[NUMBER, attachment_id])
+    operation["responses"]["200"]["content"] = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+    return operation
+
+
 def _paths() -> dict[str, dict[str, dict[str, Any]]]:
     paths: dict[str, dict[str, dict[str, Any]]] = {
         "/api/v1/ping": {
@@ -305,6 +335,14 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
             "get": _operation(
                 "get_ticket", "One ticket with its events", ANY, tag="tickets", ok=(200, ref("Ticket")), params=[NUMBER]
             )
+        },
+        # Attachments (issue 18 item 5)
+        "/api/v1/tickets/{number}/attachments": {"post": _attachment_upload()},
+        "/api/v1/tickets/{number}/attachments/{attachment_id}": {
+            "get": _attachment_file("get_attachment", "An attachment's file, streamed")
+        },
+        "/api/v1/tickets/{number}/attachments/{attachment_id}/thumbnail": {
+            "get": _attachment_file("get_attachment_thumbnail", "A photo's thumbnail (at most 320 px); else the file")
         },
         "/api/v1/tickets/{number}/views": {
             "get": _operation(

@@ -139,6 +139,7 @@ TICKET_DETAIL_FIELDS: dict[str, Schema] = {
     "events": {"type": "array", "items": ref("Event")},
     "notifications": {"type": "array", "items": ref("Notification")},
     "contacts": {"type": "array", "items": ref("Contact")},  # issue 17
+    "attachments": {"type": "array", "items": ref("Attachment")},  # issue 18 item 5
 }
 
 SCHEMAS: dict[str, Schema] = {
@@ -188,6 +189,18 @@ SCHEMAS: dict[str, Schema] = {
             "to_status": nullable(STATUS),
             "data": {"type": "object", "description": "What the event carries; depends on `kind`."},
         }
+    ),
+    # Attachments (issue 18 item 5): `url` streams the file (its thumbnail: `url` + "/thumbnail").
+    "Attachment": obj(
+        {
+            "id": INTEGER,
+            "kind": {"type": "string", "enum": ["photo", "before", "after", "document", "recording"]},
+            "content_type": {"type": "string", "examples": ["image/jpeg", "application/pdf", "audio/wav"]},
+            "size": COUNT,
+            "created_at": TIME,
+            "url": STRING,
+        },
+        required=("id", "kind", "content_type", "size", "created_at", "url"),
     ),
     # Contact with the citizen and callback (issue 17).
     "Contact": obj(

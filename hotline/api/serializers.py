@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import url_for
+
 from hotline import labels
 from hotline.models import (
+    Attachment,
     CalendarDay,
     ExtensionRequest,
     OutboundMessage,
@@ -24,7 +27,7 @@ from hotline.services.accounts import access
 from hotline.services.citizens import citizen_contact, outbox
 from hotline.services.citizens.phones import mask_phone
 from hotline.services.clocks import sla
-from hotline.services.ticketing import assists, deadlines, lifecycle, merging, returns, tree
+from hotline.services.ticketing import assists, attachments, deadlines, lifecycle, merging, returns, tree
 
 
 def iso(value: datetime | None) -> str | None:
@@ -32,6 +35,18 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """An attachment as the ticket's JSON lists it; `url` streams it to whoever may see the ticket."""
+    return {
+        "id": attachment.id,
+        "kind": attachment.kind,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "created_at": iso(attachment.created_at),
+        "url": url_for("api.get_attachment", number=attachment.ticket.number, attachment_id=attachment.id),
+    }
 
 
 def ticket_json(
@@ -113,6 +128,7 @@ def ticket_json(
         # The texts sent (or waiting) to the caller, from the outbox; numbers masked as above.
         data["notifications"] = [notification_json(m, masked) for m in outbox.for_ticket(ticket)]
         data["contacts"] = [contact_json(c) for c in citizen_contact.contacts_of(ticket)]  # issue 17
+        data["attachments"] = [attachment_json(a) for a in attachments.of_ticket(ticket)]  # issue 18 item 5
     return data
 
 

@@ -78,6 +78,7 @@ def create_ticket() -> Response:
     data["events"] = [event_json(event) for event in result.events]
     data["notifications"] = [notification_json(message, masked) for message in result.messages]
     data["contacts"] = []  # contact with the citizen (issue 17): none yet
+    data["attachments"] = []  # attachments (issue 18 item 5): added after
     # False when Redis is down: the ticket is saved and the sweeper routes it later.
     data["routing_queued"] = result.routing_queued
     location = url_for("api.get_ticket", number=result.written.number)

@@ -1,5 +1,7 @@
 """The models, one module per aggregate; importing this registers them all."""
 
+# attachments (issue 18 item 5)
+from hotline.models.attachment import Attachment, AttachmentKind
 from hotline.models.audit import FailedLogin, RoleChange, RoleChangeAction, ViewChannel, ViewKind, ViewRecord
 from hotline.models.calendar import CalendarDay, CalendarYear
 from hotline.models.category import Category
@@ -48,6 +50,8 @@ __all__ = [
     "URGENCIES",
     "ApiToken",
     "Article",
+    "Attachment",
+    "AttachmentKind",
     "ArticleStatus",
     "ArticleUse",
     "ArticleVersion",

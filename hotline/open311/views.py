@@ -33,7 +33,7 @@ from werkzeug.routing import RequestRedirect
 from hotline import labels
 from hotline.bounds import whole_number
 from hotline.extensions import db
-from hotline.models import TICKET_TYPES, Category, Channel, District, Status, Ticket, TicketEvent, User
+from hotline.models import TICKET_TYPES, Attachment, Category, Channel, District, Status, Ticket, TicketEvent, User
 from hotline.models.types import utcnow
 from hotline.open311.blueprint import bp
 from hotline.open311.formats import error, format_of_path, render
@@ -43,7 +43,7 @@ from hotline.services.citizens import phones
 from hotline.services.city import geo
 from hotline.services.errors import ServiceError
 from hotline.services.platform import listing, ratelimit
-from hotline.services.ticketing import tickets
+from hotline.services.ticketing import attachments, tickets
 
 FMT = "<any(json, xml):fmt>"
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -246,6 +246,11 @@ def create_request(fmt: str) -> Response:
             ),
         )
     address, point = _location(form)
+    # issue 18 item 5: a photo uploaded in the field "media" is checked before the ticket opens,
+    # so that a bad file refuses the request and opens nothing.
+    upload = request.files.get("media")
+    media = attachments.read_limited(upload.stream) if upload is not None else b""
+    prepared = attachments.prepare(media, None) if upload is not None else None
     intake = tickets.Intake(
         caller_phone=phone,
         caller_name=_caller_name(form.get("first_name", ""), form.get("last_name", "")),
@@ -259,6 +264,8 @@ def create_request(fmt: str) -> Response:
         long=point[1] if point else None,
     )
     ticket = tickets.create_ticket(user, intake).ticket
+    if prepared is not None:
+        attachments.add(user, ticket, media, filename=upload.filename or "", prepared=prepared, source="open311")
     notice = _(
         "Logged as ticket %(number)s and passed on to the department responsible. "
         "Follow it at %(url)s with the last four digits of the phone number.",
@@ -279,10 +286,11 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 def requests_json(rows: Sequence[Ticket]) -> list[dict[str, Any]]:
     updated = _updated_times([t.id for t in rows])
-    return [request_json(t, updated.get(t.id) or t.created_at) for t in rows]
+    photos = attachments.public_photos([t.id for t in rows])  # issue 18 item 5: media_url
+    return [request_json(t, updated.get(t.id) or t.created_at, photos.get(t.id)) for t in rows]
 
 
-def request_json(ticket: Ticket, updated_at: datetime) -> dict[str, Any]:
+def request_json(ticket: Ticket, updated_at: datetime, photo: Attachment | None = None) -> dict[str, Any]:
     is_open = ticket.status in Status.OPEN
     return {
         "service_request_id": ticket.number,
@@ -301,8 +309,19 @@ def request_json(ticket: Ticket, updated_at: datetime) -> dict[str, Any]:
         "zipcode": None,
         "lat": ticket.lat,  # geo (issue 18)
         "long": ticket.long,
-        "media_url": None,
+        # Only a photo marked public (re-encoded, without EXIF) is published.
+        "media_url": external_url("open311.media", number=ticket.number, attachment_id=photo.id) if photo else None,
     }
+
+
+@bp.get("/media/<number>/<int:attachment_id>")
+def media(number: str, attachment_id: int) -> Response:
+    """A public photo of a published request (media_url); 404 for anything else, as if none."""
+    ticket = _published_ticket(number)
+    photo = attachments.public_photo(ticket, attachment_id)
+    if photo is None:
+        raise Open311Error(404, _("No such media."))
+    return attachments.file_response(photo)
 
 
 def _status_notes(ticket: Ticket) -> str | None:
@@ -598,7 +617,9 @@ def _refuse_unstorable() -> Response | None:
     """A NUL (which PostgreSQL cannot hold) anywhere in the input is bad input, not a 500."""
     values = [request.path, *(key + value for key, value in request.args.items(multi=True))]
     if request.method == "POST":
-        request.max_content_length = MAX_BODY_BYTES
+        # A photo in the field "media" (multipart): the attachments' limit (issue 18 item 5).
+        multipart = request.mimetype == "multipart/form-data"
+        request.max_content_length = attachments.request_limit() if multipart else MAX_BODY_BYTES
         values.extend(key + value for key, value in request.form.items(multi=True))
     if any("\x00" in value for value in values):
         return error(_fmt(), 400, _("The request contains a NUL character."))

@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     from hotline.web import (
         admin_calendar,
         admin_users,
+        attachments,  # attachments (issue 18 item 5)
         auth,
         console,
         dispatch,
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(duty.bp)  # duty rota (值班, issue 17 item 4)
     app.register_blueprint(maps.bp)  # geo (issue 18)
+    app.register_blueprint(attachments.bp)  # attachments (issue 18 item 5)
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

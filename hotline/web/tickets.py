@@ -28,6 +28,7 @@ from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.platform import listing
 from hotline.services.ticketing import (
     assists,
+    attachments,
     deadlines,
     lifecycle,
     merge_proposal,
@@ -38,6 +39,7 @@ from hotline.services.ticketing import (
     workbench,
 )
 from hotline.web import tree_page  # units in a tree (issue 17)
+from hotline.web.attachment_forms import AttachmentForm  # issue 18 item 5
 from hotline.web.contact_forms import CallbackForm, CallCitizenForm, ContactForm, RevealPhoneForm
 from hotline.web.forms import (
     AcceptForm,
@@ -187,6 +189,8 @@ def show(number: str):
         may_audit=current_user.has_role(*access.AUDIT_ROLES),
         now=now,
         tree=tree_page.context(ticket, forms),  # units in a tree (issue 17)
+        attachments=attachments.of_ticket(ticket),  # issue 18 item 5
+        attachment_form=AttachmentForm(formdata=None),
     )
     # Recorded (and committed) before the page goes out: a view that cannot be recorded is not shown.
     audit.record_view(current_user, ticket, ViewChannel.PAGE)

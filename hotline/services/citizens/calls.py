@@ -47,6 +47,7 @@ from hotline.services.accounts import access
 from hotline.services.citizens.phones import normalise_phone
 from hotline.services.clocks.calendar import work_calendar
 from hotline.services.errors import Conflict, InvalidInput
+from hotline.services.platform import queueing
 from hotline.services.ticketing import derived, intake
 from hotline.services.ticketing.intake import DESCRIPTION_MAX
 from hotline.services.ticketing.transition import record_event
@@ -415,6 +416,7 @@ def record_voicemail(
     db.session.refresh(call)
     intake.hand_over(opened)  # the ticket number by text, through the workers
     ticket = opened.ticket
+    queueing.enqueue_keep_recording(ticket.id)  # the recording kept as an attachment (issue 18 item 5)
     return Voicemail(call, ticket, created=True)
 
 

@@ -38,6 +38,8 @@ SEND_MESSAGES = "hotline.tasks.texts.send_messages"
 TRAIN_SUGGESTIONS = "hotline.tasks.suggestions.train_suggestions"
 # duty rota (值班, issue 17 item 4): take the out-of-hours alerts that are due
 RUN_DUTY_ALERTS = "hotline.tasks.duty.run_duty_alerts"
+# attachments (issue 18 item 5): a voicemail's recording fetched from Twilio and kept with its ticket
+KEEP_RECORDING = "hotline.tasks.media.keep_recording"
 
 # Retries cover a job that failed (the database briefly away) and a worker killed mid-job:
 # RQ's maintenance moves an abandoned job (its heartbeat lapsed, ~90 s) to a retry, and the
@@ -251,6 +253,22 @@ def enqueue_duty_alerts(at: datetime | None = None, job_id: str | None = None) -
         redis_guard.call_queue("duty", enqueue)
     except redis_guard.Unavailable as why:
         log.info("duty alerts not enqueued: %s", why)
+        return False
+    return True
+
+
+def enqueue_keep_recording(ticket_id: int) -> bool:
+    """Fetch a voicemail ticket's recording into an attachment (after the ticket's commit).
+    False when Redis is down or absent: the recording's URL stays on the ticket."""
+    try:
+        redis_guard.call_queue(
+            "recording",
+            lambda queue: _enqueue_now(
+                queue, KEEP_RECORDING, ticket_id, retry=SEND_RETRY, description=f"keep the recording of {ticket_id}"
+            ),
+        )
+    except redis_guard.Unavailable as why:
+        log.info("recording of ticket %s not enqueued: %s", ticket_id, why)
         return False
     return True
 

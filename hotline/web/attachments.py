@@ -1,0 +1,71 @@
+"""Attachments on the pages (issue 18 item 5): the ticket page's upload and the files and
+thumbnails it shows. The rules are in services/ticketing/attachments.py; the ticket is found
+through access.ticket_for (404 for one the user may not see, as on the ticket page)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.services.accounts import access
+from hotline.services.errors import NotFound, ServiceError
+from hotline.services.ticketing import attachments
+from hotline.web.attachment_forms import AttachmentForm
+from hotline.web.guards import roles_required, safe_next
+from hotline.web.tickets import _not_found
+
+bp = Blueprint("attachments", __name__)
+bp.register_error_handler(NotFound, _not_found)
+
+
+@bp.post("/tickets/<number>/attachments")
+@roles_required()
+def upload(number: str):
+    ticket = access.ticket_for(current_user, number)
+    back = url_for("tickets.show", number=ticket.number)
+    # A body over the limit is refused before the form parser reads it.
+    if (request.content_length or 0) > attachments.request_limit():
+        flash(attachments.too_large().message, "danger")
+        return redirect(back)
+    request.max_content_length = attachments.request_limit()
+    form = AttachmentForm()
+    back = safe_next(form.next.data) or back
+    if not form.validate_on_submit():  # only the CSRF token can fail
+        flash(_("The form has expired; reload the page and try again."), "danger")
+        return redirect(back)
+    try:
+        data = attachments.read_limited(form.file.data.stream if form.file.data else None)
+        attachments.add(
+            current_user,
+            ticket,
+            data,
+            filename=form.file.data.filename if form.file.data else "",
+            kind=form.kind.data or None,
+            public=bool(form.public.data),
+        )
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(_("Attachment added."), "success")
+    return redirect(back)
+
+
+@bp.get("/tickets/<number>/attachments/<int:attachment_id>")
+@roles_required()
+def file(number: str, attachment_id: int) -> Response:
+    return _stream(number, attachment_id, thumbnail=False)
+
+
+@bp.get("/tickets/<number>/attachments/<int:attachment_id>/thumbnail")
+@roles_required()
+def thumbnail(number: str, attachment_id: int) -> Response:
+    return _stream(number, attachment_id, thumbnail=True)
+
+
+def _stream(number: str, attachment_id: int, *, thumbnail: bool) -> Response:
+    ticket = access.ticket_for(current_user, number)
+    attachment = attachments.find(ticket, attachment_id)
+    if attachment is None:
+        abort(404)
+    return attachments.file_response(attachment, thumbnail=thumbnail)
