@@ -53,6 +53,15 @@ class TestRules:
         ticket = factories.make_routed_ticket(city.operator)
         assert ticket.routed_by == "category_default" and ticket.department == city.roads
 
+    def test_a_keyword_may_name_the_place(self, city):
+        """A street office's rule: the district and the names of its roads (issue 17)."""
+        street = factories.make_department("east-xingfu", "幸福街街道办事处")
+        rule(district="east", keywords=["幸福街"], department="east-xingfu", name="street")
+        on_its_road = factories.make_routed_ticket(city.operator, address="幸福街 12 号")
+        elsewhere = factories.make_routed_ticket(city.operator, address="解放路 3 号")
+        assert on_its_road.department == street and on_its_road.routed_by == "rule"
+        assert elsewhere.department == city.roads and elsewhere.routed_by == "category_default"
+
     def test_all_conditions_holding_routes_with_assisting_departments(self, city):
         helper = factories.make_department("police", "公安局")
         rule(

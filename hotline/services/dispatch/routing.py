@@ -68,7 +68,9 @@ class Rule:
             return "type"
         if self.urgency is not None and self.urgency != case.urgency:
             return "urgency"
-        if self.keywords and not any(keyword in case.text for keyword in self.keywords):
+        # A keyword may name the matter (the description) or the place (the address: a street
+        # office's roads and estates, issue 17).
+        if self.keywords and not any(keyword in case.text or keyword in case.address for keyword in self.keywords):
             return "keywords"
         return None
 
@@ -82,14 +84,20 @@ class Case:
     type: str
     urgency: str
     text: str  # lower-cased description
+    address: str = ""  # lower-cased address
 
     @classmethod
     def of_ticket(cls, ticket) -> Case:
-        return cls.build(ticket.category, ticket.district_id, ticket.type, ticket.urgency, ticket.description)
+        return cls.build(
+            ticket.category, ticket.district_id, ticket.type, ticket.urgency, ticket.description, ticket.address
+        )
 
     @classmethod
-    def build(cls, category: Category, district_id: int | None, type: str, urgency: str, text: str) -> Case:
-        return cls(frozenset(c.id for c in category.lineage()), district_id, type, urgency, (text or "").lower())
+    def build(
+        cls, category: Category, district_id: int | None, type: str, urgency: str, text: str, address: str | None = ""
+    ) -> Case:
+        lineage = frozenset(c.id for c in category.lineage())
+        return cls(lineage, district_id, type, urgency, (text or "").lower(), (address or "").lower())
 
 
 @dataclass
