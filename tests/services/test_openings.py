@@ -190,7 +190,8 @@ def test_a_voicemails_text_is_handed_to_the_workers_with_its_ticket(app, city, q
     ticket on the dispatcher's desk (someone must listen to it first)."""
     with fake_twilio.running(app, monkeypatch) as twilio:
         made = calls.record_voicemail("CA1", "https://api.twilio.com/rec/RE1", 20, "+8613700137000")
-        assert made.created and queue.count == 1  # the drain job
+        # The drain job, and the job that fetches the recording once the ticket is committed (attachments).
+        assert made.created and queue.count == 2
 
         output = run_burst_worker(**fake_twilio.worker_env(twilio))
 
