@@ -116,8 +116,9 @@ def test_a_batch_reads_the_same_few_times_however_large(city, mixed: list[int]) 
     db.session.remove()
     with selects() as large:
         tickets.route_batch(mixed[3:])
-    # rules, their helpers, categories, departments, policies, tickets; on PostgreSQL their scopes too
-    assert len(large) == len(small) <= 8
+    # rules, their helpers, categories, departments, policies, tickets; on PostgreSQL their scopes
+    # too, and the open holds of their chains (a unit a ticket was sent down to finds it: issue 17)
+    assert len(large) == len(small) <= 9
 
 
 def test_a_batch_delivered_twice_routes_once(city, mixed: list[int]) -> None:
