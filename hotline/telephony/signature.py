@@ -22,7 +22,6 @@ from typing import Any
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
-from hotline.services.citizens.senders import public_url_for  # noqa: F401  (the webhooks build their callbacks with it)
 from hotline.telephony.webhook_input import FORM_TYPE, unsupported_media_type
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline.bounds import id_number
 from hotline.services.citizens import citizen_sms, outbox
+from hotline.services.citizens.senders import public_url_for
 from hotline.services.errors import InvalidInput
 from hotline.telephony.blueprint import bp
-from hotline.telephony.signature import public_url_for, twilio_signed
+from hotline.telephony.signature import twilio_signed
 from hotline.telephony.webhook_input import bad_request, missing, too_long
 
 log = logging.getLogger(__name__)

@@ -34,8 +34,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.bounds import whole_number
 from hotline.services.citizens import calls
+from hotline.services.citizens.senders import public_url_for
 from hotline.telephony.blueprint import bp
-from hotline.telephony.signature import public_url_for, twilio_signed
+from hotline.telephony.signature import twilio_signed
 from hotline.telephony.webhook_input import bad_request, missing, too_long
 
 log = logging.getLogger(__name__)

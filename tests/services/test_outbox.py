@@ -112,7 +112,7 @@ class TestWhatIsQueued:
         assert messages() == []
 
     def test_nothing_for_a_caller_who_opted_out(self, city, twilio):
-        citizen_sms.set_opt_out("+8613800138000", True)
+        outbox.set_opt_out("+8613800138000", True)
         factories.make_ticket(city.operator)
         assert messages() == []
         factories.make_ticket(city.operator, caller_phone="13900139000")  # someone else still hears
@@ -277,7 +277,7 @@ class TestSending:
         factories.make_ticket(city.operator)
         twilio.fail_next(400, 21610, "Attempt to send to unsubscribed recipient")
         assert outbox.send(messages()[0].id).status == Message.FAILED
-        assert citizen_sms.caller_for("+8613800138000").opted_out
+        assert outbox.caller_for("+8613800138000").opted_out
 
     def test_wrong_credentials_fail_without_retry(self, app, monkeypatch, city, twilio):
         monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "not-the-token")
@@ -296,7 +296,7 @@ class TestSending:
 
     def test_a_caller_who_opted_out_after_queueing_is_not_sent_to(self, city, twilio):
         factories.make_ticket(city.operator)
-        citizen_sms.set_opt_out("+8613800138000", True)
+        outbox.set_opt_out("+8613800138000", True)
         message = outbox.send(messages()[0].id)
         assert (
             message.status == Message.FAILED and words(message) == "Not sent: the citizen opted out of text messages."

@@ -40,17 +40,24 @@ def shown(viewer: User, ticket: Ticket, *, name: bool = True) -> str:
 
 def record_view(viewer: User, ticket: Ticket, via: str) -> None:
     """One view of one ticket (its page, its API answer), whatever it showed; commits."""
-    db.session.add(
-        ViewRecord(
-            ticket_id=ticket.id,
-            user_id=viewer.id,
-            at=utcnow(),
-            what=shown(viewer, ticket),
-            via=via,
-            remote_addr=_address(),
-        )
-    )
+    db.session.add(view_record(viewer, ticket, via))
     db.session.commit()
+
+
+def view_record(
+    viewer: User, ticket: Ticket, via: str, *, what: str | None = None, reason: str = "", at: datetime | None = None
+) -> ViewRecord:
+    """The row of one view, from the request being answered; the caller adds it to the session
+    (a number revealed with a reason is logged in the transaction of its action)."""
+    return ViewRecord(
+        ticket_id=ticket.id,
+        user_id=viewer.id,
+        at=at or utcnow(),
+        what=what or shown(viewer, ticket),
+        via=via,
+        reason=reason,
+        remote_addr=_address(),
+    )
 
 
 def record_list(viewer: User, tickets: Iterable[Ticket], via: str, *, name: bool = False, caller: bool = True) -> int:

@@ -31,11 +31,10 @@ from sqlalchemy import and_, exists, or_, select
 from twilio.base.exceptions import TwilioException
 
 from hotline.extensions import db
-from hotline.models import OutboundMessage, Status, Ticket, TicketContact, User, ViewRecord
+from hotline.models import OutboundMessage, Status, Ticket, TicketContact, User
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.types import utcnow
-from hotline.services.accounts import access
-from hotline.services.accounts.audit import _address as audit_address
+from hotline.services.accounts import access, audit
 from hotline.services.citizens import citizen_sms, outbox, senders, survey
 from hotline.services.errors import Conflict, InvalidInput
 from hotline.services.ticketing import derived, lifecycle
@@ -120,17 +119,7 @@ def reveal_phone(actor: User, ticket: Ticket, reason: str, expected_version: int
         raise InvalidInput(_("Say why you need the citizen's number."), field="reason")
     lifecycle.check(ticket, "reveal_phone", expected_version)
     now = utcnow()
-    db.session.add(
-        ViewRecord(
-            ticket_id=ticket.id,
-            user_id=actor.id,
-            at=now,
-            what=ViewKind.CALLER,
-            via=ViewChannel.REVEAL,
-            reason=text,
-            remote_addr=audit_address(),
-        )
-    )
+    db.session.add(audit.view_record(actor, ticket, ViewChannel.REVEAL, what=ViewKind.CALLER, reason=text, at=now))
     lifecycle.apply(actor, ticket, "reveal_phone", expected_version=expected_version, data={"reason": text}, at=now)
     return ticket.caller_phone
 

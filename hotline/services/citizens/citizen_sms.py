@@ -37,9 +37,7 @@ from hotline.models import Caller, InboundMessage, OutboundMessage, Status, Tick
 from hotline.models.types import utcnow
 from hotline.services.accounts import access
 from hotline.services.citizens import outbox, survey
-
-# The opt-out list lives with the outbox that honours it; these names stay importable from here.
-from hotline.services.citizens.outbox import caller_for, set_opt_out  # noqa: F401
+from hotline.services.citizens.outbox import caller_for  # the opt-out list lives with the outbox
 from hotline.services.citizens.phones import normalise_phone
 from hotline.services.errors import Conflict
 from hotline.services.ticketing import derived, lifecycle
