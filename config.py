@@ -123,6 +123,13 @@ class Config:
         self.HOTLINE_ATTACHMENTS_STORAGE = env_str("HOTLINE_ATTACHMENTS_STORAGE", "local")
         self.HOTLINE_ATTACHMENTS_DIR = env_str("HOTLINE_ATTACHMENTS_DIR", str(BASE_DIR / "instance" / "attachments"))
         self.HOTLINE_ATTACHMENT_MAX_BYTES = env_int("HOTLINE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+        # S3 (services/platform/s3_store.py, docs/production.md): the bucket; the endpoint of an
+        # S3-compatible server (MinIO...; empty: AWS); the region (empty: AWS_DEFAULT_REGION); path or
+        # virtual-host addressing (empty: path with an endpoint, else auto). Credentials: the AWS_* variables.
+        self.HOTLINE_S3_BUCKET = env_str("HOTLINE_S3_BUCKET", "")
+        self.HOTLINE_S3_ENDPOINT_URL = env_str("HOTLINE_S3_ENDPOINT_URL", "")
+        self.HOTLINE_S3_REGION = env_str("HOTLINE_S3_REGION", "")
+        self.HOTLINE_S3_ADDRESSING_STYLE = env_str("HOTLINE_S3_ADDRESSING_STYLE", "")
         # Twilio: without the account SID, token and a sender (number or messaging service),
         # messages to citizens stay in the outbox as "held" and every webhook is refused.
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
@@ -221,6 +228,8 @@ class TestingConfig(Config):
         for name in ("ACCOUNT_SID", "AUTH_TOKEN", "FROM_NUMBER", "MESSAGING_SERVICE_SID", "API_BASE_URL"):
             setattr(self, f"TWILIO_{name}", env_str(f"TEST_TWILIO_{name}", ""))
         self.HOTLINE_PUBLIC_URL = env_str("TEST_HOTLINE_PUBLIC_URL", "")
+        # Attachments in a folder the tests name, never the developer's S3 (tests/s3_server.py starts one).
+        self.HOTLINE_ATTACHMENTS_STORAGE = "local"
 
 
 CONFIGS = {

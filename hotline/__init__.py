@@ -11,6 +11,7 @@ from config import Config, config_from_env
 from hotline import bounds, cookie_session, security
 from hotline.app_class import HotlineFlask
 from hotline.extensions import babel, bootstrap, csrf, db, jobs, login_manager, migrate
+from hotline.services.platform import file_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     bootstrap.init_app(app)
     jobs.init_app(app)
+    file_store.init_app(app)  # attachments' store: a misconfigured S3 stops the start here, named
 
     from hotline.api import bp as api_bp
     from hotline.open311 import bp as open311_bp

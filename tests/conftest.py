@@ -28,6 +28,9 @@ from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
 
+# A local S3-compatible server and buckets for the S3 file store's tests (issue 18 item 5).
+pytest_plugins = ["tests.s3_server"]
+
 
 def need_service(variable: str, what: str) -> str:
     value = os.environ.get(variable)

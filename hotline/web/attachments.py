@@ -4,12 +4,13 @@ through access.ticket_for (404 for one the user may not see, as on the ticket pa
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
+from hotline.services.platform.file_errors import FileMissing, StorageUnavailable
 from hotline.services.ticketing import attachments
 from hotline.web.attachment_forms import AttachmentForm
 from hotline.web.guards import roles_required, safe_next
@@ -17,6 +18,13 @@ from hotline.web.tickets import _not_found
 
 bp = Blueprint("attachments", __name__)
 bp.register_error_handler(NotFound, _not_found)
+
+
+@bp.errorhandler(StorageUnavailable)
+@bp.errorhandler(FileMissing)
+def _store_error(error: ServiceError):
+    # A file that cannot be read now (S3 down) or is gone: a page that says so, not a 500.
+    return render_template("errors/error.html", code=error.status_code, message=error.message), error.status_code
 
 
 @bp.post("/tickets/<number>/attachments")

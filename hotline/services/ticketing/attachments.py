@@ -12,6 +12,7 @@ visible to them); the views find the ticket through access.ticket_for."""
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,8 +25,11 @@ from hotline.extensions import db
 from hotline.models import Attachment, AttachmentKind, Ticket, User
 from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.platform import file_store
+from hotline.services.platform.file_errors import StorageUnavailable
 from hotline.services.ticketing import lifecycle
 from hotline.services.ticketing.transition import record_event
+
+log = logging.getLogger(__name__)
 
 EVENT_KIND = "attachment_added"
 THUMBNAIL_SIZE = (320, 320)
@@ -219,10 +223,19 @@ def add(
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        for written_key in written:
-            store.delete(written_key)
+        _remove(store, written)
         raise
     return attachment
+
+
+def _remove(store: file_store.FileStore, keys: list[str]) -> None:
+    """The files of an attachment that was not saved. A store that fails now (S3 gone down) leaves
+    them behind, unreferenced by any row and so never shown: logged, and the first error raised."""
+    for key in keys:
+        try:
+            store.delete(key)
+        except StorageUnavailable:
+            log.warning("file %s of an attachment not saved is left in the store", key)
 
 
 def of_ticket(ticket: Ticket) -> list[Attachment]:
