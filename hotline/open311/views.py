@@ -263,9 +263,18 @@ def create_request(fmt: str) -> Response:
         lat=point[0] if point else None,  # geo (issue 18)
         long=point[1] if point else None,
     )
-    ticket = tickets.create_ticket(user, intake).ticket
+    # The file goes to the store before the ticket opens: a store that is down refuses the request
+    # (503) and opens nothing, and a ticket refused leaves no file behind.
+    kept = attachments.store_files(prepared, "open311") if prepared is not None else None
+    try:
+        ticket = tickets.create_ticket(user, intake).ticket
+    except BaseException:
+        attachments.discard(kept)
+        raise
     if prepared is not None:
-        attachments.add(user, ticket, media, filename=upload.filename or "", prepared=prepared, source="open311")
+        attachments.add(
+            user, ticket, media, filename=upload.filename or "", prepared=prepared, kept=kept, source="open311"
+        )
     notice = _(
         "Logged as ticket %(number)s and passed on to the department responsible. "
         "Follow it at %(url)s with the last four digits of the phone number.",

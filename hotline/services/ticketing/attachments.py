@@ -177,34 +177,30 @@ def add(
     public: bool = False,
     source: str = "upload",
     prepared: Prepared | None = None,
+    kept: Kept | None = None,
 ) -> Attachment:
     """Attach a file to the ticket (actor None: the system, e.g. a Twilio recording fetched).
     `prepared`: the file already checked (`prepare`) before the ticket was opened, so that a bad
-    file refuses the whole request (Open311) instead of leaving a ticket without it."""
-    if actor is not None:
-        lifecycle.require(actor, ticket, "notes")  # whoever may see the ticket
-    prepared = prepared or prepare(data, kind)
-    if public and prepared.kind not in AttachmentKind.IMAGES:
-        raise InvalidInput(_("Only photos can be shown publicly."), field="public")
-    store = file_store.store()
-    stem = f"tickets/{ticket.number}/{secrets.token_hex(16)}"
-    extension = EXTENSIONS.get(prepared.content_type, "bin")
-    key = f"{stem}.{extension}"
-    thumbnail_key = f"{stem}-thumb.{extension}" if prepared.thumbnail is not None else None
-    written: list[str] = []
+    file refuses the whole request (Open311) instead of leaving a ticket without it; `kept`: and
+    already in the store (`store_files`), removed again if the attachment is not saved."""
     try:
-        store.put(key, prepared.data, prepared.content_type)
-        written.append(key)
-        if thumbnail_key is not None and prepared.thumbnail is not None:
-            store.put(thumbnail_key, prepared.thumbnail, prepared.content_type)
-            written.append(thumbnail_key)
+        if actor is not None:
+            lifecycle.require(actor, ticket, "notes")  # whoever may see the ticket
+        prepared = prepared or prepare(data, kind)
+        if public and prepared.kind not in AttachmentKind.IMAGES:
+            raise InvalidInput(_("Only photos can be shown publicly."), field="public")
+    except BaseException:
+        discard(kept)  # files stored before the ticket was opened: not kept for a refused attachment
+        raise
+    kept = kept or store_files(prepared, f"tickets/{ticket.number}")
+    try:
         attachment = Attachment(
             ticket=ticket,
             kind=prepared.kind,
             content_type=prepared.content_type,
             size=len(prepared.data),
-            key=key,
-            thumbnail_key=thumbnail_key,
+            key=kept.key,
+            thumbnail_key=kept.thumbnail_key,
             public=public,
             filename=(filename or "").strip()[:FILENAME_MAX],
             source=source,
@@ -223,9 +219,48 @@ def add(
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        _remove(store, written)
+        discard(kept)
         raise
     return attachment
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A prepared file and its thumbnail in the store, not yet any ticket's (see store_files)."""
+
+    key: str
+    thumbnail_key: str | None
+
+    def keys(self) -> list[str]:
+        return [self.key] + ([self.thumbnail_key] if self.thumbnail_key else [])
+
+
+def store_files(prepared: Prepared, folder: str) -> Kept:
+    """Put the file and its thumbnail in the store, both or neither (StorageUnavailable, 503, when
+    the store cannot be reached). Called by add(); or before a ticket is opened with its file (an
+    Open311 request), so that a store that is down refuses the request before a ticket exists.
+    Keys are opaque to the rows that name them; the folder only groups them for the operator."""
+    store = file_store.store()
+    stem = f"{folder}/{secrets.token_hex(16)}"
+    extension = EXTENSIONS.get(prepared.content_type, "bin")
+    kept = Kept(f"{stem}.{extension}", f"{stem}-thumb.{extension}" if prepared.thumbnail is not None else None)
+    written: list[str] = []
+    try:
+        store.put(kept.key, prepared.data, prepared.content_type)
+        written.append(kept.key)
+        if kept.thumbnail_key is not None and prepared.thumbnail is not None:
+            store.put(kept.thumbnail_key, prepared.thumbnail, prepared.content_type)
+            written.append(kept.thumbnail_key)
+    except BaseException:
+        _remove(store, written)
+        raise
+    return kept
+
+
+def discard(kept: Kept | None) -> None:
+    """The files of an attachment that will not be saved (its ticket or row was refused)."""
+    if kept is not None:
+        _remove(file_store.store(), kept.keys())
 
 
 def _remove(store: file_store.FileStore, keys: list[str]) -> None:
