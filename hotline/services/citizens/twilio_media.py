@@ -18,6 +18,7 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import Attachment, Call, Ticket
 from hotline.services.errors import ServiceError
+from hotline.services.platform.file_errors import StorageUnavailable
 from hotline.services.ticketing import attachments
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def keep_recording(ticket_id: int) -> Attachment | None:
         return attachments.add(
             None, ticket, data, filename=url.rsplit("/", 1)[-1], kind="recording", source="voicemail"
         )
+    except StorageUnavailable:
+        raise  # the file store is down (S3): the job is retried, the recording is kept later
     except (MediaRefused, ServiceError) as why:
         # Not Twilio's, not a recording, or too large: trying again would not change it. (A network
         # failure or a 5xx raises on, and the job is retried.)
