@@ -219,6 +219,7 @@ def register_commands(app: Flask) -> None:
     from hotline.commands.backup import backup_command, restore_command
     from hotline.commands.calendar import calendar_cli
     from hotline.commands.directory import directory_cli
+    from hotline.commands.files import files_cli  # attachments' store (issue 18 item 5)
     from hotline.commands.geo import geo_cli  # geo (issue 18)
     from hotline.commands.hotspots import hotspots_cli
     from hotline.commands.importing import import_csv_command
@@ -230,6 +231,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(calendar_cli)
     app.cli.add_command(directory_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(geo_cli)  # geo (issue 18)
     app.cli.add_command(hotspots_cli)
     app.cli.add_command(reports_cli)

@@ -146,3 +146,29 @@ def test_a_well_configured_s3_store_starts_with_the_app(s3_credentials):
     kept = app.extensions[file_store.EXTENSION]
     assert isinstance(kept, S3Store) and kept.bucket == "hotline-files"
     assert kept.client.meta.region_name == "cn-north-1"
+
+
+# -- flask files check ------------------------------------------------------------------------
+
+
+def test_files_check_round_trips_a_file_in_the_folder_and_leaves_nothing(invoke, use_settings, tmp_path):
+    use_settings(HOTLINE_ATTACHMENTS_STORAGE="local", HOTLINE_ATTACHMENTS_DIR=str(tmp_path / "files"))
+    result = invoke("files", "check")
+    assert result.exit_code == 0, result.output
+    assert f"file store OK: folder {tmp_path / 'files'}" in result.output
+    assert [path for path in (tmp_path / "files").rglob("*") if path.is_file()] == []
+
+
+def test_files_check_round_trips_a_file_in_s3_and_leaves_nothing(invoke, s3_attachments):
+    result = invoke("files", "check")
+    assert result.exit_code == 0, result.output
+    assert f"file store OK: s3://{s3_attachments.name} at {s3_attachments.endpoint}" in result.output
+    assert s3_attachments.keys() == []
+
+
+def test_files_check_says_when_s3_cannot_be_reached(invoke, use_settings, s3_credentials):
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    use_settings(**s3_settings("hotline-nowhere", endpoint))
+    result = invoke("files", "check")
+    assert result.exit_code == 1
+    assert f"s3://hotline-nowhere at {endpoint}" in result.output and "cannot be reached" in result.output

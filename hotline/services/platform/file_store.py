@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,3 +125,27 @@ def store() -> FileStore:
 def reset() -> None:
     """Forget the app's store, so that the next call reads the configuration again (tests)."""
     current_app.extensions.pop(EXTENSION, None)
+
+
+def describe(kept: FileStore) -> str:
+    """Where a store keeps its files, for the operator (no credentials)."""
+    if isinstance(kept, s3_store.S3Store):
+        return f"s3://{kept.bucket} at {kept.client.meta.endpoint_url}"
+    if isinstance(kept, LocalFolder):
+        return f"folder {kept.root}"
+    return type(kept).__name__
+
+
+def round_trip() -> str:
+    """Write a small file, read it back and delete it (`flask files check`): the store works for
+    this process, with its settings and credentials. StorageUnavailable otherwise."""
+    kept = store()
+    key = f"checks/{secrets.token_hex(8)}.txt"
+    probe = b"hotline file store check\n"
+    kept.put(key, probe, "text/plain")
+    try:
+        if kept.read(key) != probe:
+            raise StorageUnavailable(f"{describe(kept)}: the file read back differs from the one written")
+    finally:
+        kept.delete(key)
+    return describe(kept)
