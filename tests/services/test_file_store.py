@@ -143,7 +143,8 @@ def test_a_well_configured_s3_store_starts_with_the_app(s3_credentials):
             HOTLINE_S3_REGION="cn-north-1",
         )
     )
-    kept = app.extensions[file_store.EXTENSION]
+    with app.app_context():
+        kept = file_store.store()
     assert isinstance(kept, S3Store) and kept.bucket == "hotline-files"
     assert kept.client.meta.region_name == "cn-north-1"
 
@@ -172,3 +173,15 @@ def test_files_check_says_when_s3_cannot_be_reached(invoke, use_settings, s3_cre
     result = invoke("files", "check")
     assert result.exit_code == 1
     assert f"s3://hotline-nowhere at {endpoint}" in result.output and "cannot be reached" in result.output
+
+
+def test_a_changed_setting_makes_the_store_again(app, tmp_path):
+    saved = app.config["HOTLINE_ATTACHMENTS_DIR"]
+    try:
+        app.config["HOTLINE_ATTACHMENTS_DIR"] = str(tmp_path / "one")
+        file_store.store().put("tickets/x/a.pdf", b"%PDF-1", "application/pdf")
+        app.config["HOTLINE_ATTACHMENTS_DIR"] = str(tmp_path / "two")
+        file_store.store().put("tickets/x/b.pdf", b"%PDF-2", "application/pdf")
+    finally:
+        app.config["HOTLINE_ATTACHMENTS_DIR"] = saved
+    assert (tmp_path / "one/tickets/x/a.pdf").exists() and (tmp_path / "two/tickets/x/b.pdf").exists()

@@ -107,23 +107,38 @@ def make(app: Flask) -> FileStore:
     raise RuntimeError(f"HOTLINE_ATTACHMENTS_STORAGE: unknown storage {kind!r} (local or s3)")
 
 
+SETTINGS = (
+    "HOTLINE_ATTACHMENTS_STORAGE",
+    "HOTLINE_ATTACHMENTS_DIR",
+    "HOTLINE_S3_BUCKET",
+    "HOTLINE_S3_ENDPOINT_URL",
+    "HOTLINE_S3_REGION",
+    "HOTLINE_S3_ADDRESSING_STYLE",
+)
+
+
+def _settings(app: Flask) -> tuple:
+    return tuple(app.config.get(name) for name in SETTINGS)
+
+
 def init_app(app: Flask) -> None:
     """Checked at start-up: a misconfigured store stops the app with a message naming the setting,
     instead of failing at the first upload."""
-    app.extensions[EXTENSION] = make(app)
+    app.extensions[EXTENSION] = (_settings(app), make(app))
 
 
 def store() -> FileStore:
-    """The store the configuration names, made once per app."""
+    """The store the configuration names, made once per app (and again if its settings change)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = _settings(app)
     kept = app.extensions.get(EXTENSION)
-    if kept is None:
-        kept = app.extensions[EXTENSION] = make(app)
-    return kept
+    if kept is None or kept[0] != settings:
+        kept = app.extensions[EXTENSION] = (settings, make(app))
+    return kept[1]
 
 
 def reset() -> None:
-    """Forget the app's store, so that the next call reads the configuration again (tests)."""
+    """Forget the app's store, so that the next call makes it again (tests: new credentials)."""
     current_app.extensions.pop(EXTENSION, None)
 
 
