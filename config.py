@@ -188,6 +188,10 @@ class Config:
         self.HOTLINE_LOGIN_ACCOUNT_FAILURES = env_int("HOTLINE_LOGIN_ACCOUNT_FAILURES", 10)
         self.HOTLINE_LOGIN_ADDRESS_FAILURES = env_int("HOTLINE_LOGIN_ADDRESS_FAILURES", 20)
         self.HOTLINE_LOGIN_WINDOW = env_int("HOTLINE_LOGIN_WINDOW", 15 * 60)
+        # Files sent with a new ticket (issue 18): at most this many on the operator's intake form,
+        # and photos on the citizen's /report page; each checked as the ticket page's upload is.
+        self.HOTLINE_INTAKE_MAX_FILES = env_int("HOTLINE_INTAKE_MAX_FILES", 5)
+        self.HOTLINE_REPORT_MAX_PHOTOS = env_int("HOTLINE_REPORT_MAX_PHOTOS", 3)
 
 
 class DevelopmentConfig(Config):
