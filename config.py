@@ -192,6 +192,9 @@ class Config:
         # and photos on the citizen's /report page; each checked as the ticket page's upload is.
         self.HOTLINE_INTAKE_MAX_FILES = env_int("HOTLINE_INTAKE_MAX_FILES", 5)
         self.HOTLINE_REPORT_MAX_PHOTOS = env_int("HOTLINE_REPORT_MAX_PHOTOS", 3)
+        # Open311's `media_url`: fetched only from these hosts (comma-separated `host` or `host:port`,
+        # e.g. the photo service of a city app); none listed: accepted and ignored.
+        self.HOTLINE_OPEN311_MEDIA_HOSTS = env_str("HOTLINE_OPEN311_MEDIA_HOSTS", "")
 
 
 class DevelopmentConfig(Config):

@@ -138,21 +138,23 @@ def test_a_bad_photo_refuses_the_report_keeps_what_was_typed_and_opens_nothing(
     assert db.session.query(WebReport).count() == 0
 
 
-def test_a_photo_over_the_size_limit_and_too_many_photos_are_refused(client, city, streetlights, twilio, app):
+def test_a_photo_over_the_size_limit_and_too_many_photos_are_refused(
+    client, city, streetlights, twilio, app, monkeypatch
+):
     prove(client, twilio)
-    app.config["HOTLINE_ATTACHMENT_MAX_BYTES"] = 50_000
+    monkeypatch.setitem(app.config, "HOTLINE_ATTACHMENT_MAX_BYTES", 50_000)
     big = files.photo_with_location((1600, 1200)) + b"\0" * 60_000
     response = report_with(client, [(big, "big.jpg")])
     assert response.status_code == 413
     assert "big.jpg: The file is too large: at most 48 KB." in text(response)
-    app.config["HOTLINE_REPORT_MAX_PHOTOS"] = 2
+    monkeypatch.setitem(app.config, "HOTLINE_REPORT_MAX_PHOTOS", 2)
     response = report_with(client, [(files.photo_with_location((40, 30)), f"{n}.jpg") for n in range(3)])
     assert response.status_code == 400 and "At most 2 files can be sent at once." in text(response)
     assert db.session.query(Ticket).count() == 0 and db.session.query(Attachment).count() == 0
 
 
-def test_the_limits_still_hold_for_reports_with_photos(client, city, streetlights, twilio, app):
-    app.config["HOTLINE_REPORTS_PER_PHONE"] = 1
+def test_the_limits_still_hold_for_reports_with_photos(client, city, streetlights, twilio, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_REPORTS_PER_PHONE", 1)
     prove(client, twilio)
     assert report_with(client, [(files.photo_with_location(), "a.jpg")]).status_code == 303
     refused = report_with(client, [(files.photo_with_location(), "b.jpg")], description="另一盏路灯也不亮了。")

@@ -68,8 +68,8 @@ def test_a_bad_file_refuses_the_form_keeps_what_was_typed_and_opens_nothing(logi
     assert ticket_count() == 0 and db.session.query(Attachment).count() == 0
 
 
-def test_a_file_over_the_limit_is_413_with_the_ticket_pages_message(login, city, app):
-    app.config["HOTLINE_ATTACHMENT_MAX_BYTES"] = 50_000
+def test_a_file_over_the_limit_is_413_with_the_ticket_pages_message(login, city, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_ATTACHMENT_MAX_BYTES", 50_000)
     client = login(city.operator)
     response = post_with(client, (files.photo_with_location((1600, 1200)) + b"\0" * 60_000, "big.jpg"))
     html = response.get_data(as_text=True)
@@ -79,8 +79,8 @@ def test_a_file_over_the_limit_is_413_with_the_ticket_pages_message(login, city,
     assert ticket_count() == 0 and db.session.query(Attachment).count() == 0
 
 
-def test_more_files_than_allowed_are_refused(login, city, app):
-    app.config["HOTLINE_INTAKE_MAX_FILES"] = 1
+def test_more_files_than_allowed_are_refused(login, city, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_INTAKE_MAX_FILES", 1)
     client = login(city.operator)
     response = post_with(client, (files.pdf(), "a.pdf"), (files.pdf(), "b.pdf"))
     assert response.status_code == 400
@@ -88,9 +88,9 @@ def test_more_files_than_allowed_are_refused(login, city, app):
     assert ticket_count() == 0
 
 
-def test_a_body_larger_than_the_files_allowed_is_refused_unread(login, city, app):
-    app.config["HOTLINE_ATTACHMENT_MAX_BYTES"] = 10_000
-    app.config["HOTLINE_INTAKE_MAX_FILES"] = 1
+def test_a_body_larger_than_the_files_allowed_is_refused_unread(login, city, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_ATTACHMENT_MAX_BYTES", 10_000)
+    monkeypatch.setitem(app.config, "HOTLINE_INTAKE_MAX_FILES", 1)
     client = login(city.operator)
     response = post_with(client, (files.pdf() + b" " * 200_000, "huge.pdf"))
     assert response.status_code == 413
