@@ -1,6 +1,7 @@
 """Where it happened, in headless Chromium: issue 18's first "Done when", the whole story.
 
-A citizen's Open311 client (`civicbot`) files a pothole with `lat`/`long`; later an operator
+A citizen's Open311 client (`civicbot`) files a pothole with `lat`/`long` and a `media_url`
+(its photo on the app's photo host, which the city lists; fetched and kept, not public); later an operator
 logs a call about the same pothole: finds the address in the gazetteer from the keyboard, the
 district fills itself, the earlier request is offered as a nearby duplicate, and the call is
 logged with the photo the caller sent. A dispatcher merges the new ticket into the earlier one on
@@ -28,12 +29,19 @@ from hotline.models import Attachment, Status, Ticket
 from hotline.services.accounts.users import issue_token
 from hotline.services.platform import queueing
 from hotline.services.ticketing import tickets
-from tests import attachment_files, geo_city
+from tests import attachment_files, geo_city, media_server
 from tests.browser.test_end_to_end import browser, live_server, log_in, new_page  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser]
 
 POTHOLE_POINT = (geo_city.EAST[0] + 0.0003, geo_city.EAST[1])  # 33 m north of 人民路's gazetteer point
+
+
+@pytest.fixture
+def media_host():
+    """The photo host of the citizen's app, where its client's `media_url` points."""
+    with media_server.running() as host:
+        yield host
 
 
 def test_gazetteer_nearby_duplicate_merged_and_the_maps(
@@ -43,6 +51,7 @@ def test_gazetteer_nearby_duplicate_merged_and_the_maps(
     browser,  # noqa: F811
     monkeypatch,
     tmp_path: Path,
+    media_host,
 ):
     from playwright.sync_api import expect
 
@@ -51,7 +60,9 @@ def test_gazetteer_nearby_duplicate_merged_and_the_maps(
     print(f"screenshots in {tmp_path}")
     open311 = f"{live_server}/open311/v2"
 
-    # A citizen's Open311 client files the pothole with its point.
+    # A citizen's Open311 client files the pothole with its point and its photo's URL.
+    media_host.files["/photos/pothole.jpg"] = attachment_files.photo_with_location()
+    monkeypatch.setitem(app.config, "HOTLINE_OPEN311_MEDIA_HOSTS", media_host.host)
     filer = Open311Client(
         Endpoint(id="hotline", name="12345 Hotline", base_url=open311, write=True),
         transport=HttpTransport(timeout=10, rate_limiter=RateLimiter(min_interval=0)),
@@ -66,6 +77,7 @@ def test_gazetteer_nearby_duplicate_merged_and_the_maps(
         lng=POTHOLE_POINT[1],  # civicbot spells it lng and sends the spec's `long`
         description="车开过去很颠，轮胎都要坏了",
         phone="13912345678",
+        media_url=media_host.url("/photos/pothole.jpg"),
     )
     (answer,) = sent.response
     pothole = answer["service_request_id"]
@@ -75,6 +87,8 @@ def test_gazetteer_nearby_duplicate_merged_and_the_maps(
     read = reader.get_service_request(pothole)
     assert (float(read["lat"]), float(read["long"])) == POTHOLE_POINT
     assert read["media_url"] is None  # no photo is public yet
+    (citizens,) = db.session.scalars(select(Attachment)).all()  # the photo, fetched and kept
+    assert (citizens.ticket.number, citizens.source, citizens.public) == (pothole, "open311", False)
     db.session.close()  # no open read transaction may block the server's writes on SQLite
 
     # The operator logs a call about the same pothole, with the photo the caller sent.
