@@ -195,6 +195,13 @@ class Config:
         self.HOTLINE_LOGIN_ACCOUNT_FAILURES = env_int("HOTLINE_LOGIN_ACCOUNT_FAILURES", 10)
         self.HOTLINE_LOGIN_ADDRESS_FAILURES = env_int("HOTLINE_LOGIN_ADDRESS_FAILURES", 20)
         self.HOTLINE_LOGIN_WINDOW = env_int("HOTLINE_LOGIN_WINDOW", 15 * 60)
+        # Files sent with a new ticket (issue 18): at most this many on the operator's intake form,
+        # and photos on the citizen's /report page; each checked as the ticket page's upload is.
+        self.HOTLINE_INTAKE_MAX_FILES = env_int("HOTLINE_INTAKE_MAX_FILES", 5)
+        self.HOTLINE_REPORT_MAX_PHOTOS = env_int("HOTLINE_REPORT_MAX_PHOTOS", 3)
+        # Open311's `media_url`: fetched only from these hosts (comma-separated `host` or `host:port`,
+        # e.g. the photo service of a city app); none listed: accepted and ignored.
+        self.HOTLINE_OPEN311_MEDIA_HOSTS = env_str("HOTLINE_OPEN311_MEDIA_HOSTS", "")
 
 
 class DevelopmentConfig(Config):

@@ -82,9 +82,11 @@
 
   if (form && dupes) {
     var search = debounced(function (current) {
+      var typed = new FormData(form); // carries the CSRF token of the form
+      typed.delete("files"); // the photos chosen are sent with the form only, not on every keystroke
       fetch(dupes.dataset.url, {
         method: "POST",
-        body: new FormData(form), // carries the CSRF token of the form
+        body: typed,
         credentials: "same-origin",
         headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
       })

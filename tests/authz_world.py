@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import ApiToken, DutyPattern, DutyShift, Hotspot, HotspotStatus, User
+from hotline.models import ApiToken, DutyPattern, DutyShift, Hotspot, HotspotStatus, User, WebReport
 from hotline.models.types import utcnow
 from hotline.services.accounts import users
 from hotline.services.citizens import calls, outbox
@@ -88,6 +88,12 @@ class World(dict):
         return attachments.add(
             self.city.roads_staff, self["ticket"], attachment_files.photo_with_location(), public=True
         )
+
+    def make_board_photo(self):
+        """A photo marked public on a web report the citizen put on the public board (issue 18)."""
+        db.session.add(WebReport(ticket_id=self["ticket"].id, topic="road", public=True))
+        db.session.commit()
+        return attachments.add(None, self["ticket"], attachment_files.photo_with_location(), public=True)
 
     def make_accepted(self):
         ticket = factories.make_routed_ticket(self.city.operator)

@@ -260,6 +260,8 @@ MATRIX: list[Row] = [
     public("public.report_submit", "POST", "/report", data={"topic": "road", "description": "人民路有个大坑。"}),
     public("public.report_places", "GET", "/report/places?q=人民"),
     public("public.board", "GET", "/board"),
+    public("public.board_photo", "GET", "/board/photos/{board_photo.id}"),  # issue 18: a web report's public photo
+    public("public.board_photo_thumbnail", "GET", "/board/photos/{board_photo.id}/thumbnail"),
     public("health.healthz", "GET", "/healthz"),
     public("health.readyz", "GET", "/readyz"),
     public("static", "GET", "/static/hotline.css"),

@@ -43,7 +43,7 @@ from hotline.services.citizens import phones
 from hotline.services.city import geo
 from hotline.services.errors import ServiceError
 from hotline.services.platform import listing, ratelimit
-from hotline.services.ticketing import attachments, tickets
+from hotline.services.ticketing import attachments, remote_media, tickets
 
 FMT = "<any(json, xml):fmt>"
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -248,9 +248,15 @@ def create_request(fmt: str) -> Response:
     address, point = _location(form)
     # issue 18 item 5: a photo uploaded in the field "media" is checked before the ticket opens,
     # so that a bad file refuses the request and opens nothing.
+    # Else one named by `media_url` on a host the city lists (remote_media), checked likewise.
     upload = request.files.get("media")
-    media = attachments.read_limited(upload.stream) if upload is not None else b""
-    prepared = attachments.prepare(media, None) if upload is not None else None
+    media: bytes | None = None
+    filename = ""
+    if upload is not None:
+        media, filename = attachments.read_limited(upload.stream), upload.filename or ""
+    elif (media_url := form.get("media_url", "").strip()) and remote_media.enabled():
+        media, filename = remote_media.fetch(media_url), media_url.split("?")[0].rsplit("/", 1)[-1]
+    prepared = attachments.prepare(media, None) if media is not None else None
     intake = tickets.Intake(
         caller_phone=phone,
         caller_name=_caller_name(form.get("first_name", ""), form.get("last_name", "")),
@@ -271,10 +277,8 @@ def create_request(fmt: str) -> Response:
     except BaseException:
         attachments.discard(kept)
         raise
-    if prepared is not None:
-        attachments.add(
-            user, ticket, media, filename=upload.filename or "", prepared=prepared, kept=kept, source="open311"
-        )
+    if prepared is not None and media is not None:
+        attachments.add(user, ticket, media, filename=filename, prepared=prepared, kept=kept, source="open311")
     notice = _(
         "Logged as ticket %(number)s and passed on to the department responsible. "
         "Follow it at %(url)s with the last four digits of the phone number.",

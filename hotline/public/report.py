@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import (
     Response,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -27,14 +28,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 
 from hotline.models.types import utcnow
 from hotline.public.blueprint import bp, expired_pages
-from hotline.services.citizens import phones, web_reports
+from hotline.services.citizens import phones, web_report_photos, web_reports
 from hotline.services.city import geo, geo_maps
-from hotline.services.errors import InvalidInput, InvalidInputs
-from hotline.web import paging
+from hotline.services.errors import InvalidInput, InvalidInputs, ServiceError
+from hotline.services.ticketing import attachments
+from hotline.web import attachment_forms, paging
 
 PENDING = "web_report_phone"  # {"phone": the phone a code was texted to, "browser": the code's secret}
 PROVED = "web_report_proved"  # {"phone": E.164, "at": ISO time}
@@ -58,6 +61,9 @@ class ReportForm(FlaskForm):
     lat = HiddenField()
     long = HiddenField()
     public = BooleanField(_l("Show my report and the answer on the public board (without my name or number)"))
+    # issue 18: photos, checked as the ticket page's upload; shown publicly only if the citizen says so
+    photos = MultipleFileField(_l("Photos (optional)"))
+    photos_public = BooleanField(_l("My photos may be shown publicly too"))
     submit = SubmitField(_l("Send my report"))
 
 
@@ -143,6 +149,8 @@ def report_restart() -> Response:
 
 @bp.post("/report")
 def report_submit() -> Response:
+    if message := attachment_forms.too_large_body(web_report_photos.max_photos()):
+        return _page(error=message, code=413)  # refused unread: the photos are larger than allowed
     form = _report_form()
     form.validate_on_submit()
     phone = proved_phone()
@@ -158,17 +166,19 @@ def report_submit() -> Response:
         lat=form.lat.data or None,
         long=form.long.data or None,
         public=bool(form.public.data),
+        photos=attachment_forms.sent_files("photos"),
+        photos_public=bool(form.photos_public.data),
     )
     try:
         ticket = web_reports.submit(entry, _ip())
     except web_reports.Refused as refusal:
         return _refused(refusal, report_form=form)
-    except InvalidInput as error:
+    except ServiceError as error:  # wrong fields (InvalidInput, several at once), a photo too large
         for problem in error.errors if isinstance(error, InvalidInputs) else [error]:
             field = {"place": form.address}.get(problem.field or "", getattr(form, problem.field or "", None))
             if field is not None and hasattr(field, "errors"):
                 field.errors = [*list(field.errors or []), problem.message]
-        return _page(report_form=form, code=400)
+        return _page(report_form=form, code=error.status_code)
     # Post/redirect/get: reloading the answer must not send the report twice.
     session[DONE] = ticket.number
     return redirect(url_for("public.report"), 303)
@@ -193,6 +203,26 @@ def board() -> Response:
     number = paging.page_number()
     entries, more = web_reports.board(number)
     return make_response(render_template("public/board.html", entries=entries, page=number, more=more))
+
+
+@bp.get("/board/photos/<int:attachment_id>")
+def board_photo(attachment_id: int) -> Response:
+    return _board_photo(attachment_id, thumbnail=False)
+
+
+@bp.get("/board/photos/<int:attachment_id>/thumbnail")
+def board_photo_thumbnail(attachment_id: int) -> Response:
+    return _board_photo(attachment_id, thumbnail=True)
+
+
+def _board_photo(attachment_id: int, *, thumbnail: bool) -> Response:
+    """A photo the board shows (marked public, its report on the board); 404 for any other."""
+    photo = web_report_photos.board_photo(attachment_id)
+    if photo is None:
+        abort(404)
+    response = attachments.file_response(photo, thumbnail=thumbnail)
+    response.headers["Cache-Control"] = "public, max-age=600"  # shown to anyone, as the board is
+    return response
 
 
 def _expired(error: Exception) -> Response:

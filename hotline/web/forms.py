@@ -10,7 +10,7 @@ from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -81,6 +81,8 @@ class IntakeForm(HotlineForm):
     channel = SelectField(_l("Channel"), validate_choice=False, default="phone")
     confidential = BooleanField(_l("Confidential (hide the caller from departments)"))
     direct_answer = TextAreaField(_l("Direct answer"))
+    # issue 18: photos or documents the caller sent, kept with the ticket once it is opened
+    files = MultipleFileField(_l("Photos or documents"))
     submit = SubmitField(_l("Log the call"))
 
     def __init__(self, *args, **kwargs) -> None:

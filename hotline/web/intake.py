@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,9 +16,9 @@ from hotline.services.citizens import calls
 from hotline.services.citizens.phones import normalise_phone
 from hotline.services.city import category_picker, geo
 from hotline.services.errors import InvalidInput, ServiceError
-from hotline.services.ticketing import merging, tickets
+from hotline.services.ticketing import attachment_uploads, merging, tickets
 from hotline.services.ticketing.tickets import Intake
-from hotline.web import intake_geo
+from hotline.web import attachment_forms, intake_geo
 from hotline.web.formatting import local_time, status_colour
 from hotline.web.forms import IntakeForm, no_nul, show_service_error
 from hotline.web.guards import roles_required
@@ -32,6 +32,10 @@ EXCERPT = 80
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @roles_required(*access.INTAKE_ROLES)
 def new_ticket():
+    if request.method == "POST" and (message := attachment_forms.too_large_body(_max_files())):
+        # Refused unread (the body is larger than the files allowed): the form cannot come back filled.
+        flash(message, "danger")
+        return _form_again(IntakeForm(formdata=None)), 413
     form = IntakeForm()
     if request.method == "GET":
         # A CTI system opens the form with the incoming number: /tickets/new?phone=...
@@ -42,17 +46,31 @@ def new_ticket():
     if not form.validate_on_submit():  # only the CSRF token can fail here
         flash(_("The form has expired; please submit it again."), "danger")
         return _form_again(form), 400
+    # issue 18: the files are checked as the ticket page's upload checks them, before the
+    # ticket opens: a bad one refuses the form, which comes back as typed (files chosen again).
     try:
+        uploads = attachment_uploads.check_all(attachment_forms.sent_files("files"), most=_max_files(), field="files")
+    except ServiceError as error:
+        form.files.errors = [error.message]
+        return _form_again(form), error.status_code
+    try:
+        uploads = attachment_uploads.store_all(uploads, "intake")  # a store that is down opens nothing
         result = tickets.create_ticket(current_user, _intake_from(form))
     except InvalidInput as error:
+        attachment_uploads.discard_all(uploads)
         show_service_error(form, error)
         if not form.category.data:  # the empty "choose" option: say so rather than "category is required"
             form.category.errors = [_("Choose a category.")]
         return _form_again(form)
     except ServiceError as error:
+        attachment_uploads.discard_all(uploads)
         flash(error.message, "danger")
         return _form_again(form), error.status_code
+    except BaseException:
+        attachment_uploads.discard_all(uploads)
+        raise
     ticket = result.ticket
+    attachment_uploads.attach_all(current_user, ticket, uploads)  # after the one way in, in this request
     calls.link_ticket_from_intake(request.form.get("call"), ticket, current_user)  # opened from the console
     if ticket.status == Status.CLOSED:
         flash(_("Ticket %(number)s was answered directly and closed.", number=ticket.number), "success")
@@ -164,6 +182,10 @@ def _intake_from(form: IntakeForm) -> Intake:
         lat=intake_geo.coordinate(request.form.get("lat")),
         long=intake_geo.coordinate(request.form.get("long")),
     )
+
+
+def _max_files() -> int:
+    return int(current_app.config["HOTLINE_INTAKE_MAX_FILES"])
 
 
 def _point_or_none() -> tuple[float, float] | None:

@@ -1,8 +1,9 @@
 """The citizen's own web report at phone size (issue 18 item 6), in headless Chromium at 390 px: the
 citizen proves a phone with the code texted by the fake Twilio, reports a broken streetlight with
-a pin on the map, gets the number by text, sees the ticket on /status and, after the unit answers
-(driven through the services), the answer on the public board. Screenshots are kept in the
-test's output folder (printed). Photos are another part of issue 18 (attachments).
+a pin on the map and a photo it marks public, gets the number by text, sees the ticket on /status
+and, after the unit answers (driven through the services), the answer and the photo (re-encoded,
+without the EXIF location it was taken with) on the public board. Screenshots are kept in the
+test's output folder (printed).
 
 Same set-up as test_end_to_end (its live server and browser fixtures); texts are sent by calling
 the outbox, as a worker would; no Redis needed."""
@@ -16,11 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from hotline.extensions import db
-from hotline.models import Ticket
+from hotline.models import Attachment, Ticket
 from hotline.services.citizens import outbox
 from hotline.services.platform import queueing
 from hotline.services.ticketing import tickets
-from tests import factories, fake_twilio, geo_city
+from tests import attachment_files, factories, fake_twilio, geo_city
 from tests.browser.test_end_to_end import TIMEOUT_MS, browser, live_server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser]
@@ -84,6 +85,11 @@ def test_a_citizen_reports_a_broken_streetlight_from_a_phone(
         expect(page.locator("#report-map path.report-pin")).to_have_count(1)
         assert page.input_value("#lat") and page.input_value("#long")
         page.check("#public")
+        photo = tmp_path / "streetlight.jpg"
+        photo.write_bytes(attachment_files.photo_with_location())  # taken with the phone's location
+        page.set_input_files("#photos", str(photo))
+        expect(page.locator("#photos_public")).not_to_be_checked()  # private unless the citizen says so
+        page.check("#photos_public")
         shot("03-report-with-pin")
         page.click("#step-report form[action='/report'] [type=submit]")
         expect(page.locator("#report-done")).to_be_visible()
@@ -92,6 +98,8 @@ def test_a_citizen_reports_a_broken_streetlight_from_a_phone(
 
         ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
         assert ticket.channel == "web" and ticket.district_id == city.east.id
+        kept = db.session.scalar(select(Attachment).where(Attachment.ticket_id == ticket.id))
+        assert (kept.kind, kept.public, kept.filename) == ("photo", True, "streetlight.jpg")
         assert any(number in body for body in texts_to(fake))  # the number, by text
 
     page.goto(f"{live_server}/status")
@@ -110,6 +118,15 @@ def test_a_citizen_reports_a_broken_streetlight_from_a_phone(
     entry = page.locator(".board-entry").first
     expect(entry.locator(".board-request")).to_contain_text("人民路口的路灯坏了")
     expect(entry.locator(".board-answer")).to_contain_text("路灯已更换，今晚恢复照明")
+    # The photo beside the request: a real picture the browser decoded, served without its location.
+    thumbnail = entry.locator(".board-photos img")
+    expect(thumbnail).to_have_count(1)
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    assert 0 < thumbnail.evaluate("img => img.naturalWidth") <= 320
+    served = page.request.get(f"{live_server}{entry.locator('.board-photos a').get_attribute('href')}")
+    assert served.ok and served.headers["content-type"] == "image/jpeg"
+    assert not attachment_files.gps_of(served.body()) and not attachment_files.has_exif(served.body())
     expect(entry).not_to_contain_text(number)
     expect(entry).not_to_contain_text("9000")
     shot("06-board")

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import IO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,14 +28,14 @@ from flask_babel import ngettext
 from sqlalchemy import or_, select, update
 
 from hotline.extensions import db
-from hotline.models import Category, Channel, PhoneCode, Status, Ticket, WebReport
+from hotline.models import Attachment, Category, Channel, PhoneCode, Status, Ticket, WebReport
 from hotline.models.types import utcnow
 from hotline.services.accounts import access
-from hotline.services.citizens import citizen_sms, outbox, phones
+from hotline.services.citizens import citizen_sms, outbox, phones, web_report_photos
 from hotline.services.city import geo
 from hotline.services.errors import InvalidInput, InvalidInputs
 from hotline.services.platform import ratelimit, write_turns
-from hotline.services.ticketing import intake
+from hotline.services.ticketing import attachment_uploads, intake
 
 CODE_MINUTES = 10
 CODE_TRIES = 5
@@ -216,6 +217,10 @@ class Report:
     lat: float | None = None
     long: float | None = None
     public: bool = False
+    # issue 18: photos sent with the report (file name, stream), and whether they may be shown
+    # publicly (the board, Open311's media_url): the citizen's choice, no by default
+    photos: Sequence[tuple[str, IO[bytes]]] = ()
+    photos_public: bool = False
 
 
 def topic_category(topic: Topic) -> Category | None:
@@ -276,6 +281,11 @@ def submit(report: Report, ip: str) -> Ticket:
     _check_limit("report-ip", ip)
     _check_limit("report-phone", report.phone)
     _check_limit("report-address", _place_key(address, point))
+    # The photos are checked (decoded, re-encoded) after the limits, which hold floods first;
+    # as on the ticket page, with its limits and messages. A bad one refuses the report.
+    photos = attachment_uploads.check_all(
+        report.photos, most=web_report_photos.max_photos(), field="photos", photos_only=True
+    )
     fields = {
         "type": topic.type,
         "category_id": category.id,
@@ -286,17 +296,23 @@ def submit(report: Report, ip: str) -> Ticket:
     }
     if point is not None:
         fields["lat"], fields["long"] = point
+    # The photos go to the store first: a store that is down refuses the report and opens nothing.
+    photos = attachment_uploads.store_all(photos, "web")
     # The ticket and its web report in one transaction, in the database's write turn (SQLite).
     with write_turns.write_turn():
         try:
             result = intake.open_ticket(None, Channel.WEB, fields, commit=False, event_data={"topic": topic.key})
             db.session.add(WebReport(ticket_id=result.written.id, topic=topic.key, public=bool(report.public)))
             db.session.commit()
-        except Exception:
+        except BaseException:
             db.session.rollback()
+            attachment_uploads.discard_all(photos)
             raise
     intake.hand_over(result)
-    return result.ticket
+    ticket = result.ticket
+    # After the one way in, as Open311's upload: the files were checked before it opened.
+    attachment_uploads.attach_all(None, ticket, photos, public=report.photos_public, source=web_report_photos.SOURCE)
+    return ticket
 
 
 def _place_key(address: str, point: tuple[float, float] | None) -> str:
@@ -322,6 +338,7 @@ class BoardEntry:
     department: str | None
     answer: str | None
     answered_at: datetime | None
+    photos: tuple[int, ...] = ()  # issue 18: the ids of its photos marked public (web_report_photos)
 
 
 def board(page: int = 1, per_page: int = BOARD_PAGE) -> tuple[list[BoardEntry], bool]:
@@ -335,10 +352,12 @@ def board(page: int = 1, per_page: int = BOARD_PAGE) -> tuple[list[BoardEntry], 
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
     ).all()
-    return [_entry(row) for row in rows[:per_page]], len(rows) > per_page
+    shown = rows[:per_page]
+    photos = web_report_photos.on_board([row.ticket_id for row in shown])
+    return [_entry(row, photos.get(row.ticket_id, [])) for row in shown], len(rows) > per_page
 
 
-def _entry(report: WebReport) -> BoardEntry:
+def _entry(report: WebReport, photos: Sequence[Attachment] = ()) -> BoardEntry:
     ticket = report.ticket
     topic = TOPIC_BY_KEY.get(report.topic)
     # The answer of the ticket that answers for this one (a merged ticket's parent, if the
@@ -355,4 +374,5 @@ def _entry(report: WebReport) -> BoardEntry:
         department=source.department.name if answered and source and source.department else None,
         answer=phones.mask_phones_in_text(source.resolution or "") if answered and source else None,
         answered_at=source.resolved_at if answered and source else None,
+        photos=tuple(photo.id for photo in photos),
     )
