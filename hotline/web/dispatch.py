@@ -76,6 +76,12 @@ def queue():
     categories = db.session.scalars(select(Category)).all()  # noqa: F841 (kept in the session)
     choices = department_choices()
     here = url_for("dispatch.queue")
+    # The likely duplicates of every waiting ticket, weighed together (one query, not one per row).
+    matters = [
+        merging.Matter(t.caller_phone, t.category_id, t.address, t.description, exclude_id=t.id) for t in waiting
+    ]
+    found = merging.find_duplicates_of(current_user, matters, limit=DUPLICATES_SHOWN)
+    duplicates = {t.id: likely for t, likely in zip(waiting, found, strict=True)}
     rows = []
     for ticket in waiting:
         data = {"version": ticket.version, "next": here}
@@ -87,15 +93,7 @@ def queue():
         row.suggested = [
             (departments[s.department], s.confidence) for s in suggestions_for(ticket) if s.department in departments
         ][:SUGGESTIONS_SHOWN]
-        row.duplicates = merging.find_duplicates(
-            current_user,
-            ticket.caller_phone,
-            ticket.category,
-            ticket.address,
-            ticket.description,
-            exclude_id=ticket.id,
-            limit=DUPLICATES_SHOWN,
-        )
+        row.duplicates = duplicates[ticket.id]
         for likely in row.duplicates:
             other = likely.ticket
             proposal = row.proposals[other.number] = merge_proposal.propose(ticket, other)
