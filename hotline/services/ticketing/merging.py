@@ -113,14 +113,14 @@ def find_duplicates_of(actor: User, matters: Sequence[Matter], limit: int = 10) 
     for position, candidate in enumerate(candidates):
         by_category[candidate.category_id].append(position)
         by_phone[candidate.caller_phone].append(position)
-    grams: dict[int, set[str]] = {}  # each candidate's bigrams, cut once for all matters
+    cut: dict[int, tuple[set[str], str]] = {}  # each candidate's bigrams and address, cut once for all
     results: list[list[tuple[int, float, list[str]]]] = []
     for matter in matters:
         positions = set(by_category.get(matter.category_id, ())) if matter.category_id is not None else set()
         if matter.phone:
             positions.update(by_phone.get(matter.phone, ()))
         pool = [candidates[position] for position in sorted(positions)]
-        results.append(_weigh(matter, pool, grams)[:limit])
+        results.append(_weigh(matter, pool, cut)[:limit])
     shown = {id_ for found in results for id_, _similarity, _reasons in found}
     tickets = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(shown)))} if shown else {}
     return [
@@ -129,9 +129,12 @@ def find_duplicates_of(actor: User, matters: Sequence[Matter], limit: int = 10) 
     ]
 
 
-def _weigh(matter: Matter, candidates: list[Any], grams: dict[int, set[str]]) -> list[tuple[int, float, list[str]]]:
+def _weigh(
+    matter: Matter, candidates: list[Any], cut: dict[int, tuple[set[str], str]]
+) -> list[tuple[int, float, list[str]]]:
     """A matter's likely duplicates among its candidates (of its category or phone, newest
-    first): (id, similarity, reasons), most likely first."""
+    first): (id, similarity, reasons), most likely first. `cut` keeps each candidate's bigrams
+    and normalised address for the next matter."""
     phone, category_id = matter.phone, matter.category_id
     own = _bigrams(matter.description)
     place = _normalise(matter.address)
@@ -143,12 +146,15 @@ def _weigh(matter: Matter, candidates: list[Any], grams: dict[int, set[str]]) ->
         weighed += 1
         if weighed > CANDIDATE_LIMIT:
             break
-        same_category = category_id is not None and candidate.category_id == category_id
-        theirs = grams.get(candidate.id)
+        theirs = cut.get(candidate.id)
         if theirs is None:
-            theirs = grams[candidate.id] = _bigrams(candidate.description)
-        similarity, reasons = _jaccard(own, theirs), []
-        if same_category and _near(place, candidate.address):
+            theirs = cut[candidate.id] = (_bigrams(candidate.description), _normalise(candidate.address))
+        grams, address = theirs
+        same_place = category_id is not None and candidate.category_id == category_id and _near(place, address)
+        if not same_place and not _may_be_similar(own, grams):
+            continue  # not the same matter, whoever called
+        similarity, reasons = _jaccard(own, grams), []
+        if same_place:
             reasons.append("same_place")
         if similarity >= TEXT_SIMILARITY:
             reasons.append("similar_text")
@@ -214,9 +220,9 @@ def _normalise(text: str) -> str:
     return _NOISE.sub("", (text or "").lower())
 
 
-def _near(place: str, other: str) -> bool:
-    """The same address, or one contained in the other (at least 6 characters of it)."""
-    theirs = _normalise(other)
+def _near(place: str, theirs: str) -> bool:
+    """The same address, or one contained in the other (at least 6 characters of it); both
+    normalised."""
     if not place or not theirs:
         return False
     shorter, longer = sorted((place, theirs), key=len)
@@ -231,4 +237,11 @@ def _bigrams(text: str) -> set[str]:
 def _jaccard(a: set[str], b: set[str]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)  # the union's size, without building it
+
+
+def _may_be_similar(a: set[str], b: set[str]) -> bool:
+    """Whether the texts can reach TEXT_SIMILARITY: their Jaccard similarity is at most the
+    smaller set's size over the larger's, so most candidates are passed over without it."""
+    return bool(a and b) and min(len(a), len(b)) >= TEXT_SIMILARITY * max(len(a), len(b))
