@@ -18,25 +18,15 @@ from hotline.services.reporting import report_figures
 from hotline.services.reporting.call_report import CALLBACK_HOURS, call_report_with_total
 from hotline.services.reporting.reports import GROUPINGS, drill_down, report
 from hotline.services.reporting.reports import misrouting as compute_misrouting
-from hotline.web import report_charts, report_definitions, report_exports, report_params, report_views
+from hotline.web import report_cells, report_charts, report_definitions, report_exports, report_params, report_views
 from hotline.web.formatting import local_time
 from hotline.web.guards import roles_required
 from hotline.web.paging import page_number
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-
-@bp.app_template_global()
-def drill_href(span_args: dict, group_by: str, key: str, measure: str) -> str:
-    """The drill-down link behind one figure. url_for runs once per row (group and key), not
-    once per cell: a month by category has thousands of figures, and url_for was a fifth of
-    the page's time."""
-    cache = request.__dict__.setdefault("_hotline_drill_hrefs", {})
-    row = (tuple(sorted(span_args.items())), group_by, key)
-    base = cache.get(row)
-    if base is None:
-        base = cache[row] = url_for("reports.tickets", group_by=group_by, key=key, measure="MEASURE", **span_args)
-    return base.replace("measure=MEASURE", f"measure={measure}")
+# The figures of the tables, and the links behind them (hotline/web/report_cells.py).
+bp.add_app_template_global(report_cells.drill_href)
+bp.add_app_template_global(report_cells.figure_cell)
 
 
 PAGE_SIZE = 50

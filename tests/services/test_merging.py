@@ -46,6 +46,35 @@ def test_the_same_caller_is_a_further_reason_only_for_the_same_matter(city):
     assert tourism not in [likely.ticket for likely in found] and exam.status == Status.NEW
 
 
+def test_duplicates_of_several_matters_at_once_are_each_matters_own(city, monkeypatch):
+    """The dispatch desk weighs all its rows together (find_duplicates_of): each row gets what it
+    would alone, from its own newest candidates (CANDIDATE_LIMIT, here 2), its own ticket left out."""
+    monkeypatch.setattr(merging, "CANDIDATE_LIMIT", 2)
+    text = "人民路12号门口路灯不亮已经三天，晚上很黑。"
+    old = factories.make_ticket(city.operator, caller_phone="13900139001", description=text, address="西城区")
+    newer = [
+        factories.make_ticket(
+            city.operator, caller_phone=f"1370013700{i}", description=f"咨询第{i}件事", address="北区"
+        )
+        for i in range(2)
+    ]
+    matters = [
+        # its category's two newest are the unrelated ones: the similar old ticket is past the limit
+        merging.Matter(None, city.potholes.id, "南区", text),
+        # the same, its own ticket (the newest) left out: the old one is within the limit again
+        merging.Matter(None, city.potholes.id, "南区", text, exclude_id=newer[1].id),
+        # by the caller's number, from another category
+        merging.Matter(old.caller_phone, city.other.id, "南区", text),
+    ]
+    together = merging.find_duplicates_of(city.dispatcher, matters, limit=5)
+    alone = [merging.find_duplicates_of(city.dispatcher, [matter], limit=5)[0] for matter in matters]
+    found = [[(likely.ticket, likely.reasons) for likely in likely_ones] for likely_ones in together]
+    assert found == [[(likely.ticket, likely.reasons) for likely in likely_ones] for likely_ones in alone]
+    assert found == [[], [(old, ["similar_text"])], [(old, ["same_phone", "similar_text"])]]
+    single = merging.find_duplicates(city.dispatcher, old.caller_phone, city.other, "南区", text, limit=5)
+    assert [(likely.ticket, likely.reasons) for likely in single] == found[2]
+
+
 def test_closed_tickets_are_not_duplicates(city):
     closed = factories.make_ticket(city.operator, type="consultation", direct_answer="已解答")
     assert closed.status == Status.CLOSED

@@ -570,6 +570,24 @@ def test_id_bounds_of_a_date_range(city, make):
     assert ticket_search.id_bounds(connection, filters_from(created_from="2027-01-01")) == (1, 0)
 
 
+def test_id_bounds_of_a_date_range_read_its_own_tickets_only(city, make, monkeypatch):
+    """Both dates given: the bounds come from the range's own tickets, however many lie on
+    either side of it ("up to today" is every ticket: each edge read alone, that many index
+    entries were read at 1,000,000 tickets, 260 ms a search)."""
+    monkeypatch.setattr(ticket_search, "ID_BOUNDS_SPAN", 3)
+    first, second = make("一"), make("二")
+    _created(first, datetime(2026, 3, 20, 2, 0))
+    _created(second, datetime(2026, 3, 2, 2, 0))
+    for day in (1, 2, 3):  # more tickets after the range than the span: its edge alone says nothing
+        _created(make(f"后{day}"), datetime(2026, 4, day, 2, 0))
+    _created(make("前"), datetime(2026, 2, 1, 2, 0))
+    connection = db.session.connection()
+    march = filters_from(created_from="2026-03-01", created_to="2026-03-31")
+    assert ticket_search.id_bounds(connection, march) == (first.id, second.id)
+    between = filters_from(created_from="2026-03-05", created_to="2026-03-06")  # no ticket in it
+    assert ticket_search.id_bounds(connection, between) == (1, 0)
+
+
 def test_older_matches_are_found_across_id_buckets(city, make, monkeypatch):
     """PostgreSQL walks the index a window of id buckets (ID_BUCKET ids each) at a time, newest
     first: tickets far apart in ids are all found, the newest first when capped."""

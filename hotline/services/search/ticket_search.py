@@ -420,8 +420,25 @@ def id_bounds(connection: Connection, filters: Filters) -> tuple[int | None, int
     is too wide to be worth reading; an empty range gives (1, 0), which matches nothing."""
     table_ = Ticket.__table__
     created = table_.c.created_at
+    start, end = filters.created_from, filters.created_before
+    if start is not None and end is not None:
+        # Both dates: the range's own tickets, read once. Each edge alone would read every
+        # ticket on its side, and "up to today" is all of them (ID_BOUNDS_SPAN index entries).
+        span = (
+            select(table_.c.id)
+            .where(created >= start, created < end)
+            .order_by(created.asc())
+            .limit(ID_BOUNDS_SPAN)
+            .subquery()
+        )
+        count, lowest, highest = connection.execute(
+            select(func.count(), func.min(span.c.id), func.max(span.c.id))
+        ).one()
+        if count == 0:
+            return 1, 0
+        return (lowest, highest) if count < ID_BOUNDS_SPAN else (None, None)
     low = high = None
-    for edge, bound in ((filters.created_from, "low"), (filters.created_before, "high")):
+    for edge, bound in ((start, "low"), (end, "high")):
         if edge is None:
             continue
         inside = created >= edge if bound == "low" else created < edge
