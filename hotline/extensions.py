@@ -40,7 +40,12 @@ class _CSRFProtect(CSRFProtect):
     dotted name (the exemptions) before it saw that. The same requests are checked as before."""
 
     def protect(self, apply_exemptions: bool = False) -> None:
-        if apply_exemptions and request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        # The proxies resolved once each: every request runs this.
+        if (
+            apply_exemptions
+            and request._get_current_object().method
+            not in (current_app._get_current_object().config["WTF_CSRF_METHODS"])
+        ):
             return
         super().protect(apply_exemptions)
 

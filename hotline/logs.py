@@ -131,7 +131,7 @@ def _start_request() -> None:
     # Runs on every request: the environ and `g` once each, not through their proxies again.
     here = g._get_current_object()
     here.request_started = time.perf_counter()
-    incoming = request.environ.get(_REQUEST_ID_ENVIRON, "")
+    incoming = request._get_current_object().environ.get(_REQUEST_ID_ENVIRON, "")
     # 32 random hex digits, as uuid4().hex gave, without building a UUID object per request.
     here.request_id = incoming if incoming and _SANE_ID.match(incoming) else os.urandom(16).hex()
 

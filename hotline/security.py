@@ -83,9 +83,10 @@ def _add_headers(response: Response) -> Response:
     # What a view set itself stays (Headers.setdefault, one pass instead of one scan per header).
     headers = response.headers
     present = response_headers.present(headers)
-    defaults = current_app.extensions.get("hotline_headers", _DEFAULTS)  # geo: the tile server in the CSP
+    current = request._get_current_object()  # the proxies once, not once per attribute
+    # geo: the tile server in the CSP
+    defaults = current_app._get_current_object().extensions.get("hotline_headers", _DEFAULTS)
     missing = [(name, value) for lower, name, value in defaults if lower not in present]
-    current = request._get_current_object()  # the proxy once, not once per attribute
     if current.is_secure and "strict-transport-security" not in present:
         missing.append(("Strict-Transport-Security", HSTS))
     # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
@@ -105,9 +106,9 @@ def _signed_in() -> bool:
     it in: a request whose session carries no server-side session key is anonymous (the user
     loader needs the key), and one that carries it has its user loaded before the view
     (`hotline.web.auth`); `current_user` is asked only when neither says."""
-    user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
+    user = g._get_current_object().get("_login_user")  # Flask-Login's user of this request, once loaded
     if user is None:
-        if not session.get(login_sessions.KEY):
+        if not session._get_current_object().get(login_sessions.KEY):
             return False
         user = current_user
     # Not `is_authenticated`: it reads the user's `active`, which reloads the user from the
