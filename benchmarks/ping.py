@@ -19,8 +19,8 @@ the database nor Redis: the apps get an empty SQLite file and no Redis.
 
 `--cpu` measures what the load of a shared machine blurs least: the CPU time (process_time) of
 the WSGI call itself, no HTTP and no test client, in one process per app with the same
-environment as under gunicorn (production config, the JSON lines written to a file through
-file descriptor 2, as gunicorn's stderr is). Each app runs in its own child process, the apps
+environment as under gunicorn (production config, PYTHONUNBUFFERED, the JSON lines written to
+a file through file descriptor 2, as gunicorn's stderr is). Each app runs in its own child process, the apps
 in turn, `--rounds` times; each child prints the best of `--repeats` runs of `--requests`
 pings. It prints the median microseconds per ping and per-round ratio to the bare app.
 `--profile` prints cProfile's view of this checkout's pings instead.
@@ -83,9 +83,12 @@ def serve_hotline(stack: ExitStack, tree: Path, workdir: Path, args: argparse.Na
 def cpu_child(tree: str, requests: int, repeats: int, profile: bool) -> None:
     """Runs in a child process: load the app of `tree` ("bare": benchmarks/bare_flask.py) and
     print the best microseconds of CPU per ping over `repeats` runs of `requests` WSGI calls."""
+    import atexit
     import io
+    import shutil
 
     workdir = Path(tempfile.mkdtemp(prefix="hotline-ping-cpu-"))
+    atexit.register(shutil.rmtree, workdir, True)
     os.environ.update(
         HOTLINE_CONFIG="production",
         SECRET_KEY="bench-secret-key",
@@ -163,13 +166,14 @@ def main_cpu(args: argparse.Namespace) -> int:
     child = [PYTHON, str(Path(__file__).resolve()), "--cpu-child"]
     sizes = ["--requests", str(args.requests), "--repeats", str(args.repeats)]
     if args.profile:
-        subprocess.run([*child, str(ROOT), *sizes, "--profile"], check=True)
+        subprocess.run([*child, str(ROOT), *sizes, "--profile"], check=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
         return 0
     print(f"CPU per ping (WSGI call), best of {args.repeats} x {args.requests}, {args.rounds} rounds; load {_load()}")
     micros: dict[str, list[float]] = {name: [] for name in trees}
+    env = dict(os.environ, PYTHONUNBUFFERED="1")  # as serve_hotline runs gunicorn
     for round_ in range(args.rounds):
         for name, tree in trees.items():
-            out = subprocess.run([*child, tree, *sizes], check=True, capture_output=True, text=True).stdout
+            out = subprocess.run([*child, tree, *sizes], check=True, capture_output=True, text=True, env=env).stdout
             micros[name].append(float(out.split()[-1]))
         print(f"round {round_ + 1}: " + ", ".join(f"{n} {m[-1]:.1f}" for n, m in micros.items()), flush=True)
     bare = micros["bare Flask"]

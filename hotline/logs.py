@@ -10,6 +10,7 @@ logged inside an RQ job carries the job's id and function.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -270,13 +271,35 @@ def _write_request_line(
     for handler in handlers:
         handler.acquire()
         try:
-            stream = handler.stream
-            stream.write(line + handler.terminator)
-            stream.flush()
+            write_line(handler.stream, line + handler.terminator)
         except Exception:  # noqa: BLE001 (as Handler.emit: a broken stream never fails the answer)
             handler.handleError(logging.makeLogRecord({"msg": line}))
         finally:
             handler.release()
+
+
+def write_line(stream: Any, text: str) -> None:
+    """`stream.write(text); stream.flush()` as StreamHandler.emit does, less the calls that add
+    nothing for the standard error stream as Python opens it (what gunicorn's workers and the
+    JSON handler write to): either way the line has reached the operating system (one write
+    system call) when this returns, so a crash of the process after it loses nothing; nothing
+    is held back in the process, no line waits for the next.
+
+    - Unbuffered (PYTHONUNBUFFERED, `python -u`: a text layer writing through to the file
+      itself): the text layer only encodes and passes the bytes on, and holds none between
+      writes; the bytes go to the file directly, in the same order.
+    - Line-buffered (the default for stderr): the text layer flushes itself at the newline, down
+      to the system call; the flush asked after it found nothing to do.
+    Any other stream (a file opened by a handler, a StringIO) gets write and flush."""
+    if type(stream) is io.TextIOWrapper and text.endswith("\n"):
+        if stream.write_through and type(stream.buffer) is io.FileIO:
+            stream.buffer.write(text.encode(stream.encoding, stream.errors or "strict"))
+            return
+        if stream.line_buffering:
+            stream.write(text)
+            return
+    stream.write(text)
+    stream.flush()
 
 
 def _user_id() -> int | None:

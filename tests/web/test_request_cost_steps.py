@@ -7,12 +7,16 @@ Flask app): what the hooks and the answer now skip, and that they still say the 
   each attribute read through a proxy cost more than a microsecond, twelve of them a ping.
 - The log line finds no user on `g` without raising; request ids come 256 to a system call,
   unique across threads and forked workers.
+- The log line goes to the standard error stream without a flush that has nothing to do (and
+  without the text layer when it writes through): one system call per line, as before.
 - Flask-Login's remember-cookie hook is left at once for an empty session (it has nothing to
   set or clear there), and runs as before for any other.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
 import re
@@ -237,3 +241,53 @@ class TestRememberCookie:
         with app.test_request_context("/"):
             login_manager._update_remember_cookie(app.response_class("x"))
         assert called == [1]
+
+
+class TestTheLineReachesTheSystemAtOnce:
+    """The request line skips the text layer or the flush where they add nothing, and is in the
+    file (past the process) when the request's hook returns, in order with other writes."""
+
+    @staticmethod
+    def stderr_like(path, unbuffered: bool) -> io.TextIOWrapper:
+        """A stream opened as Python opens stderr: write-through to the file itself with -u,
+        else line-buffered."""
+        if unbuffered:
+            return io.TextIOWrapper(open(path, "wb", buffering=0), "utf-8", "backslashreplace", write_through=True)
+        return io.TextIOWrapper(open(path, "wb"), "utf-8", "backslashreplace", line_buffering=True)
+
+    @pytest.mark.parametrize("unbuffered", [True, False], ids=["unbuffered", "line-buffered"])
+    def test_in_the_file_at_once_without_a_flush(self, tmp_path, unbuffered) -> None:
+        path = tmp_path / "stderr.log"
+        stream = self.stderr_like(path, unbuffered)
+        handler = logging.StreamHandler(stream)
+        called: list[str] = []
+
+        def watch(_frame, event: str, arg) -> None:
+            if event == "c_call":
+                called.append(arg.__name__)
+
+        try:
+            stream.write("before\n")  # another logger's line, through the text layer
+            sys.setprofile(watch)
+            try:
+                logs._write_request_line([handler], "r-1", "GET", "/人民路", 200, 0.5, None)
+            finally:
+                sys.setprofile(None)
+            lines = path.read_text(encoding="utf-8").splitlines()  # in the file already
+            assert lines[0] == "before" and json.loads(lines[1])["path"] == "/人民路"
+            logs._write_request_line([handler], None, "GET", "/bad \udc80", 404, None, None)
+            assert path.read_bytes().endswith(b'"/bad \\udc80", "status": 404, "duration_ms": null, "user_id": null}\n')
+        finally:
+            stream.close()
+        assert "flush" not in called, called  # before: a flush per line, with nothing to do
+
+    def test_any_other_stream_is_flushed(self) -> None:
+        flushed: list[str] = []
+
+        class Stream(io.StringIO):
+            def flush(self) -> None:
+                flushed.append(self.getvalue())
+
+        stream = Stream()
+        logs.write_line(stream, "line\n")
+        assert flushed == ["line\n"]
