@@ -32,7 +32,7 @@ from flask.ctx import _AppCtxGlobals
 from flask_login import LoginManager
 from werkzeug.local import LocalProxy
 
-from hotline import logs
+from hotline import logs, security
 from hotline.extensions import login_manager
 from hotline.response_headers import HotlineResponse, append
 
@@ -291,3 +291,27 @@ class TestTheLineReachesTheSystemAtOnce:
         stream = Stream()
         logs.write_line(stream, "line\n")
         assert flushed == ["line\n"]
+
+
+class TestHeaderListsPerKind:
+    def test_an_answer_that_set_none_gets_the_list_of_its_kind(self, app, client) -> None:
+        response = client.get("/api/v1/ping")
+        lists = app.extensions["hotline_header_lists"]
+        pairs = lists[(False, True)]  # plain HTTP, not to be stored
+        assert [(name, response.headers[name]) for name, _value in pairs] == list(pairs)
+        assert ("Cache-Control", "no-store") in pairs and "Strict-Transport-Security" not in dict(pairs)
+        client.get("/api/v1/ping", base_url="https://hotline.example.gov")
+        assert ("Strict-Transport-Security", security.HSTS) in lists[(True, True)]
+        assert client.get("/api/v1/ping").headers.getlist("X-Frame-Options") == ["DENY"]
+
+    def test_changed_defaults_make_new_lists(self, app, client, monkeypatch) -> None:
+        client.get("/api/v1/ping")
+        policy = security.CSP + "; upgrade-insecure-requests"
+        changed = tuple(
+            (lower, name, policy if lower == "content-security-policy" else value)
+            for lower, name, value in security._DEFAULTS
+        )
+        monkeypatch.setitem(app.extensions, "hotline_headers", changed)
+        assert client.get("/api/v1/ping").headers["Content-Security-Policy"] == policy
+        monkeypatch.undo()
+        assert client.get("/api/v1/ping").headers["Content-Security-Policy"] == security.CSP
