@@ -13,10 +13,14 @@ from typing import Any
 
 from flask import Flask
 
+from hotline.response_headers import HotlineResponse
+
 _KEPT = 4096  # functions whose answer is kept: hooks and views are a few hundred
 
 
 class HotlineFlask(Flask):
+    response_class = HotlineResponse  # the server's copy of the headers without a second check
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sync: dict[Callable, Callable] = {}

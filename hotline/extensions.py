@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request, session
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
@@ -30,7 +30,26 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+
+
+# The fixed cost of a request (issue 15, "Keep"): Flask-Login's remember-cookie hook, skipped
+# where it has nothing to do.
+class _LoginManager(LoginManager):
+    """Flask-Login, whose after-request hook (`_update_remember_cookie`) reads the session
+    three times through its proxy on every answer to set or clear the remember-me cookie. Both
+    need a key in the session (`_remember`, or `_user_id` with REMEMBER_COOKIE_REFRESH_EACH_REQUEST),
+    so an empty session is left at once: most API calls, every script's and probe's. The
+    session is still read, so that the answer varies on the cookie as before."""
+
+    def _update_remember_cookie(self, response: Response) -> Response:
+        if not session._get_current_object() and not current_app._get_current_object().config.get(
+            "REMEMBER_COOKIE_REFRESH_EACH_REQUEST"
+        ):
+            return response  # no key: Flask-Login's hook would neither set nor clear a cookie
+        return super()._update_remember_cookie(response)
+
+
+login_manager = _LoginManager()
 
 
 # The fixed cost of a request (issue 15, "Keep"): Flask-WTF's check, the method asked first.
@@ -40,7 +59,12 @@ class _CSRFProtect(CSRFProtect):
     dotted name (the exemptions) before it saw that. The same requests are checked as before."""
 
     def protect(self, apply_exemptions: bool = False) -> None:
-        if apply_exemptions and request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        # The proxies resolved once each: every request runs this.
+        if (
+            apply_exemptions
+            and request._get_current_object().method
+            not in (current_app._get_current_object().config["WTF_CSRF_METHODS"])
+        ):
             return
         super().protect(apply_exemptions)
 

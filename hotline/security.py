@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask_login import current_user
 
 from hotline import response_headers
@@ -79,19 +79,32 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
+# Every name the hook may add: an answer that set none of them (nearly all) gets a list made once.
+_OURS = frozenset(lower for lower, _name, _value in _DEFAULTS) | {"strict-transport-security", "cache-control"}
+
+
 def _add_headers(response: Response) -> Response:
     # What a view set itself stays (Headers.setdefault, one pass instead of one scan per header).
     headers = response.headers
     present = response_headers.present(headers)
-    defaults = current_app.extensions.get("hotline_headers", _DEFAULTS)  # geo: the tile server in the CSP
+    current = request._get_current_object()  # the proxies once, not once per attribute
+    app = current_app._get_current_object()
+    defaults = app.extensions.get("hotline_headers", _DEFAULTS)  # geo: the tile server in the CSP
+    if present.isdisjoint(_OURS):
+        # The common answer: the whole list for its kind (HTTPS or not, stored or not), made once.
+        kind = (current.is_secure, _no_store(current))
+        lists = app.extensions.get("hotline_header_lists")
+        if lists is None or lists[None] is not defaults:  # first answer, or the defaults changed
+            lists = app.extensions["hotline_header_lists"] = {None: defaults}
+        pairs = lists.get(kind)
+        if pairs is None:
+            pairs = lists[kind] = _header_list(defaults, *kind)
+        response_headers.append(headers, pairs)
+        return response
     missing = [(name, value) for lower, name, value in defaults if lower not in present]
-    current = request._get_current_object()  # the proxy once, not once per attribute
     if current.is_secure and "strict-transport-security" not in present:
         missing.append(("Strict-Transport-Security", HSTS))
-    # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
-    # (the back button after logging out must not show them). Static files stay cacheable.
-    # The API's answers (bearer token, no session) carry the same data.
-    if current.endpoint != "static" and (current.path.startswith("/api/") or _signed_in()):
+    if _no_store(current):
         if "cache-control" in present:
             headers["Cache-Control"] = "no-store"
         else:
@@ -100,14 +113,31 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+def _header_list(defaults: tuple, secure: bool, no_store: bool) -> tuple[tuple[str, str], ...]:
+    """Every header the hook adds to an answer of this kind that set none of them itself."""
+    pairs = [(name, value) for _lower, name, value in defaults]
+    if secure:
+        pairs.append(("Strict-Transport-Security", HSTS))
+    if no_store:
+        pairs.append(("Cache-Control", "no-store"))
+    return tuple(pairs)
+
+
+def _no_store(current: Request) -> bool:
+    # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
+    # (the back button after logging out must not show them). Static files stay cacheable.
+    # The API's answers (bearer token, no session) carry the same data.
+    return current.endpoint != "static" and (current.path.startswith("/api/") or _signed_in())
+
+
 def _signed_in() -> bool:
     """Whether the request is signed in, without loading the user when nothing can have signed
     it in: a request whose session carries no server-side session key is anonymous (the user
     loader needs the key), and one that carries it has its user loaded before the view
     (`hotline.web.auth`); `current_user` is asked only when neither says."""
-    user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
+    user = g._get_current_object().get("_login_user")  # Flask-Login's user of this request, once loaded
     if user is None:
-        if not session.get(login_sessions.KEY):
+        if not session._get_current_object().get(login_sessions.KEY):
             return False
         user = current_user
     # Not `is_authenticated`: it reads the user's `active`, which reloads the user from the

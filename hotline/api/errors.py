@@ -111,10 +111,11 @@ bp.register_error_handler(HTTPException, _http_error)
 @bp.before_request
 def _refuse_nul() -> Response | None:
     """PostgreSQL cannot hold NUL in a string: a NUL in a number or filter is bad input, not a 500."""
-    if not request.query_string:  # no query: no arguments to parse (every API call runs this)
-        values = [request.path]
+    current = request._get_current_object()  # the proxy once: every API call runs this
+    if not current.query_string:  # no query: no arguments to parse
+        values = [current.path]
     else:
-        values = [request.path, *(key + value for key, value in request.args.items(multi=True))]
+        values = [current.path, *(key + value for key, value in current.args.items(multi=True))]
     if any("\x00" in value for value in values):
         return error_response(400, "invalid_input", _("The address contains a NUL character."))
     return None
@@ -123,8 +124,9 @@ def _refuse_nul() -> Response | None:
 @bp.before_app_request
 def _unknown_api_paths() -> Response | None:
     """404/405 as JSON for paths under /api/ that no route matched."""
-    failure = request.routing_exception
-    if failure is None or isinstance(failure, RequestRedirect) or not request.path.startswith("/api/"):
+    current = request._get_current_object()  # every request runs this: the proxy once
+    failure = current.routing_exception
+    if failure is None or isinstance(failure, RequestRedirect) or not current.path.startswith("/api/"):
         return None
     if isinstance(failure, HTTPException):
         return _http_error(failure)

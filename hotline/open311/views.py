@@ -642,8 +642,9 @@ def _refuse_unstorable() -> Response | None:
 @bp.before_app_request
 def _unknown_open311_paths() -> Response | None:
     """The spec's error format for paths under /open311/ that no route matched."""
-    failure = request.routing_exception
-    if failure is None or isinstance(failure, RequestRedirect) or not request.path.startswith("/open311/"):
+    current = request._get_current_object()  # every request runs this: the proxy once
+    failure = current.routing_exception
+    if failure is None or isinstance(failure, RequestRedirect) or not current.path.startswith("/open311/"):
         return None
     if isinstance(failure, HTTPException):
         return _http_error(failure)

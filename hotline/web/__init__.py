@@ -79,9 +79,10 @@ def _refuse_nul():
     """A NUL character in the address (a ticket number, a search) can be neither stored nor looked
     up (PostgreSQL refuses it): answer 400 at once for the pages; typed form text loses it in the
     forms (`forms.HotlineForm`). The machine-facing paths check their own input."""
-    if request.path.startswith(MACHINE_PREFIXES):
+    current = request._get_current_object()  # every request runs this: the proxy once
+    if current.path.startswith(MACHINE_PREFIXES):
         return None
-    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+    if "\x00" in current.path or any("\x00" in value for value in current.args.values()):
         abort(400)
     return None
 

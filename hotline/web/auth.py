@@ -73,7 +73,9 @@ def logout():
 def _load_user_first() -> None:
     """Check the session before the view runs: the check may write its last-seen time and
     commit, which must not commit anything a view has begun."""
-    if request.endpoint != "static" and session.get(login_sessions.KEY):
+    # Every request runs this: each proxy resolved once (reading the session marks it accessed
+    # as before, hence `Vary: Cookie`).
+    if request._get_current_object().endpoint != "static" and session._get_current_object().get(login_sessions.KEY):
         current_user._get_current_object()
 
 
