@@ -18,9 +18,11 @@ from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api.actions import API_ACTIONS
 from hotline.api.blueprint import bp
+from hotline.api.calendar import CALENDAR_DAY, CALENDAR_DAY_INPUT, CALENDAR_YEAR
 from hotline.api.contacts import REVEAL_BODY
 from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
+from hotline.api.duty import ROTA, SHIFT, SHIFT_INPUT
 from hotline.api.openapi_schemas import (
     DATE,
     ID,
@@ -29,6 +31,7 @@ from hotline.api.openapi_schemas import (
     Schema,
     ref,
 )
+from hotline.api.policies import POLICIES, POLICY, POLICY_CHANGE, POLICY_INPUT
 from hotline.api.responses import json_response
 from hotline.api.routing import RETURN_REASONS
 from hotline.api.tickets import TICKET_INPUT
@@ -448,7 +451,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The holiday calendar's exceptions in a year",
                 ANY,
                 tag="calendar",
-                ok=(200, ref("CalendarYear")),
+                ok=(200, CALENDAR_YEAR),
                 params=[_param("year", "path", {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR})],
             )
         },
@@ -458,11 +461,11 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Correct one day of the calendar",
                 ADMIN,
                 tag="calendar",
-                ok=(200, ref("CalendarDay")),
+                ok=(200, CALENDAR_DAY),
                 params=[
                     _param("day", "path", DATE, f"YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}.", example="2026-12-31")
                 ],
-                body=ref("CalendarDayInput"),
+                body=CALENDAR_DAY_INPUT,
             )
         },
         "/api/v1/calendar/years": {
@@ -476,15 +479,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
             )
         },
         "/api/v1/sla-policies": {
-            "get": _operation("list_policies", "The SLA policies", ANY, tag="policies", ok=(200, _array("SlaPolicy"))),
+            "get": _operation("list_policies", "The SLA policies", ANY, tag="policies", ok=(200, POLICIES)),
             "post": _operation(
                 "create_policy",
                 "Add an SLA policy",
                 ADMIN,
                 tag="policies",
-                ok=(201, ref("SlaPolicy")),
+                ok=(201, POLICY),
                 errors=(409,),
-                body=ref("SlaPolicyInput"),
+                body=POLICY_INPUT,
             ),
         },
         "/api/v1/sla-policies/{policy_id}": {
@@ -493,10 +496,10 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Change the fields given of an SLA policy",
                 ADMIN,
                 tag="policies",
-                ok=(200, ref("SlaPolicy")),
+                ok=(200, POLICY),
                 errors=(409,),
                 params=[_id("policy_id")],
-                body=ref("SlaPolicyChange"),
+                body=POLICY_CHANGE,
             ),
             "delete": _operation(
                 "delete_policy",
@@ -748,7 +751,7 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "A unit's dated duty shifts and who is on duty now",
                 ANY,
                 tag="duty",
-                ok=(200, ref("DutyRota")),
+                ok=(200, ROTA),
                 params=[
                     code,
                     _param(
@@ -764,9 +767,9 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Add a dated shift (it overrides the weekly pattern); one person's shifts may not overlap",
                 ANY,
                 tag="duty",
-                ok=(201, ref("DutyShift")),
+                ok=(201, SHIFT),
                 params=[code],
-                body=ref("DutyShiftInput"),
+                body=SHIFT_INPUT,
                 errors=(403,),  # the rota's own rule, beyond the role
                 description=who,
             ),

@@ -14,7 +14,6 @@ from hotline.bounds import MAX_ID
 from hotline.models import TICKET_TYPES, URGENCIES, Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
-from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
 from hotline.services.reporting.call_report import CALL_GROUPINGS
 from hotline.services.reporting.reports import GROUPINGS
 from hotline.services.ticketing import lifecycle
@@ -327,30 +326,6 @@ SCHEMAS: dict[str, Schema] = {
             "trace": {"type": "array", "items": ref("RoutingTrace")},
         }
     ),
-    "SlaPolicy": obj(
-        {
-            "id": ID,
-            "category": nullable(STRING),
-            "urgency": URGENCY,
-            "accept_amount": INTEGER,
-            "accept_unit": {"type": "string", "enum": list(ACCEPT_UNITS)},
-            "resolve_amount": INTEGER,
-            "resolve_unit": {"type": "string", "enum": list(RESOLVE_UNITS)},
-            "return_window_days": INTEGER,
-            "max_extension_days": INTEGER,
-            # First contact (issue 17): null, the urgency's default (2 working hours; urgent 30 minutes).
-            "contact_amount": nullable(INTEGER),
-            "contact_unit": nullable({"type": "string", "enum": list(ACCEPT_UNITS)}),
-        }
-    ),
-    "CalendarDay": obj({"date": DATE, "off": BOOLEAN, "name": STRING, "source": nullable(STRING)}),
-    "CalendarYear": obj(
-        {
-            "year": {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR},
-            "known": BOOLEAN,
-            "days": {"type": "array", "items": ref("CalendarDay")},
-        }
-    ),
     "Article": obj(
         {
             "id": ID,
@@ -514,18 +489,6 @@ RULE_INPUT_FIELDS: dict[str, Schema] = {
     "assisting": optional(CODES),
     "active": optional(BOOLEAN),
 }
-POLICY_INPUT_FIELDS: dict[str, Schema] = {
-    "category": nullable(STRING),
-    "urgency": URGENCY,
-    "accept_amount": {"type": "integer", "minimum": 1, "maximum": 7 * 24 * 60},
-    "accept_unit": {"type": "string", "enum": list(ACCEPT_UNITS)},
-    "resolve_amount": {"type": "integer", "minimum": 1, "maximum": 366 * 24},
-    "resolve_unit": {"type": "string", "enum": list(RESOLVE_UNITS)},
-    "return_window_days": {"type": "integer", "minimum": 1, "maximum": 30},
-    "max_extension_days": {"type": "integer", "minimum": 0, "maximum": 250},
-    "contact_amount": optional({"type": "integer", "minimum": 1, "maximum": 7 * 24 * 60}),  # issue 17
-    "contact_unit": optional({"type": "string", "enum": list(ACCEPT_UNITS)}),
-}
 
 SCHEMAS.update(
     {
@@ -547,19 +510,6 @@ SCHEMAS.update(
                 "rules": optional({"type": "array", "items": ref("RoutingRuleInput")}),
             },
             required=("sample",),
-        ),
-        "SlaPolicyInput": obj(
-            POLICY_INPUT_FIELDS, required=("urgency", "accept_amount", "accept_unit", "resolve_amount", "resolve_unit")
-        ),
-        "SlaPolicyChange": obj(POLICY_INPUT_FIELDS, required=()),
-        "CalendarDayInput": obj(
-            {
-                "off": nullable(
-                    {"type": "boolean", "description": "true: a day off; false: worked; null: no exception."}
-                ),
-                "name": optional(STRING),
-            },
-            required=("off",),
         ),
         "HolidayEntry": {
             "type": "object",
@@ -591,33 +541,6 @@ SCHEMAS["HolidayCounts"] = {
     "additionalProperties": COUNT,
     "propertyNames": {"pattern": "^[0-9]{4}$"},
 }
-
-# -- duty rota (值班, issue 17 item 4) ------------------------------------------------------------
-SCHEMAS.update(
-    {
-        "DutyShift": obj(
-            {"id": ID, "department": nullable(STRING), "user": STRING, "starts_at": TIME, "ends_at": TIME}
-        ),
-        "DutyRota": obj(
-            {
-                "department": STRING,
-                "on_duty_now": nullable(STRING),
-                "shifts": {"type": "array", "items": ref("DutyShift")},
-            }
-        ),
-        "DutyShiftInput": obj(
-            {
-                "user": STRING,
-                "starts_at": {"type": "string", "description": "ISO 8601; without an offset: the hotline's time zone."},
-                "ends_at": {"type": "string", "description": "After starts_at, at most 7 days later."},
-                "phone": optional(
-                    {"type": "string", "description": "The person's duty phone; needed once, kept for the next shifts."}
-                ),
-            },
-            required=("user", "starts_at", "ends_at"),
-        ),
-    }
-)
 
 # --- geo (issue 18): tickets near a point, the gazetteer ---------------------------------------
 LATITUDE: Schema = {"type": "number", "minimum": -90, "maximum": 90}

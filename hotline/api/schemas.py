@@ -131,6 +131,12 @@ class Version(fields.Integer):
         return value
 
 
+class Given(fields.Raw):
+    """A value the service checks, with its own messages (which are the API's), a missing one
+    too: the schema documents its type (`metadata`: `type`, `minimum`, `enum`...) and whether
+    it is required, and lets it through as sent."""
+
+
 def optional(field: fields.Field) -> fields.Field:
     """Mark a field as one that null may stand for (documented as such, in its `enum` too); not required."""
     field.allow_none = True
@@ -138,6 +144,10 @@ def optional(field: fields.Field) -> fields.Field:
     if enum is not None and None not in enum:
         field.metadata = {**field.metadata, "enum": [*enum, None]}
     return field
+
+
+# In an answer: a field that may be null (documented as such, in its `enum` too).
+nullable = optional
 
 
 def load(schema: Schema, *, required: bool = True) -> dict[str, Any]:
@@ -164,6 +174,34 @@ def load(schema: Schema, *, required: bool = True) -> dict[str, Any]:
     if "version" in fields_:
         result["version"] = expected_version(body)
     return result
+
+
+def load_given(schema: Schema) -> dict[str, Any]:
+    """The fields the body gives, as sent (null included: a change may mean it), each checked by
+    its field; for a change that keeps what the body leaves out, or a service that tells a field
+    given as null from one left out. Required fields as in `load`, but for `Given` ones."""
+    body = json_body(tuple(schema.fields))
+    for name, field in schema.fields.items():
+        value = body.get(name)
+        if value is None:
+            # Required and nullable: it must be there, null being one of its values.
+            if field.required and not (field.allow_none and name in body) and not isinstance(field, Given):
+                raise ApiError(400, "invalid_input", _required(field, name), field=name)
+            continue
+        try:
+            body[name] = field.deserialize(value)
+        except ValidationError as error:
+            raise ApiError(400, "invalid_input", _first(error.messages), field=name) from None
+    return body
+
+
+_MISSING = fields.Field.default_error_messages["required"]
+
+
+def _required(field: fields.Field, name: str) -> str:
+    """The field's own message for a missing value (`error_messages={"required": lazy_gettext(...)}`), or the API's."""
+    own = field.error_messages.get("required", _MISSING)
+    return str(own) if own != _MISSING else _("“%(field)s” is required.", field=name)
 
 
 def _first(messages: Any) -> str:
