@@ -23,6 +23,7 @@ from hotline.api.contacts import REVEAL_BODY
 from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
 from hotline.api.duty import ROTA, SHIFT, SHIFT_INPUT
+from hotline.api.knowledge import ARTICLE, ARTICLE_PAGE
 from hotline.api.openapi_schemas import (
     DATE,
     ID,
@@ -34,6 +35,7 @@ from hotline.api.openapi_schemas import (
 from hotline.api.policies import POLICIES, POLICY, POLICY_CHANGE, POLICY_INPUT
 from hotline.api.responses import json_response
 from hotline.api.routing import RETURN_REASONS
+from hotline.api.search import SEARCH_PAGE
 from hotline.api.tickets import TICKET_INPUT
 from hotline.models import Role
 from hotline.services.accounts import access
@@ -612,7 +614,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Tickets by their words, best first, within the user's rights",
                 ANY,
                 tag="search",
-                ok=(200, ref("SearchPage")),
+                ok=(200, SEARCH_PAGE),
                 params=[
                     _param(
                         "q", "query", {"type": "string", "minLength": 1, "maxLength": 200}, "Words, all required.", True
@@ -633,7 +635,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Approved articles in force; with `q`, the best matches first",
                 ANY,
                 tag="knowledge",
-                ok=(200, ref("ArticlePage")),
+                ok=(200, ARTICLE_PAGE),
                 params=[
                     _param("q", "query", {"type": "string", "maxLength": 2000}, example="停水"),
                     _param("category", "query", {"type": "string"}, "Articles filed under it or below."),
@@ -648,7 +650,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "One approved article (an expired one says in_force false)",
                 ANY,
                 tag="knowledge",
-                ok=(200, ref("Article")),
+                ok=(200, ARTICLE),
                 params=[_id("article_id")],
             )
         },

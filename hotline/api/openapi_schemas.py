@@ -277,20 +277,6 @@ SCHEMAS: dict[str, Schema] = {
             "pages": COUNT,
         }
     ),
-    "SearchHit": obj(
-        {
-            "number": STRING,
-            "status": STATUS,
-            "category": STRING,
-            "department": nullable(STRING),
-            "parent": nullable(STRING),
-            "created_at": TIME,
-            "snippet": nullable(STRING),
-            "snippet_html": nullable(STRING),
-            "score": NUMBER,
-        }
-    ),
-    "SearchPage": page_of("tickets", ref("SearchHit"), total_is_lower_bound=BOOLEAN),
     # --- the directory and the catalogue ------------------------------------------------------
     "RoutingRule": obj(
         {
@@ -326,45 +312,6 @@ SCHEMAS: dict[str, Schema] = {
             "trace": {"type": "array", "items": ref("RoutingTrace")},
         }
     ),
-    "Article": obj(
-        {
-            "id": ID,
-            "question": STRING,
-            "answer": STRING,
-            "category": STRING,
-            "department": STRING,
-            "tags": CODES,
-            "version": ID,
-            "valid_from": nullable(DATE),
-            "valid_until": nullable(DATE),
-            "validity": {"type": "string", "enum": ["in_force", "expired", "not_yet_valid"]},
-            "in_force": BOOLEAN,
-            "status": {"type": "string", "enum": ["active", "retired"]},
-            "approved_at": nullable(TIME),
-            "use_count": COUNT,
-            "last_used_at": nullable(TIME),
-            "matched": {"type": "array", "items": STRING, "description": "With `q`: the words it matched."},
-            "score": {"type": "number", "description": "With `q`: the rank, higher is better."},
-        },
-        required=(
-            "id",
-            "question",
-            "answer",
-            "category",
-            "department",
-            "tags",
-            "version",
-            "valid_from",
-            "valid_until",
-            "validity",
-            "in_force",
-            "status",
-            "approved_at",
-            "use_count",
-            "last_used_at",
-        ),
-    ),
-    "ArticlePage": page_of("articles", ref("Article")),
     # --- reports ------------------------------------------------------------------------------
     "ResponseTimeRow": obj(
         {

@@ -15,6 +15,7 @@ API route", says how to describe a new route.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -54,6 +55,18 @@ class Code(fields.String):
         return getattr(value, self.key) if value is not None else None
 
 
+class Computed(fields.Field):
+    """An answer's value worked out from the whole object (`compute(obj)`); its type is the
+    `metadata`'s (`{"type": "number"}`...)."""
+
+    def __init__(self, compute: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compute = compute
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self.compute(obj)
+
+
 class Time(fields.DateTime):
     """A moment as the API writes them all (`serializers.iso`)."""
 
@@ -62,6 +75,28 @@ class Time(fields.DateTime):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return iso(value)
+
+
+class Count(fields.Integer):
+    """A number of things: 0 or more."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"minimum": 0, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+
+def page_of(name: str, key: str, item: type[Schema], **extra: fields.Field) -> Schema:
+    """A page of a list as the API writes them all: the items under `key`, then `page`,
+    `per_page`, `total`, `pages` (and `extra`); the component is `name`."""
+    described: dict[str, fields.Field] = {
+        key: fields.List(fields.Nested(item), required=True),
+        "page": Id(required=True),
+        "per_page": Id(required=True),
+        "total": Count(required=True),
+        "pages": Count(required=True),
+        **extra,
+    }
+    return Output.from_dict(described, name=name)()
 
 
 class Text(fields.String):
