@@ -33,6 +33,7 @@ from hotline.api.openapi_schemas import (
     ref,
 )
 from hotline.api.policies import POLICIES, POLICY, POLICY_CHANGE, POLICY_INPUT
+from hotline.api.reports import CALL_REPORT, MISROUTING, OVERDUE, RESPONSE_TIMES
 from hotline.api.responses import json_response
 from hotline.api.routing import RETURN_REASONS
 from hotline.api.search import SEARCH_PAGE
@@ -531,7 +532,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Received, resolved, open and overdue tickets, the three clocks and the rates, per group",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, _array("ResponseTimeRow")),
+                ok=(200, RESPONSE_TIMES),
                 params=[
                     *LONG_DATE_RANGE,
                     _param("group_by", "query", {"type": "string", "enum": ["all", *GROUPINGS]}, "Default department."),
@@ -562,7 +563,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Returns and reassignments per routing rule and per category",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, ref("MisroutingReport")),
+                ok=(200, MISROUTING),
                 params=DATE_RANGE,
             )
         },
@@ -587,7 +588,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Tickets overdue now, whenever logged (the dashboard's figure, the overdue list's count)",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, ref("OverdueNow")),
+                ok=(200, OVERDUE),
             )
         },
         "/api/v1/reports/calls": {
@@ -596,7 +597,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The phone line's figures: offered, answered (within 15 s), abandoned, waits, call-backs",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, _array("CallReportRow")),
+                ok=(200, CALL_REPORT),
                 params=[
                     *DATE_RANGE,
                     _param(

@@ -14,8 +14,6 @@ from hotline.bounds import MAX_ID
 from hotline.models import TICKET_TYPES, URGENCIES, Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
-from hotline.services.reporting.call_report import CALL_GROUPINGS
-from hotline.services.reporting.reports import GROUPINGS
 from hotline.services.ticketing import lifecycle
 
 Schema = dict[str, Any]
@@ -310,107 +308,6 @@ SCHEMAS: dict[str, Schema] = {
             "confidence": RATE,
             "reason": STRING,
             "trace": {"type": "array", "items": ref("RoutingTrace")},
-        }
-    ),
-    # --- reports ------------------------------------------------------------------------------
-    "ResponseTimeRow": obj(
-        {
-            "group_by": {"type": "string", "enum": ["all", *GROUPINGS]},
-            "key": {"type": "string", "description": "The group's code; empty where tickets have none."},
-            "name": STRING,
-            "period": nullable(DATE),
-            "tickets": COUNT,
-            "received": COUNT,
-            "dispatched": COUNT,
-            "accepted": COUNT,
-            "resolved": COUNT,
-            "open": COUNT,
-            "overdue_open": nullable(COUNT),
-            "direct_answers": COUNT,
-            "returned": COUNT,
-            "reopened": COUNT,
-            "rated": COUNT,
-            "accepted_late": COUNT,
-            "resolved_late": COUNT,
-            "unsatisfied": COUNT,
-            **{
-                f"{clock}_{measure}_{unit}": nullable(NUMBER)
-                for clock, unit in (("dispatch", "minutes"), ("accept", "minutes"), ("resolve", "hours"))
-                for measure in ("p50", "p90", "mean")
-            },
-            **{
-                rate: RATE
-                for rate in (
-                    "response_rate",
-                    "resolution_rate",
-                    "resolved_on_time_rate",
-                    "satisfaction_rate",
-                    "direct_answer_rate",
-                    "return_rate",
-                    "reopen_rate",
-                    "contacted_on_time_rate",  # issue 17
-                )
-            },
-            "first_contact_p50_hours": nullable(NUMBER),  # issue 17
-            "first_contact_p90_hours": nullable(NUMBER),
-            "approximate": BOOLEAN,
-            # The first version's names for the group: `department` and `department_name`, etc.
-            **{name: nullable(STRING) for grouping in GROUPINGS for name in (grouping, f"{grouping}_name")},
-        },
-        required=("group_by", "key", "name", "period", "tickets", "received", "approximate"),
-    ),
-    "CallReportRow": obj(
-        {
-            "group_by": {"type": "string", "enum": list(CALL_GROUPINGS)},
-            "key": {
-                "type": "string",
-                "description": "The local hour (2026-11-25T10:00) or day, or the operator's user name; "
-                "empty for all, and for calls no operator answered.",
-            },
-            "name": STRING,
-            **{
-                name: COUNT
-                for name in (
-                    "offered",
-                    "answered",
-                    "answered_within_15s",
-                    "abandoned",
-                    "voicemail",
-                    "out_of_hours",
-                    "missed",
-                    "missed_called_back",
-                )
-            },
-            "answer_rate": RATE,
-            "answer_within_15s_rate": RATE,
-            **{
-                name: nullable({"type": "number", "minimum": 0})
-                for name in ("wait_p50_seconds", "wait_p90_seconds", "talk_mean_seconds", "callback_p50_seconds")
-            },
-        }
-    ),
-    "MisroutingRow": obj(
-        {
-            "key": {"type": "string", "examples": ["rule:7", "category_default", "potholes"]},
-            "label": STRING,
-            "routed": COUNT,
-            "returned": COUNT,
-            "reassigned": COUNT,
-            "ping_pong": {**COUNT, "description": "Dispatches back to a department that had returned the ticket."},
-            "misrouting_rate": RATE,
-        }
-    ),
-    "OverdueNow": obj(
-        {
-            "overdue_now": COUNT,
-            "imported": COUNT,
-            "at": TIME,
-        }
-    ),
-    "MisroutingReport": obj(
-        {
-            "rules": {"type": "array", "items": ref("MisroutingRow")},
-            "categories": {"type": "array", "items": ref("MisroutingRow")},
         }
     ),
 }
