@@ -35,7 +35,7 @@ from hotline.api.openapi_schemas import (
 from hotline.api.policies import POLICIES, POLICY, POLICY_CHANGE, POLICY_INPUT
 from hotline.api.reports import CALL_REPORT, MISROUTING, OVERDUE, RESPONSE_TIMES
 from hotline.api.responses import json_response
-from hotline.api.routing import RETURN_REASONS
+from hotline.api.routing import DECISION, RETURN_REASONS, RULE, RULE_CHANGE, RULE_INPUT, RULE_TEST, RULES
 from hotline.api.search import SEARCH_PAGE
 from hotline.api.tickets import TICKET_INPUT
 from hotline.models import Role
@@ -404,15 +404,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The routing rules, in the order they are tried",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, _array("RoutingRule")),
+                ok=(200, RULES),
             ),
             "post": _operation(
                 "create_rule",
                 "Add a routing rule",
                 ADMIN,
                 tag="routing",
-                ok=(201, ref("RoutingRule")),
-                body=ref("RoutingRuleInput"),
+                ok=(201, RULE),
+                body=RULE_INPUT,
                 location=True,
             ),
         },
@@ -422,8 +422,8 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Which department would get a sample, and why",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, ref("RoutingDecision")),
-                body=ref("RoutingTest"),
+                ok=(200, DECISION),
+                body=RULE_TEST,
             )
         },
         "/api/v1/routing-rules/{rule_id}": {
@@ -432,7 +432,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "One routing rule",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, ref("RoutingRule")),
+                ok=(200, RULE),
                 params=[_id("rule_id")],
             ),
             "put": _operation(
@@ -440,9 +440,9 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Change the fields given of a routing rule",
                 ADMIN,
                 tag="routing",
-                ok=(200, ref("RoutingRule")),
+                ok=(200, RULE),
                 params=[_id("rule_id")],
-                body=ref("RoutingRuleChange"),
+                body=RULE_CHANGE,
             ),
             "delete": _operation(
                 "delete_rule", "Delete a routing rule", ADMIN, tag="routing", ok=(204, None), params=[_id("rule_id")]

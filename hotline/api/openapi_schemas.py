@@ -276,40 +276,6 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     # --- the directory and the catalogue ------------------------------------------------------
-    "RoutingRule": obj(
-        {
-            "id": ID,
-            "priority": INTEGER,
-            "name": STRING,
-            "category": nullable(STRING),
-            "district": nullable(STRING),
-            "type": nullable(TICKET_TYPE),
-            "urgency": nullable(URGENCY),
-            "keywords": CODES,
-            "department": STRING,
-            "assisting": CODES,
-            "active": BOOLEAN,
-        }
-    ),
-    "RoutingTrace": obj(
-        {
-            "rule": nullable(INTEGER),
-            "priority": INTEGER,
-            "matched": BOOLEAN,
-            "failed": nullable({"type": "string", "enum": ["category", "district", "type", "urgency", "keywords"]}),
-        }
-    ),
-    "RoutingDecision": obj(
-        {
-            "by": {"type": "string", "enum": ["rule", "category_default", "suggestion", "none"]},
-            "department": nullable(STRING),
-            "assisting": CODES,
-            "rule": nullable(obj({"id": nullable(INTEGER), "priority": INTEGER, "name": STRING})),
-            "confidence": RATE,
-            "reason": STRING,
-            "trace": {"type": "array", "items": ref("RoutingTrace")},
-        }
-    ),
 }
 
 # --- request bodies ---------------------------------------------------------------------------
@@ -320,41 +286,8 @@ def optional(schema: Schema) -> Schema:
     return nullable(schema)
 
 
-RULE_INPUT_FIELDS: dict[str, Schema] = {
-    "id": optional({**ID, "description": "Ignored by POST; by PUT it must be the rule's own."}),
-    "priority": optional({"type": "integer", "minimum": -1_000_000, "maximum": 1_000_000, "default": 100}),
-    "name": optional(STRING),
-    "category": optional(STRING),
-    "district": optional(STRING),
-    "type": optional(TICKET_TYPE),
-    "urgency": optional(URGENCY),
-    "keywords": optional(CODES),
-    "department": optional(STRING),
-    "assisting": optional(CODES),
-    "active": optional(BOOLEAN),
-}
-
 SCHEMAS.update(
     {
-        "RoutingRuleInput": obj(RULE_INPUT_FIELDS, required=("department",)),
-        "RoutingRuleChange": obj(RULE_INPUT_FIELDS, required=()),
-        "RoutingSample": obj(
-            {
-                "category": STRING,
-                "district": optional(STRING),
-                "type": optional(TICKET_TYPE),
-                "urgency": optional(URGENCY),
-                "description": optional(STRING),
-            },
-            required=("category",),
-        ),
-        "RoutingTest": obj(
-            {
-                "sample": ref("RoutingSample"),
-                "rules": optional({"type": "array", "items": ref("RoutingRuleInput")}),
-            },
-            required=("sample",),
-        ),
         "HolidayEntry": {
             "type": "object",
             "properties": {"name": STRING, "date": DATE, "isOffDay": BOOLEAN},

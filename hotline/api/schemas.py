@@ -14,6 +14,7 @@ API route", says how to describe a new route.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -87,14 +88,14 @@ class Count(fields.Integer):
 
 def page_of(name: str, key: str, item: type[Schema], **extra: fields.Field) -> Schema:
     """A page of a list as the API writes them all: the items under `key`, then `page`,
-    `per_page`, `total`, `pages` (and `extra`); the component is `name`."""
+    `per_page`, `total` (and `extra`), `pages`; the component is `name`."""
     described: dict[str, fields.Field] = {
         key: fields.List(fields.Nested(item), required=True),
         "page": Id(required=True),
         "per_page": Id(required=True),
         "total": Count(required=True),
-        "pages": Count(required=True),
         **extra,
+        "pages": Count(required=True),
     }
     return Output.from_dict(described, name=name)()
 
@@ -214,20 +215,49 @@ def load(schema: Schema, *, required: bool = True) -> dict[str, Any]:
 def load_given(schema: Schema) -> dict[str, Any]:
     """The fields the body gives, as sent (null included: a change may mean it), each checked by
     its field; for a change that keeps what the body leaves out, or a service that tells a field
-    given as null from one left out. Required fields as in `load`, but for `Given` ones."""
-    body = json_body(tuple(schema.fields))
-    for name, field in schema.fields.items():
-        value = body.get(name)
+    given as null from one left out. Required fields as in `load`, but for those the service
+    checks (`Given`, `service_required`)."""
+    return checked(schema, json_body(tuple(schema.fields)))
+
+
+def checked(schema: Schema, body: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`load_given` on an object already read: the request's body, or one inside it (`prefix`
+    places its fields in messages, e.g. "rules[0]."). Fields are checked in the schema's
+    `CHECKED_IN` order if it has one (the order the API always named the first fault in), then
+    the schema's `after_fields` checks what concerns several."""
+    order = getattr(schema, "CHECKED_IN", None) or tuple(schema.fields)
+    for name in order:
+        field, value, path = schema.fields[name], body.get(name), prefix + name
         if value is None:
             # Required and nullable: it must be there, null being one of its values.
-            if field.required and not (field.allow_none and name in body) and not isinstance(field, Given):
-                raise ApiError(400, "invalid_input", _required(field, name), field=name)
+            if field.required and not (field.allow_none and name in body) and not _left_to_service(field):
+                raise ApiError(400, "invalid_input", _required(field, path), field=path)
             continue
+        if prefix:  # the field's messages name it by its path
+            field = copy.copy(field)
+            field.name = path
         try:
             body[name] = field.deserialize(value)
         except ValidationError as error:
-            raise ApiError(400, "invalid_input", _first(error.messages), field=name) from None
+            raise ApiError(400, "invalid_input", _first(error.messages), field=path) from None
+    after = getattr(schema, "after_fields", None)
+    if after is not None:
+        after(body, prefix)
     return body
+
+
+def service_required(field: fields.Field) -> fields.Field:
+    """Required (so documented), but the service says so when it is missing, in its own words."""
+    field.required = True
+    setattr(field, _LEFT_TO_SERVICE, True)  # noqa: B010 - an attribute marshmallow's fields lack
+    return field
+
+
+_LEFT_TO_SERVICE = "missing_left_to_service"
+
+
+def _left_to_service(field: fields.Field) -> bool:
+    return isinstance(field, Given) or getattr(field, _LEFT_TO_SERVICE, False)
 
 
 _MISSING = fields.Field.default_error_messages["required"]
