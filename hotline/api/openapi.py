@@ -19,11 +19,13 @@ from marshmallow import Schema as MarshmallowSchema
 from hotline.api.actions import API_ACTIONS
 from hotline.api.blueprint import bp
 from hotline.api.calendar import CALENDAR_DAY, CALENDAR_DAY_INPUT, CALENDAR_YEAR
-from hotline.api.contacts import REVEAL_BODY
+from hotline.api.contacts import CALLBACK_QUEUE, REVEAL_BODY
 from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
 from hotline.api.duty import ROTA, SHIFT, SHIFT_INPUT
+from hotline.api.geo import NEARBY, PLACES
 from hotline.api.knowledge import ARTICLE, ARTICLE_PAGE
+from hotline.api.merging import DUPLICATES
 from hotline.api.openapi_schemas import (
     DATE,
     ID,
@@ -35,9 +37,9 @@ from hotline.api.openapi_schemas import (
 from hotline.api.policies import POLICIES, POLICY, POLICY_CHANGE, POLICY_INPUT
 from hotline.api.reports import CALL_REPORT, MISROUTING, OVERDUE, RESPONSE_TIMES
 from hotline.api.responses import json_response
-from hotline.api.routing import DECISION, RETURN_REASONS, RULE, RULE_CHANGE, RULE_INPUT, RULE_TEST, RULES
+from hotline.api.routing import DECISION, RETURN_REASONS, RULE, RULE_CHANGE, RULE_INPUT, RULE_TEST, RULES, SUGGESTIONS
 from hotline.api.search import SEARCH_PAGE
-from hotline.api.tickets import TICKET_INPUT
+from hotline.api.tickets import TICKET_INPUT, VIEW_PAGE
 from hotline.models import Role
 from hotline.services.accounts import access
 from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
@@ -318,7 +320,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Open tickets near a point that the caller may see, same category first, then nearest",
                 ANY,
                 tag="tickets",
-                ok=(200, ref("Nearby")),
+                ok=(200, NEARBY),
                 params=[
                     _param("lat", "query", {"type": "number", "minimum": -90, "maximum": 90}, "WGS84.", True),
                     _param("long", "query", {"type": "number", "minimum": -180, "maximum": 180}, "WGS84.", True),
@@ -333,7 +335,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The gazetteer's places whose name holds q, those starting with it first",
                 ANY,
                 tag="tickets",
-                ok=(200, ref("Places")),
+                ok=(200, PLACES),
                 params=[_param("q", "query", {"type": "string"}, "Part of the name."), _limit(10, 50)],
             )
         },
@@ -356,7 +358,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Who viewed the ticket's personal data, newest first",
                 access.AUDIT_ROLES,
                 tag="tickets",
-                ok=(200, ref("ViewPage")),
+                ok=(200, VIEW_PAGE),
                 params=[NUMBER, PAGE, _per_page("100, at most 500")],
             )
         },
@@ -366,7 +368,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Likely duplicates of a ticket, most likely first",
                 SEES_ALL,
                 tag="routing",
-                ok=(200, _array("Duplicate")),
+                ok=(200, DUPLICATES),
                 params=[NUMBER, _limit(10, 50)],
             )
         },
@@ -376,7 +378,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The departments a trained model suggests",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, _array("Suggestion")),
+                ok=(200, SUGGESTIONS),
                 params=[NUMBER, _limit(3, 10)],
             )
         },
@@ -692,7 +694,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
             "Resolved tickets to call back (回访), oldest answer first",
             access.CALLBACK_ROLES,
             tag="lifecycle",
-            ok=(200, ref("CallbackQueue")),
+            ok=(200, CALLBACK_QUEUE),
         )
     }
     return paths

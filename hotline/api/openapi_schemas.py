@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.bounds import MAX_ID
-from hotline.models import TICKET_TYPES, URGENCIES, Channel, Role, Status
-from hotline.models.audit import ViewChannel, ViewKind
+from hotline.models import TICKET_TYPES, URGENCIES, Channel, Status
 from hotline.models.sla import ACCEPT_UNITS, RESOLVE_UNITS
 from hotline.services.ticketing import lifecycle
 
@@ -213,23 +212,6 @@ SCHEMAS: dict[str, Schema] = {
         required=("outcome", "note", "by", "at", "purpose"),
         description="An attempt to reach the citizen; `duration_seconds` for a call through the hotline.",
     ),
-    "CallbackQueue": obj(
-        {
-            "tickets": {
-                "type": "array",
-                "items": obj(
-                    {
-                        "number": STRING,
-                        "type": TICKET_TYPE,
-                        "category": STRING,
-                        "department": nullable(STRING),
-                        "resolved_at": nullable(TIME),
-                        "version": {"type": "integer", "minimum": 1},
-                    }
-                ),
-            }
-        }
-    ),
     "Notification": obj(
         {
             "channel": STRING,
@@ -240,42 +222,6 @@ SCHEMAS: dict[str, Schema] = {
             "sent_at": nullable(TIME),
         }
     ),
-    "Duplicate": obj(
-        {
-            "number": STRING,
-            "status": STATUS,
-            "reasons": {
-                "type": "array",
-                "items": {"type": "string", "enum": ["same_phone", "same_place", "similar_text"]},
-            },
-            "similarity": {"type": "number", "minimum": 0, "maximum": 1},
-            "created_at": TIME,
-        }
-    ),
-    "Suggestion": obj({"department": STRING, "confidence": {"type": "number", "minimum": 0, "maximum": 1}}),
-    "View": obj(
-        {
-            "user": STRING,
-            "name": STRING,
-            "role": {"type": "string", "enum": list(Role.ALL)},
-            "department": nullable(STRING),
-            "at": TIME,
-            "what": {"type": "string", "enum": list(ViewKind.ALL)},
-            "via": {"type": "string", "enum": list(ViewChannel.ALL)},
-            "remote_addr": nullable(STRING),
-        }
-    ),
-    "ViewPage": obj(
-        {
-            "ticket": STRING,
-            "views": {"type": "array", "items": ref("View")},
-            "page": ID,
-            "per_page": ID,
-            "total": COUNT,
-            "pages": COUNT,
-        }
-    ),
-    # --- the directory and the catalogue ------------------------------------------------------
 }
 
 # --- request bodies ---------------------------------------------------------------------------
@@ -318,47 +264,3 @@ SCHEMAS["HolidayCounts"] = {
     "additionalProperties": COUNT,
     "propertyNames": {"pattern": "^[0-9]{4}$"},
 }
-
-# --- geo (issue 18): tickets near a point, the gazetteer ---------------------------------------
-LATITUDE: Schema = {"type": "number", "minimum": -90, "maximum": 90}
-LONGITUDE: Schema = {"type": "number", "minimum": -180, "maximum": 180}
-SCHEMAS.update(
-    {
-        "NearbyTicket": obj(
-            {
-                "number": STRING,
-                "status": STATUS,
-                "category": STRING,
-                "district": nullable(STRING),
-                "address": STRING,
-                "description": STRING,
-                "lat": LATITUDE,
-                "long": LONGITUDE,
-                "created_at": TIME,
-                "distance_m": {"type": "number", "minimum": 0},
-                "same_category": BOOLEAN,
-            }
-        ),
-        "Nearby": obj(
-            {
-                "lat": LATITUDE,
-                "long": LONGITUDE,
-                "radius_m": {"type": "integer", "minimum": 1},
-                "tickets": {"type": "array", "items": ref("NearbyTicket")},
-            }
-        ),
-        "Place": obj(
-            {
-                "id": ID,
-                "name": STRING,
-                "kind": {"type": "string", "enum": ["road", "community", "landmark"]},
-                "lat": LATITUDE,
-                "long": LONGITUDE,
-                "district": nullable(STRING),
-                "district_name": nullable(STRING),
-                "department": nullable(STRING),
-            }
-        ),
-        "Places": obj({"places": {"type": "array", "items": ref("Place")}}),
-    }
-)

@@ -64,13 +64,25 @@ def list_return_reasons() -> Response:
 # --- learned suggestions ------------------------------------------------------------------------
 
 
+class SuggestionSchema(Output):
+    department = fields.String(required=True)
+    confidence = Computed(
+        lambda suggestion: round(suggestion.confidence, 3),
+        required=True,
+        metadata={"type": "number", "minimum": 0, "maximum": 1},
+    )
+
+
+SUGGESTIONS = SuggestionSchema(many=True)
+
+
 @bp.get("/tickets/<number>/suggestions")
 @api_roles(*access.DISPATCH_ROLES)
 def ticket_suggestions(number: str) -> Response:
     limit = query_int("limit", 3, maximum=MAX_SUGGESTIONS)
     ticket = access.ticket_for(api_user(), number)
     found = suggestions.suggest(ticket.description, limit=limit)
-    return json_response([{"department": s.department, "confidence": round(s.confidence, 3)} for s in found])
+    return json_response(SUGGESTIONS.dump(found))
 
 
 # --- the dispatch catalogue ---------------------------------------------------------------------
