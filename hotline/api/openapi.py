@@ -236,10 +236,6 @@ def _operation(
     return result
 
 
-def _array(name: str) -> Schema:
-    return {"type": "array", "items": ref(name)}
-
-
 def _attachment_upload() -> dict[str, Any]:
     operation = _operation(
         "add_attachment",

@@ -1,4 +1,6 @@
-"""The component schemas of the OpenAPI description: what each serializer writes and each view reads.
+"""The component schemas of the OpenAPI description not yet written by marshmallow schemas: the
+ticket's JSON (`serializers.ticket_json`) and what it nests, the error body, ping and a year's
+holiday file (read as holiday-cn publishes it, `calendar.load_calendar_years`).
 
 JSON Schema as OpenAPI 3.1 has it. Response objects refuse properties they do not list
 (`additionalProperties: false`), so a field added to a serializer without a line here
@@ -46,22 +48,15 @@ def obj(properties: dict[str, Schema], required: tuple[str, ...] | None = None, 
 
 
 STRING: Schema = {"type": "string"}
-TEXT: Schema = {"type": "string", "description": "Not blank."}
 INTEGER: Schema = {"type": "integer"}
 COUNT: Schema = {"type": "integer", "minimum": 0}
-NUMBER: Schema = {"type": "number"}
 BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC, to the second."}
 DATE: Schema = {"type": "string", "format": "date"}
 ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-CODES: Schema = {"type": "array", "items": STRING}
-VERSION: Schema = nullable(
-    {"type": "integer", "minimum": 1, "description": "The ticket's version the client saw (or If-Match)."}
-)
 STATUS: Schema = {"type": "string", "enum": list(Status.ALL)}
 TICKET_TYPE: Schema = {"type": "string", "enum": list(TICKET_TYPES)}
 URGENCY: Schema = {"type": "string", "enum": list(URGENCIES)}
-RATE: Schema = nullable({"type": "number", "minimum": 0, "maximum": 1})
 
 
 def page_of(name: str, items: Schema, **extra: Schema) -> Schema:
@@ -224,12 +219,7 @@ SCHEMAS: dict[str, Schema] = {
     ),
 }
 
-# --- request bodies ---------------------------------------------------------------------------
-
-
-def optional(schema: Schema) -> Schema:
-    """An optional field: null counts as not given."""
-    return nullable(schema)
+# --- a year's holiday file (POST /calendar/years), and what loading it answers --------------------
 
 
 SCHEMAS.update(
