@@ -1,20 +1,28 @@
-"""The holiday calendar the SLA clocks run on: read a year, correct a day, load a year's list."""
+"""The holiday calendar the SLA clocks run on: read a year, correct a day, load a year's list.
+
+Described once: `CalendarDaySchema` and `CalendarYearSchema` write the answers and are the
+document's `CalendarDay` and `CalendarYear`; `CalendarDayInput` reads a correction. A year's
+list (holiday-cn's JSON, an object or a bare list) is the service's to check: `HolidayFile`
+in `openapi_schemas.py` describes it."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import date
+from typing import Any
 
 from flask import Response, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from marshmallow import ValidationError, fields
 
 from hotline.api.auth import api_roles
 from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
-from hotline.api.parsing import MAX_BODY_BYTES, json_body, text
+from hotline.api.parsing import MAX_BODY_BYTES
 from hotline.api.responses import json_response
-from hotline.api.serializers import calendar_day_json
+from hotline.api.schemas import Body, Output, Text, load_given, nullable, optional
 from hotline.extensions import db
 from hotline.models import CalendarDay, Role
 from hotline.services.clocks import calendar
@@ -25,16 +33,50 @@ _YEAR = re.compile(r"^\d{4}$", re.ASCII)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
+class CalendarDaySchema(Output):
+    date = fields.Date(required=True, attribute="day")
+    off = fields.Boolean(required=True)
+    name = fields.String(required=True)
+    source = nullable(fields.String(required=True))
+
+
+class CalendarYearSchema(Output):
+    year = fields.Integer(required=True, metadata={"minimum": FIRST_YEAR, "maximum": LAST_YEAR})
+    known = fields.Boolean(required=True)
+    days = fields.List(fields.Nested(CalendarDaySchema), required=True)
+
+
+class Off(fields.Boolean):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError(_("“off” must be true, false or null."))
+        return value
+
+
+class CalendarDayInput(Body):
+    # Required, null included: null removes the exception.
+    off = Off(
+        required=True,
+        allow_none=True,
+        metadata={"description": "true: a day off; false: worked; null: no exception."},
+        error_messages={"required": lazy_gettext("“off” is required: true, false, or null to remove the exception.")},
+    )
+    name = optional(Text())
+
+
+CALENDAR_DAY = CalendarDaySchema()
+CALENDAR_YEAR = CalendarYearSchema()
+CALENDAR_DAY_INPUT = CalendarDayInput()
+
+
 @bp.get("/calendar/<year>")
 @api_roles()
 def calendar_year(year: str) -> Response:
     number = _year(year)
     return json_response(
-        {
-            "year": number,
-            "known": not calendar.missing_years([number]),
-            "days": [calendar_day_json(day) for day in calendar.days_of_year(number)],
-        }
+        CALENDAR_YEAR.dump(
+            {"year": number, "known": not calendar.missing_years([number]), "days": calendar.days_of_year(number)}
+        )
     )
 
 
@@ -42,20 +84,13 @@ def calendar_year(year: str) -> Response:
 @api_roles(Role.ADMIN)
 def set_calendar_day(day: str) -> Response:
     when = _date(day)
-    body = json_body(("off", "name"))
-    if "off" not in body:
-        raise ApiError(
-            400, "invalid_input", _("“off” is required: true, false, or null to remove the exception."), field="off"
-        )
-    off = body["off"]
-    if off is not None and not isinstance(off, bool):
-        raise ApiError(400, "invalid_input", _("“off” must be true, false or null."), field="off")
-    calendar.set_day(when, off, text(body, "name", default="") or "")
+    body = load_given(CALENDAR_DAY_INPUT)
+    calendar.set_day(when, body["off"], body.get("name") or "")
     row = db.session.get(CalendarDay, when)
     if row is not None:
-        return json_response(calendar_day_json(row))
+        return json_response(CALENDAR_DAY.dump(row))
     # No exception left: the day follows Monday–Friday.
-    return json_response({"date": when.isoformat(), "off": when.weekday() >= 5, "name": "", "source": None})
+    return json_response(CALENDAR_DAY.dump({"day": when, "off": when.weekday() >= 5, "name": "", "source": None}))
 
 
 @bp.post("/calendar/years")

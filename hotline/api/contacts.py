@@ -15,13 +15,14 @@ or a wrong state, 404 for a ticket the caller may not see. The rules are in
 from __future__ import annotations
 
 from flask import Response
+from marshmallow import fields
 
 from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
 from hotline.api.responses import json_response
-from hotline.api.schemas import Body, Text, Version, load
-from hotline.api.serializers import iso, ticket_json
-from hotline.models import Role
+from hotline.api.schemas import Body, Code, Output, Text, Time, Version, load, nullable
+from hotline.api.serializers import ticket_json
+from hotline.models import TICKET_TYPES, Role
 from hotline.services.accounts import access
 from hotline.services.citizens import citizen_contact
 
@@ -32,6 +33,22 @@ class RevealBody(Body):
 
 
 REVEAL_BODY = RevealBody()
+
+
+class CallbackTicketSchema(Output):
+    number = fields.String(required=True)
+    type = fields.String(required=True, metadata={"enum": list(TICKET_TYPES)})
+    category = Code(required=True)
+    department = Code(required=True, allow_none=True)
+    resolved_at = nullable(Time(required=True))
+    version = fields.Integer(required=True, metadata={"minimum": 1})
+
+
+class CallbackQueueSchema(Output):
+    tickets = fields.List(fields.Nested(CallbackTicketSchema), required=True)
+
+
+CALLBACK_QUEUE = CallbackQueueSchema()
 
 
 @bp.post("/tickets/<number>/reveal-phone")
@@ -46,19 +63,4 @@ def reveal_phone(number: str) -> Response:
 @bp.get("/callbacks")
 @api_roles(*access.CALLBACK_ROLES)
 def callback_queue() -> Response:
-    queue = citizen_contact.callback_queue(api_user())
-    return json_response(
-        {
-            "tickets": [
-                {
-                    "number": t.number,
-                    "type": t.type,
-                    "category": t.category.code,
-                    "department": t.department.code if t.department else None,
-                    "resolved_at": iso(t.resolved_at),
-                    "version": t.version,
-                }
-                for t in queue
-            ]
-        }
-    )
+    return json_response(CALLBACK_QUEUE.dump({"tickets": citizen_contact.callback_queue(api_user())}))

@@ -18,9 +18,14 @@ from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api.actions import API_ACTIONS
 from hotline.api.blueprint import bp
-from hotline.api.contacts import REVEAL_BODY
+from hotline.api.calendar import CALENDAR_DAY, CALENDAR_DAY_INPUT, CALENDAR_YEAR
+from hotline.api.contacts import CALLBACK_QUEUE, REVEAL_BODY
 from hotline.api.deadlines import NOTICES
 from hotline.api.directory import CATEGORIES, DEPARTMENTS, DISTRICTS
+from hotline.api.duty import ROTA, SHIFT, SHIFT_INPUT
+from hotline.api.geo import NEARBY, PLACES
+from hotline.api.knowledge import ARTICLE, ARTICLE_PAGE
+from hotline.api.merging import DUPLICATES
 from hotline.api.openapi_schemas import (
     DATE,
     ID,
@@ -29,9 +34,12 @@ from hotline.api.openapi_schemas import (
     Schema,
     ref,
 )
+from hotline.api.policies import POLICIES, POLICY, POLICY_CHANGE, POLICY_INPUT
+from hotline.api.reports import CALL_REPORT, MISROUTING, OVERDUE, RESPONSE_TIMES
 from hotline.api.responses import json_response
-from hotline.api.routing import RETURN_REASONS
-from hotline.api.tickets import TICKET_INPUT
+from hotline.api.routing import DECISION, RETURN_REASONS, RULE, RULE_CHANGE, RULE_INPUT, RULE_TEST, RULES, SUGGESTIONS
+from hotline.api.search import SEARCH_PAGE
+from hotline.api.tickets import TICKET_INPUT, VIEW_PAGE
 from hotline.models import Role
 from hotline.services.accounts import access
 from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
@@ -228,10 +236,6 @@ def _operation(
     return result
 
 
-def _array(name: str) -> Schema:
-    return {"type": "array", "items": ref(name)}
-
-
 def _attachment_upload() -> dict[str, Any]:
     operation = _operation(
         "add_attachment",
@@ -312,7 +316,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Open tickets near a point that the caller may see, same category first, then nearest",
                 ANY,
                 tag="tickets",
-                ok=(200, ref("Nearby")),
+                ok=(200, NEARBY),
                 params=[
                     _param("lat", "query", {"type": "number", "minimum": -90, "maximum": 90}, "WGS84.", True),
                     _param("long", "query", {"type": "number", "minimum": -180, "maximum": 180}, "WGS84.", True),
@@ -327,7 +331,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The gazetteer's places whose name holds q, those starting with it first",
                 ANY,
                 tag="tickets",
-                ok=(200, ref("Places")),
+                ok=(200, PLACES),
                 params=[_param("q", "query", {"type": "string"}, "Part of the name."), _limit(10, 50)],
             )
         },
@@ -350,7 +354,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Who viewed the ticket's personal data, newest first",
                 access.AUDIT_ROLES,
                 tag="tickets",
-                ok=(200, ref("ViewPage")),
+                ok=(200, VIEW_PAGE),
                 params=[NUMBER, PAGE, _per_page("100, at most 500")],
             )
         },
@@ -360,7 +364,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Likely duplicates of a ticket, most likely first",
                 SEES_ALL,
                 tag="routing",
-                ok=(200, _array("Duplicate")),
+                ok=(200, DUPLICATES),
                 params=[NUMBER, _limit(10, 50)],
             )
         },
@@ -370,7 +374,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The departments a trained model suggests",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, _array("Suggestion")),
+                ok=(200, SUGGESTIONS),
                 params=[NUMBER, _limit(3, 10)],
             )
         },
@@ -398,15 +402,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The routing rules, in the order they are tried",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, _array("RoutingRule")),
+                ok=(200, RULES),
             ),
             "post": _operation(
                 "create_rule",
                 "Add a routing rule",
                 ADMIN,
                 tag="routing",
-                ok=(201, ref("RoutingRule")),
-                body=ref("RoutingRuleInput"),
+                ok=(201, RULE),
+                body=RULE_INPUT,
                 location=True,
             ),
         },
@@ -416,8 +420,8 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Which department would get a sample, and why",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, ref("RoutingDecision")),
-                body=ref("RoutingTest"),
+                ok=(200, DECISION),
+                body=RULE_TEST,
             )
         },
         "/api/v1/routing-rules/{rule_id}": {
@@ -426,7 +430,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "One routing rule",
                 access.DISPATCH_ROLES,
                 tag="routing",
-                ok=(200, ref("RoutingRule")),
+                ok=(200, RULE),
                 params=[_id("rule_id")],
             ),
             "put": _operation(
@@ -434,9 +438,9 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Change the fields given of a routing rule",
                 ADMIN,
                 tag="routing",
-                ok=(200, ref("RoutingRule")),
+                ok=(200, RULE),
                 params=[_id("rule_id")],
-                body=ref("RoutingRuleChange"),
+                body=RULE_CHANGE,
             ),
             "delete": _operation(
                 "delete_rule", "Delete a routing rule", ADMIN, tag="routing", ok=(204, None), params=[_id("rule_id")]
@@ -448,7 +452,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The holiday calendar's exceptions in a year",
                 ANY,
                 tag="calendar",
-                ok=(200, ref("CalendarYear")),
+                ok=(200, CALENDAR_YEAR),
                 params=[_param("year", "path", {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR})],
             )
         },
@@ -458,11 +462,11 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Correct one day of the calendar",
                 ADMIN,
                 tag="calendar",
-                ok=(200, ref("CalendarDay")),
+                ok=(200, CALENDAR_DAY),
                 params=[
                     _param("day", "path", DATE, f"YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}.", example="2026-12-31")
                 ],
-                body=ref("CalendarDayInput"),
+                body=CALENDAR_DAY_INPUT,
             )
         },
         "/api/v1/calendar/years": {
@@ -476,15 +480,15 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
             )
         },
         "/api/v1/sla-policies": {
-            "get": _operation("list_policies", "The SLA policies", ANY, tag="policies", ok=(200, _array("SlaPolicy"))),
+            "get": _operation("list_policies", "The SLA policies", ANY, tag="policies", ok=(200, POLICIES)),
             "post": _operation(
                 "create_policy",
                 "Add an SLA policy",
                 ADMIN,
                 tag="policies",
-                ok=(201, ref("SlaPolicy")),
+                ok=(201, POLICY),
                 errors=(409,),
-                body=ref("SlaPolicyInput"),
+                body=POLICY_INPUT,
             ),
         },
         "/api/v1/sla-policies/{policy_id}": {
@@ -493,10 +497,10 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Change the fields given of an SLA policy",
                 ADMIN,
                 tag="policies",
-                ok=(200, ref("SlaPolicy")),
+                ok=(200, POLICY),
                 errors=(409,),
                 params=[_id("policy_id")],
-                body=ref("SlaPolicyChange"),
+                body=POLICY_CHANGE,
             ),
             "delete": _operation(
                 "delete_policy",
@@ -526,7 +530,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Received, resolved, open and overdue tickets, the three clocks and the rates, per group",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, _array("ResponseTimeRow")),
+                ok=(200, RESPONSE_TIMES),
                 params=[
                     *LONG_DATE_RANGE,
                     _param("group_by", "query", {"type": "string", "enum": ["all", *GROUPINGS]}, "Default department."),
@@ -557,7 +561,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Returns and reassignments per routing rule and per category",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, ref("MisroutingReport")),
+                ok=(200, MISROUTING),
                 params=DATE_RANGE,
             )
         },
@@ -582,7 +586,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Tickets overdue now, whenever logged (the dashboard's figure, the overdue list's count)",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, ref("OverdueNow")),
+                ok=(200, OVERDUE),
             )
         },
         "/api/v1/reports/calls": {
@@ -591,7 +595,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "The phone line's figures: offered, answered (within 15 s), abandoned, waits, call-backs",
                 access.REPORT_ROLES,
                 tag="reports",
-                ok=(200, _array("CallReportRow")),
+                ok=(200, CALL_REPORT),
                 params=[
                     *DATE_RANGE,
                     _param(
@@ -609,7 +613,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Tickets by their words, best first, within the user's rights",
                 ANY,
                 tag="search",
-                ok=(200, ref("SearchPage")),
+                ok=(200, SEARCH_PAGE),
                 params=[
                     _param(
                         "q", "query", {"type": "string", "minLength": 1, "maxLength": 200}, "Words, all required.", True
@@ -630,7 +634,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Approved articles in force; with `q`, the best matches first",
                 ANY,
                 tag="knowledge",
-                ok=(200, ref("ArticlePage")),
+                ok=(200, ARTICLE_PAGE),
                 params=[
                     _param("q", "query", {"type": "string", "maxLength": 2000}, example="停水"),
                     _param("category", "query", {"type": "string"}, "Articles filed under it or below."),
@@ -645,7 +649,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "One approved article (an expired one says in_force false)",
                 ANY,
                 tag="knowledge",
-                ok=(200, ref("Article")),
+                ok=(200, ARTICLE),
                 params=[_id("article_id")],
             )
         },
@@ -686,7 +690,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
             "Resolved tickets to call back (回访), oldest answer first",
             access.CALLBACK_ROLES,
             tag="lifecycle",
-            ok=(200, ref("CallbackQueue")),
+            ok=(200, CALLBACK_QUEUE),
         )
     }
     return paths
@@ -748,7 +752,7 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "A unit's dated duty shifts and who is on duty now",
                 ANY,
                 tag="duty",
-                ok=(200, ref("DutyRota")),
+                ok=(200, ROTA),
                 params=[
                     code,
                     _param(
@@ -764,9 +768,9 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 "Add a dated shift (it overrides the weekly pattern); one person's shifts may not overlap",
                 ANY,
                 tag="duty",
-                ok=(201, ref("DutyShift")),
+                ok=(201, SHIFT),
                 params=[code],
-                body=ref("DutyShiftInput"),
+                body=SHIFT_INPUT,
                 errors=(403,),  # the rota's own rule, beyond the role
                 description=who,
             ),

@@ -1,5 +1,5 @@
-"""Reading what clients send: the JSON body, query parameters, the version; the typed fields
-of routes not yet described by a schema (`schemas.py` reads the others, through `json_body`).
+"""Reading what clients send: the JSON body, query parameters, the version (`schemas.py` reads
+the fields of bodies, through `json_body`).
 
 Every failure is a 400 (415 for a body that is not JSON) naming the field at
 fault, never a 500: this is where a CTI system's bugs first show up.
@@ -73,34 +73,6 @@ def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], prefix: str = 
                 _("“%(field)s” contains characters that cannot be stored.", field=prefix + key),
                 field=prefix + key,
             )
-
-
-def text(body: dict[str, Any], name: str, *, required: bool = False, default: str | None = None) -> str | None:
-    """A string field; null counts as absent."""
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ApiError(400, "invalid_input", _("“%(field)s” is required.", field=name), field=name)
-        return default
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_input", _("“%(field)s” must be a string.", field=name), field=name)
-    return value
-
-
-def string_list(body: dict[str, Any], name: str, *, prefix: str = "") -> list[str] | None:
-    """A list of strings (codes, keywords); null counts as absent. `prefix` places the field
-    inside the body in messages, e.g. "rules[0]."."""
-    value = body.get(name)
-    field = prefix + name
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ApiError(400, "invalid_input", _("“%(field)s” must be a list of strings.", field=field), field=field)
-    if not all(storable(item) for item in value):
-        raise ApiError(
-            400, "invalid_input", _("“%(field)s” contains characters that cannot be stored.", field=field), field=field
-        )
-    return value
 
 
 def expected_version(body: dict[str, Any]) -> int | None:

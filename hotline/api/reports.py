@@ -1,15 +1,23 @@
 """Report queries for supervisors' scripts: response times per department, misrouting per rule and category,
-the phone line's figures."""
+the phone line's figures.
+
+Described once: the row schemas below write the rows (`reports.ReportRow`, `call_report.CallRow`,
+`reports.Misrouting`, `overdue.OverdueNow`) and are the document's `ResponseTimeRow`,
+`CallReportRow`, `MisroutingRow`, `MisroutingReport` and `OverdueNow`. The units report's rows
+(`tree.unit_figures`) are open objects, as before."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request
 from flask_babel import gettext as _
+from marshmallow import fields, missing
 
 from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
@@ -17,6 +25,7 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.queries import department_by_code
 from hotline.api.responses import json_response
+from hotline.api.schemas import Computed, Count, Output, Time, nullable
 from hotline.bounds import MAX_PAGE
 from hotline.models import Role
 from hotline.models.types import utcnow
@@ -28,6 +37,7 @@ from hotline.services.reporting.report_figures import day_bounds, timezone
 from hotline.services.reporting.reports import (
     GROUPINGS,
     PERIODS,
+    ReportRow,
     categories_to_level,
     departments_to_level,
     misrouting,
@@ -45,6 +55,129 @@ MAX_DAYS = 366  # a year, leap or not: the reports that read tickets live (misro
 # exactly from the tickets, a year at most.
 LONG_MAX_DAYS = 3653
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _rate(**kwargs: Any) -> fields.Field:
+    return fields.Float(allow_none=True, metadata={"minimum": 0, "maximum": 1}, **kwargs)
+
+
+def _figure(**kwargs: Any) -> fields.Field:
+    return fields.Float(allow_none=True, **kwargs)
+
+
+def _group_field(grouping: str, value: Callable[[ReportRow], str | None]) -> fields.Field:
+    """The first version's names for the group (`department`, `department_name`...): only the row's own grouping."""
+    return Computed(
+        lambda row: value(row) if row.group_by == grouping else missing, allow_none=True, metadata={"type": "string"}
+    )
+
+
+class _ResponseTimes(Output):
+    group_by = fields.String(required=True, metadata={"enum": ["all", *GROUPINGS]})
+    key = fields.String(required=True, metadata={"description": "The group's code; empty where tickets have none."})
+    name = fields.String(required=True)
+    period = nullable(fields.Date(required=True))
+    received = Count(required=True)
+    dispatched = Count()
+    accepted = Count()
+    resolved = Count()
+    open = Count()
+    overdue_open = Count(allow_none=True)
+    direct_answers = Count()
+    returned = Count()
+    reopened = Count()
+    rated = Count()
+    accepted_late = Count()
+    resolved_late = Count()
+    unsatisfied = Count()
+    dispatch_p50_minutes = _figure()
+    dispatch_p90_minutes = _figure()
+    dispatch_mean_minutes = _figure()
+    accept_p50_minutes = _figure()
+    accept_p90_minutes = _figure()
+    accept_mean_minutes = _figure()
+    resolve_p50_hours = _figure()
+    resolve_p90_hours = _figure()
+    resolve_mean_hours = _figure()
+    response_rate = _rate()
+    resolution_rate = _rate()
+    resolved_on_time_rate = _rate()
+    satisfaction_rate = _rate()
+    direct_answer_rate = _rate()
+    return_rate = _rate()
+    reopen_rate = _rate()
+    first_contact_p50_hours = _figure()  # issue 17
+    first_contact_p90_hours = _figure()
+    contacted_on_time_rate = _rate()
+    approximate = fields.Boolean(required=True)
+    tickets = Count(required=True)
+
+
+# A row of GET /reports/response-times (`ReportRow`), with the first version's names for its group.
+ResponseTimeRowSchema = type(
+    "ResponseTimeRowSchema",
+    (_ResponseTimes,),
+    {
+        name: _group_field(grouping, value)
+        for grouping in GROUPINGS
+        for name, value in ((grouping, lambda row: row.key or None), (f"{grouping}_name", lambda row: row.name))
+    },
+)
+
+
+class CallReportRowSchema(Output):
+    group_by = fields.String(required=True, metadata={"enum": list(CALL_GROUPINGS)})
+    key = fields.String(
+        required=True,
+        metadata={
+            "description": "The local hour (2026-11-25T10:00) or day, or the operator's user name; "
+            "empty for all, and for calls no operator answered."
+        },
+    )
+    name = fields.String(required=True)
+    offered = Count(required=True)
+    answered = Count(required=True)
+    answered_within_15s = Count(required=True)
+    abandoned = Count(required=True)
+    voicemail = Count(required=True)
+    out_of_hours = Count(required=True)
+    answer_rate = _rate(required=True)
+    answer_within_15s_rate = _rate(required=True)
+    wait_p50_seconds = _figure(required=True, metadata={"minimum": 0})
+    wait_p90_seconds = _figure(required=True, metadata={"minimum": 0})
+    talk_mean_seconds = _figure(required=True, metadata={"minimum": 0})
+    missed = Count(required=True)
+    missed_called_back = Count(required=True)
+    callback_p50_seconds = _figure(required=True, metadata={"minimum": 0})
+
+
+class MisroutingRowSchema(Output):
+    key = fields.String(required=True, metadata={"examples": ["rule:7", "category_default", "potholes"]})
+    label = fields.String(required=True)
+    routed = Count(required=True)
+    returned = Count(required=True)
+    reassigned = Count(required=True)
+    ping_pong = Count(
+        required=True, metadata={"description": "Dispatches back to a department that had returned the ticket."}
+    )
+    misrouting_rate = _rate(required=True, attribute="rate")
+
+
+class MisroutingReportSchema(Output):
+    rules = fields.List(fields.Nested(MisroutingRowSchema), required=True)
+    categories = fields.List(fields.Nested(MisroutingRowSchema), required=True)
+
+
+class OverdueNowSchema(Output):
+    overdue_now = Count(required=True, attribute="total")
+    imported = Count(required=True)
+    at = Time(required=True)
+
+
+RESPONSE_TIMES = ResponseTimeRowSchema(many=True)
+CALL_REPORT = CallReportRowSchema(many=True)
+MISROUTING = MisroutingReportSchema()
+OVERDUE = OverdueNowSchema()
 
 
 @bp.get("/reports/response-times")
@@ -82,7 +215,7 @@ def response_times_report() -> Response:
     rows, total = report_page(
         start, end, group_by, period, exact=exact, keys=keys, offset=(page - 1) * per_page, limit=per_page
     )
-    return json_response([row.as_dict() for row in rows], headers=_page_headers(page, per_page, total))
+    return json_response(RESPONSE_TIMES.dump(rows), headers=_page_headers(page, per_page, total))
 
 
 def _page_headers(page: int, per_page: int, total: int) -> dict[str, str]:
@@ -122,7 +255,7 @@ def misrouting_report() -> Response:
     that sent tickets created on the local dates from..to to the wrong department."""
     start, end, tz = _date_range()
     found = misrouting(start, end, tz)
-    return json_response({name: [row.as_dict() for row in rows] for name, rows in found.items()})
+    return json_response(MISROUTING.dump(found))
 
 
 # --- Units in a tree (issue 17) ------------------------------------------------------------------
@@ -155,7 +288,7 @@ def overdue_report() -> Response:
     """Tickets overdue now, whenever they were logged (services/clocks/overdue.py): the dashboard's
     headline figure and the overdue list's count; `imported` says how many came from another
     system. The rows of response-times count only the tickets logged in their range."""
-    return json_response(overdue_now(utcnow()).as_dict())
+    return json_response(OVERDUE.dump(overdue_now(utcnow())))
 
 
 @bp.get("/reports/calls")
@@ -166,7 +299,7 @@ def calls_report() -> Response:
     services/reporting/call_report.py and docs/api.md."""
     start, end, _tz = _date_range()
     group_by = _choice("group_by", CALL_GROUPINGS, "all") or "all"
-    return json_response([row.as_dict() for row in call_report(start, end, group_by)])
+    return json_response(CALL_REPORT.dump(call_report(start, end, group_by)))
 
 
 def _date_range(max_days: int = MAX_DAYS) -> tuple[date, date, str]:

@@ -11,37 +11,36 @@ from typing import Any
 
 from flask import Response, url_for
 from flask_babel import gettext as _
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
-from hotline.api.parsing import json_body, nested_object, query_int, string_list
+from hotline.api.parsing import json_body, nested_object, query_int
 from hotline.api.responses import json_response
-from hotline.api.schemas import Output
-from hotline.bounds import id_number
+from hotline.api.schemas import (
+    Body,
+    Code,
+    Codes,
+    Computed,
+    Flag,
+    Id,
+    Output,
+    Text,
+    checked,
+    load_given,
+    nullable,
+    optional,
+    service_required,
+)
+from hotline.bounds import MAX_ID, id_number
 from hotline.models import TICKET_TYPES, URGENCIES, Role
 from hotline.services.accounts import access
 from hotline.services.dispatch import routing, suggestions
 from hotline.services.ticketing import returns
 
-# Ids beyond this are no rule; bounding them keeps the database's integer type happy.
 # Wide enough for any catalogue, narrow enough for the database's integer column.
 PRIORITY_LIMIT = 1_000_000
-RULE_FIELDS = (
-    "id",
-    "priority",
-    "name",
-    "category",
-    "district",
-    "type",
-    "urgency",
-    "keywords",
-    "department",
-    "assisting",
-    "active",
-)
-SAMPLE_FIELDS = ("category", "district", "type", "urgency", "description")
 MAX_SUGGESTIONS = 10
 
 
@@ -65,52 +64,229 @@ def list_return_reasons() -> Response:
 # --- learned suggestions ------------------------------------------------------------------------
 
 
+class SuggestionSchema(Output):
+    department = fields.String(required=True)
+    confidence = Computed(
+        lambda suggestion: round(suggestion.confidence, 3),
+        required=True,
+        metadata={"type": "number", "minimum": 0, "maximum": 1},
+    )
+
+
+SUGGESTIONS = SuggestionSchema(many=True)
+
+
 @bp.get("/tickets/<number>/suggestions")
 @api_roles(*access.DISPATCH_ROLES)
 def ticket_suggestions(number: str) -> Response:
     limit = query_int("limit", 3, maximum=MAX_SUGGESTIONS)
     ticket = access.ticket_for(api_user(), number)
     found = suggestions.suggest(ticket.description, limit=limit)
-    return json_response([{"department": s.department, "confidence": round(s.confidence, 3)} for s in found])
+    return json_response(SUGGESTIONS.dump(found))
 
 
 # --- the dispatch catalogue ---------------------------------------------------------------------
 
 
+class WholeNumber(fields.Integer):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(_("“%(field)s” must be a whole number.", field=self.name))
+        return value
+
+
+class Priority(WholeNumber):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not -PRIORITY_LIMIT <= number <= PRIORITY_LIMIT:
+            raise ValidationError(
+                _("The priority must be between %(low)d and %(high)d.", low=-PRIORITY_LIMIT, high=PRIORITY_LIMIT)
+            )
+        return number
+
+
+class RoutingRuleSchema(Output):
+    id = Id(required=True)
+    priority = fields.Integer(required=True)
+    name = fields.String(required=True)
+    category = Code(required=True, allow_none=True)
+    district = Code(required=True, allow_none=True)
+    type = nullable(fields.String(required=True, metadata={"enum": list(TICKET_TYPES)}))
+    urgency = nullable(fields.String(required=True, metadata={"enum": list(URGENCIES)}))
+    keywords = Computed(
+        lambda rule: list(rule.keywords or []), required=True, metadata={"type": "array", "items": {"type": "string"}}
+    )
+    department = Code(required=True)
+    assisting = fields.List(Code(), required=True)
+    active = fields.Boolean(required=True)
+
+
+def _rule_body(name: str, *, adding: bool) -> type[Body]:
+    """A rule as POST takes it (`department` required, which the service says) or PUT (the fields to change)."""
+    department = Text()
+    described: dict[str, fields.Field] = {
+        "id": optional(
+            WholeNumber(
+                metadata={
+                    "minimum": 1,
+                    "maximum": MAX_ID,
+                    "description": "Ignored by POST; by PUT it must be the rule's own.",
+                }
+            )
+        ),
+        "priority": optional(
+            Priority(metadata={"minimum": -PRIORITY_LIMIT, "maximum": PRIORITY_LIMIT, "default": 100})
+        ),
+        "name": optional(Text()),
+        "category": optional(Text()),
+        "district": optional(Text()),
+        "type": optional(Text(metadata={"enum": list(TICKET_TYPES)})),
+        "urgency": optional(Text(metadata={"enum": list(URGENCIES)})),
+        "keywords": optional(Codes()),
+        "department": optional(service_required(department) if adding else department),
+        "assisting": optional(Codes()),
+        "active": optional(Flag()),
+    }
+    body = Body.from_dict(described, name=name)
+    # The order the API always named the first fault in: the strings, the numbers, then the rest.
+    body.CHECKED_IN = RULE_CHECKED_IN
+    return body
+
+
+RULE_CHECKED_IN = (
+    *("name", "category", "district", "type", "urgency", "department"),
+    *("id", "priority", "active", "keywords", "assisting"),
+)
+
+
+class Object(fields.Nested):
+    """An object inside the body (a sample to try), held to the body's rules and checked by its
+    schema; its fields are named by their path in messages ("sample.category")."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
+        schema = self.schema
+        return checked(schema, nested_object(value, tuple(schema.fields), self.name), self.name + ".")
+
+
+class Objects(fields.List):
+    """A list of such objects (rules to try), named "rules[0]" and so on; nulls left out of each."""
+
+    def __init__(self, schema: type[Body], **kwargs: Any) -> None:
+        super().__init__(fields.Nested(schema), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise ValidationError(_("“rules” must be a list of rules."))
+        schema = self.inner.schema
+        return [
+            _without_nulls(
+                checked(schema, nested_object(item, tuple(schema.fields), f"{self.name}[{i}]"), f"{self.name}[{i}].")
+            )
+            for i, item in enumerate(value)
+        ]
+
+
+RoutingRuleInput = _rule_body("RoutingRuleInput", adding=True)
+RULE_INPUT = RoutingRuleInput()
+RULE_CHANGE = _rule_body("RoutingRuleChange", adding=False)()
+
+
+class RoutingSample(Body):
+    category = service_required(Text())
+    district = optional(Text())
+    type = optional(Text(metadata={"enum": list(TICKET_TYPES)}))
+    urgency = optional(Text(metadata={"enum": list(URGENCIES)}))
+    description = optional(Text())
+
+    def after_fields(self, sample: dict[str, Any], prefix: str) -> None:
+        # After every field's type, as the API always checked them.
+        if sample.get("type") is not None and sample["type"] not in TICKET_TYPES:
+            _invalid(_("Unknown ticket type “%(type)s”.", type=sample["type"]), prefix + "type")
+        if sample.get("urgency") is not None and sample["urgency"] not in URGENCIES:
+            _invalid(_("Urgency must be normal or urgent."), prefix + "urgency")
+
+
+class RoutingTest(Body):
+    sample = Object(RoutingSample, required=True)
+    rules = optional(Objects(RoutingRuleInput))
+
+
+class RoutingTraceSchema(Output):
+    rule = fields.Integer(required=True, allow_none=True)
+    priority = fields.Integer(required=True)
+    matched = fields.Boolean(required=True)
+    failed = nullable(
+        fields.String(required=True, metadata={"enum": ["category", "district", "type", "urgency", "keywords"]})
+    )
+
+
+class DecidedBySchema(Output):
+    id = fields.Integer(required=True, allow_none=True)
+    priority = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class DecidedBy(fields.Nested):
+    """The rule that decided, as the routed event names it (`Decision.event_data`); null for none."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(obj.event_data().get("rule"), attr, obj)
+
+
+class RoutingDecisionSchema(Output):
+    by = fields.String(required=True, metadata={"enum": ["rule", "category_default", "suggestion", "none"]})
+    department = Code(required=True, allow_none=True)
+    assisting = fields.List(Code(), required=True)
+    rule = DecidedBy(DecidedBySchema, required=True, allow_none=True)
+    confidence = Computed(
+        lambda decision: round(decision.confidence, 3) if decision.confidence is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "number", "minimum": 0, "maximum": 1},
+    )
+    reason = fields.String(required=True)
+    trace = fields.List(fields.Nested(RoutingTraceSchema), required=True)
+
+
+RULE = RoutingRuleSchema()
+RULES = RoutingRuleSchema(many=True)
+RULE_TEST = RoutingTest()
+DECISION = RoutingDecisionSchema()
+
+
 @bp.get("/routing-rules")
 @api_roles(*access.DISPATCH_ROLES)
 def list_rules() -> Response:
-    return json_response([routing.rule_json(rule) for rule in routing.list_rules()])
+    return json_response(RULES.dump(routing.list_rules()))
 
 
 @bp.get("/routing-rules/<rule_id>")
 @api_roles(*access.DISPATCH_ROLES)
 def get_rule(rule_id: str) -> Response:
-    return json_response(routing.rule_json(routing.get_rule(_id(rule_id))))
+    return json_response(RULE.dump(routing.get_rule(_id(rule_id))))
 
 
 @bp.post("/routing-rules")
 @api_roles(Role.ADMIN)
 def create_rule() -> Response:
-    fields = _rule_fields(json_body(RULE_FIELDS))
+    fields = _without_nulls(load_given(RULE_INPUT))
     fields.pop("id", None)  # accepted so that a rule read can be sent back; the new rule gets its own
     rule = routing.save_rule(fields)
-    return json_response(routing.rule_json(rule), 201, {"Location": url_for("api.get_rule", rule_id=rule.id)})
+    return json_response(RULE.dump(rule), 201, {"Location": url_for("api.get_rule", rule_id=rule.id)})
 
 
 @bp.put("/routing-rules/<rule_id>")
 @api_roles(Role.ADMIN)
 def update_rule(rule_id: str) -> Response:
     """The fields given replace the rule's (null: the field's default); the others keep their values."""
-    body = json_body(RULE_FIELDS)
+    body = json_body(tuple(RULE_CHANGE.fields))
     rule = routing.get_rule(_id(rule_id))
     if body.get("id") is not None and body["id"] != rule.id:
         raise ApiError(400, "invalid_input", _("“id” does not match the rule in the address."), field="id")
-    _rule_fields(body)
-    fields = _without_nulls({**routing.rule_json(rule), **body})
+    fields = _without_nulls({**routing.rule_json(rule), **checked(RULE_CHANGE, body)})
     fields.pop("id", None)
     routing.save_rule(fields, rule)
-    return json_response(routing.rule_json(rule))
+    return json_response(RULE.dump(rule))
 
 
 @bp.delete("/routing-rules/<rule_id>")
@@ -124,64 +300,8 @@ def delete_rule(rule_id: str) -> Response:
 @api_roles(*access.DISPATCH_ROLES)
 def test_rules() -> Response:
     """Which department would get this sample: under the saved rules, or under `rules` (unsaved)."""
-    body = json_body(("sample", "rules"))
-    if body.get("sample") is None:
-        raise ApiError(400, "invalid_input", _("“%(field)s” is required.", field="sample"), field="sample")
-    sample = _sample(nested_object(body["sample"], SAMPLE_FIELDS, "sample"))
-    rules = None
-    if body.get("rules") is not None:
-        if not isinstance(body["rules"], list):
-            raise ApiError(400, "invalid_input", _("“rules” must be a list of rules."), field="rules")
-        rules = [
-            _rule_fields(nested_object(rule, RULE_FIELDS, f"rules[{i}]"), f"rules[{i}].")
-            for i, rule in enumerate(body["rules"])
-        ]
-    decision = routing.try_rules(sample, rules)
-    return json_response(
-        {
-            "by": decision.by,
-            "department": decision.department.code if decision.department else None,
-            "assisting": [department.code for department in decision.assisting],
-            "rule": decision.event_data().get("rule"),
-            "confidence": round(decision.confidence, 3) if decision.confidence is not None else None,
-            "reason": decision.reason,
-            "trace": decision.trace,
-        }
-    )
-
-
-def _rule_fields(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The types the service leaves to its callers (and strings inside lists); nulls dropped,
-    so that a field sent as null takes its default. Codes and values are the service's to check."""
-    for name in ("name", "category", "district", "type", "urgency", "department"):
-        if fields.get(name) is not None and not isinstance(fields[name], str):
-            _invalid(_("“%(field)s” must be a string.", field=prefix + name), prefix + name)
-    for name in ("id", "priority"):
-        value = fields.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            _invalid(_("“%(field)s” must be a whole number.", field=prefix + name), prefix + name)
-    priority = fields.get("priority")
-    if priority is not None and not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
-        _invalid(
-            _("The priority must be between %(low)d and %(high)d.", low=-PRIORITY_LIMIT, high=PRIORITY_LIMIT),
-            prefix + "priority",
-        )
-    if fields.get("active") is not None and not isinstance(fields["active"], bool):
-        _invalid(_("“%(field)s” must be true or false.", field=prefix + "active"), prefix + "active")
-    string_list(fields, "keywords", prefix=prefix)
-    string_list(fields, "assisting", prefix=prefix)
-    return _without_nulls(fields)
-
-
-def _sample(sample: dict[str, Any]) -> dict[str, Any]:
-    for name in SAMPLE_FIELDS:
-        if sample.get(name) is not None and not isinstance(sample[name], str):
-            _invalid(_("“%(field)s” must be a string.", field="sample." + name), "sample." + name)
-    if sample.get("type") is not None and sample["type"] not in TICKET_TYPES:
-        _invalid(_("Unknown ticket type “%(type)s”.", type=sample["type"]), "sample.type")
-    if sample.get("urgency") is not None and sample["urgency"] not in URGENCIES:
-        _invalid(_("Urgency must be normal or urgent."), "sample.urgency")
-    return sample
+    body = load_given(RULE_TEST)
+    return json_response(DECISION.dump(routing.try_rules(body["sample"], body.get("rules"))))
 
 
 def _without_nulls(fields: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,9 @@ API route", says how to describe a new route.
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -54,6 +56,18 @@ class Code(fields.String):
         return getattr(value, self.key) if value is not None else None
 
 
+class Computed(fields.Field):
+    """An answer's value worked out from the whole object (`compute(obj)`); its type is the
+    `metadata`'s (`{"type": "number"}`...)."""
+
+    def __init__(self, compute: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compute = compute
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self.compute(obj)
+
+
 class Time(fields.DateTime):
     """A moment as the API writes them all (`serializers.iso`)."""
 
@@ -62,6 +76,28 @@ class Time(fields.DateTime):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return iso(value)
+
+
+class Count(fields.Integer):
+    """A number of things: 0 or more."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"minimum": 0, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+
+def page_of(name: str, key: str, item: type[Schema], **extra: fields.Field) -> Schema:
+    """A page of a list as the API writes them all: the items under `key`, then `page`,
+    `per_page`, `total` (and `extra`), `pages`; the component is `name`."""
+    described: dict[str, fields.Field] = {
+        key: fields.List(fields.Nested(item), required=True),
+        "page": Id(required=True),
+        "per_page": Id(required=True),
+        "total": Count(required=True),
+        **extra,
+        "pages": Count(required=True),
+    }
+    return Output.from_dict(described, name=name)()
 
 
 class Text(fields.String):
@@ -131,6 +167,12 @@ class Version(fields.Integer):
         return value
 
 
+class Given(fields.Raw):
+    """A value the service checks, with its own messages (which are the API's), a missing one
+    too: the schema documents its type (`metadata`: `type`, `minimum`, `enum`...) and whether
+    it is required, and lets it through as sent."""
+
+
 def optional(field: fields.Field) -> fields.Field:
     """Mark a field as one that null may stand for (documented as such, in its `enum` too); not required."""
     field.allow_none = True
@@ -138,6 +180,10 @@ def optional(field: fields.Field) -> fields.Field:
     if enum is not None and None not in enum:
         field.metadata = {**field.metadata, "enum": [*enum, None]}
     return field
+
+
+# In an answer: a field that may be null (documented as such, in its `enum` too).
+nullable = optional
 
 
 def load(schema: Schema, *, required: bool = True) -> dict[str, Any]:
@@ -164,6 +210,63 @@ def load(schema: Schema, *, required: bool = True) -> dict[str, Any]:
     if "version" in fields_:
         result["version"] = expected_version(body)
     return result
+
+
+def load_given(schema: Schema) -> dict[str, Any]:
+    """The fields the body gives, as sent (null included: a change may mean it), each checked by
+    its field; for a change that keeps what the body leaves out, or a service that tells a field
+    given as null from one left out. Required fields as in `load`, but for those the service
+    checks (`Given`, `service_required`)."""
+    return checked(schema, json_body(tuple(schema.fields)))
+
+
+def checked(schema: Schema, body: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`load_given` on an object already read: the request's body, or one inside it (`prefix`
+    places its fields in messages, e.g. "rules[0]."). Fields are checked in the schema's
+    `CHECKED_IN` order if it has one (the order the API always named the first fault in), then
+    the schema's `after_fields` checks what concerns several."""
+    order = getattr(schema, "CHECKED_IN", None) or tuple(schema.fields)
+    for name in order:
+        field, value, path = schema.fields[name], body.get(name), prefix + name
+        if value is None:
+            # Required and nullable: it must be there, null being one of its values.
+            if field.required and not (field.allow_none and name in body) and not _left_to_service(field):
+                raise ApiError(400, "invalid_input", _required(field, path), field=path)
+            continue
+        if prefix:  # the field's messages name it by its path
+            field = copy.copy(field)
+            field.name = path
+        try:
+            body[name] = field.deserialize(value)
+        except ValidationError as error:
+            raise ApiError(400, "invalid_input", _first(error.messages), field=path) from None
+    after = getattr(schema, "after_fields", None)
+    if after is not None:
+        after(body, prefix)
+    return body
+
+
+def service_required(field: fields.Field) -> fields.Field:
+    """Required (so documented), but the service says so when it is missing, in its own words."""
+    field.required = True
+    setattr(field, _LEFT_TO_SERVICE, True)  # noqa: B010 - an attribute marshmallow's fields lack
+    return field
+
+
+_LEFT_TO_SERVICE = "missing_left_to_service"
+
+
+def _left_to_service(field: fields.Field) -> bool:
+    return isinstance(field, Given) or getattr(field, _LEFT_TO_SERVICE, False)
+
+
+_MISSING = fields.Field.default_error_messages["required"]
+
+
+def _required(field: fields.Field, name: str) -> str:
+    """The field's own message for a missing value (`error_messages={"required": lazy_gettext(...)}`), or the API's."""
+    own = field.error_messages.get("required", _MISSING)
+    return str(own) if own != _MISSING else _("“%(field)s” is required.", field=name)
 
 
 def _first(messages: Any) -> str:

@@ -1,22 +1,56 @@
 """Searching tickets by their words: GET /api/v1/search/tickets?q=…, best first, within the
-caller's rights (the same rules as the search page; see services/search/ticket_search.py)."""
+caller's rights (the same rules as the search page; see services/search/ticket_search.py).
+
+Described once: `SearchHitSchema` writes a hit (the document's `SearchHit`), `SEARCH_PAGE` a page
+of them (`SearchPage`)."""
 
 from __future__ import annotations
 
 from flask import Response, request
 from flask_babel import gettext as _
+from marshmallow import fields
 
 from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.responses import json_response
-from hotline.api.serializers import iso, parent_number
+from hotline.api.schemas import Code, Computed, Output, Time, page_of
+from hotline.api.serializers import parent_number
+from hotline.models import Status
 from hotline.models.audit import ViewChannel
 from hotline.services.accounts import audit
 from hotline.services.search import search_index, ticket_search
 
 PARAMETERS = ("q", "status", "category", "department", "district", "from", "to", "page", "per_page")
+
+
+class SearchHitSchema(Output):
+    """A ticket found (`ticket_search.Hit`): the snippet of its text that matched, marked in `snippet_html`."""
+
+    number = fields.String(required=True, attribute="ticket.number")
+    status = fields.String(required=True, attribute="ticket.status", metadata={"enum": list(Status.ALL)})
+    category = Code(required=True, attribute="ticket.category")
+    department = Code(required=True, allow_none=True, attribute="ticket.department")
+    # Null, as if it had none, for a parent the caller may not see.
+    parent = Computed(
+        lambda hit: parent_number(hit.ticket, api_user()), required=True, allow_none=True, metadata={"type": "string"}
+    )
+    created_at = Time(required=True, attribute="ticket.created_at")
+    snippet = Computed(
+        lambda hit: search_index.plain(hit.snippet), required=True, allow_none=True, metadata={"type": "string"}
+    )
+    snippet_html = Computed(
+        lambda hit: str(hit.snippet) if hit.snippet is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    score = Computed(lambda hit: round(hit.score, 6), required=True, metadata={"type": "number"})
+
+
+# More matches than were ranked: only the newest `total` were; narrow the search.
+SEARCH_PAGE = page_of("SearchPage", "tickets", SearchHitSchema, total_is_lower_bound=fields.Boolean(required=True))
 
 
 @bp.get("/search/tickets")
@@ -47,30 +81,15 @@ def search_tickets() -> Response:
         page=query_int("page", 1),
         per_page=query_int("per_page", 20, maximum=ticket_search.PER_PAGE_MAX),
     )
-    response = json_response(
-        {
-            "tickets": [
-                {
-                    "number": hit.ticket.number,
-                    "status": hit.ticket.status,
-                    "category": hit.ticket.category.code,
-                    "department": hit.ticket.department.code if hit.ticket.department else None,
-                    "parent": parent_number(hit.ticket, api_user()),
-                    "created_at": iso(hit.ticket.created_at),
-                    "snippet": search_index.plain(hit.snippet),
-                    "snippet_html": str(hit.snippet) if hit.snippet is not None else None,
-                    "score": round(hit.score, 6),
-                }
-                for hit in results.hits
-            ],
-            "page": results.page,
-            "per_page": results.per_page,
-            "total": results.total,
-            # More matches than were ranked: only the newest `total` were; narrow the search.
-            "total_is_lower_bound": results.capped,
-            "pages": results.pages,
-        }
-    )
+    page = {
+        "tickets": results.hits,
+        "page": results.page,
+        "per_page": results.per_page,
+        "total": results.total,
+        "total_is_lower_bound": results.capped,
+        "pages": results.pages,
+    }
+    response = json_response(SEARCH_PAGE.dump(page))
     # The snippets of confidential tickets it showed: recorded (services/accounts/audit.py), after the
     # answer is made (the commit expires the rows it reads).
     audit.record_list(api_user(), [hit.ticket for hit in results.hits], ViewChannel.API, caller=False)

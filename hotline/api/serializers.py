@@ -10,11 +10,9 @@ from flask import url_for
 from hotline import labels
 from hotline.models import (
     Attachment,
-    CalendarDay,
     ExtensionRequest,
     OutboundMessage,
     ReturnRequest,
-    SlaPolicy,
     Status,
     Ticket,
     TicketAssist,
@@ -200,26 +198,6 @@ def assist_json(assist: TicketAssist) -> dict[str, Any]:
         "status": assist.status,  # open | done
         "reply": assist.reply or "",
         "done_at": iso(assist.done_at),
-    }
-
-
-def calendar_day_json(day: CalendarDay) -> dict[str, Any]:
-    return {"date": day.day.isoformat(), "off": day.off, "name": day.name, "source": day.source}
-
-
-def policy_json(policy: SlaPolicy) -> dict[str, Any]:
-    return {
-        "id": policy.id,
-        "category": policy.category.code if policy.category else None,
-        "urgency": policy.urgency,
-        "accept_amount": policy.accept_amount,
-        "accept_unit": policy.accept_unit,
-        "resolve_amount": policy.resolve_amount,
-        "resolve_unit": policy.resolve_unit,
-        "return_window_days": policy.return_window_days,
-        "max_extension_days": policy.max_extension_days,
-        "contact_amount": policy.contact_amount,  # first contact (issue 17); null: the default
-        "contact_unit": policy.contact_unit,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
+from marshmallow import fields
 
 from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
@@ -12,10 +13,10 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
-from hotline.api.schemas import Body, Flag, Id, Number, Text, load, optional
-from hotline.api.serializers import event_json, iso, notification_json, ticket_json
-from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Status
-from hotline.models.audit import ViewChannel
+from hotline.api.schemas import Body, Code, Computed, Count, Flag, Id, Number, Output, Text, Time, load, optional
+from hotline.api.serializers import event_json, notification_json, ticket_json
+from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Role, Status
+from hotline.models.audit import ViewChannel, ViewKind
 from hotline.services.accounts import access, audit
 from hotline.services.citizens.phones import normalise_phone
 from hotline.services.ticketing import tickets
@@ -45,6 +46,39 @@ class TicketInput(Body):
 
 
 TICKET_INPUT = TicketInput()
+
+
+class ViewSchema(Output):
+    """Who viewed the ticket's personal data (a `ViewRecord`)."""
+
+    user = Code(required=True, key="username")
+    name = Computed(lambda record: record.user.label, required=True, metadata={"type": "string"})
+    role = Computed(lambda record: record.user.role, required=True, metadata={"type": "string", "enum": list(Role.ALL)})
+    department = Computed(
+        lambda record: record.user.department.code if record.user.department else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    at = Time(required=True)
+    what = fields.String(required=True, metadata={"enum": list(ViewKind.ALL)})  # confidential | caller | ticket
+    via = fields.String(required=True, metadata={"enum": list(ViewChannel.ALL)})  # page | list | api | export
+    remote_addr = Computed(
+        lambda record: record.remote_addr or None, required=True, allow_none=True, metadata={"type": "string"}
+    )
+
+
+VIEW_PAGE = Output.from_dict(
+    {
+        "ticket": fields.String(required=True),
+        "views": fields.List(fields.Nested(ViewSchema), required=True),
+        "page": Id(required=True),
+        "per_page": Id(required=True),
+        "total": Count(required=True),
+        "pages": Count(required=True),
+    },
+    name="ViewPage",
+)()
 
 
 @bp.post("/tickets")
@@ -159,24 +193,14 @@ def ticket_views(number: str) -> Response:
         ticket, page=query_int("page", 1), per_page=query_int("per_page", 100, maximum=MAX_VIEWS_PER_PAGE)
     )
     return json_response(
-        {
-            "ticket": ticket.number,
-            "views": [
-                {
-                    "user": record.user.username,
-                    "name": record.user.label,
-                    "role": record.user.role,
-                    "department": record.user.department.code if record.user.department else None,
-                    "at": iso(record.at),
-                    "what": record.what,  # confidential | caller | ticket
-                    "via": record.via,  # page | list | api | export
-                    "remote_addr": record.remote_addr or None,
-                }
-                for record in result.records
-            ],
-            "page": result.page,
-            "per_page": result.per_page,
-            "total": result.total,
-            "pages": result.pages,
-        }
+        VIEW_PAGE.dump(
+            {
+                "ticket": ticket.number,
+                "views": result.records,
+                "page": result.page,
+                "per_page": result.per_page,
+                "total": result.total,
+                "pages": result.pages,
+            }
+        )
     )

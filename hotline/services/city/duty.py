@@ -481,16 +481,6 @@ def _call_words(ticket: Ticket) -> str:
     )
 
 
-def as_dict(shift: DutyShift) -> dict[str, Any]:
-    return {
-        "id": shift.id,
-        "department": shift.department.code if shift.department else None,
-        "user": shift.user.username,
-        "starts_at": shift.starts_at.astimezone(UTC).isoformat(),
-        "ends_at": shift.ends_at.astimezone(UTC).isoformat(),
-    }
-
-
 def week_view(department: Department | None, start: date) -> list[dict[str, Any]]:
     """Who is on duty at the start of each hour for a week from `start` (local), folded into
     runs: the page's view of the rota after overrides and holidays."""

@@ -18,7 +18,7 @@ list shows it as not accepted in time, and the reports count it in the response 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
@@ -101,13 +101,6 @@ class OverdueNow:
     total: int
     imported: int
     at: datetime
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "overdue_now": self.total,
-            "imported": self.imported,
-            "at": self.at.astimezone(UTC).isoformat(timespec="seconds"),
-        }
 
 
 def overdue_now(now: datetime) -> OverdueNow:

@@ -129,15 +129,6 @@ class ReportRow:
     def department(self) -> str:  # the first version's name for the group's code
         return self.key
 
-    def as_dict(self) -> dict[str, Any]:
-        data = dict(vars(self))  # every field is a plain value: no deep copy (asdict's) needed
-        data["period"] = self.period.isoformat() if self.period else None
-        data["tickets"] = self.received
-        if self.group_by != "all":
-            data[self.group_by] = self.key or None
-            data[f"{self.group_by}_name"] = self.name
-        return data
-
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
