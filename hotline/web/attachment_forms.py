@@ -21,3 +21,10 @@ class AttachmentForm(HotlineForm):
     public = BooleanField(_l("Photo may be shown publicly"))
     next = HiddenField()
     submit = SubmitField(_l("Attach"))
+
+
+class AttachmentPublicForm(HotlineForm):
+    """The attachment list's button: mark a photo public ("1") or not ("0")."""
+
+    public = HiddenField()
+    next = HiddenField()
