@@ -221,3 +221,17 @@ def test_the_webhook_takes_at_most_twilios_ten_pictures_and_skips_empty_urls(cli
 
     (job,) = media_jobs(queue)
     assert job.args == (ticket.id, [urls[0], *urls[2:10]])
+
+
+def test_pictures_sent_with_a_ticket_number_go_to_that_ticket(client, city, queue, twilio):
+    named = factories.make_routed_ticket(city.operator)
+    factories.make_routed_ticket(city.operator)  # the sender's latest: not this one
+    url = twilio.add_mms_media("image/jpeg", files.photo_with_location())
+
+    reply = reply_of(mms(client, f"{named.number} 现场照片", (url, "image/jpeg")))
+
+    assert named.number in reply  # answered with its status, as any text naming a ticket
+    (job,) = media_jobs(queue)
+    assert job.args == (named.id, [url])
+    event = [e for e in reload(named).events if e.kind == "citizen_message"][-1]
+    assert event.data == {"text": f"{named.number} 现场照片", "channel": "sms", "media": 1}

@@ -294,7 +294,12 @@ def _handle(message_sid: str, phone: str, body: str, now: datetime, media: Seque
             db.session.commit()
             return Reply("status", "unknown_ticket", context={"number": number})
         inbound.ticket_id = ticket.id
+        if media:  # pictures sent with the ticket's number: they are for that ticket (issue 18 item 5)
+            data = {"text": text, "channel": "sms", "media": len(media)}
+            record_event(ticket, None, "citizen_message", None, None, data, at=now)
         db.session.commit()
+        if media:
+            _keep_media(ticket, media)
         return _status_reply(ticket)
 
     ticket = _current_ticket(phone) if text or media else None
