@@ -115,6 +115,19 @@ EVENT_LABELS = {
     "reply_approved": _l("Reply approved, sent up"),
     "reply_refused": _l("Reply refused"),
     "assigned": _l("Handler assigned"),
+    # Attachments (issue 18 item 5): a citizen's MMS picture not kept; a photo made public or not
+    "media_not_kept": _l("Citizen’s picture not kept"),
+    "photo_made_public": _l("Photo made public"),
+    "photo_made_private": _l("Photo no longer public"),
+}
+
+# Why a citizen's MMS picture was not kept (the media_not_kept event's `why`, twilio_media).
+MEDIA_NOT_KEPT_LABELS = {
+    "refused": _l("Not a photo, PDF document or recording, or damaged: not kept."),
+    "too_large": _l("Too large: not kept."),
+    "not_twilio": _l("Not an address of the hotline’s Twilio account: not fetched."),
+    "unreachable": _l("Twilio could not be reached: not fetched. Ask the citizen to send it again."),
+    "not_queued": _l("The job queue was unavailable: not fetched. Ask the citizen to send it again."),
 }
 
 # How an attempt to reach the citizen went (TicketContact.outcome, issue 17).

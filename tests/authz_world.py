@@ -181,6 +181,10 @@ class World(dict):
         ticket = factories.make_ticket(self._other_operator(), confidential=True)
         return tickets.route(ticket.id)
 
+    def make_secret_photo(self):
+        """A photo on the confidential ticket held by roads (issue 18 item 5)."""
+        return attachments.add(self.city.roads_staff, self["secret"], attachment_files.photo_with_location())
+
     def make_secret_pending(self):
         """Confidential, logged by another operator, waiting at the dispatch desk."""
         ticket = factories.make_ticket(self._other_operator(), confidential=True, category="other")

@@ -31,6 +31,7 @@ MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 # Outgoing voice calls (issue 17): a TwiML message said to the person on duty (duty rota), or a staff
 # member's phone rung, then the citizen bridged (contact with the citizen).
 CALLS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+CDN_PREFIX = "/cdn/"  # MMS media: Twilio redirects to its CDN (a signed URL), the fake to here
 
 
 @dataclass
@@ -61,6 +62,8 @@ class FakeTwilio:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # path -> (content type, bytes): what GET serves (recordings, MMS media)
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    media_failures: list[int] = field(default_factory=list)  # statuses the next media GETs answer
+    cdn: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # where MMS media redirect to
 
     @property
     def url(self) -> str:
@@ -78,22 +81,44 @@ class FakeTwilio:
             def do_GET(self) -> None:  # noqa: N802
                 # Media (attachments, issue 18 item 5): a recording or an MMS picture the test put
                 # in `fake.media`, for basic auth only, as Twilio serves them (HTTP Basic auth on).
+                # An MMS picture is answered as Twilio does: a redirect to its CDN, where a signed
+                # (here: unguessable) URL needs no auth.
+                if self.path.startswith(CDN_PREFIX):
+                    with fake.lock:
+                        fake.requests.append(Recorded("GET", self.path, {}, False, 200))
+                        found = fake.cdn.get(self.path)
+                    return self._file(found)
                 expected = "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
                 authorized = secrets.compare_digest(self.headers.get("Authorization", ""), expected)
                 with fake.lock:
-                    fake.requests.append(Recorded("GET", self.path, {}, authorized, 200))
+                    failure = fake.media_failures.pop(0) if fake.media_failures and authorized else None
+                    fake.requests.append(Recorded("GET", self.path, {}, authorized, failure or 200))
                     found = fake.media.get(self.path)
                 if not authorized:
                     self._reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
-                elif found is None:
-                    self._reply(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
-                else:
-                    content_type, data = found
-                    self.send_response(200)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(data)))
+                elif failure is not None:
+                    self._reply(failure, {"code": 20500, "message": "fake media failure", "status": failure})
+                elif found is not None and "/Media/" in self.path:
+                    cdn = f"{CDN_PREFIX}{secrets.token_hex(16)}"
+                    with fake.lock:
+                        fake.cdn[cdn] = found
+                    self.send_response(307)
+                    self.send_header("Location", fake.url + cdn)
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
-                    self.wfile.write(data)
+                else:
+                    self._file(found)
+
+            def _file(self, found: tuple[str, bytes] | None) -> None:
+                if found is None:
+                    self._reply(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+                    return
+                content_type, data = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _reply(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()
@@ -127,6 +152,24 @@ class FakeTwilio:
         with self.lock:
             for _ in range(times):
                 self.failures.append(Failure(status, code, message or f"fake failure {status}"))
+
+    def add_mms_media(self, content_type: str, data: bytes, message_sid: str = "") -> str:
+        """Serve an MMS picture; returns its MediaUrl as Twilio's webhook gives it (api.twilio.com,
+        which `TWILIO_API_BASE_URL` points the app at this fake for)."""
+        message_sid = message_sid or "MM" + secrets.token_hex(16)
+        path = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/ME{secrets.token_hex(16)}"
+        with self.lock:
+            self.media[path] = (content_type, data)
+        return "https://api.twilio.com" + path
+
+    def fail_media_next(self, status: int = 500, times: int = 1) -> None:
+        """The next `times` authorized media requests answer `status` (Twilio away)."""
+        with self.lock:
+            self.media_failures.extend([status] * times)
+
+    def media_requests(self) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.requests if r.method == "GET"]
 
     def messages(self) -> list[dict[str, str]]:
         """The forms of the authorized message requests the fake accepted (201)."""

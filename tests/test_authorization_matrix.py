@@ -72,6 +72,8 @@ DEPARTMENTS = frozenset({ROADS, WATER})
 SEE_ROADS_TICKET = SIGNED_IN - {WATER}
 WRITERS = frozenset({ROADS, WATER, SUPERVISOR, ADMIN})  # knowledge.can_write
 ROADS_EDITORS = frozenset({ROADS, SUPERVISOR, ADMIN})  # knowledge.can_edit on a roads article
+# Who may mark the roads ticket's photo public or not (issue 18 item 5): its unit and the desk.
+PUBLISH = frozenset({ROADS, DISPATCHER, SUPERVISOR, ADMIN})
 
 TWILIO_TOKEN = "authz-matrix-token"
 
@@ -295,6 +297,8 @@ MATRIX: list[Row] = [
     web("attachments.upload", "POST", T % "ticket" + "/attachments", SEE_ROADS_TICKET, hidden={WATER}),
     web("attachments.file", "GET", T % "attachment.ticket" + "/attachments/{attachment.id}", SEE_ROADS_TICKET, hidden={WATER}),
     web("attachments.thumbnail", "GET", T % "attachment.ticket" + "/attachments/{attachment.id}/thumbnail", SEE_ROADS_TICKET, hidden={WATER}),
+    # a photo marked public or not: the unit holding the ticket and the desk (attachment_publicity)
+    web("attachments.set_public", "POST", T % "attachment.ticket" + "/attachments/{attachment.id}/public", PUBLISH, hidden={WATER}, data={"public": "1"}),
     web("tickets.wait", "POST", T % "accepted" + "/wait", {ROADS}, hidden={WATER}, data=version("accepted", reason="请提供照片")),
     web("tickets.resume", "POST", T % "waiting" + "/resume", {ROADS}, hidden={WATER}, data=version("waiting")),
     web("tickets.request_extension", "POST", T % "accepted" + "/extension", {ROADS}, hidden={WATER}, data=version("accepted", days="3", reason="需要协调")),
@@ -412,6 +416,7 @@ MATRIX: list[Row] = [
     api("api.add_attachment", "POST", A % "ticket" + "/attachments", SEE_ROADS_TICKET, hidden={WATER}),
     api("api.get_attachment", "GET", ATTACHMENT, SEE_ROADS_TICKET, hidden={WATER}),
     api("api.get_attachment_thumbnail", "GET", ATTACHMENT + "/thumbnail", SEE_ROADS_TICKET, hidden={WATER}),
+    api("api.set_attachment_public", "PATCH", ATTACHMENT, PUBLISH, hidden={WATER}, json={"public": True}),
     api("api.wait_on_citizen", "POST", A % "accepted" + "/wait-on-citizen", {ROADS}, hidden={WATER}, json=version("accepted", reason="请提供照片")),
     api("api.resume", "POST", A % "waiting" + "/resume", {ROADS}, hidden={WATER}, json=version("waiting")),
     api("api.request_extension", "POST", A % "accepted" + "/extend", {ROADS}, hidden={WATER}, json=version("accepted", days=3, reason="需要协调")),
@@ -654,6 +659,7 @@ CONFIDENTIAL: list[Row] = [
     api("api.get_ticket", "GET", A % "secret", SEE_SECRET, hidden={OPERATOR, DISPATCHER, WATER}),
     api("api.get_ticket", "GET", A % "secret_pending", SEE_SECRET_PENDING, hidden={OPERATOR, ROADS, WATER}),
     api("api.add_note", "POST", A % "secret" + "/notes", SEE_SECRET, hidden={OPERATOR, DISPATCHER, WATER}, json={"text": "已联系。"}),
+    api("api.set_attachment_public", "PATCH", "/api/v1/tickets/{secret_photo.ticket.number}/attachments/{secret_photo.id}", SEE_SECRET, hidden={OPERATOR, DISPATCHER, WATER}, json={"public": True}),
     api("api.duplicates", "GET", A % "secret" + "/duplicates", SUPERVISE, hidden={OPERATOR, DISPATCHER}),
     api("api.ticket_suggestions", "GET", A % "secret_pending" + "/suggestions", DISPATCH),
     # Never published, to anyone.

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PORT = [queueing.ROUTE_TICKET, queueing.ROUTE_BATCH, queueing.DRAIN_INTAKE]
 PORT += [queueing.SEND_MESSAGE, queueing.SEND_MESSAGES, queueing.TRAIN_SUGGESTIONS]
+PORT += [queueing.KEEP_RECORDING, queueing.KEEP_MEDIA]  # attachments (issue 18 item 5)
 
 
 @pytest.mark.parametrize("path", PORT + [entry.func for entry in schedule.PERIODIC])

@@ -17,6 +17,7 @@ from flask import Response
 from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api.actions import API_ACTIONS
+from hotline.api.attachment_publicity import ATTACHMENT_STATE, PUBLIC_BODY
 from hotline.api.blueprint import bp
 from hotline.api.calendar import CALENDAR_DAY, CALENDAR_DAY_INPUT, CALENDAR_YEAR
 from hotline.api.contacts import CALLBACK_QUEUE, REVEAL_BODY
@@ -76,6 +77,7 @@ def _param(
 
 # The examples of docs/api.md, in the codes of its example city (potholes, east, roads, water).
 BODY_EXAMPLES: dict[str, Any] = {
+    "set_attachment_public": {"public": True},
     "create_ticket": {
         "caller_phone": "13800138000",
         "caller_name": "张三",
@@ -266,6 +268,23 @@ def _attachment_file(operation_id: str, summary: str) -> dict[str, Any]:
     return operation
 
 
+def _attachment_publicity() -> dict[str, Any]:
+    attachment_id = _param("attachment_id", "path", {"type": "integer"}, "The attachment's id.")
+    return _operation(
+        "set_attachment_public",
+        "Mark a ticket's photo public (Open311 media_url, the public board) or not",
+        ANY,
+        tag="tickets",
+        ok=(200, ATTACHMENT_STATE),
+        errors=(403,),
+        params=[NUMBER, attachment_id],
+        body=PUBLIC_BODY,
+        description="Photos only (400 for a document or a recording). The staff of the unit holding the"
+        " ticket, dispatchers, supervisors and admins (403 for others who may see it); the timeline"
+        " records it. The photo shown is the one kept: re-encoded without EXIF when it was attached.",
+    )
+
+
 def _paths() -> dict[str, dict[str, dict[str, Any]]]:
     paths: dict[str, dict[str, dict[str, Any]]] = {
         "/api/v1/ping": {
@@ -343,7 +362,8 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
         # Attachments (issue 18 item 5)
         "/api/v1/tickets/{number}/attachments": {"post": _attachment_upload()},
         "/api/v1/tickets/{number}/attachments/{attachment_id}": {
-            "get": _attachment_file("get_attachment", "An attachment's file, streamed")
+            "get": _attachment_file("get_attachment", "An attachment's file, streamed"),
+            "patch": _attachment_publicity(),
         },
         "/api/v1/tickets/{number}/attachments/{attachment_id}/thumbnail": {
             "get": _attachment_file("get_attachment_thumbnail", "A photo's thumbnail (at most 320 px); else the file")

@@ -11,7 +11,7 @@ import logging
 from flask import Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from hotline.bounds import id_number
+from hotline.bounds import id_number, whole_number
 from hotline.services.citizens import citizen_sms, outbox
 from hotline.services.citizens.senders import public_url_for
 from hotline.services.errors import InvalidInput
@@ -22,6 +22,7 @@ from hotline.telephony.webhook_input import bad_request, missing, too_long
 log = logging.getLogger(__name__)
 
 SID_MAX, PHONE_MAX, BODY_MAX, STATUS_MAX = 64, 32, 1600, 32
+URL_MAX = 500  # a media URL
 
 
 @bp.post("/sms")
@@ -37,7 +38,7 @@ def incoming_sms():
     if problem:
         return bad_request(problem)
     try:
-        reply = citizen_sms.handle_inbound(sid, sender, body)
+        reply = citizen_sms.handle_inbound(sid, sender, body, media=_media_urls(form))
     except InvalidInput as error:
         return bad_request(f"From: {error.message}")
     key = f"reply:{sid}"
@@ -54,6 +55,13 @@ def incoming_sms():
         # Twilio reports the reply's delivery there; the outbox id finds the row.
         twiml.message(recorded.body, action=public_url_for(f"/twilio/status?outbox={recorded.id}"), method="POST")
     return Response(str(twiml), mimetype="application/xml")
+
+
+def _media_urls(form) -> list[str]:
+    """An MMS's media (NumMedia, MediaUrl0...), at most Twilio's ten; fetched by a job later."""
+    count = whole_number(form.get("NumMedia") or "0") or 0
+    urls = [(form.get(f"MediaUrl{index}") or "").strip() for index in range(min(count, 10))]
+    return [url for url in urls if url and len(url) <= URL_MAX]
 
 
 @bp.post("/status")

@@ -28,6 +28,13 @@ class AttachmentForm(HotlineForm):
     submit = SubmitField(_l("Attach"))
 
 
+class AttachmentPublicForm(HotlineForm):
+    """The attachment list's button: mark a photo public ("1") or not ("0")."""
+
+    public = HiddenField()
+    next = HiddenField()
+
+
 def sent_files(name: str) -> list[tuple[str, IO[bytes]]]:
     """The files a form sent in the field `name`, as (file name, stream); a file input left
     empty sends a part without a name, which is no file."""

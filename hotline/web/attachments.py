@@ -11,8 +11,8 @@ from flask_login import current_user
 from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
 from hotline.services.platform.file_errors import FileMissing, StorageUnavailable
-from hotline.services.ticketing import attachments
-from hotline.web.attachment_forms import AttachmentForm
+from hotline.services.ticketing import attachment_publicity, attachments
+from hotline.web.attachment_forms import AttachmentForm, AttachmentPublicForm
 from hotline.web.guards import roles_required, safe_next
 from hotline.web.tickets import _not_found
 
@@ -56,6 +56,26 @@ def upload(number: str):
         flash(error.message, "danger")
         return redirect(back)
     flash(_("Attachment added."), "success")
+    return redirect(back)
+
+
+@bp.post("/tickets/<number>/attachments/<int:attachment_id>/public")
+@roles_required()
+def set_public(number: str, attachment_id: int):
+    """The attachment list's button: a photo marked public, or no longer (attachment_publicity)."""
+    ticket = access.ticket_for(current_user, number)
+    form = AttachmentPublicForm()
+    back = safe_next(form.next.data) or url_for("tickets.show", number=ticket.number)
+    if not form.validate_on_submit():  # only the CSRF token can fail
+        flash(_("The form has expired; reload the page and try again."), "danger")
+        return redirect(back)
+    public = form.public.data == "1"
+    try:
+        attachment_publicity.set_public(current_user, ticket, attachment_id, public)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return redirect(back)
+    flash(_("The photo is now public.") if public else _("The photo is no longer public."), "success")
     return redirect(back)
 
 

@@ -28,6 +28,7 @@ from hotline.services.errors import InvalidInput, NotFound, ServiceError
 from hotline.services.platform import listing
 from hotline.services.ticketing import (
     assists,
+    attachment_publicity,
     attachments,
     deadlines,
     lifecycle,
@@ -191,6 +192,7 @@ def show(number: str):
         tree=tree_page.context(ticket, forms),  # units in a tree (issue 17)
         attachments=attachments.of_ticket(ticket),  # issue 18 item 5
         attachment_form=AttachmentForm(formdata=None),
+        may_publish=attachment_publicity.may_set(current_user, ticket),  # a photo public or not
     )
     # Recorded (and committed) before the page goes out: a view that cannot be recorded is not shown.
     audit.record_view(current_user, ticket, ViewChannel.PAGE)

@@ -32,8 +32,8 @@ from hotline.services.accounts.users import issue_token
 from hotline.services.citizens import calls
 from hotline.services.clocks import policies
 from hotline.services.dispatch import routing
-from hotline.services.ticketing import tickets
-from tests import factories
+from hotline.services.ticketing import attachments, tickets
+from tests import attachment_files, factories
 from tests.knowledge_factories import make_city_articles
 
 CHECKS = [
@@ -67,6 +67,7 @@ def _world(role: str) -> World:
     tickets.accept(city.roads_staff, working, None)
     confidential = factories.make_routed_ticket(city.operator, confidential=True, caller_phone="13900139000")
     articles = make_city_articles(city)
+    photo = attachments.add(city.roads_staff, working, attachment_files.photo_with_location())  # issue 18 item 5
     rule = routing.save_rule({"priority": 5, "name": "路灯", "keywords": ["路灯"], "department": "roads"})
     policy = policies.create_policy(
         city.admin,
@@ -89,6 +90,7 @@ def _world(role: str) -> World:
             "rule_id": [rule.id],
             "policy_id": [policy.id],
             "article_id": [article.id for article in articles.values()],
+            "attachment_id": [photo.id],
         },
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import Attachment, Ticket
-from hotline.services.ticketing import attachments
+from hotline.services.ticketing import attachment_publicity, attachments
 from tests import attachment_files as files
 from tests.open311.test_open311 import BASE, EN, api_key, assert_error, get, ticket_count, valid  # noqa: F401
 
@@ -31,8 +31,7 @@ def test_an_uploaded_photo_is_kept_but_not_published_until_marked_public(client,
     assert body["media_url"] is None  # not marked public
     assert client.get(f"{BASE}/media/{number}/{photo.id}").status_code == 404
 
-    photo.public = True  # marked public (e.g. staff's upload with `public`)
-    db.session.commit()
+    attachment_publicity.set_public(city.dispatcher, photo.ticket, photo.id, True)  # the desk marks it public
     (body,) = get(client, f"/requests/{number}.json").get_json()
     assert body["media_url"].endswith(f"/open311/v2/media/{number}/{photo.id}")
     served = client.get(body["media_url"])
@@ -46,7 +45,7 @@ def test_a_public_photo_of_a_confidential_ticket_is_not_published(client, city, 
     from tests import factories
 
     ticket = factories.make_ticket(city.operator, confidential=True)
-    photo = attachments.add(city.operator, ticket, files.photo_with_location(), public=True)
+    photo = attachments.add(city.supervisor, ticket, files.photo_with_location(), public=True)
     assert client.get(f"{BASE}/media/{ticket.number}/{photo.id}").status_code == 404
 
 

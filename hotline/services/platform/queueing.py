@@ -40,6 +40,7 @@ TRAIN_SUGGESTIONS = "hotline.tasks.suggestions.train_suggestions"
 RUN_DUTY_ALERTS = "hotline.tasks.duty.run_duty_alerts"
 # attachments (issue 18 item 5): a voicemail's recording fetched from Twilio and kept with its ticket
 KEEP_RECORDING = "hotline.tasks.media.keep_recording"
+KEEP_MEDIA = "hotline.tasks.media.keep_media"  # a citizen's MMS pictures
 
 # Retries cover a job that failed (the database briefly away) and a worker killed mid-job:
 # RQ's maintenance moves an abandoned job (its heartbeat lapsed, ~90 s) to a retry, and the
@@ -269,6 +270,21 @@ def enqueue_keep_recording(ticket_id: int) -> bool:
         )
     except redis_guard.Unavailable as why:
         log.info("recording of ticket %s not enqueued: %s", ticket_id, why)
+        return False
+    return True
+
+
+def enqueue_keep_media(ticket_id: int, urls: list[str]) -> bool:
+    """Fetch a citizen's MMS media into the ticket's attachments (after the message's commit)."""
+    try:
+        redis_guard.call_queue(
+            "media",
+            lambda queue: _enqueue_now(
+                queue, KEEP_MEDIA, ticket_id, urls, retry=SEND_RETRY, description=f"keep the MMS media of {ticket_id}"
+            ),
+        )
+    except redis_guard.Unavailable as why:
+        log.info("MMS media of ticket %s not enqueued: %s", ticket_id, why)
         return False
     return True
 

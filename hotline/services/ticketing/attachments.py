@@ -7,7 +7,8 @@ thumbnail. The bytes go to the one file store (services/platform/file_store.py) 
 is committed; if the commit fails they are deleted again, so nothing is half-saved.
 
 Who may attach and see: whoever may see the ticket (the "notes" right: any role, the ticket
-visible to them); the views find the ticket through access.ticket_for."""
+visible to them); the views find the ticket through access.ticket_for. Attaching a photo marked
+public, or marking one public later, is for fewer: attachment_publicity.py says who."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from hotline.models import Attachment, AttachmentKind, Ticket, User
 from hotline.services.errors import InvalidInput, ServiceError
 from hotline.services.platform import file_store
 from hotline.services.platform.file_errors import StorageUnavailable
-from hotline.services.ticketing import lifecycle
+from hotline.services.ticketing import attachment_publicity, lifecycle
 from hotline.services.ticketing.transition import record_event
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,8 @@ def add(
     try:
         if actor is not None:
             lifecycle.require(actor, ticket, "notes")  # whoever may see the ticket
+            if public:
+                attachment_publicity.require(actor, ticket)  # the same people as marking one public later
         prepared = prepared or prepare(data, kind)
         if public and prepared.kind not in AttachmentKind.IMAGES:
             raise InvalidInput(_("Only photos can be shown publicly."), field="public")
