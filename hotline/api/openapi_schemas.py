@@ -306,6 +306,9 @@ SCHEMAS: dict[str, Schema] = {
             "department": STRING,
             "assisting": CODES,
             "active": BOOLEAN,
+            "place_unit": nullable(
+                {**STRING, "description": "The unit (code) handling the gazetteer place at the ticket's point."}
+            ),
         }
     ),
     "RoutingTrace": obj(
@@ -313,7 +316,9 @@ SCHEMAS: dict[str, Schema] = {
             "rule": nullable(INTEGER),
             "priority": INTEGER,
             "matched": BOOLEAN,
-            "failed": nullable({"type": "string", "enum": ["category", "district", "type", "urgency", "keywords"]}),
+            "failed": nullable(
+                {"type": "string", "enum": ["category", "district", "type", "urgency", "keywords", "place_unit"]}
+            ),
         }
     ),
     "RoutingDecision": obj(
@@ -513,6 +518,7 @@ RULE_INPUT_FIELDS: dict[str, Schema] = {
     "department": optional(STRING),
     "assisting": optional(CODES),
     "active": optional(BOOLEAN),
+    "place_unit": optional(STRING),
 }
 POLICY_INPUT_FIELDS: dict[str, Schema] = {
     "category": nullable(STRING),

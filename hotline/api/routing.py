@@ -40,6 +40,7 @@ RULE_FIELDS = (
     "department",
     "assisting",
     "active",
+    "place_unit",  # geo (issue 18): the unit handling the ticket's gazetteer place
 )
 SAMPLE_FIELDS = ("category", "district", "type", "urgency", "description")
 MAX_SUGGESTIONS = 10
@@ -153,7 +154,7 @@ def test_rules() -> Response:
 def _rule_fields(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """The types the service leaves to its callers (and strings inside lists); nulls dropped,
     so that a field sent as null takes its default. Codes and values are the service's to check."""
-    for name in ("name", "category", "district", "type", "urgency", "department"):
+    for name in ("name", "category", "district", "type", "urgency", "department", "place_unit"):
         if fields.get(name) is not None and not isinstance(fields[name], str):
             _invalid(_("“%(field)s” must be a string.", field=prefix + name), prefix + name)
     for name in ("id", "priority"):
