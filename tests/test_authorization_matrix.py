@@ -320,6 +320,9 @@ MATRIX: list[Row] = [
     web("intake.caller_history", "GET", "/tickets/caller-history?phone=13800138000", INTAKE),
     web("intake.likely_duplicates", "POST", "/tickets/likely-duplicates", INTAKE, data=DUPLICATES_FORM),
     web("intake.places", "GET", "/tickets/places.json?q=人民", INTAKE),  # geo (issue 18): the gazetteer at intake
+    # geo (issue 18 item 2): the intake form's map, its background and what a clicked point says
+    web("intake_map.background", "GET", "/tickets/map.json", INTAKE),
+    web("intake_map.point", "GET", "/tickets/point.json?lat=39.91&long=116.41", INTAKE),
     # geo (issue 18): the desks' maps
     web("maps.unit", "GET", "/maps/unit", DEPARTMENTS),
     web("maps.city", "GET", "/maps/city", SUPERVISE),
