@@ -327,6 +327,9 @@ MATRIX: list[Row] = [
     web("maps.unit", "GET", "/maps/unit", DEPARTMENTS),
     web("maps.city", "GET", "/maps/city", SUPERVISE),
     web("maps.geography", "GET", "/admin/geography", ADMINS),
+    # hotspot areas (issue 18 item 4): drawn, saved and deleted on the supervisors' map
+    web("map_areas.save", "POST", "/maps/areas", SUPERVISE, data={"name": "人民路", "points": "[[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]]"}),
+    web("map_areas.delete", "POST", "/maps/areas/{area.id}/delete", SUPERVISE, fresh=True),
     web("console.index", "GET", "/console/", INTAKE),
     web("console.feed", "GET", "/console/calls.json", INTAKE),
     web("console.answer", "POST", "/console/calls/{call.call_sid}/answer", INTAKE, fresh=True),
