@@ -408,6 +408,11 @@ MATRIX: list[Row] = [
     # geo (issue 18): tickets near a point (each sees only those it may: tests/api/test_geo_api.py), the gazetteer
     api("api.nearby_tickets", "GET", "/api/v1/tickets/nearby?lat=39.91&long=116.41", SIGNED_IN),
     api("api.search_places", "GET", "/api/v1/places?q=人民", SIGNED_IN),
+    # hotspot areas (issue 18 item 4)
+    api("api.list_areas", "GET", "/api/v1/areas", SUPERVISE),
+    api("api.create_area", "POST", "/api/v1/areas", SUPERVISE, json={"name": "人民路", "points": [[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]]}),
+    api("api.area_tickets", "GET", "/api/v1/areas/{area.id}/tickets?scope=all", SUPERVISE),
+    api("api.delete_area", "DELETE", "/api/v1/areas/{area.id}", SUPERVISE, fresh=True),
     api("api.accept", "POST", A % "ticket" + "/accept", {ROADS}, hidden={WATER}, json=version("ticket")),
     api("api.resolve", "POST", A % "accepted" + "/resolve", {ROADS}, hidden={WATER}, json=version("accepted", resolution="已修复。")),
     api("api.return_to_dispatch", "POST", A % "ticket" + "/return", {ROADS}, hidden={WATER}, json=version("ticket", **RETURN)),
