@@ -165,6 +165,7 @@ RULE_CONDITION_LABELS = {
     "type": _l("Type"),
     "urgency": _l("Urgency"),
     "keywords": _l("Keywords"),
+    "place_unit": _l("Unit handling the place"),
 }
 
 # Why a ticket looks like a duplicate (merging.find_duplicates).

@@ -8,6 +8,7 @@
   if (!box || typeof L === "undefined") { return; }
   var data = JSON.parse(box.dataset.map);
   var map = L.map(box, { preferCanvas: false });
+  box.leafletMap = map; // for the page's other scripts (map_areas.js draws on the supervisors' map)
   if (data.tiles) {
     L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.attribution || "" }).addTo(map);
   }

@@ -18,7 +18,7 @@ from hotline.models import ApiToken, DutyPattern, DutyShift, Hotspot, HotspotSta
 from hotline.models.types import utcnow
 from hotline.services.accounts import users
 from hotline.services.citizens import calls, outbox
-from hotline.services.city import duty
+from hotline.services.city import areas, duty
 from hotline.services.clocks import policies
 from hotline.services.dispatch import routing
 from hotline.services.hotspot_detection import hotspots
@@ -300,6 +300,12 @@ class World(dict):
         return calls.end_call(call, "no-answer")
 
     # duty rota (值班, issue 17 item 4)
+    def make_area(self):
+        """A hotspot area drawn by the supervisor (issue 18 item 4), for its page and delete button."""
+        return areas.save_area(
+            self.city.supervisor, "人民路", [[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]]
+        )
+
     def make_shift(self):
         """A dated shift on the roads department's rota, for the delete button."""
         self._shifts = getattr(self, "_shifts", 0) + 1

@@ -326,10 +326,16 @@ MATRIX: list[Row] = [
     web("intake.caller_history", "GET", "/tickets/caller-history?phone=13800138000", INTAKE),
     web("intake.likely_duplicates", "POST", "/tickets/likely-duplicates", INTAKE, data=DUPLICATES_FORM),
     web("intake.places", "GET", "/tickets/places.json?q=人民", INTAKE),  # geo (issue 18): the gazetteer at intake
+    # geo (issue 18 item 2): the intake form's map, its background and what a clicked point says
+    web("intake_map.background", "GET", "/tickets/map.json", INTAKE),
+    web("intake_map.point", "GET", "/tickets/point.json?lat=39.91&long=116.41", INTAKE),
     # geo (issue 18): the desks' maps
     web("maps.unit", "GET", "/maps/unit", DEPARTMENTS),
     web("maps.city", "GET", "/maps/city", SUPERVISE),
     web("maps.geography", "GET", "/admin/geography", ADMINS),
+    # hotspot areas (issue 18 item 4): drawn, saved and deleted on the supervisors' map
+    web("map_areas.save", "POST", "/maps/areas", SUPERVISE, data={"name": "人民路", "points": "[[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]]"}),
+    web("map_areas.delete", "POST", "/maps/areas/{area.id}/delete", SUPERVISE, fresh=True),
     web("console.index", "GET", "/console/", INTAKE),
     web("console.feed", "GET", "/console/calls.json", INTAKE),
     web("console.answer", "POST", "/console/calls/{call.call_sid}/answer", INTAKE, fresh=True),
@@ -408,6 +414,11 @@ MATRIX: list[Row] = [
     # geo (issue 18): tickets near a point (each sees only those it may: tests/api/test_geo_api.py), the gazetteer
     api("api.nearby_tickets", "GET", "/api/v1/tickets/nearby?lat=39.91&long=116.41", SIGNED_IN),
     api("api.search_places", "GET", "/api/v1/places?q=人民", SIGNED_IN),
+    # hotspot areas (issue 18 item 4)
+    api("api.list_areas", "GET", "/api/v1/areas", SUPERVISE),
+    api("api.create_area", "POST", "/api/v1/areas", SUPERVISE, json={"name": "人民路", "points": [[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]]}),
+    api("api.area_tickets", "GET", "/api/v1/areas/{area.id}/tickets?scope=all", SUPERVISE),
+    api("api.delete_area", "DELETE", "/api/v1/areas/{area.id}", SUPERVISE, fresh=True),
     api("api.accept", "POST", A % "ticket" + "/accept", {ROADS}, hidden={WATER}, json=version("ticket")),
     api("api.resolve", "POST", A % "accepted" + "/resolve", {ROADS}, hidden={WATER}, json=version("accepted", resolution="已修复。")),
     api("api.return_to_dispatch", "POST", A % "ticket" + "/return", {ROADS}, hidden={WATER}, json=version("ticket", **RETURN)),

@@ -8,6 +8,7 @@ parse, call one service and render; docs/api.md is the reference.
 # Imported for their side effect: they attach routes and handlers to `bp`.
 from hotline.api import (  # noqa: F401
     actions,
+    areas,  # hotspot areas (issue 18 item 4)
     attachment_publicity,  # a photo marked public or not (issue 18 item 5)
     attachments,  # attachments (issue 18 item 5)
     calendar,

@@ -17,6 +17,7 @@ from flask import Response
 from marshmallow import Schema as MarshmallowSchema
 
 from hotline.api.actions import API_ACTIONS
+from hotline.api.areas import AREA, AREA_BODY, AREA_LIST, AREA_TICKETS
 from hotline.api.attachment_publicity import ATTACHMENT_STATE, PUBLIC_BODY
 from hotline.api.blueprint import bp
 from hotline.api.calendar import CALENDAR_DAY, CALENDAR_DAY_INPUT, CALENDAR_YEAR
@@ -141,6 +142,7 @@ BODY_EXAMPLES: dict[str, Any] = {
         "ends_at": "2026-12-06T09:00:00+08:00",
     },
     "load_calendar_years": {"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": True}]},
+    "create_area": {"name": "人民路坑洼", "points": [[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]]},
 }
 
 
@@ -675,6 +677,7 @@ def _paths() -> dict[str, dict[str, dict[str, Any]]]:
         },
     }
     paths.update(_duty_paths())  # duty rota (值班, issue 17 item 4)
+    paths.update(_area_paths())  # hotspot areas (issue 18 item 4)
     for row in API_ACTIONS.values():
         paths[f"/api/v1/tickets/{{number}}/{row.tail}"] = {
             "post": _operation(
@@ -805,6 +808,58 @@ def _duty_paths() -> dict[str, dict[str, dict[str, Any]]]:
                 params=[code, _id("shift_id")],
                 errors=(403,),  # the rota's own rule, beyond the role
                 description=who,
+            )
+        },
+    }
+
+
+# -- hotspot areas (issue 18 item 4) -------------------------------------------------------------
+
+
+def _area_paths() -> dict[str, dict[str, dict[str, Any]]]:
+    area_id = _param("area_id", "path", ID, "The area's id.")
+    code = {"type": "string"}
+    return {
+        "/api/v1/areas": {
+            "get": _operation(
+                "list_areas", "The hotspot areas drawn", access.SUPERVISE_ROLES, tag="areas", ok=(200, AREA_LIST)
+            ),
+            "post": _operation(
+                "create_area",
+                "Save a hotspot area: a named polygon inside the city",
+                access.SUPERVISE_ROLES,
+                tag="areas",
+                ok=(201, AREA),
+                body=AREA_BODY,
+                location=True,
+            ),
+        },
+        "/api/v1/areas/{area_id}/tickets": {
+            "get": _operation(
+                "area_tickets",
+                "The tickets inside an area that the caller may see, counted, the newest listed",
+                access.SUPERVISE_ROLES,
+                tag="areas",
+                ok=(200, AREA_TICKETS),
+                params=[
+                    area_id,
+                    _param("department", "query", code, "A department's code."),
+                    _param("category", "query", code, "A category's code."),
+                    _param("district", "query", code, "A district's code."),
+                    _param(
+                        "scope", "query", {"type": "string", "enum": ["open", "all"]}, "Open tickets (default) or all."
+                    ),
+                ],
+            )
+        },
+        "/api/v1/areas/{area_id}": {
+            "delete": _operation(
+                "delete_area",
+                "Delete a hotspot area",
+                access.SUPERVISE_ROLES,
+                tag="areas",
+                ok=(204, None),
+                params=[area_id],
             )
         },
     }

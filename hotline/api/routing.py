@@ -119,6 +119,12 @@ class RoutingRuleSchema(Output):
     department = Code(required=True)
     assisting = fields.List(Code(), required=True)
     active = fields.Boolean(required=True)
+    place_unit = Code(
+        attribute="place_department",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The unit (code) handling the gazetteer place at the ticket's point."},
+    )
 
 
 def _rule_body(name: str, *, adding: bool) -> type[Body]:
@@ -146,6 +152,7 @@ def _rule_body(name: str, *, adding: bool) -> type[Body]:
         "department": optional(service_required(department) if adding else department),
         "assisting": optional(Codes()),
         "active": optional(Flag()),
+        "place_unit": optional(Text()),  # geo (issue 18): the unit handling the ticket's gazetteer place
     }
     body = Body.from_dict(described, name=name)
     # The order the API always named the first fault in: the strings, the numbers, then the rest.
@@ -154,7 +161,7 @@ def _rule_body(name: str, *, adding: bool) -> type[Body]:
 
 
 RULE_CHECKED_IN = (
-    *("name", "category", "district", "type", "urgency", "department"),
+    *("name", "category", "district", "type", "urgency", "department", "place_unit"),
     *("id", "priority", "active", "keywords", "assisting"),
 )
 
@@ -216,7 +223,9 @@ class RoutingTraceSchema(Output):
     priority = fields.Integer(required=True)
     matched = fields.Boolean(required=True)
     failed = nullable(
-        fields.String(required=True, metadata={"enum": ["category", "district", "type", "urgency", "keywords"]})
+        fields.String(
+            required=True, metadata={"enum": ["category", "district", "type", "urgency", "keywords", "place_unit"]}
+        )
     )
 
 

@@ -1,5 +1,8 @@
 """The models, one module per aggregate; importing this registers them all."""
 
+# geo (issue 18 item 4): areas drawn on the supervisors' map
+from hotline.models.area import HotspotArea
+
 # attachments (issue 18 item 5)
 from hotline.models.attachment import Attachment, AttachmentKind
 from hotline.models.audit import FailedLogin, RoleChange, RoleChangeAction, ViewChannel, ViewKind, ViewRecord
@@ -75,6 +78,7 @@ __all__ = [
     "ExtensionRequest",
     "Hotspot",
     "HotspotFollower",
+    "HotspotArea",
     "HotspotStatus",
     "HotspotTicket",
     "HotspotWindow",

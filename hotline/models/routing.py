@@ -38,6 +38,9 @@ class RoutingRule(db.Model):
     type: Mapped[str | None] = mapped_column(String(20))
     urgency: Mapped[str | None] = mapped_column(String(10))
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # geo (issue 18): the unit that handles the gazetteer place where the ticket happened (the
+    # street office, 街道), as services/city/where.py finds it from the point. Migration f19d00000010.
+    place_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -46,6 +49,7 @@ class RoutingRule(db.Model):
     category: Mapped[Category | None] = relationship()
     district: Mapped[District | None] = relationship()
     department: Mapped[Department] = relationship(foreign_keys=[department_id])
+    place_department: Mapped[Department | None] = relationship(foreign_keys=[place_department_id])
     assisting: Mapped[list[Department]] = relationship(secondary=rule_assisting, order_by=Department.code)
 
     def __repr__(self) -> str:

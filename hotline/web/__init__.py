@@ -33,7 +33,9 @@ def register_blueprints(app: Flask) -> None:
         home,
         hotspots,
         intake,
+        intake_map,  # geo (issue 18 item 2): the intake form's map
         knowledge,
+        map_areas,  # geo (issue 18 item 4): hotspot areas drawn on the supervisors' map
         maps,  # geo (issue 18): maps for each desk
         outbox,
         policies,
@@ -63,6 +65,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(duty.bp)  # duty rota (值班, issue 17 item 4)
     app.register_blueprint(maps.bp)  # geo (issue 18)
+    app.register_blueprint(intake_map.bp)  # geo (issue 18 item 2): clicking the intake map
+    app.register_blueprint(map_areas.bp)  # geo (issue 18 item 4): hotspot areas
     app.register_blueprint(attachments.bp)  # attachments (issue 18 item 5)
 
     login_manager.login_message = _l("Please log in to see this page.")

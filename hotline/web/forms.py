@@ -217,6 +217,8 @@ class RuleForm(HotlineForm):
     type = SelectField(_l("Type"), validate_choice=False)
     urgency = SelectField(_l("Urgency"), validate_choice=False)
     keywords = TextAreaField(_l("Keywords"))
+    # geo (issue 18): the unit handling the gazetteer place at the ticket's point
+    place_unit = SelectField(_l("Unit handling the place"), validate_choice=False)
     department = SelectField(_l("Lead department"), validate_choice=False)
     assisting = SelectMultipleField(_l("Assisting departments"), validate_choice=False)
     active = BooleanField(_l("Active"), default=True)
@@ -231,6 +233,7 @@ class RuleForm(HotlineForm):
         self.urgency.choices = [("", _l("— any —")), *[(code, labels.URGENCY_LABELS[code]) for code in URGENCIES]]
         self.department.choices = [("", _l("— choose —")), *departments]
         self.assisting.choices = departments
+        self.place_unit.choices = [("", _l("— any —")), *departments]
 
 
 class RuleTryForm(HotlineForm):

@@ -15,6 +15,7 @@ from hotline.services.accounts import access
 from hotline.services.city import geo_maps
 from hotline.services.city.directory import by_code
 from hotline.services.errors import InvalidInput
+from hotline.web import map_areas
 from hotline.web.formatting import sla_state
 from hotline.web.forms import category_choices, department_choices, district_choices, no_nul
 from hotline.web.guards import roles_required
@@ -36,7 +37,8 @@ def city():
     """Tickets and hotspots for supervisors, with the dashboard's filters."""
     filters, chosen, errors = _filters()
     found, more = geo_maps.tickets_on_map(current_user, filters)
-    return _page("city", found, more, hotspots=geo_maps.hotspots_on_map(), chosen=chosen, errors=errors)
+    drawn = map_areas.for_city_page(filters, chosen, errors)  # hotspot areas (issue 18 item 4)
+    return _page("city", found, more, hotspots=geo_maps.hotspots_on_map(), chosen=chosen, errors=errors, **drawn)
 
 
 @bp.get("/admin/geography")
@@ -62,13 +64,24 @@ def _filters() -> tuple[geo_maps.MapFilters, dict[str, str], list[str]]:
     return filters, chosen, errors
 
 
-def _page(kind: str, found: list[Ticket], more: bool, *, hotspots: list[dict[str, Any]], **extra: Any) -> str:
+def _page(
+    kind: str,
+    found: list[Ticket],
+    more: bool,
+    *,
+    hotspots: list[dict[str, Any]],
+    areas_json: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> str:
+    shown = extra.get("shown_area")
     data = {
         **geo_maps.background(),
         "tiles": current_app.config.get("HOTLINE_MAP_TILES_URL") or None,
         "attribution": current_app.config.get("HOTLINE_MAP_TILES_ATTRIBUTION") or "",
         "tickets": [_ticket_json(ticket) for ticket in found],
         "hotspots": [{**spot, "url": url_for("hotspots.show", hotspot_id=spot["id"])} for spot in hotspots],
+        "areas": areas_json or [],
+        "area": shown["area"].id if shown else None,
     }
     return render_template(
         "maps/map.html",

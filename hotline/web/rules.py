@@ -96,6 +96,7 @@ def edit(rule_id: int):
             "type": values["type"] or "",
             "urgency": values["urgency"] or "",
             "keywords": "\n".join(values["keywords"]),
+            "place_unit": values["place_unit"] or "",
         }
     )
     return render_template("admin/rule_form.html", form=form, rule=rule)
@@ -149,6 +150,7 @@ def _fields_of(form: RuleForm) -> dict | None:
         "department": form.department.data or None,
         "assisting": [code for code in form.assisting.data or [] if code],
         "active": bool(form.active.data),
+        "place_unit": form.place_unit.data or None,
     }
     raw = (form.priority.data or "").strip()
     if raw:

@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from hotline.services.accounts.users import issue_token
 from hotline.services.citizens import calls
+from hotline.services.city import areas
 from hotline.services.clocks import policies
 from hotline.services.dispatch import routing
 from hotline.services.ticketing import attachments, tickets
@@ -82,6 +83,7 @@ def _world(role: str) -> World:
     answered = calls.mark_queued(calls.log_call("CAfuzz1", "13800138000", "12345"))
     calls.end_call(calls.answer_call(city.operator, answered))
     calls.end_call(calls.mark_queued(calls.log_call("CAfuzz2", "13700137000", "12345")))  # the call report's figures
+    area = areas.save_area(city.supervisor, "人民路", [[39.905, 116.405], [39.905, 116.415], [39.915, 116.405]])
     user = {"admin": city.admin, "operator": city.operator, "department": city.roads_staff}[role]
     return World(
         token=issue_token(user),
@@ -91,6 +93,7 @@ def _world(role: str) -> World:
             "policy_id": [policy.id],
             "article_id": [article.id for article in articles.values()],
             "attachment_id": [photo.id],
+            "area_id": [area.id],  # hotspot areas (issue 18 item 4)
         },
     )
 

@@ -129,7 +129,7 @@ class TestDispatch:
 
 class TestRuleCatalogue:
     def test_create_read_and_route_by_it(self, api, city, saved):
-        assert saved == {"id": saved["id"], "name": "坑洼转水务", "active": True, **POTHOLE_RULE}
+        assert saved == {"id": saved["id"], "name": "坑洼转水务", "active": True, "place_unit": None, **POTHOLE_RULE}
         assert api(city.admin).get(RULES).get_json() == [saved]
         one = api(city.admin).get(f"{RULES}/{saved['id']}")
         assert one.status_code == 200 and one.get_json() == saved
@@ -160,6 +160,7 @@ class TestRuleCatalogue:
             "department": "water",
             "assisting": [],
             "active": True,
+            "place_unit": None,
         }
         # No conditions: it matches everything, before the category's default.
         assert factories.make_routed_ticket(city.operator).department == city.water

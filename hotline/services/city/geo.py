@@ -156,10 +156,17 @@ def cell_ranges(lat: float, long: float, radius_m: float) -> list[tuple[int, int
     d_lat = math.degrees(radius_m / EARTH_RADIUS_M)
     cos_lat = max(math.cos(math.radians(min(89.0, abs(lat) + d_lat))), 1e-6)
     d_long = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
-    first_row = math.floor((max(-90.0, lat - d_lat) + 90) / CELL_DEGREES)
-    last_row = math.floor((min(90.0, lat + d_lat) + 90) / CELL_DEGREES)
-    first_column = math.floor((max(-180.0, long - d_long) + 180) / CELL_DEGREES)
-    last_column = math.floor((min(180.0, long + d_long) + 180) / CELL_DEGREES)
+    return box_ranges(
+        max(-90.0, lat - d_lat), max(-180.0, long - d_long), min(90.0, lat + d_lat), min(180.0, long + d_long)
+    )
+
+
+def box_ranges(min_lat: float, min_long: float, max_lat: float, max_long: float) -> list[tuple[int, int]]:
+    """The (first, last) cells of each row of the grid that a bounding box covers."""
+    first_row = math.floor((min_lat + 90) / CELL_DEGREES)
+    last_row = math.floor((max_lat + 90) / CELL_DEGREES)
+    first_column = math.floor((min_long + 180) / CELL_DEGREES)
+    last_column = math.floor((max_long + 180) / CELL_DEGREES)
     return [(row * _COLUMNS + first_column, row * _COLUMNS + last_column) for row in range(first_row, last_row + 1)]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from hotline.extensions import db
@@ -44,11 +44,9 @@ class MapFilters:
     open_only: bool = True
 
 
-def tickets_on_map(viewer: User, filters: MapFilters | None = None) -> tuple[list[Ticket], bool]:
-    """The tickets with a point that `viewer` may see (access's rule), newest first, at most
-    MAX_TICKETS; and whether there were more."""
+def filtered(statement: Select, filters: MapFilters | None) -> Select:
+    """`statement` (of tickets) narrowed by the map's filters, the dashboard's (open ones only by default)."""
     filters = filters or MapFilters()
-    statement = access.visible_tickets(viewer).where(Ticket.lat.is_not(None))
     if filters.open_only:
         statement = statement.where(Ticket.status.in_(Status.OPEN))
     if filters.department_id is not None:
@@ -57,6 +55,13 @@ def tickets_on_map(viewer: User, filters: MapFilters | None = None) -> tuple[lis
         statement = statement.where(Ticket.category_id == filters.category_id)
     if filters.district_id is not None:
         statement = statement.where(Ticket.district_id == filters.district_id)
+    return statement
+
+
+def tickets_on_map(viewer: User, filters: MapFilters | None = None) -> tuple[list[Ticket], bool]:
+    """The tickets with a point that `viewer` may see (access's rule), newest first, at most
+    MAX_TICKETS; and whether there were more."""
+    statement = filtered(access.visible_tickets(viewer).where(Ticket.lat.is_not(None)), filters)
     statement = statement.options(selectinload(Ticket.category)).order_by(Ticket.id.desc()).limit(MAX_TICKETS + 1)
     found = list(db.session.scalars(statement))
     return found[:MAX_TICKETS], len(found) > MAX_TICKETS

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import current_app
@@ -21,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from hotline import labels
 from hotline.extensions import db
 from hotline.models import TICKET_TYPES, URGENCIES, Category, Department, District, RoutingOutcome, RoutingRule
+from hotline.services.city import where
 from hotline.services.city.directory import by_code
 from hotline.services.dispatch import suggestions
 from hotline.services.errors import InvalidInput, NotFound
@@ -42,6 +44,7 @@ class Rule:
     keywords: tuple[str, ...]
     department_id: int
     assisting_ids: tuple[int, ...] = ()
+    place_department_id: int | None = None  # geo: the unit handling the ticket's place
 
     @classmethod
     def of(cls, rule: RoutingRule) -> Rule:
@@ -56,6 +59,7 @@ class Rule:
             keywords=tuple(k.lower() for k in rule.keywords or () if k),
             department_id=rule.department_id,
             assisting_ids=tuple(d.id for d in rule.assisting),
+            place_department_id=rule.place_department_id,
         )
 
     def mismatch(self, case: Case) -> str | None:
@@ -72,6 +76,10 @@ class Rule:
         # office's roads and estates, issue 17).
         if self.keywords and not any(keyword in case.text or keyword in case.address for keyword in self.keywords):
             return "keywords"
+        # geo (issue 18): where it happened, by the unit handling the gazetteer place at the
+        # ticket's point (looked up only when a rule asks, see Case.place_unit_id).
+        if self.place_department_id is not None and self.place_department_id != case.place_unit_id:
+            return "place_unit"
         return None
 
 
@@ -85,19 +93,43 @@ class Case:
     urgency: str
     text: str  # lower-cased description
     address: str = ""  # lower-cased address
+    lat: float | None = None  # geo (issue 18): the ticket's point, WGS84
+    long: float | None = None
+
+    @cached_property
+    def place_unit_id(self) -> int | None:
+        """The unit handling the gazetteer place at the point (None without a point or place):
+        one query, made the first time a rule with that condition is tried."""
+        return where.handling_unit_id(self.lat, self.long)
 
     @classmethod
     def of_ticket(cls, ticket) -> Case:
         return cls.build(
-            ticket.category, ticket.district_id, ticket.type, ticket.urgency, ticket.description, ticket.address
+            ticket.category,
+            ticket.district_id,
+            ticket.type,
+            ticket.urgency,
+            ticket.description,
+            ticket.address,
+            lat=ticket.lat,
+            long=ticket.long,
         )
 
     @classmethod
     def build(
-        cls, category: Category, district_id: int | None, type: str, urgency: str, text: str, address: str | None = ""
+        cls,
+        category: Category,
+        district_id: int | None,
+        type: str,
+        urgency: str,
+        text: str,
+        address: str | None = "",
+        *,
+        lat: float | None = None,
+        long: float | None = None,
     ) -> Case:
         lineage = frozenset(c.id for c in category.lineage())
-        return cls(lineage, district_id, type, urgency, (text or "").lower(), (address or "").lower())
+        return cls(lineage, district_id, type, urgency, (text or "").lower(), (address or "").lower(), lat, long)
 
 
 @dataclass
@@ -246,6 +278,7 @@ def rule_json(rule: RoutingRule) -> dict[str, Any]:
         "department": rule.department.code,
         "assisting": [d.code for d in rule.assisting],
         "active": rule.active,
+        "place_unit": rule.place_department.code if rule.place_department else None,
     }
 
 
@@ -285,6 +318,7 @@ def _validated_rule(fields: dict[str, Any]) -> dict[str, Any]:
         "department": department,
         "assisting": list(dict.fromkeys(assisting)),
         "active": active,
+        "place_department": by_code(Department, fields.get("place_unit"), "place_unit"),
     }
 
 
@@ -301,6 +335,7 @@ def _unsaved_rule(fields: dict[str, Any], index: int) -> Rule:
         keywords=tuple(k.lower() for k in values["keywords"]),
         department_id=values["department"].id,
         assisting_ids=tuple(d.id for d in values["assisting"]),
+        place_department_id=values["place_department"].id if values["place_department"] else None,
     )
 
 
