@@ -16,8 +16,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
-from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.orm import joinedload
 
 from hotline.extensions import db
 from hotline.models import DistrictArea, Place, Status, Ticket, User
@@ -32,6 +32,7 @@ MAX_RADIUS_M = 2_000  # up to ~37 rows of cells: still a few index ranges
 NEARBY_LIMIT = 50
 CANDIDATES = 5_000  # open tickets read around a point at most (a radius of 2 km in a busy centre)
 PLACE_LIMIT = 10
+BOX_MARGIN = 1e-7  # degrees (~1 cm) around the circle's box: a point on its edge is not lost to rounding
 
 
 def cell_of(lat: float, long: float) -> int:
@@ -151,14 +152,17 @@ def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
-def cell_ranges(lat: float, long: float, radius_m: float) -> list[tuple[int, int]]:
-    """The (first, last) cells of each row of the grid that a circle of `radius_m` can touch."""
+def bounding_box(lat: float, long: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(min_lat, min_long, max_lat, max_long) of a box that holds the circle of `radius_m`."""
     d_lat = math.degrees(radius_m / EARTH_RADIUS_M)
     cos_lat = max(math.cos(math.radians(min(89.0, abs(lat) + d_lat))), 1e-6)
     d_long = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
-    return box_ranges(
-        max(-90.0, lat - d_lat), max(-180.0, long - d_long), min(90.0, lat + d_lat), min(180.0, long + d_long)
-    )
+    return max(-90.0, lat - d_lat), max(-180.0, long - d_long), min(90.0, lat + d_lat), min(180.0, long + d_long)
+
+
+def cell_ranges(lat: float, long: float, radius_m: float) -> list[tuple[int, int]]:
+    """The (first, last) cells of each row of the grid that a circle of `radius_m` can touch."""
+    return box_ranges(*bounding_box(lat, long, radius_m))
 
 
 def box_ranges(min_lat: float, min_long: float, max_lat: float, max_long: float) -> list[tuple[int, int]]:
@@ -189,16 +193,30 @@ def nearby(
 ) -> list[Near]:
     """The open tickets within `radius_m` of the point that `actor` may see (access's rule:
     confidential tickets hidden as everywhere), those of `category_id` first, then the nearest."""
-    ranges = cell_ranges(lat, long, radius_m)
-    in_cells = or_(*(Ticket.geo_cell.between(first, last) for first, last in ranges))
-    # The few columns measured first, read from the cells' index ranges alone: the viewer's
-    # rule (department staff: their department's tickets) is applied to those within the
-    # radius afterwards, else the planner may walk all of a department's open tickets (SQLite
-    # did: 39 ms instead of 3 at 1 M tickets, benchmarks/nearby.py). Only the tickets kept
-    # are loaded whole: building ORM objects for every candidate cost most.
+    min_lat, min_long, max_lat, max_long = bounding_box(lat, long, radius_m)
+    in_cells = or_(
+        *(Ticket.geo_cell.between(first, last) for first, last in box_ranges(min_lat, min_long, max_lat, max_long))
+    )
+    # One statement reads every row of cells (the index (geo_cell, status)), keeps what lies in
+    # the circle's box and what the viewer may see, and returns the few columns measured: a
+    # round trip to PostgreSQL costs more than the work here (benchmarks/nearby.py). The
+    # candidates are a MATERIALIZED CTE so that the viewer's rule is applied to them, not used
+    # to walk e.g. all of a department's open tickets (SQLite did: 39 ms instead of 3 at 1 M).
+    candidates = (
+        select(Ticket.id)
+        .where(
+            in_cells,
+            Ticket.status.in_(Status.OPEN),
+            Ticket.lat.between(min_lat - BOX_MARGIN, max_lat + BOX_MARGIN),
+            Ticket.long.between(min_long - BOX_MARGIN, max_long + BOX_MARGIN),
+        )
+        .cte("near_point")
+        .prefix_with("MATERIALIZED")
+    )
     statement = (
-        select(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
-        .where(and_(in_cells, Ticket.status.in_(Status.OPEN)))
+        access.visible_tickets(actor)
+        .with_only_columns(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
+        .where(Ticket.id.in_(select(candidates.c.id)))
         .limit(CANDIDATES)
     )
     if exclude_id is not None:
@@ -209,25 +227,17 @@ def nearby(
         if metres <= radius_m:
             same = category_id is not None and ticket_category == category_id
             measured.append((not same, metres, ticket_id))
-    if measured:
-        visible = set(
-            db.session.scalars(
-                access.visible_tickets(actor)
-                .with_only_columns(Ticket.id)
-                .where(Ticket.id.in_([ticket_id for _, _, ticket_id in measured]))
-            )
-        )
-        measured = [entry for entry in measured if entry[2] in visible]
     measured.sort()
     kept = measured[:limit]
     if not kept:
         return []
+    # Only the (at most `limit`) tickets kept are loaded whole, with their category and district.
     loaded = {
         ticket.id: ticket
         for ticket in db.session.scalars(
             select(Ticket)
             .where(Ticket.id.in_([ticket_id for _, _, ticket_id in kept]))
-            .options(selectinload(Ticket.category), selectinload(Ticket.district))
+            .options(joinedload(Ticket.category), joinedload(Ticket.district))
         )
     }
     return [Near(loaded[ticket_id], metres, not other) for other, metres, ticket_id in kept]
