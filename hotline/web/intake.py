@@ -54,21 +54,17 @@ def new_ticket():
         form.files.errors = [error.message]
         return _form_again(form), error.status_code
     try:
-        uploads = attachment_uploads.store_all(uploads, "intake")  # a store that is down opens nothing
-        result = tickets.create_ticket(current_user, _intake_from(form))
+        # A store that is down opens nothing; a ticket that does not open keeps no file.
+        with attachment_uploads.stored(uploads, "intake") as uploads:
+            result = tickets.create_ticket(current_user, _intake_from(form))
     except InvalidInput as error:
-        attachment_uploads.discard_all(uploads)
         show_service_error(form, error)
         if not form.category.data:  # the empty "choose" option: say so rather than "category is required"
             form.category.errors = [_("Choose a category.")]
         return _form_again(form)
     except ServiceError as error:
-        attachment_uploads.discard_all(uploads)
         flash(error.message, "danger")
         return _form_again(form), error.status_code
-    except BaseException:
-        attachment_uploads.discard_all(uploads)
-        raise
     ticket = result.ticket
     attachment_uploads.attach_all(current_user, ticket, uploads)  # after the one way in, in this request
     calls.link_ticket_from_intake(request.form.get("call"), ticket, current_user)  # opened from the console

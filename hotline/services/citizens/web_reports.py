@@ -296,17 +296,16 @@ def submit(report: Report, ip: str) -> Ticket:
     }
     if point is not None:
         fields["lat"], fields["long"] = point
-    # The photos go to the store first: a store that is down refuses the report and opens nothing.
-    photos = attachment_uploads.store_all(photos, "web")
-    # The ticket and its web report in one transaction, in the database's write turn (SQLite).
-    with write_turns.write_turn():
+    # The photos go to the store first: a store that is down refuses the report and opens nothing;
+    # a report that does not open keeps no photo. The ticket and its web report in one
+    # transaction, in the database's write turn (SQLite).
+    with attachment_uploads.stored(photos, "web") as photos, write_turns.write_turn():
         try:
             result = intake.open_ticket(None, Channel.WEB, fields, commit=False, event_data={"topic": topic.key})
             db.session.add(WebReport(ticket_id=result.written.id, topic=topic.key, public=bool(report.public)))
             db.session.commit()
         except BaseException:
             db.session.rollback()
-            attachment_uploads.discard_all(photos)
             raise
     intake.hand_over(result)
     ticket = result.ticket

@@ -9,7 +9,8 @@ store that is down (S3) refuses the form with a 503 and opens nothing, as Open31
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import IO
 
@@ -73,6 +74,19 @@ def store_all(uploads: Sequence[Upload], folder: str) -> list[Upload]:
         discard_all(stored)
         raise
     return stored
+
+
+@contextmanager
+def stored(uploads: Sequence[Upload], folder: str) -> Iterator[list[Upload]]:
+    """The checked files in the store (`store_all`) for the block that opens their ticket: when
+    the block fails, whatever the error, the stored files are discarded and the error goes on, so
+    that a ticket that did not open leaves no file behind (the intake form, /report)."""
+    kept = store_all(uploads, folder)
+    try:
+        yield kept
+    except BaseException:
+        discard_all(kept)
+        raise
 
 
 def discard_all(uploads: Sequence[Upload]) -> None:
