@@ -199,6 +199,14 @@ class Config:
         # and photos on the citizen's /report page; each checked as the ticket page's upload is.
         self.HOTLINE_INTAKE_MAX_FILES = env_int("HOTLINE_INTAKE_MAX_FILES", 5)
         self.HOTLINE_REPORT_MAX_PHOTOS = env_int("HOTLINE_REPORT_MAX_PHOTOS", 3)
+        # The largest request body the server reads, on every route (hotline/request_limit.py):
+        # by default the form with the most files at their largest, plus 1 MiB; larger is 413.
+        self.HOTLINE_MAX_REQUEST_BYTES = env_int(
+            "HOTLINE_MAX_REQUEST_BYTES",
+            max(self.HOTLINE_INTAKE_MAX_FILES, self.HOTLINE_REPORT_MAX_PHOTOS) * self.HOTLINE_ATTACHMENT_MAX_BYTES
+            + 1024 * 1024,
+        )
+        self.MAX_CONTENT_LENGTH = self.HOTLINE_MAX_REQUEST_BYTES
         # Open311's `media_url`: fetched only from these hosts (comma-separated `host` or `host:port`,
         # e.g. the photo service of a city app); none listed: accepted and ignored.
         self.HOTLINE_OPEN311_MEDIA_HOSTS = env_str("HOTLINE_OPEN311_MEDIA_HOSTS", "")

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 
+from hotline.request_limit import BoundedRequest
 from hotline.response_headers import HotlineResponse
 
 _KEPT = 4096  # functions whose answer is kept: hooks and views are a few hundred
@@ -20,6 +21,7 @@ _KEPT = 4096  # functions whose answer is kept: hooks and views are a few hundre
 
 class HotlineFlask(Flask):
     response_class = HotlineResponse  # the server's copy of the headers without a second check
+    request_class = BoundedRequest  # a view's body limit never above the server's (request_limit.py)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
