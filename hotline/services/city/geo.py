@@ -11,12 +11,13 @@ the number of tickets; the exact distance (haversine) is then measured in Python
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import Select, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from hotline.extensions import db
@@ -32,6 +33,7 @@ MAX_RADIUS_M = 2_000  # up to ~37 rows of cells: still a few index ranges
 NEARBY_LIMIT = 50
 CANDIDATES = 5_000  # open tickets read around a point at most (a radius of 2 km in a busy centre)
 PLACE_LIMIT = 10
+WHOLE_ROWS_RADIUS_M = 250  # up to here, the candidates are read whole in one statement (few of them)
 BOX_MARGIN = 1e-7  # degrees (~1 cm) around the circle's box: a point on its edge is not lost to rounding
 
 
@@ -193,16 +195,42 @@ def nearby(
 ) -> list[Near]:
     """The open tickets within `radius_m` of the point that `actor` may see (access's rule:
     confidential tickets hidden as everywhere), those of `category_id` first, then the nearest."""
+    statement = _visible_near(actor, lat, long, radius_m, exclude_id)
+    if radius_m <= WHOLE_ROWS_RADIUS_M:
+        # A small circle holds few candidates: read them whole, with their category and district,
+        # in this one statement (a round trip costs more than the few rows outside the circle).
+        whole = statement.options(joinedload(Ticket.category), joinedload(Ticket.district))
+        candidates = [(ticket, ticket.lat, ticket.long, ticket.category_id) for ticket in db.session.scalars(whole)]
+        kept = _nearest(lat, long, radius_m, category_id, limit, candidates)
+        return [Near(ticket, metres, not other) for other, metres, _id, ticket in kept]
+    # A wide one may hold thousands: the few columns measured first, then only the tickets kept
+    # are loaded whole (building objects for every candidate would cost most).
+    narrow = statement.with_only_columns(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
+    kept = _nearest(lat, long, radius_m, category_id, limit, db.session.execute(narrow))
+    if not kept:
+        return []
+    loaded = {
+        ticket.id: ticket
+        for ticket in db.session.scalars(
+            select(Ticket)
+            .where(Ticket.id.in_([ticket_id for _, _, ticket_id, _ in kept]))
+            .options(joinedload(Ticket.category), joinedload(Ticket.district))
+        )
+    }
+    return [Near(loaded[ticket_id], metres, not other) for other, metres, ticket_id, _ in kept]
+
+
+def _visible_near(actor: User, lat: float, long: float, radius_m: float, exclude_id: int | None) -> Select:
+    """The open tickets in the circle's box that `actor` may see, in one statement: every row of
+    cells read at once (the index (geo_cell, status)), the box and the viewer's rule applied in
+    the database. The cells' tickets are a MATERIALIZED CTE so that the viewer's rule is applied
+    to them, not used to walk e.g. all of a department's open tickets (SQLite did: 39 ms instead
+    of 3 at 1 M tickets, benchmarks/nearby.py)."""
     min_lat, min_long, max_lat, max_long = bounding_box(lat, long, radius_m)
     in_cells = or_(
         *(Ticket.geo_cell.between(first, last) for first, last in box_ranges(min_lat, min_long, max_lat, max_long))
     )
-    # One statement reads every row of cells (the index (geo_cell, status)), keeps what lies in
-    # the circle's box and what the viewer may see, and returns the few columns measured: a
-    # round trip to PostgreSQL costs more than the work here (benchmarks/nearby.py). The
-    # candidates are a MATERIALIZED CTE so that the viewer's rule is applied to them, not used
-    # to walk e.g. all of a department's open tickets (SQLite did: 39 ms instead of 3 at 1 M).
-    candidates = (
+    in_box = (
         select(Ticket.id)
         .where(
             in_cells,
@@ -213,31 +241,22 @@ def nearby(
         .cte("near_point")
         .prefix_with("MATERIALIZED")
     )
-    statement = (
-        access.visible_tickets(actor)
-        .with_only_columns(Ticket.id, Ticket.lat, Ticket.long, Ticket.category_id)
-        .where(Ticket.id.in_(select(candidates.c.id)))
-        .limit(CANDIDATES)
-    )
+    statement = access.visible_tickets(actor).where(Ticket.id.in_(select(in_box.c.id))).limit(CANDIDATES)
     if exclude_id is not None:
         statement = statement.where(Ticket.id != exclude_id)
+    return statement
+
+
+def _nearest(
+    lat: float, long: float, radius_m: float, category_id: int | None, limit: int, candidates: Iterable[Any]
+) -> list[tuple[bool, float, int, Any]]:
+    """The candidates (each: its ticket or id, lat, long, category) within the radius, those of
+    `category_id` first, then the nearest: (other category, metres, id, ticket or id), `limit` of them."""
     measured = []
-    for ticket_id, ticket_lat, ticket_long, ticket_category in db.session.execute(statement):
+    for ticket, ticket_lat, ticket_long, ticket_category in candidates:
         metres = distance_m(lat, long, ticket_lat, ticket_long)
         if metres <= radius_m:
             same = category_id is not None and ticket_category == category_id
-            measured.append((not same, metres, ticket_id))
-    measured.sort()
-    kept = measured[:limit]
-    if not kept:
-        return []
-    # Only the (at most `limit`) tickets kept are loaded whole, with their category and district.
-    loaded = {
-        ticket.id: ticket
-        for ticket in db.session.scalars(
-            select(Ticket)
-            .where(Ticket.id.in_([ticket_id for _, _, ticket_id in kept]))
-            .options(joinedload(Ticket.category), joinedload(Ticket.district))
-        )
-    }
-    return [Near(loaded[ticket_id], metres, not other) for other, metres, ticket_id in kept]
+            measured.append((not same, metres, ticket if isinstance(ticket, int) else ticket.id, ticket))
+    measured.sort(key=lambda entry: entry[:3])
+    return measured[:limit]
