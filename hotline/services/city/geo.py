@@ -239,7 +239,7 @@ def _visible_near(actor: User, lat: float, long: float, radius_m: float, exclude
         # tickets (ix_ticket_department_status: 39 ms instead of 3 at 1 M tickets, more at 2 km,
         # benchmarks/nearby.py): the box's tickets first, as a MATERIALIZED CTE, then the rule on
         # them. PostgreSQL plans the plain form well, and the CTE would cost it a lookup per row.
-        box = select(Ticket.id).where(*in_box).cte("near_point").prefix_with("MATERIALIZED")
+        box = select(Ticket.id).where(*in_box).limit(CANDIDATES).cte("near_point").prefix_with("MATERIALIZED")
         in_box = (Ticket.id.in_(select(box.c.id)),)
     statement = access.visible_tickets(actor).where(*in_box).limit(CANDIDATES)
     if exclude_id is not None:
