@@ -5,7 +5,9 @@ administrator (services/city/geo_files.py); nothing calls an online geocoder.
 Tickets near a point are found through a grid: each ticket with a point stores its cell
 (`cell_of`: 0.001° of latitude by 0.001° of longitude, about 111 m by 90 m here), indexed with
 the status, so that a radius of 100 m reads a few index ranges (one per row of cells) whatever
-the number of tickets; the exact distance (haversine) is then measured in Python.
+the number of tickets; the exact distance (haversine) is then measured in Python. One statement
+reads every row's range, keeps the circle's box and applies the viewer's rule (`nearby`): a
+round trip to the database costs more than the few candidates outside the circle.
 """
 
 from __future__ import annotations
