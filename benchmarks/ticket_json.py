@@ -9,7 +9,8 @@ issue 15 item 6 (the ticket described once in marshmallow, `hotline/api/ticket_s
 `dump` (run it from each checkout to compare, on a COPY of the seeded file each time: reading
 writes audit rows): with the clock frozen, a few photos attached, the JSON of every ticket
 (GET, as several roles in turn), every page of the list (and filtered), search, intake (POST),
-lifecycle actions and reveal-phone, and the OpenAPI document; compare two dumps with `diff`.
+lifecycle actions and reveal-phone, and the OpenAPI document. `compare OLD.json NEW.json`: the
+answers byte for byte, the OpenAPI document but for descriptions gained and `required`'s order.
 `time`: in one process, CPU per ticket dumped by the hand-written `serializers.ticket_json` of
 `--old` (default c6c1613, read with `git show`) and by today's code, over the same tickets, as
 list items (events=False) and whole (GET); it also checks the two agree on every ticket.
@@ -150,6 +151,39 @@ def dump(args: argparse.Namespace) -> None:
     print(f"{len(out)} answers, {len(numbers)} tickets")
 
 
+def _same(old: object, new: object, path: str, found: list[str]) -> None:
+    """`found` gets where `new` differs from `old`, but for a description gained and the order
+    of a `required` list (apispec sorts it)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in old.keys() | new.keys():
+            if key not in old and key == "description":
+                continue
+            pair = old.get(key), new.get(key)
+            if key == "required" and all(isinstance(v, list) for v in pair) and sorted(pair[0]) == sorted(pair[1]):
+                continue
+            _same(old.get(key), new.get(key), f"{path}/{key}", found)
+        if path.endswith("/properties") and list(old) != list(new):
+            found.append(f"{path}: order {list(old)} != {list(new)}")
+    elif old != new:
+        found.append(
+            f"{path}: {json.dumps(old, ensure_ascii=False)[:200]} != {json.dumps(new, ensure_ascii=False)[:200]}"
+        )
+
+
+def compare(args: argparse.Namespace) -> None:
+    old, new = json.loads(Path(args.old).read_text()), json.loads(Path(args.new).read_text())
+    answers = [key for key in old if key != "openapi"]
+    differ = [key for key in answers if old[key] != new.get(key)]
+    print(f"answers: {len(answers) - len(differ)} of {len(answers)} identical; differ: {differ[:10]}")
+    found: list[str] = []
+    _same(old["openapi"], new["openapi"], "openapi", found)
+    print(f"OpenAPI: {len(found)} differences beyond descriptions gained and the order of `required`")
+    for line in found:
+        print("  ", line)
+    if differ or found:
+        sys.exit(1)
+
+
 def old_serializers(rev: str):
     """`hotline/api/serializers.py` as it was at `rev`, as a module of its own."""
     source = subprocess.run(
@@ -230,8 +264,11 @@ def main() -> None:
     three.add_argument("--tickets", type=int, default=1000)
     three.add_argument("--old", default="c6c1613")
     three.add_argument("--repeat", type=int, default=5)
+    four = sub.add_parser("compare")
+    four.add_argument("old")
+    four.add_argument("new")
     args = parser.parse_args()
-    {"seed": seed, "dump": dump, "time": timing}[args.command](args)
+    {"seed": seed, "dump": dump, "time": timing, "compare": compare}[args.command](args)
 
 
 if __name__ == "__main__":
