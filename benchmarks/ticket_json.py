@@ -13,7 +13,8 @@ lifecycle actions and reveal-phone, and the OpenAPI document. `compare OLD.json 
 answers byte for byte, the OpenAPI document but for descriptions gained and `required`'s order.
 `time`: in one process, CPU per ticket dumped by the hand-written `serializers.ticket_json` of
 `--old` (default c6c1613, read with `git show`) and by today's code, over the same tickets, as
-list items (events=False) and whole (GET); it also checks the two agree on every ticket.
+list items (events=False), whole (GET) and as POST /tickets answers (the open ones, with their
+events and texts); it also checks the two agree on every ticket.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ def timing(args: argparse.Namespace) -> None:
     from hotline.api.queries import assists_by_ticket
     from hotline.extensions import db
     from hotline.models import Ticket, User
+    from hotline.services.citizens import outbox
 
     old = old_serializers(args.old)
     app = make_app(Path(args.db).resolve(), Path(args.db).resolve().parent / "attachments")
@@ -233,20 +235,51 @@ def timing(args: argparse.Namespace) -> None:
             for ticket in tickets:
                 ticket_schemas.ticket_json(ticket, viewer)
 
+        def old_new_ticket(ticket: Ticket) -> dict:  # c6c1613's POST /tickets answer
+            data = old.ticket_json(ticket, viewer, events=False, assisting=[])
+            data["children"] = []
+            data["events"] = [old.event_json(event) for event in ticket.events]
+            data["notifications"] = [old.notification_json(message, False) for message in messages[ticket.id]]
+            data["contacts"] = []
+            data["attachments"] = []
+            data["routing_queued"] = True
+            return data
+
+        def new_new_ticket(ticket: Ticket) -> dict:
+            return ticket_schemas.new_ticket_json(ticket, viewer, ticket.events, messages[ticket.id], True)
+
+        fresh = [t for t in tickets if t.status in ("new", "pending_dispatch", "dispatched")] or tickets
+        messages = {t.id: outbox.for_ticket(t) for t in fresh}
+        for ticket in fresh:
+            assert old_new_ticket(ticket) == new_new_ticket(ticket), ticket.number
+
+        def old_intake() -> None:
+            for ticket in fresh:
+                old_new_ticket(ticket)
+
+        def new_intake() -> None:
+            for ticket in fresh:
+                new_new_ticket(ticket)
+
         assert [old.ticket_json(t, viewer, events=False, assisting=assisting[t.id]) for t in tickets] == [
             item for page in pages for item in ticket_schemas.summaries(page, viewer, assisting)
         ]
         print(f"{len(tickets)} tickets, viewer dispatcher; CPU µs per ticket dumped (best of {args.repeat})")
-        for name, old_call, new_call in (("list item", old_list, new_list), ("whole (GET)", old_full, new_full)):
+        runs = (
+            ("list item", old_list, new_list, len(tickets)),
+            ("whole (GET)", old_full, new_full, len(tickets)),
+            ("POST answer", old_intake, new_intake, len(fresh)),
+        )
+        for name, old_call, new_call, count in runs:
             best = {"old": float("inf"), "new": float("inf")}
             for _ in range(args.repeat):  # alternated, so that a busy patch of the machine hits both
                 for label, call in (("old", old_call), ("new", new_call)):
                     start = time.process_time()
                     call()
-                    best[label] = min(best[label], (time.process_time() - start) * 1e6 / len(tickets))
+                    best[label] = min(best[label], (time.process_time() - start) * 1e6 / count)
             print(
                 f"{name:<12} old {best['old']:8.1f}  new {best['new']:8.1f}  "
-                f"({(best['new'] / best['old'] - 1) * 100:+.1f} %)"
+                f"({(best['new'] / best['old'] - 1) * 100:+.1f} %, {best['new'] - best['old']:+.1f} µs; {count} tickets)"
             )
 
 

@@ -338,7 +338,7 @@ class NotificationSchema(Seen):
     """A text sent (or waiting) to the caller, from the outbox; its number masked as the caller's."""
 
     channel = column(fields.String, required=True)
-    to = column(fields.String, required=True)
+    to = fields.String(required=True)  # the wrapper's: masked for department staff
     status = column(
         fields.String, required=True, metadata={"enum": ["queued", "sending", "sent", "delivered", "failed", "held"]}
     )
@@ -396,9 +396,7 @@ def _none_if_empty(name: str) -> Any:
 
 def _nested(schema: type[Output], many: bool = False, **kwargs: Any) -> fields.Field:
     """A field whose value the wrapper or the row gives, written by `schema`."""
-    if many:
-        return fields.List(fields.Nested(schema), required=True, **kwargs)
-    return fields.Nested(schema, required=True, **kwargs)
+    return fields.Nested(schema, required=True, many=many, **kwargs)  # a list: one `many=True` dump
 
 
 class TicketSummarySchema(Seen):
