@@ -23,7 +23,7 @@ from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.responses import json_response
 from hotline.api.schemas import Body, Codes, Flag, Text, Version, load, optional
-from hotline.api.serializers import ticket_json
+from hotline.api.ticket_schemas import ticket_json
 from hotline.models import Role, Status, Ticket, User
 from hotline.models.audit import ViewChannel
 from hotline.services.accounts import access, audit

@@ -11,7 +11,7 @@ from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
 from hotline.api.errors import ApiError
 from hotline.api.responses import json_response
-from hotline.api.serializers import attachment_json
+from hotline.api.ticket_schemas import attachment_json
 from hotline.services.accounts import access
 from hotline.services.ticketing import attachments
 

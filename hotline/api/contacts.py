@@ -21,7 +21,7 @@ from hotline.api.auth import api_roles, api_user
 from hotline.api.blueprint import bp
 from hotline.api.responses import json_response
 from hotline.api.schemas import Body, Code, Output, Text, Time, Version, load, nullable
-from hotline.api.serializers import ticket_json
+from hotline.api.ticket_schemas import ticket_json
 from hotline.models import TICKET_TYPES, Role
 from hotline.services.accounts import access
 from hotline.services.citizens import citizen_contact

@@ -1,6 +1,7 @@
 """`GET /api/v1/openapi.json`: the OpenAPI 3.1 description of every /api/v1 route, without auth.
 
-Assembled with apispec from the tables below and the schemas in `openapi_schemas`;
+Assembled with apispec from the tables below, the marshmallow schemas of each resource and the
+few plain ones in `openapi_schemas`;
 docs/api.md stays the prose reference. tests/api/test_openapi.py fails when a route
 has no description here (or the other way round), and tests/api/test_api_fuzz.py
 holds the API to it.
@@ -12,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from flask import Response
 from marshmallow import Schema as MarshmallowSchema
 
@@ -41,7 +42,8 @@ from hotline.api.reports import CALL_REPORT, MISROUTING, OVERDUE, RESPONSE_TIMES
 from hotline.api.responses import json_response
 from hotline.api.routing import DECISION, RETURN_REASONS, RULE, RULE_CHANGE, RULE_INPUT, RULE_TEST, RULES, SUGGESTIONS
 from hotline.api.search import SEARCH_PAGE
-from hotline.api.tickets import TICKET_INPUT, VIEW_PAGE
+from hotline.api.ticket_schemas import COMPONENTS, TICKET_INPUT
+from hotline.api.tickets import VIEW_PAGE
 from hotline.models import Role
 from hotline.services.accounts import access
 from hotline.services.clocks.calendar import FIRST_YEAR, LAST_YEAR
@@ -726,6 +728,8 @@ def _id(name: str) -> dict[str, Any]:
 def _components(spec: APISpec) -> None:
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema)
+    for name, (output, description) in COMPONENTS.items():  # the ticket's (ticket_schemas.py)
+        spec.components.schema(name, {"description": description} if description else None, schema=output)
     spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "A per-user token: `flask users token NAME`."},
@@ -736,6 +740,12 @@ def _components(spec: APISpec) -> None:
         if code == 401:
             response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
         spec.components.response(str(code), response)
+
+
+def _component_name(schema: type[MarshmallowSchema] | MarshmallowSchema) -> str | None:
+    """The class name less `Schema`; None (written where it is used) for a schema marked `INLINE`."""
+    kind = schema if isinstance(schema, type) else type(schema)
+    return None if getattr(kind, "INLINE", False) else resolver(kind)
 
 
 @cache
@@ -749,7 +759,7 @@ def document() -> dict[str, Any]:
             'docs/api.md is the reference in prose. Errors are `{"error", "detail", "field"}`.'
         },
         security=[{"bearerAuth": []}],
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=_component_name)],
     )
     _components(spec)
     for path, operations in _paths().items():

@@ -1,5 +1,5 @@
-"""Reading what clients send: the JSON body, query parameters, the version (`schemas.py` reads
-the fields of bodies, through `json_body`).
+"""Reading what clients send: the JSON body and query parameters (`schemas.py` reads the fields
+of bodies, through `json_body`, and the ticket's version with its If-Match header).
 
 Every failure is a 400 (415 for a body that is not JSON) naming the field at
 fault, never a 500: this is where a CTI system's bugs first show up.
@@ -8,7 +8,6 @@ fault, never a 500: this is where a CTI system's bugs first show up.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import request
@@ -73,35 +72,6 @@ def _check_fields(body: dict[str, Any], allowed: tuple[str, ...], prefix: str = 
                 _("“%(field)s” contains characters that cannot be stored.", field=prefix + key),
                 field=prefix + key,
             )
-
-
-def expected_version(body: dict[str, Any]) -> int | None:
-    """The version the client saw: `"version": n` in the body or an `If-Match: n` header.
-
-    `If-Match: *` means "whatever it is now", as in HTTP. Both given and different: 400.
-    """
-    from_body = body.get("version")
-    if from_body is not None and (isinstance(from_body, bool) or not isinstance(from_body, int) or from_body < 1):
-        raise ApiError(400, "invalid_input", _("“version” must be a positive integer."), field="version")
-    from_header = _if_match_version()
-    if from_body is not None and from_header is not None and from_body != from_header:
-        raise ApiError(400, "invalid_input", _("“version” and the If-Match header disagree."), field="version")
-    return from_body if from_body is not None else from_header
-
-
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
-
-
-def _if_match_version() -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() in ("", "*"):
-        return None
-    match = _IF_MATCH.match(header)
-    if match is None or int(match.group(1)) < 1:
-        raise ApiError(
-            400, "invalid_input", _("If-Match must carry the ticket's version, e.g. If-Match: 3."), field="version"
-        )
-    return int(match.group(1))
 
 
 def query_int(name: str, default: int, *, minimum: int = 1, maximum: int | None = None) -> int:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
+from flask import request
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, ValidationError, fields
 
 from hotline.api.errors import ApiError
-from hotline.api.parsing import expected_version, json_body
+from hotline.api.parsing import json_body
 from hotline.api.serializers import iso
 from hotline.bounds import MAX_ID
 from hotline.services.platform.storage import storable
@@ -165,6 +167,35 @@ class Version(fields.Integer):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValidationError(_("“version” must be a positive integer."))
         return value
+
+
+def expected_version(body: dict[str, Any]) -> int | None:
+    """The version the client saw: `"version": n` in the body or an `If-Match: n` header.
+
+    `If-Match: *` means "whatever it is now", as in HTTP. Both given and different: 400.
+    """
+    from_body = body.get("version")
+    if from_body is not None and (isinstance(from_body, bool) or not isinstance(from_body, int) or from_body < 1):
+        raise ApiError(400, "invalid_input", _("“version” must be a positive integer."), field="version")
+    from_header = _if_match_version()
+    if from_body is not None and from_header is not None and from_body != from_header:
+        raise ApiError(400, "invalid_input", _("“version” and the If-Match header disagree."), field="version")
+    return from_body if from_body is not None else from_header
+
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def _if_match_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() in ("", "*"):
+        return None
+    match = _IF_MATCH.match(header)
+    if match is None or int(match.group(1)) < 1:
+        raise ApiError(
+            400, "invalid_input", _("If-Match must carry the ticket's version, e.g. If-Match: 3."), field="version"
+        )
+    return int(match.group(1))
 
 
 class Given(fields.Raw):

@@ -13,9 +13,9 @@ from hotline.api.errors import ApiError
 from hotline.api.parsing import query_int
 from hotline.api.queries import assists_by_ticket, department_by_code, ticket_page
 from hotline.api.responses import json_response
-from hotline.api.schemas import Body, Code, Computed, Count, Flag, Id, Number, Output, Text, Time, load, optional
-from hotline.api.serializers import event_json, notification_json, ticket_json
-from hotline.models import CHANNELS, TICKET_TYPES, URGENCIES, Channel, Role, Status
+from hotline.api.schemas import Code, Computed, Count, Id, Output, Time, load
+from hotline.api.ticket_schemas import TICKET_INPUT, new_ticket_json, summaries, ticket_json
+from hotline.models import Channel, Role, Status
 from hotline.models.audit import ViewChannel, ViewKind
 from hotline.services.accounts import access, audit
 from hotline.services.citizens.phones import normalise_phone
@@ -23,29 +23,6 @@ from hotline.services.ticketing import tickets
 
 MAX_PER_PAGE = 100
 MAX_VIEWS_PER_PAGE = 500
-
-
-class TicketInput(Body):
-    """A call to log (POST /tickets); the values (codes, the number) are the service's to check."""
-
-    caller_phone = Text(required=True, metadata={"description": "Any common notation; a valid number."})
-    caller_name = optional(Text())
-    type = Text(required=True, metadata={"enum": list(TICKET_TYPES)})
-    category = Text(required=True)
-    district = optional(Text())
-    address = optional(Text())
-    description = Text(required=True, metadata={"maxLength": 5000, "description": "Not blank."})
-    urgency = optional(Text(metadata={"enum": list(URGENCIES)}))
-    channel = optional(Text(metadata={"enum": list(CHANNELS)}))
-    confidential = optional(Flag())
-    direct_answer = optional(Text(metadata={"description": "A consultation answered at once."}))
-    article_id = optional(Id(metadata={"description": "The knowledge-base article the answer cites."}))
-    # geo (issue 18): WGS84; ranges, both or neither: the service checks (inside the city once it is loaded)
-    lat = optional(Number(metadata={"minimum": -90, "maximum": 90, "description": "WGS84."}))
-    long = optional(Number(metadata={"minimum": -180, "maximum": 180, "description": "WGS84."}))
-
-
-TICKET_INPUT = TicketInput()
 
 
 class ViewSchema(Output):
@@ -101,20 +78,9 @@ def create_ticket() -> Response:
         lat=body["lat"],  # geo (issue 18)
         long=body["long"],
     )
-    # Speed (benchmarks/intake.py): the answer is built from the rows as written, not read back:
-    # a new ticket has no children and no assisting departments, and its events and texts are
-    # the ones intake just wrote.
     user = api_user()
     result = tickets.create_ticket(user, intake)
-    data = ticket_json(result.written, user, events=False, assisting=[])
-    masked = access.masks_caller(user)
-    data["children"] = []
-    data["events"] = [event_json(event) for event in result.events]
-    data["notifications"] = [notification_json(message, masked) for message in result.messages]
-    data["contacts"] = []  # contact with the citizen (issue 17): none yet
-    data["attachments"] = []  # attachments (issue 18 item 5): added after
-    # False when Redis is down: the ticket is saved and the sweeper routes it later.
-    data["routing_queued"] = result.routing_queued
+    data = new_ticket_json(result.written, user, result.events, result.messages, result.routing_queued)
     location = url_for("api.get_ticket", number=result.written.number)
     return json_response(data, 201, {"Location": location})
 
@@ -148,9 +114,7 @@ def list_tickets() -> Response:
     assisting = assists_by_ticket(page.tickets)
     response = json_response(
         {
-            "tickets": [
-                ticket_json(ticket, user, events=False, assisting=assisting[ticket.id]) for ticket in page.tickets
-            ],
+            "tickets": summaries(page.tickets, user, assisting),
             "page": page.page,
             "per_page": page.per_page,
             "total": page.total,
