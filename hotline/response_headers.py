@@ -24,7 +24,7 @@ from flask import Response
 from werkzeug.datastructures import Headers
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from wsgiref.types import WSGIEnvironment
 
 
 def append(headers: Headers, pairs: Iterable[tuple[str, str]]) -> None:
