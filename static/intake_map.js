@@ -15,8 +15,11 @@
   var unit = document.getElementById("point-unit");
   var error = document.getElementById("intake-map-error");
   if (!box || !lat || !long || typeof L === "undefined") { return; }
-  var map = L.map(box);
+  // Out of the Tab order: the operator's keyboard goes from the address to the description, and
+  // the gazetteer is the keyboard's way to a point (the map is the mouse's).
+  var map = L.map(box, { keyboard: false });
   map.setView([0, 0], 2);
+  box.querySelectorAll("a, [tabindex]").forEach(function (control) { control.tabIndex = -1; });
   var pin = null;
   var asked = 0;
   var settingFromClick = false;
