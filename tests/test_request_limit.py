@@ -12,7 +12,7 @@ from config import Config
 from hotline.extensions import db
 from hotline.models import Ticket
 from hotline.services.accounts.users import issue_token
-from hotline.services.ticketing import attachment_uploads
+from hotline.services.ticketing import attachments
 from tests.api.test_create import CALL
 from tests.web.test_intake import FORM
 
@@ -33,7 +33,7 @@ def ticket_count() -> int:
 def test_the_default_limit_is_the_largest_legitimate_form_and_the_setting_changes_it(app, monkeypatch):
     most = max(app.config["HOTLINE_INTAKE_MAX_FILES"], app.config["HOTLINE_REPORT_MAX_PHOTOS"])
     assert app.config["MAX_CONTENT_LENGTH"] == app.config["HOTLINE_MAX_REQUEST_BYTES"]
-    assert attachment_uploads.request_limit(most) < app.config["MAX_CONTENT_LENGTH"] <= 2 * 1024 * 1024 * 1024
+    assert attachments.request_limit(most) < app.config["MAX_CONTENT_LENGTH"] <= 2 * 1024 * 1024 * 1024
     assert app.config["MAX_CONTENT_LENGTH"] == most * app.config["HOTLINE_ATTACHMENT_MAX_BYTES"] + 1024 * 1024
     monkeypatch.setenv("HOTLINE_MAX_REQUEST_BYTES", "123456")
     assert Config().MAX_CONTENT_LENGTH == 123456

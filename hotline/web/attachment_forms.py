@@ -11,7 +11,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SubmitField
 
 from hotline import labels
-from hotline.services.ticketing import attachment_uploads, attachments
+from hotline.services.ticketing import attachments
 from hotline.web.forms import HotlineForm
 
 
@@ -44,7 +44,7 @@ def sent_files(name: str) -> list[tuple[str, IO[bytes]]]:
 def too_large_body(most: int) -> str | None:
     """The message for a request body larger than a form with `most` files may send (refused
     before the form is parsed), else None; otherwise the parser is told the limit."""
-    limit = attachment_uploads.request_limit(most)
+    limit = attachments.request_limit(most)
     if (request.content_length or 0) > limit:
         return attachments.too_large().message
     request.max_content_length = limit

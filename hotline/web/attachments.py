@@ -4,7 +4,7 @@ through access.ticket_for (404 for one the user may not see, as on the ticket pa
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
 from hotline.services.platform.file_errors import FileMissing, StorageUnavailable
 from hotline.services.ticketing import attachment_publicity, attachments
-from hotline.web.attachment_forms import AttachmentForm, AttachmentPublicForm
+from hotline.web.attachment_forms import AttachmentForm, AttachmentPublicForm, too_large_body
 from hotline.web.guards import roles_required, safe_next
 from hotline.web.tickets import _not_found
 
@@ -33,10 +33,9 @@ def upload(number: str):
     ticket = access.ticket_for(current_user, number)
     back = url_for("tickets.show", number=ticket.number)
     # A body over the limit is refused before the form parser reads it.
-    if (request.content_length or 0) > attachments.request_limit():
-        flash(attachments.too_large().message, "danger")
+    if message := too_large_body(1):
+        flash(message, "danger")
         return redirect(back)
-    request.max_content_length = attachments.request_limit()
     form = AttachmentForm()
     back = safe_next(form.next.data) or back
     if not form.validate_on_submit():  # only the CSRF token can fail

@@ -113,8 +113,3 @@ def attach_all(
         )
         for upload in uploads
     ]
-
-
-def request_limit(most: int) -> int:
-    """The largest request body a form with `most` files may send: the files and the form around them."""
-    return most * attachments.max_bytes() + 64 * 1024

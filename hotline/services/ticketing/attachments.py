@@ -332,9 +332,9 @@ def read_limited(stream: io.IOBase | None) -> bytes:
     return data
 
 
-def request_limit() -> int:
-    """The largest request body an upload may send: the file and the form around it."""
-    return max_bytes() + 64 * 1024
+def request_limit(most: int = 1) -> int:
+    """The largest request body a form with `most` files may send: the files and the form around them."""
+    return most * max_bytes() + 64 * 1024
 
 
 def file_response(attachment: Attachment, *, thumbnail: bool = False) -> Response:
