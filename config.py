@@ -91,6 +91,9 @@ class Config:
         self.RQ_QUEUE = env_str("HOTLINE_RQ_QUEUE", "hotline")
         # Bulk work (report rebuilds, hotspots, training) waits here, never in front of a ticket.
         self.RQ_BULK_QUEUE = env_str("HOTLINE_RQ_BULK_QUEUE", f"{self.RQ_QUEUE}-bulk")
+        # A bulk-only worker lowers its CPU priority by this much (nice): on a machine it shares
+        # with the web app and the urgent worker, a rebuild takes the CPU they leave. 0: off.
+        self.HOTLINE_BULK_NICE = env_int("HOTLINE_BULK_NICE", 10)
         # Web paths where Redis is on the side (intake's hand-over, throttles) wait this long at
         # most, then skip Redis for a few seconds (services/platform/redis_guard.py).
         self.HOTLINE_REDIS_SIDE_TIMEOUT = env_float("HOTLINE_REDIS_SIDE_TIMEOUT", 0.5)

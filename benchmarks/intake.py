@@ -9,8 +9,9 @@ For each database (SQLite: a temporary file; PostgreSQL: a throwaway cluster, as
 scripts/test.sh makes one; or a URL of a database that is EMPTIED first) it starts a
 throwaway Redis, migrates, loads the demo city with the routing rules of
 routing_backlog.py, issues an operator's API token, starts the app under gunicorn
-(`--workers` workers) on 127.0.0.1, one RQ worker (`python -m workers.worker`) that
-routes the tickets and sends their texts to a fake Twilio meanwhile (`--routing after`:
+(`--workers` workers) on 127.0.0.1, the RQ workers as `make run` starts them (one
+`python -m workers.worker --queue urgent`, one `--queue bulk` at a lower CPU priority) that
+route the tickets and send their texts to a fake Twilio meanwhile (`--routing after`:
 started once the load is over, so that intake alone is measured, as when the workers run on
 other machines; it then routes the pile), and drives with
 `wrk` (installed with apt-get if missing and allowed; else a Python asyncio load
@@ -25,7 +26,7 @@ generator) at `--connections` connections:
 It prints requests per second, the 50th and 99th percentile latency of each, the ratio
 ping/bare Flask (goal: at least 0.9), the ratio intake/trivial (goal: at least 0.25, with
 intake's p99 under 100 ms), the
-peak memory (VmHWM) of each gunicorn worker and of the RQ worker, and then checks
+peak memory (VmHWM) of each gunicorn worker and of the RQ workers, and then checks
 that every ticket accepted was stored once and routed once. `--profile` runs the
 web workers under pyinstrument (HOTLINE_PROFILE_DIR) and prints where intake's time goes.
 
@@ -339,10 +340,20 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
         web = start("web", gunicorn_argv("run:app", port, args), env, web_log)
         stack.callback(stop, web)
         bare_base = serve_bare(stack, workdir / f"bare-{label}.log", args)
-        worker_argv = [PYTHON, "-m", "workers.worker"]
+
+        def start_workers() -> list[subprocess.Popen]:
+            """The workers as `make run` starts them (scripts/run.py): one per queue, the bulk one
+            at a lower CPU priority (HOTLINE_BULK_NICE), so that the report refresh and hotspots
+            of the load's tickets take the CPU that intake and routing leave."""
+            started = []
+            for queue in ("urgent", "bulk"):
+                argv = [PYTHON, "-m", "workers.worker", "--queue", queue]
+                started.append(start(f"{queue} worker", argv, env, worker_log.with_suffix(f".{queue}.log")))
+                stack.callback(stop, started[-1])
+            return started
+
         if args.routing == "during":
-            worker = start("worker", worker_argv, env, worker_log)
-            stack.callback(stop, worker)
+            workers = start_workers()
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/api/v1/ping", web, web_log)
         web_workers = children(web.pid)
@@ -361,12 +372,12 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
         trivial = load("/api/v1/ping", "GET")
         bare = load_bare(bare_base, args, wrk)
         intake = load("/api/v1/tickets", "POST")
-        if args.routing == "after":  # intake alone was measured: now the worker routes the pile
-            worker = start("worker", worker_argv, env, worker_log)
-            stack.callback(stop, worker)
+        if args.routing == "after":  # intake alone was measured: now the workers route the pile
+            workers = start_workers()
         memory = {f"gunicorn worker {pid}": peak_rss_mb(pid) for pid in web_workers}
         memory[f"gunicorn master {web.pid}"] = peak_rss_mb(web.pid)
-        memory[f"rq worker {worker.pid}"] = peak_rss_mb(worker.pid)
+        for worker in workers:
+            memory[f"rq worker {worker.pid}"] = peak_rss_mb(worker.pid)
         # Let the worker finish routing what intake logged, then check: once, routed once.
         engine = create_engine(database_url)
         deadline = time.monotonic() + 300
@@ -387,7 +398,8 @@ def bench_one(label: str, database_url: str, args: argparse.Namespace, workdir: 
                 )
             ).one()
         engine.dispose()
-        memory[f"rq worker {worker.pid}"] = peak_rss_mb(worker.pid) or memory[f"rq worker {worker.pid}"]
+        for worker in workers:
+            memory[f"rq worker {worker.pid}"] = peak_rss_mb(worker.pid) or memory[f"rq worker {worker.pid}"]
         if args.profile:
             stop(web)
             print_profiles(workdir / "profiles")
@@ -674,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         "--routing",
         default="during",
         choices=["during", "after"],
-        help="run the RQ worker during the load (default: it shares the CPUs) or start it after (intake alone)",
+        help="run the RQ workers during the load (default: they share the CPUs) or start them after (intake alone)",
     )
     parser.add_argument("--cpu", action="store_true", help="CPU per request in one process instead of gunicorn")
     parser.add_argument("--requests", type=int, default=500, help="--cpu: requests per endpoint (default 500)")
@@ -687,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load: {'wrk' if wrk else 'Python asyncio generator'}, {args.connections} connections, {args.seconds} s "
         f"per endpoint; gunicorn {args.workers} x {args.worker_class}"
         + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
-        + f"; config {args.config}; RQ worker {args.routing} the load; {os.cpu_count()} CPUs",
+        + f"; config {args.config}; RQ workers {args.routing} the load; {os.cpu_count()} CPUs",
         flush=True,
     )
 

@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> None:
         if jobs.queue is None or jobs.bulk_queue is None:
             raise SystemExit("REDIS_URL is not set: the worker needs Redis")
         queues = {"urgent": [jobs.queue], "bulk": [jobs.bulk_queue], "both": jobs.queues}[args.queue]
+        if args.queue == "bulk" and app.config["HOTLINE_BULK_NICE"]:
+            # Bulk work yields the CPU to requests and urgent jobs on a shared machine; the
+            # work horses it forks inherit the priority.
+            os.nice(app.config["HOTLINE_BULK_NICE"])
         if not args.no_scheduler:
             schedule.ensure_all(queues, starting=True)
         suggestions.retrain_if_stale()  # a model from before an upgrade of the word segmenter
