@@ -11,6 +11,7 @@ from config import Config, config_from_env
 from hotline import bounds, cookie_session, security
 from hotline.app_class import HotlineFlask
 from hotline.extensions import babel, bootstrap, csrf, db, jobs, login_manager, migrate
+from hotline.machine_paths import is_machine_path
 from hotline.services.platform import file_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +120,8 @@ def _select_locale() -> str | None:
     if not has_request_context():  # jobs and CLI commands speak the default locale
         return None
     languages = _languages()
+    if is_machine_path(request.path):  # no session there (hotline.machine_paths)
+        return request.accept_languages.best_match(languages) or None
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:

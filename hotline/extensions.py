@@ -14,6 +14,8 @@ from rq import Queue
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from hotline.machine_paths import is_machine_path
+
 # Named constraints, so that migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +44,8 @@ class _LoginManager(LoginManager):
     session is still read, so that the answer varies on the cookie as before."""
 
     def _update_remember_cookie(self, response: Response) -> Response:
+        if is_machine_path(request._get_current_object().path):
+            return response  # nobody is signed in by the cookie there: it is not read
         if not session._get_current_object() and not current_app._get_current_object().config.get(
             "REMEMBER_COOKIE_REFRESH_EACH_REQUEST"
         ):

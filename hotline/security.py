@@ -1,8 +1,9 @@
 """Security headers on every answer: a content security policy and its companions.
 
 Set by hand rather than with Flask-Talisman: the policy is a few lines, Talisman's HTTPS
-redirects would fight the proxy that terminates TLS, and the machine-facing paths (Twilio,
-Open311, the API) need nothing of it but the headers, which are harmless there.
+redirects would fight the proxy that terminates TLS. The machine-facing paths (Twilio,
+Open311, the API: `hotline.machine_paths`) get the short set meant for answers that are not
+pages (`MACHINE_HEADERS`).
 
 The policy, and why:
 - `default-src 'self'`: everything (Bootstrap, our CSS and scripts, fetches) is served by the
@@ -29,6 +30,7 @@ from flask import Flask, Request, Response, current_app, g, request, session
 from flask_login import current_user
 
 from hotline import response_headers
+from hotline.machine_paths import is_machine_path
 from hotline.services.accounts import login_sessions
 
 CSP = "; ".join(
@@ -54,9 +56,20 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# The machines' answers (hotline.machine_paths: JSON, XML, TwiML, an attachment's bytes) are
+# never pages: OWASP's REST Security Cheat Sheet's set. Nothing they carry may load anything
+# or be framed (an uploaded SVG opened from the API runs no script); the page-only companions
+# (referrer, permissions, opener) have nothing to act on.
+MACHINE_CSP = "default-src 'none'; frame-ancestors 'none'"
+MACHINE_HEADERS = {
+    "Content-Security-Policy": MACHINE_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
 HSTS = "max-age=31536000; includeSubDomains"
 # (lower-cased name, name, value): one pass over the answer's headers finds those a view set itself.
 _DEFAULTS = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+_MACHINE_DEFAULTS = tuple((name.lower(), name, value) for name, value in MACHINE_HEADERS.items())
 
 
 def init_app(app: Flask) -> None:
@@ -89,16 +102,20 @@ def _add_headers(response: Response) -> Response:
     present = response_headers.present(headers)
     current = request._get_current_object()  # the proxies once, not once per attribute
     app = current_app._get_current_object()
-    defaults = app.extensions.get("hotline_headers", _DEFAULTS)  # geo: the tile server in the CSP
+    machine = is_machine_path(current.path)
+    # geo: the tile server in the pages' CSP
+    defaults = _MACHINE_DEFAULTS if machine else app.extensions.get("hotline_headers", _DEFAULTS)
     if present.isdisjoint(_OURS):
-        # The common answer: the whole list for its kind (HTTPS or not, stored or not), made once.
-        kind = (current.is_secure, _no_store(current))
+        # The common answer: the whole list for its kind (machine or page, HTTPS or not, stored
+        # or not), made once.
+        kind = (machine, current.is_secure, _no_store(current))
         lists = app.extensions.get("hotline_header_lists")
-        if lists is None or lists[None] is not defaults:  # first answer, or the defaults changed
-            lists = app.extensions["hotline_header_lists"] = {None: defaults}
+        pages = app.extensions.get("hotline_headers", _DEFAULTS)
+        if lists is None or lists[None] is not pages:  # first answer, or the pages' defaults changed
+            lists = app.extensions["hotline_header_lists"] = {None: pages}
         pairs = lists.get(kind)
         if pairs is None:
-            pairs = lists[kind] = _header_list(defaults, *kind)
+            pairs = lists[kind] = _header_list(defaults, *kind[1:])
         response_headers.append(headers, pairs)
         return response
     missing = [(name, value) for lower, name, value in defaults if lower not in present]
@@ -127,7 +144,10 @@ def _no_store(current: Request) -> bool:
     # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
     # (the back button after logging out must not show them). Static files stay cacheable.
     # The API's answers (bearer token, no session) carry the same data.
-    return current.endpoint != "static" and (current.path.startswith("/api/") or _signed_in())
+    # Open311 and Twilio answer alike whoever's browser asks (their session is not read).
+    if is_machine_path(current.path):
+        return current.path.startswith("/api/")
+    return current.endpoint != "static" and _signed_in()
 
 
 def _signed_in() -> bool:

@@ -11,13 +11,11 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from hotline.extensions import db, login_manager
+from hotline.machine_paths import is_machine_path
 from hotline.services.accounts import access
 from hotline.web.admin_calendar import missing_holiday_years
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-# Paths served by the machine-facing blueprints: they answer errors in their own format.
-MACHINE_PREFIXES = ("/api/", "/open311/", "/twilio/")
 
 
 def register_blueprints(app: Flask) -> None:
@@ -84,7 +82,7 @@ def _refuse_nul():
     up (PostgreSQL refuses it): answer 400 at once for the pages; typed form text loses it in the
     forms (`forms.HotlineForm`). The machine-facing paths check their own input."""
     current = request._get_current_object()  # every request runs this: the proxy once
-    if current.path.startswith(MACHINE_PREFIXES):
+    if is_machine_path(current.path):
         return None
     if "\x00" in current.path or any("\x00" in value for value in current.args.values()):
         abort(400)
@@ -116,7 +114,7 @@ def _current_language() -> str:
 def _error_page(error: HTTPException):
     """A page in the site's look for people; the machine-facing paths keep the plain answer,
     and a blueprint's own handler (the API's JSON one) still wins for its own views."""
-    if request.path.startswith(MACHINE_PREFIXES):
+    if is_machine_path(request.path):
         return error.get_response()
     # Nothing half-saved; and after a database error the page's own queries (the menu's) need
     # a session that works again.

@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from hotline.extensions import db
+from hotline.machine_paths import is_machine_path
 from hotline.services.accounts import login_sessions, login_throttle, passwords, users
 from hotline.services.accounts.users import authenticate
 from hotline.services.errors import InvalidInput
@@ -73,9 +74,13 @@ def logout():
 def _load_user_first() -> None:
     """Check the session before the view runs: the check may write its last-seen time and
     commit, which must not commit anything a view has begun."""
-    # Every request runs this: each proxy resolved once (reading the session marks it accessed
-    # as before, hence `Vary: Cookie`).
-    if request._get_current_object().endpoint != "static" and session._get_current_object().get(login_sessions.KEY):
+    # Every request runs this: each proxy resolved once. The machines' paths sign nobody in by
+    # the cookie (hotline.machine_paths): their session is not read, and their answers do not
+    # vary on it.
+    current = request._get_current_object()
+    if current.endpoint == "static" or is_machine_path(current.path):
+        return
+    if session._get_current_object().get(login_sessions.KEY):
         current_user._get_current_object()
 
 

@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import event
 
 from hotline.extensions import db
-from hotline.security import CSP, HEADERS
+from hotline.machine_paths import is_machine_path
+from hotline.security import CSP, HEADERS, MACHINE_CSP, MACHINE_HEADERS
 from tests import factories
 
 
@@ -41,11 +42,15 @@ def statements():
 
 
 def assert_security_headers(response, **own: str) -> None:
-    """The headers of hotline.security, except those the view set itself (`own`, by name with _)."""
-    expected = HEADERS | {name.replace("_", "-"): value for name, value in own.items()}
+    """The headers of hotline.security, except those the view set itself (`own`, by name with _):
+    a page's, or the short set of the machines' paths (hotline.machine_paths)."""
+    machine = is_machine_path(response.request.path)
+    expected = (MACHINE_HEADERS if machine else HEADERS) | {name.replace("_", "-"): v for name, v in own.items()}
     for name, value in expected.items():
         assert response.headers[name] == value, name
-    assert response.headers["Content-Security-Policy"] == CSP
+    assert response.headers["Content-Security-Policy"] == (MACHINE_CSP if machine else CSP)
+    if machine:  # none of a page's companions
+        assert not set(HEADERS) - set(MACHINE_HEADERS) & set(response.headers.keys())
 
 
 class TestNoWorkAnAnswerDoesNotNeed:
@@ -66,6 +71,7 @@ class TestNoWorkAnAnswerDoesNotNeed:
         assert "Set-Cookie" not in response.headers
         assert_security_headers(response)
         assert response.headers["Cache-Control"] == "no-store"
+        assert "Vary" not in response.headers  # the session is not read: the cookie changes nothing
 
     def test_a_page_loads_its_user_once(self, login, city):
         """The headers hook and the log line read the user the request loaded, without asking
@@ -96,7 +102,8 @@ class TestTheSameHeadersAsBefore:
             ("/tickets", True, True),
             ("/nowhere", True, True),  # the error page of a signed-in user carries their menu
             ("/status", True, True),
-            ("/open311/v2/services.json", True, True),  # any answer to a signed-in browser
+            # Open311 answers alike whoever's browser asks: its session is not read.
+            ("/open311/v2/services.json", True, False),
             ("/open311/v2/services.json", False, False),
             ("/login", False, False),
             ("/api/v1/ping", True, True),
@@ -111,7 +118,8 @@ class TestTheSameHeadersAsBefore:
         # The status page keeps even its address from the sites its links lead to.
         assert_security_headers(response, **({"Referrer_Policy": "no-referrer"} if path == "/status" else {}))
         assert (response.headers.get("Cache-Control") == "no-store") is no_store
-        assert "Cookie" in response.headers.get("Vary", "")
+        # A page reads the session (who is signed in); the machines' paths never do.
+        assert ("Cookie" in response.headers.get("Vary", "")) is not is_machine_path(path)
 
     def test_a_form_refused_before_the_user_is_loaded_is_not_stored(self, app, login, city, monkeypatch):
         """The CSRF check refuses the post before the session's user is loaded: the hook still

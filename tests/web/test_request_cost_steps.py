@@ -116,9 +116,12 @@ def test_the_hooks_resolve_each_proxy_once(client, monkeypatch) -> None:
 
 
 def test_the_session_read_by_the_hooks_still_says_vary_cookie(client) -> None:
-    """Reading the session through `_get_current_object()` marks it accessed as the proxy did."""
-    for path in ("/api/v1/ping", "/login", "/static/hotline.css"):
+    """Reading the session through `_get_current_object()` marks it accessed as the proxy did.
+    The machines' paths (hotline.machine_paths) do not read it: their answers do not vary."""
+    for path in ("/login", "/static/hotline.css"):
         assert "Cookie" in client.get(path).headers.get("Vary", ""), path
+    for path in ("/api/v1/ping", "/open311/v2/services.json"):
+        assert "Cookie" not in client.get(path).headers.get("Vary", ""), path
 
 
 def test_get_current_object_marks_the_session_accessed(app) -> None:
@@ -219,7 +222,7 @@ class TestRememberCookie:
         monkeypatch.setattr(flask_login.login_manager, "session", Watched())
         response = client.get("/api/v1/ping")
         assert asked == [] and "Set-Cookie" not in response.headers
-        assert "Cookie" in response.headers["Vary"]  # the session was still read
+        assert "Vary" not in response.headers  # the API's session is not read at all
 
     def test_a_session_with_a_key_gets_it(self, app) -> None:
         with app.test_request_context("/"):
@@ -297,12 +300,18 @@ class TestHeaderListsPerKind:
     def test_an_answer_that_set_none_gets_the_list_of_its_kind(self, app, client) -> None:
         response = client.get("/api/v1/ping")
         lists = app.extensions["hotline_header_lists"]
-        pairs = lists[(False, True)]  # plain HTTP, not to be stored
+        pairs = lists[(True, False, True)]  # a machine's path, plain HTTP, not to be stored
         assert [(name, response.headers[name]) for name, _value in pairs] == list(pairs)
         assert ("Cache-Control", "no-store") in pairs and "Strict-Transport-Security" not in dict(pairs)
+        assert ("Content-Security-Policy", security.MACHINE_CSP) in pairs
         client.get("/api/v1/ping", base_url="https://hotline.example.gov")
-        assert ("Strict-Transport-Security", security.HSTS) in lists[(True, True)]
+        assert ("Strict-Transport-Security", security.HSTS) in lists[(True, True, True)]
         assert client.get("/api/v1/ping").headers.getlist("X-Frame-Options") == ["DENY"]
+        page = client.get("/login")
+        assert [(name, page.headers[name]) for name, _value in lists[(False, False, False)]] == list(
+            lists[(False, False, False)]
+        )
+        assert page.headers["Content-Security-Policy"] == security.CSP
 
     def test_changed_defaults_make_new_lists(self, app, client, monkeypatch) -> None:
         client.get("/api/v1/ping")
@@ -312,6 +321,7 @@ class TestHeaderListsPerKind:
             for lower, name, value in security._DEFAULTS
         )
         monkeypatch.setitem(app.extensions, "hotline_headers", changed)
-        assert client.get("/api/v1/ping").headers["Content-Security-Policy"] == policy
+        assert client.get("/login").headers["Content-Security-Policy"] == policy
+        assert client.get("/api/v1/ping").headers["Content-Security-Policy"] == security.MACHINE_CSP
         monkeypatch.undo()
-        assert client.get("/api/v1/ping").headers["Content-Security-Policy"] == security.CSP
+        assert client.get("/login").headers["Content-Security-Policy"] == security.CSP
