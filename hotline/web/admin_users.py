@@ -20,7 +20,7 @@ from hotline.models.types import utcnow
 from hotline.services.accounts import audit, passwords, users
 from hotline.services.errors import ServiceError
 from hotline.web.forms import HotlineForm, show_service_error
-from hotline.web.guards import roles_required
+from hotline.web.guards import expired, roles_required
 from hotline.web.paging import page_number
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -110,9 +110,8 @@ def reset_password(user_id: int):
     logged); the user's sessions end."""
     user = db.get_or_404(User, user_id)
     form = ResetForm(prefix="reset")
-    if not form.validate_on_submit():
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(url_for("admin_users.edit", user_id=user.id))
+    if refused := expired(form, url_for("admin_users.edit", user_id=user.id)):
+        return refused
     try:
         password = users.reset_password(current_user, user, form.reason.data or "")
     except ServiceError as failure:

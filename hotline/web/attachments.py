@@ -13,7 +13,7 @@ from hotline.services.errors import NotFound, ServiceError
 from hotline.services.platform.file_errors import FileMissing, StorageUnavailable
 from hotline.services.ticketing import attachment_publicity, attachments
 from hotline.web.attachment_forms import AttachmentForm, AttachmentPublicForm, too_large_body
-from hotline.web.guards import roles_required, safe_next
+from hotline.web.guards import expired, roles_required, safe_next
 from hotline.web.tickets import _not_found
 
 bp = Blueprint("attachments", __name__)
@@ -38,9 +38,8 @@ def upload(number: str):
         return redirect(back)
     form = AttachmentForm()
     back = safe_next(form.next.data) or back
-    if not form.validate_on_submit():  # only the CSRF token can fail
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(back)
+    if refused := expired(form, back):
+        return refused
     try:
         data = attachments.read_limited(form.file.data.stream if form.file.data else None)
         attachments.add(
@@ -65,9 +64,8 @@ def set_public(number: str, attachment_id: int):
     ticket = access.ticket_for(current_user, number)
     form = AttachmentPublicForm()
     back = safe_next(form.next.data) or url_for("tickets.show", number=ticket.number)
-    if not form.validate_on_submit():  # only the CSRF token can fail
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(back)
+    if refused := expired(form, back):
+        return refused
     public = form.public.data == "1"
     try:
         attachment_publicity.set_public(current_user, ticket, attachment_id, public)

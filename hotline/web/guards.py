@@ -1,4 +1,4 @@
-"""Role checks for the pages, and the safe-redirect helper the forms share."""
+"""Role checks for the pages, and the helpers the forms share: the safe redirect, the expired form."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort
+from flask import Response, abort, flash, redirect
+from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from hotline.extensions import login_manager
 
@@ -47,3 +49,13 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def expired(form: FlaskForm, back: str) -> Response | None:
+    """For a form whose fields cannot fail (a button, its CSRF token and hidden fields): None
+    when it validates, else the way `back` with why. Only the token can fail: the page sat open
+    past its lifetime, or the session ended meanwhile."""
+    if form.validate_on_submit():
+        return None
+    flash(_("The form has expired; reload the page and try again."), "danger")
+    return redirect(back)

@@ -20,7 +20,7 @@ from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
 from hotline.services.hotspot_detection import hotspots
 from hotline.web.forms import HotlineForm
-from hotline.web.guards import roles_required
+from hotline.web.guards import expired, roles_required
 from hotline.web.paging import page_number
 
 bp = Blueprint("hotspots", __name__, url_prefix="/hotspots")
@@ -159,9 +159,8 @@ def _act(hotspot_id: int, form_class: type[HotlineForm], action: Callable[[Hotsp
     hotspot = hotspots.get(current_user, hotspot_id)
     back = url_for("hotspots.show", hotspot_id=hotspot.id)
     form = form_class()
-    if not form.validate_on_submit():  # only the CSRF token can fail
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(back)
+    if refused := expired(form, back):
+        return refused
     try:
         message = action(hotspot, form)
     except ServiceError as error:

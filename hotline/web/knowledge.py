@@ -23,7 +23,7 @@ from hotline.services.accounts import access
 from hotline.services.errors import NotFound, ServiceError
 from hotline.services.knowledge_base import knowledge
 from hotline.web.forms import HotlineForm, category_choices, department_choices, no_nul, show_service_error
-from hotline.web.guards import roles_required, safe_next
+from hotline.web.guards import expired, roles_required, safe_next
 from hotline.web.paging import page_number
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -339,9 +339,8 @@ def _act(article_id: int, action, done: str, form_class=ActionForm) -> Response:
     article = knowledge.get_article(current_user, article_id)
     form = form_class()
     back = safe_next(form.next.data) or url_for("knowledge.show", article_id=article.id)
-    if not form.validate_on_submit():
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(back)
+    if refused := expired(form, back):
+        return refused
     try:
         action(article, form)
     except ServiceError as error:

@@ -15,7 +15,7 @@ from hotline.services.accounts import access
 from hotline.services.city import areas, geo_maps
 from hotline.services.errors import InvalidInput, NotFound
 from hotline.web.forms import DeleteForm, no_nul
-from hotline.web.guards import roles_required
+from hotline.web.guards import expired, roles_required
 
 bp = Blueprint("map_areas", __name__)
 
@@ -46,9 +46,8 @@ def save():
 @roles_required(*access.SUPERVISE_ROLES)
 def delete(area_id: int):
     form = DeleteForm()
-    if not form.validate_on_submit():
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(url_for("maps.city", area=area_id))
+    if refused := expired(form, url_for("maps.city", area=area_id)):
+        return refused
     try:
         area = areas.get_area(area_id)
     except NotFound as error:

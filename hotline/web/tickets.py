@@ -61,7 +61,7 @@ from hotline.web.forms import (
     VersionedForm,
     WaitForm,
 )
-from hotline.web.guards import roles_required, safe_next
+from hotline.web.guards import expired, roles_required, safe_next
 from hotline.web.paging import BoundedPagination, bounded_paginate, page_number
 
 bp = Blueprint("tickets", __name__)
@@ -525,9 +525,8 @@ def _act(
     ticket = access.ticket_for(current_user, number)
     form = form_class()
     back = safe_next(form.next.data) or url_for("tickets.show", number=ticket.number)
-    if not form.validate_on_submit():  # only the CSRF token can fail
-        flash(_("The form has expired; reload the page and try again."), "danger")
-        return redirect(back)
+    if refused := expired(form, back):
+        return refused
     try:
         version = int(form.version.data or "")
     except ValueError:
