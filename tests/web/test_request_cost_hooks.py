@@ -175,17 +175,24 @@ def test_the_apis_json_is_the_providers(app) -> None:
         )
 
 
-def test_headers_a_view_set_are_kept_once(app) -> None:
+@pytest.mark.parametrize(
+    ("path", "policy", "cache"),
+    [
+        ("/api/v1/x", security.MACHINE_CSP, "no-store"),  # the API's answers are never stored
+        ("/tickets/x", security.CSP, "private"),  # nobody signed in: the view's own stays
+    ],
+)
+def test_headers_a_view_set_are_kept_once(app, path: str, policy: str, cache: str) -> None:
     response = Response("x")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "private"
     response.headers["X-Request-ID"] = "from-the-view"
-    with app.test_request_context("/api/v1/x"):
+    with app.test_request_context(path):
         g.request_id = "req-9"
         for hook in (security._add_headers, logs._finish_request):
             response = hook(response)
     assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
-    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    assert response.headers.getlist("Cache-Control") == [cache]
     assert response.headers.getlist("X-Request-ID") == ["req-9"]
     assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
-    assert response.headers.getlist("Content-Security-Policy") == [security.CSP]
+    assert response.headers.getlist("Content-Security-Policy") == [policy]
