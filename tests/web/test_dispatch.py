@@ -261,3 +261,22 @@ def test_the_ticket_page_proposes_the_ticket_a_department_works(login, city):
     hint = f"Suggested: keep {worked.number} (a department is already working it) and merge this ticket into it."
     assert hint in html
     assert re.search(rf'id="merge-into"[^>]*value="{worked.number}"', html)
+
+
+def test_the_desk_shows_its_cards_a_page_at_a_time_oldest_first(login, city, monkeypatch):
+    from hotline.web import dispatch
+
+    monkeypatch.setattr(dispatch, "DESK_PAGE_SIZE", 2)
+    waiting = [factories.make_routed_ticket(city.operator, category="other") for _ in range(3)]
+    for hours, ticket in zip((3, 2, 1), waiting, strict=True):
+        ticket.created_at = utcnow() - timedelta(hours=hours)
+    db.session.commit()
+    client = login(city.dispatcher)
+    first = text_of(client.get("/dispatch"))
+    assert re.findall(r'id="waiting-([\d-]+)"', first) == [waiting[0].number, waiting[1].number]
+    assert "3 tickets, oldest first" in first  # all of them, not the page's
+    assert re.search(r'class="page-link" href="\s*/dispatch\?page=2"', first)
+    second = text_of(client.get("/dispatch?page=2"))
+    assert re.findall(r'id="waiting-([\d-]+)"', second) == [waiting[2].number]
+    # Dispatching from the second page comes back to it.
+    assert re.search(r'name="next"[^>]*value="/dispatch\?page=2"', second)
