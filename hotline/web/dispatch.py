@@ -75,19 +75,22 @@ def ticket_url(endpoint: str, number: str) -> str:
 def queue():
     now = utcnow()
     page = page_number()
-    query = (
-        access.visible_tickets(current_user)  # the one rule (dispatchers: confidential ones at the desk too)
-        .where(
-            or_(
-                Ticket.status == Status.PENDING_DISPATCH,
-                and_(Ticket.status == Status.NEW, Ticket.created_at <= now - ROUTING_DELAY),
-            )
+    query = access.visible_tickets(current_user).where(  # the one rule (dispatchers: confidential ones too)
+        or_(
+            Ticket.status == Status.PENDING_DISPATCH,
+            and_(Ticket.status == Status.NEW, Ticket.created_at <= now - ROUTING_DELAY),
         )
-        .order_by(Ticket.created_at, Ticket.id)
     )
+    # The waiting tickets first, by the (status, created_at) index, then their page in order: a
+    # few hundred at most. Asked for in one statement with ORDER BY created_at LIMIT, PostgreSQL
+    # walked the whole created_at index looking for them (2.9 s at 10 M tickets).
+    found = query.with_only_columns(Ticket.id, Ticket.created_at).cte("waiting").prefix_with("MATERIALIZED")
     waiting = list(
         db.session.scalars(
-            query.limit(DESK_PAGE_SIZE)
+            select(Ticket)
+            .join(found, found.c.id == Ticket.id)
+            .order_by(found.c.created_at, found.c.id)
+            .limit(DESK_PAGE_SIZE)
             .offset((page - 1) * DESK_PAGE_SIZE)
             # Each row shows its category (and its default department) and district: in one query each.
             .options(selectinload(Ticket.category), selectinload(Ticket.district))
