@@ -50,5 +50,5 @@ def bounded_paginate(query: Select, page: int, per_page: int) -> BoundedPaginati
     no further than `count_limit` (an index walk that stops, where COUNT(*) read every row)."""
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     limit = count_limit(page, per_page)
-    counted = counted_up_to(query, limit)
+    counted = counted_up_to(query, limit, ordered=True)  # down the index that orders the page
     return BoundedPagination(items, min(counted, limit), counted > limit, page, per_page)

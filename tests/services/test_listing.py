@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from hotline.extensions import db
 from hotline.models import Ticket
@@ -18,6 +18,26 @@ def test_counted_up_to_stops_one_past_the_limit(city):
     assert listing.counted_up_to(query, 5) == 5
     assert listing.counted_up_to(query, 3) == 4  # "more than 3"
     assert listing.counted_up_to(query.where(Ticket.status == "closed"), 3) == 0
+    # Ordered (down the index that orders a page): the same counts.
+    for limit, expected in ((10, 5), (5, 5), (3, 4)):
+        assert listing.counted_up_to(query, limit, ordered=True) == expected
+
+
+def test_an_ordered_count_walks_the_order_and_an_unordered_one_does_not(city):
+    """What the database is asked: the ORDER BY stays only when asked for (`ordered`)."""
+    seen: list[str] = []
+    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        listing.counted_up_to(query, 3)
+        listing.counted_up_to(query, 3, ordered=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "ORDER BY" not in seen[0].upper() and "ORDER BY" in seen[1].upper()
 
 
 def test_count_limit_reaches_past_the_cap_for_a_far_page():

@@ -18,10 +18,15 @@ from hotline.extensions import db
 COUNT_CAP = 10_000
 
 
-def counted_up_to(query: Select, limit: int) -> int:
+def counted_up_to(query: Select, limit: int, ordered: bool = False) -> int:
     """How many rows the query gives, reading no more than `limit` + 1 of them: a result over
-    `limit` means "more than `limit`"."""
-    first = query.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True).limit(limit + 1)
+    `limit` means "more than `limit`". `ordered` keeps the query's ORDER BY, for a list ordered
+    down an index: the count then walks that index and stops. Without it, PostgreSQL counted a
+    department's tickets through a bitmap of all of them (1.8 million, 290 ms at 10 M tickets;
+    36 ms down the created_at index)."""
+    if not ordered:
+        query = query.order_by(None)
+    first = query.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(limit + 1)
     return db.session.scalar(select(func.count()).select_from(first.subquery())) or 0
 
 
