@@ -27,7 +27,7 @@ from hotline.models.duty import DutyAlert, DutyContact, DutyPattern, DutyShift
 from hotline.models.geo import DistrictArea, Place, PlaceKind
 from hotline.models.hotspot import Hotspot, HotspotFollower, HotspotStatus, HotspotTicket, HotspotWindow
 from hotline.models.knowledge import Article, ArticleStatus, ArticleUse, ArticleVersion, KnowledgeRevision, VersionState
-from hotline.models.report import ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
+from hotline.models.report import MisroutingFact, ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
 from hotline.models.routing import ReturnReason, ReturnRequest, RoutingOutcome, RoutingRule, TicketAssist
 from hotline.models.search import TicketSearch
 from hotline.models.sla import ExtensionRequest, Notice, SlaPolicy
@@ -98,6 +98,7 @@ __all__ = [
     "ReportFact",
     "ReportPeriodFact",
     "ReportState",
+    "MisroutingFact",
     "RoutingClassifier",
     "RoutingOutcome",
     "RoutingRule",

@@ -123,3 +123,22 @@ class ReportState(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MisroutingFact(db.Model):
+    """The misrouting report's counts (`reports.misrouting`) of the tickets created on one local
+    day, per routing (`routed_by` and the rule) and category: kept with the day's figures by the
+    report refresh, summed for a range. Counted as asked, a month is 411,000 tickets at
+    10,000,000 (0.3 to 0.5 s); summed, some thousand rows."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    routed_by: Mapped[str] = mapped_column(String(20))
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int] = mapped_column(Integer)
+    routed: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    reassigned: Mapped[int] = mapped_column(Integer, default=0)
+    ping_pong: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_misrouting_fact_day", "day"),)

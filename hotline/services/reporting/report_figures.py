@@ -43,8 +43,18 @@ from sqlalchemy.orm import Session
 
 from hotline.extensions import db
 from hotline.models import Category, Department, District, RoutingOutcome, Status, Ticket, User
-from hotline.models.report import CLOCKS, COUNTS, GRAINS, ReportDirtyDay, ReportFact, ReportPeriodFact, ReportState
+from hotline.models.report import (
+    CLOCKS,
+    COUNTS,
+    GRAINS,
+    MisroutingFact,
+    ReportDirtyDay,
+    ReportFact,
+    ReportPeriodFact,
+    ReportState,
+)
 from hotline.models.types import utcnow
+from hotline.services.reporting import misrouting_figures
 
 # 满意率 as 12345 hotlines report it: "satisfied" and "basically satisfied" both count.
 SATISFIED = ("satisfied", "basically_satisfied")
@@ -374,10 +384,12 @@ def day_facts(day: date, now: datetime, codes: Codes, zone: ZoneInfo) -> list[di
 def refresh_day(day: date, now: datetime | None = None, codes: Codes | None = None) -> int:
     """Replace one day's fact rows; the caller commits. Returns the number of rows."""
     now = now or utcnow()
-    facts = day_facts(day, now, codes or Codes.load(), timezone())
+    zone = timezone()
+    facts = day_facts(day, now, codes or Codes.load(), zone)
     db.session.execute(delete(ReportFact).where(ReportFact.day == day))
     if facts:
         db.session.execute(insert(ReportFact), facts)
+    misrouting_figures.refresh_day(day, *day_bounds(day, day, zone))  # the misrouting report's
     return len(facts)
 
 
@@ -501,9 +513,11 @@ def rebuild(progress: Callable[[date, int], None] | None = None) -> RebuildResul
     if first is None:
         db.session.execute(delete(ReportFact))
         db.session.execute(delete(ReportPeriodFact))
+        db.session.execute(delete(MisroutingFact))
     else:
         start, end = local_day(first, zone), local_day(last, zone)
         db.session.execute(delete(ReportFact).where((ReportFact.day < start) | (ReportFact.day > end)))
+        misrouting_figures.delete_outside(start, end)
         db.session.execute(
             delete(ReportPeriodFact).where(
                 (ReportPeriodFact.day < period_first(start, "week")) | (ReportPeriodFact.day > end)

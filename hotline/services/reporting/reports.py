@@ -26,7 +26,7 @@ from hotline.models import Category, Department, District, RoutingOutcome, Routi
 from hotline.models.report import CLOCKS, COUNTS, ReportFact, ReportPeriodFact
 from hotline.models.types import utcnow
 from hotline.services.clocks.overdue import overdue_condition
-from hotline.services.dispatch import ping_pong
+from hotline.services.reporting import misrouting_figures
 from hotline.services.reporting.report_figures import (
     SATISFIED,
     TICKET_COLUMNS,
@@ -35,6 +35,7 @@ from hotline.services.reporting.report_figures import (
     day_bounds,
     local_day,
     merge_packed,
+    needs_rebuild,
     percentile,
     period_first,
     period_last,
@@ -632,24 +633,16 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
     """Returns and reassignments counted against the routing that caused them, per rule (or
     routing kind: category default, suggestion, dispatcher) and per category, for tickets
     created in the range. A routing either still holds (it is on the ticket) or ended in an
-    outcome, so routed = tickets it currently holds + its outcomes."""
-    low, high = day_bounds(start, end, ZoneInfo(tz))
-    in_range = (Ticket.created_at >= low, Ticket.created_at < high)
-    # Counted by the database, one row per routing and category: a month is some 40,000 tickets
-    # at a big hotline, which were read one by one into Python.
-    held_columns = (Ticket.routed_by, Ticket.routing_rule_id, Ticket.category_id)
-    held = db.session.execute(
-        select(*held_columns, func.count().label("n"))
-        .where(*in_range, Ticket.routed_by.is_not(None))
-        .group_by(*held_columns)
-    ).all()
-    ended_columns = (RoutingOutcome.routed_by, RoutingOutcome.rule_id, RoutingOutcome.category_id, RoutingOutcome.kind)
-    ended = db.session.execute(
-        select(*ended_columns, func.count().label("n"))
-        .join(Ticket, Ticket.id == RoutingOutcome.ticket_id)
-        .where(*in_range)
-        .group_by(*ended_columns)
-    ).all()
+    outcome, so routed = tickets it currently holds + its outcomes. The days' rows kept by the
+    report refresh, the days changed since from the tickets (`misrouting_figures`)."""
+    zone = ZoneInfo(tz)
+    if zone != timezone() or needs_rebuild():  # no day rows in this time zone (yet)
+        counts = misrouting_figures.counted(*day_bounds(start, end, zone))
+    else:
+        changed = misrouting_figures.changed_days(start, end)
+        counts = misrouting_figures.summed(start, end, leaving=changed)
+        for day in changed:
+            counts += misrouting_figures.counted(*day_bounds(day, day, zone))
     rules = {r.id: r.name for r in db.session.scalars(select(RoutingRule))}
     # Named by their path (交通运输 / 其他): a leaf's name alone repeats across branches.
     categories = {c.id: (c.code, c.path_name) for c in db.session.scalars(select(Category)).all()}
@@ -661,27 +654,15 @@ def misrouting(start: date, end: date, tz: str) -> dict[str, list[Misrouting]]:
 
     by_rule: dict[str, Misrouting] = {}
     by_category: dict[str, Misrouting] = {}
-    for row in held:
-        key, label = rule_key(row.routed_by, row.routing_rule_id)
-        by_rule.setdefault(key, Misrouting(key, label, 0, 0, 0)).routed += row.n
-        code, name = categories[row.category_id]
-        by_category.setdefault(code, Misrouting(code, name, 0, 0, 0)).routed += row.n
-    for row in ended:
-        key, label = rule_key(row.routed_by, row.rule_id)
-        code, name = categories[row.category_id]
+    for count in counts:
+        key, label = rule_key(count.routed_by, count.rule_id)
+        code, name = categories[count.category_id]
         for table, k, lab in ((by_rule, key, label), (by_category, code, name)):
             entry = table.setdefault(k, Misrouting(k, lab, 0, 0, 0))
-            entry.routed += row.n
-            if row.kind == "returned":
-                entry.returned += row.n
-            else:
-                entry.reassigned += row.n
-
-    # Only a dispatcher sends a ticket back to a department that returned it: counted on their row.
-    for category_id, count in ping_pong.count_by_category(low, high).items():
-        code, name = categories[category_id]
-        by_category.setdefault(code, Misrouting(code, name, 0, 0, 0)).ping_pong += count
-        by_rule.setdefault("dispatcher", Misrouting("dispatcher", "dispatcher", 0, 0, 0)).ping_pong += count
+            entry.routed += count.routed
+            entry.returned += count.returned
+            entry.reassigned += count.reassigned
+            entry.ping_pong += count.ping_pong
 
     def ranked(table: dict[str, Misrouting]) -> list[Misrouting]:
         return sorted(table.values(), key=lambda m: (-(m.returned + m.reassigned), m.key))
