@@ -18,11 +18,10 @@ from hotline.models import Category, Department, Status, Ticket, TicketEvent
 from hotline.models.types import utcnow
 from hotline.services.accounts import access
 from hotline.services.dispatch import ping_pong, suggestions
-from hotline.services.platform import listing
 from hotline.services.ticketing import merge_proposal, merging
 from hotline.web.forms import DispatchForm, MergeForm, department_choices
 from hotline.web.guards import roles_required
-from hotline.web.paging import BoundedPagination, page_number
+from hotline.web.paging import bounded_page, page_number
 
 bp = Blueprint("dispatch", __name__)
 log = logging.getLogger(__name__)
@@ -96,9 +95,7 @@ def queue():
             .options(selectinload(Ticket.category), selectinload(Ticket.district))
         )
     )
-    limit = listing.count_limit(page, DESK_PAGE_SIZE)
-    counted = listing.counted_up_to(query, limit)
-    pagination = BoundedPagination(waiting, min(counted, limit), counted > limit, page, DESK_PAGE_SIZE)
+    pagination = bounded_page(waiting, query, page, DESK_PAGE_SIZE)
     returns = _last_returns(waiting)
     returners = ping_pong.returned_by(t.id for t in waiting if t.status == Status.PENDING_DISPATCH)
     departments = {d.code: d for d in db.session.scalars(select(Department))}

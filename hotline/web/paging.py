@@ -49,6 +49,12 @@ def bounded_paginate(query: Select, page: int, per_page: int) -> BoundedPaginati
     """`db.paginate` for lists that grow with the years: the page's rows, and the total counted
     no further than `count_limit` (an index walk that stops, where COUNT(*) read every row)."""
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return bounded_page(items, query, page, per_page, ordered=True)  # down the index that orders the page
+
+
+def bounded_page(items: list[Any], query: Select, page: int, per_page: int, ordered: bool = False) -> BoundedPagination:
+    """A page of `items`, read by the caller, of the rows `query` gives, counted as
+    `bounded_paginate` counts them (`ordered`: see `listing.counted_up_to`)."""
     limit = count_limit(page, per_page)
-    counted = counted_up_to(query, limit, ordered=True)  # down the index that orders the page
+    counted = counted_up_to(query, limit, ordered=ordered)
     return BoundedPagination(items, min(counted, limit), counted > limit, page, per_page)
