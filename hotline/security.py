@@ -103,14 +103,14 @@ def _add_headers(response: Response) -> Response:
     current = request._get_current_object()  # the proxies once, not once per attribute
     app = current_app._get_current_object()
     machine = is_machine_path(current.path)
-    # geo: the tile server in the pages' CSP
-    defaults = _MACHINE_DEFAULTS if machine else app.extensions.get("hotline_headers", _DEFAULTS)
+    pages = app.extensions.get("hotline_headers", _DEFAULTS)  # geo: the tile server in the pages' CSP
+    defaults = _MACHINE_DEFAULTS if machine else pages
+    no_store = _no_store(current, machine)
     if present.isdisjoint(_OURS):
         # The common answer: the whole list for its kind (machine or page, HTTPS or not, stored
         # or not), made once.
-        kind = (machine, current.is_secure, _no_store(current))
+        kind = (machine, current.is_secure, no_store)
         lists = app.extensions.get("hotline_header_lists")
-        pages = app.extensions.get("hotline_headers", _DEFAULTS)
         if lists is None or lists[None] is not pages:  # first answer, or the pages' defaults changed
             lists = app.extensions["hotline_header_lists"] = {None: pages}
         pairs = lists.get(kind)
@@ -121,7 +121,7 @@ def _add_headers(response: Response) -> Response:
     missing = [(name, value) for lower, name, value in defaults if lower not in present]
     if current.is_secure and "strict-transport-security" not in present:
         missing.append(("Strict-Transport-Security", HSTS))
-    if _no_store(current):
+    if no_store:
         if "cache-control" in present:
             headers["Cache-Control"] = "no-store"
         else:
@@ -140,12 +140,12 @@ def _header_list(defaults: tuple, secure: bool, no_store: bool) -> tuple[tuple[s
     return tuple(pairs)
 
 
-def _no_store(current: Request) -> bool:
+def _no_store(current: Request, machine: bool) -> bool:
     # Pages for signed-in staff carry callers' data: no copy in the browser's or a proxy's cache
     # (the back button after logging out must not show them). Static files stay cacheable.
     # The API's answers (bearer token, no session) carry the same data.
     # Open311 and Twilio answer alike whoever's browser asks (their session is not read).
-    if is_machine_path(current.path):
+    if machine:
         return current.path.startswith("/api/")
     return current.endpoint != "static" and _signed_in()
 
